@@ -1,0 +1,9 @@
+"""The rules of the catalogue, one module per clinical topic.
+
+Importing this package registers every rule with
+:mod:`isotrack.clinical.screening`.
+"""
+
+from isotrack.clinical.rules import (  # noqa: F401  # imported to register the rules
+    drugs,
+)

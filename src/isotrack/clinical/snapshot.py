@@ -1,0 +1,314 @@
+"""The clinical snapshot: everything the rules read about one patient.
+
+Every surface (FHIR, the store, the CLI) translates its data into a
+:class:`PatientSnapshot`; the engine reads nothing else. Values are already in
+canonical units (kg, mg, mg/dL, U/L): :mod:`isotrack.clinical.units` converts
+at the door. Construction refuses values that can never be right (a negative
+weight, an end before a start); :func:`isotrack.clinical.validation.validate`
+checks the rest against the evaluation date and the knowledge base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from isotrack.clinical.codes import Concept
+from isotrack.errors import InvalidInputError
+
+
+class Sex(StrEnum):
+    """Administrative gender as recorded (FHIR Patient.gender)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class PregnancyCapability(StrEnum):
+    """iPLEDGE categories, as recorded in isotrack by a clinician."""
+
+    CAN = "can-get-pregnant"
+    CANNOT = "cannot-get-pregnant"
+
+
+class TestResult(StrEnum):
+    __test__ = False  # not a pytest test class
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    INDETERMINATE = "indeterminate"
+
+
+class TestSetting(StrEnum):
+    __test__ = False
+
+    MEDICAL = "medical"
+    HOME = "home"
+    UNKNOWN = "unknown"
+
+
+def _order(field_name: str, start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidInputError(field_name, f"ends ({end}) before it starts ({start})")
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    kg: float
+    on: date
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kg > 0:
+            raise InvalidInputError("weight", f"must be above 0 kg, got {self.kg}")
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRecord:
+    concept: Concept
+    onset: date | None = None
+    abatement: date | None = None
+    clinical_status: str | None = None
+    """FHIR clinical status: active, recurrence, relapse, inactive, remission, resolved."""
+    verification: str | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _order("condition", self.onset, self.abatement)
+
+    @property
+    def refuted(self) -> bool:
+        return self.verification in ("refuted", "entered-in-error")
+
+    def active_on(self, day: date) -> bool:
+        """Recorded and not ended on ``day`` (no status means active unless abated)."""
+        if self.refuted or (self.onset is not None and self.onset > day):
+            return False
+        if self.abatement is not None and self.abatement <= day:
+            return False
+        return self.clinical_status in (None, "active", "recurrence", "relapse")
+
+    def ever_on(self, day: date) -> bool:
+        """Recorded at any time up to ``day`` ("ever recorded")."""
+        return not self.refuted and (self.onset is None or self.onset <= day)
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationRecord:
+    """A medication order or statement (not the isotretinoin order under review)."""
+
+    concept: Concept
+    status: str | None = None
+    """FHIR status: active, on-hold, completed, stopped, cancelled, entered-in-error, draft."""
+    start: date | None = None
+    end: date | None = None
+    route: str | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _order("medication", self.start, self.end)
+
+    def active_on(self, day: date) -> bool:
+        if self.status not in (None, "active", "on-hold", "intended", "draft"):
+            return False
+        if self.start is not None and self.start > day:
+            return False
+        return self.end is None or self.end >= day
+
+
+@dataclass(frozen=True, slots=True)
+class AllergyRecord:
+    concept: Concept
+    status: str | None = None
+    """FHIR clinical status: active, inactive, resolved."""
+    recorded: date | None = None
+    source: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status in (None, "active")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureRecord:
+    concept: Concept
+    performed: date | None = None
+    status: str | None = None
+    source: str = ""
+
+    def done_by(self, day: date) -> bool:
+        if self.status in ("not-done", "entered-in-error", "preparation", "in-progress"):
+            return False
+        return self.performed is None or self.performed <= day
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    """A laboratory result in the canonical unit of its analyte."""
+
+    analyte: str
+    """Knowledge-base analyte id: triglycerides, cholesterol, hdl, ldl, alt, ast, glucose."""
+    value: float
+    unit: str
+    on: date
+    reference_high: float | None = None
+    code: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise InvalidInputError(
+                f"lab result {self.analyte}", f"cannot be negative ({self.value})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class PregnancyTest:
+    on: date
+    """Specimen collection date: the 7-day window counts from it."""
+    result: TestResult
+    setting: TestSetting = TestSetting.UNKNOWN
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContraceptionUse:
+    """A contraceptive method in use: ``method`` is a knowledge-base method id."""
+
+    method: str
+    start: date | None = None
+    end: date | None = None
+    source: str = ""
+    by_text: bool = False
+
+    def __post_init__(self) -> None:
+        _order("contraception", self.start, self.end)
+
+    def covers(self, first: date, last: date) -> bool:
+        """In use on every day from ``first`` to ``last`` (an unknown start is not proof)."""
+        if self.start is None or self.start > first:
+            return False
+        return self.end is None or self.end >= last
+
+
+@dataclass(frozen=True, slots=True)
+class MoodScreen:
+    on: date
+    phq9_total: int
+    item9: int | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.phq9_total <= 27:
+            raise InvalidInputError("phq9_total", f"must be 0–27, got {self.phq9_total}")
+        if self.item9 is not None and not 0 <= self.item9 <= 3:
+            raise InvalidInputError("phq9_item9", f"must be 0–3, got {self.item9}")
+
+
+@dataclass(frozen=True, slots=True)
+class LesionCount:
+    on: date
+    nodules: int
+    inflammatory: int | None = None
+    comedones: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("nodules", "inflammatory", "comedones"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise InvalidInputError(f"lesion count {name}", f"cannot be negative ({value})")
+
+
+@dataclass(frozen=True, slots=True)
+class IsotretinoinCourse:
+    """A current or past isotretinoin course."""
+
+    start: date
+    end: date | None = None
+    product: str | None = None
+    """Knowledge-base product id, when known."""
+    cumulative_mg: float | None = None
+    target_mg_per_kg: float | None = None
+    last_dose_increase: date | None = None
+    prescriptions: int = 0
+    """Prescriptions already issued in this course (0: the order under review is the first)."""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _order("isotretinoin course", self.start, self.end)
+        if self.cumulative_mg is not None and self.cumulative_mg < 0:
+            raise InvalidInputError("cumulative_mg", f"cannot be negative ({self.cumulative_mg})")
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or self.end >= day)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientSnapshot:
+    """What the rules may read about one patient. Lists are in any order."""
+
+    patient_id: str
+    birth_date: date | None = None
+    sex: Sex = Sex.UNKNOWN
+    pregnancy_capability: PregnancyCapability | None = None
+    """Recorded in isotrack; overrides the assumption made from FHIR data."""
+    lactating: bool | None = None
+    pregnant: bool | None = None
+    """A recorded pregnancy status (e.g. a FHIR pregnancy-status observation)."""
+    committed_abstinence: bool = False
+    weights: tuple[Weight, ...] = ()
+    conditions: tuple[ConditionRecord, ...] = ()
+    medications: tuple[MedicationRecord, ...] = ()
+    allergies: tuple[AllergyRecord, ...] = ()
+    procedures: tuple[ProcedureRecord, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    pregnancy_tests: tuple[PregnancyTest, ...] = ()
+    contraception: tuple[ContraceptionUse, ...] = ()
+    mood_screens: tuple[MoodScreen, ...] = ()
+    lesion_counts: tuple[LesionCount, ...] = ()
+    courses: tuple[IsotretinoinCourse, ...] = ()
+    missing: tuple[str, ...] = ()
+    """Data the source could not provide (e.g. a CDS prefetch key): DATA-MISSING."""
+    notes: tuple[str, ...] = field(default=())
+    """What the translator had to assume or skip while decoding (shown with the findings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IsotretinoinOrder:
+    """The isotretinoin order under review. ``None`` means "not given or unreadable"."""
+
+    product: str | None = None
+    """Knowledge-base product id; None when the product could not be identified."""
+    route: str | None = "oral"
+    dose_mg: float | None = None
+    """Amount per administration, in mg."""
+    times_per_day: int | None = None
+    strength_mg: float | None = None
+    quantity: float | None = None
+    """Dispense quantity in capsules (units of ``strength_mg``)."""
+    supply_days: float | None = None
+    repeats: int | None = None
+    text: str | None = None
+    product_by_text: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("dose_mg", "strength_mg", "quantity", "supply_days"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise InvalidInputError(f"order {name}", f"must be above 0, got {value}")
+        if self.times_per_day is not None and self.times_per_day < 1:
+            raise InvalidInputError(
+                "order times_per_day", f"must be at least 1, got {self.times_per_day}"
+            )
+        if self.repeats is not None and self.repeats < 0:
+            raise InvalidInputError("order repeats", f"cannot be negative, got {self.repeats}")
+
+    @property
+    def daily_dose_mg(self) -> float | None:
+        if self.dose_mg is None or self.times_per_day is None:
+            return None
+        return self.dose_mg * self.times_per_day

@@ -1,0 +1,90 @@
+"""Unit normalisation at the door: every value enters the snapshot in the
+canonical unit of its analyte (kg, mg, mg/dL, U/L).
+
+>>> from isotrack.knowledge import default_knowledge
+>>> round(to_canonical("weight", 154, "[lb_av]", default_knowledge()), 2)
+69.85
+>>> round(to_canonical("triglycerides", 5.65, "mmol/L", default_knowledge()))
+500
+"""
+
+from __future__ import annotations
+
+from isotrack.errors import InvalidInputError
+from isotrack.knowledge.base import KnowledgeBase
+
+CANONICAL = {
+    "weight": "kg",
+    "dose": "mg",
+    "triglycerides": "mg/dL",
+    "cholesterol": "mg/dL",
+    "hdl": "mg/dL",
+    "ldl": "mg/dL",
+    "glucose": "mg/dL",
+    "alt": "U/L",
+    "ast": "U/L",
+}
+
+# Spellings seen in real data for the same UCUM unit.
+_SPELLINGS = {
+    "kg": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "lb": "[lb_av]",
+    "lbs": "[lb_av]",
+    "[lb_av]": "[lb_av]",
+    "pound": "[lb_av]",
+    "pounds": "[lb_av]",
+    "g": "g",
+    "gram": "g",
+    "grams": "g",
+    "mg": "mg",
+    "milligram": "mg",
+    "ug": "ug",
+    "mcg": "ug",
+    "µg": "ug",
+    "mg/dl": "mg/dL",
+    "mmol/l": "mmol/L",
+    "u/l": "U/L",
+    "iu/l": "U/L",
+    "[iu]/l": "U/L",
+    "ukat/l": "ukat/L",
+    "µkat/l": "ukat/L",
+}
+
+
+def canonical_unit(analyte: str) -> str:
+    try:
+        return CANONICAL[analyte]
+    except KeyError:
+        raise InvalidInputError("analyte", f"unknown analyte {analyte!r}") from None
+
+
+def normalise_unit(unit: str) -> str:
+    """Map a unit as written ("lbs", "mg/dl") to its UCUM spelling."""
+    return _SPELLINGS.get(unit.strip().casefold(), unit.strip())
+
+
+def to_canonical(analyte: str, value: float, unit: str, kb: KnowledgeBase) -> float:
+    """Convert ``value`` in ``unit`` to the canonical unit of ``analyte``.
+
+    An unknown unit is refused with an error naming the analyte and the unit:
+    guessing a unit is how a 10-fold dosing error starts.
+    """
+    target = canonical_unit(analyte)
+    source = normalise_unit(unit)
+    if source == target:
+        return float(value)
+    for conversion in kb.unit_conversions:
+        if (
+            conversion.analyte == analyte
+            and conversion.from_unit == source
+            and conversion.to_unit == target
+        ):
+            return float(value) * conversion.factor
+    raise InvalidInputError(
+        analyte,
+        f"unit {unit!r} cannot be converted to {target} (known: {target}, "
+        + ", ".join(c.from_unit for c in kb.unit_conversions if c.analyte == analyte)
+        + ")",
+    )

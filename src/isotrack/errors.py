@@ -1,0 +1,69 @@
+"""The one exception family of isotrack.
+
+    IsotrackError                 code, message a user can act on, exit_code
+    ├── KnowledgeError            a knowledge or clinic policy file is wrong (file, entry, field)
+    ├── InvalidInputError         a value is impossible or malformed (names the field)
+    │   └── FhirDecodeError       a FHIR resource or bundle cannot be read
+    └── NotFoundError             an id (product, rule, patient) that does not exist
+
+Each surface has one translator: the CLI prints ``str(error)`` on one line and
+exits with ``error.exit_code``; the API (later) renders problem+json with
+``error.code``.
+"""
+
+from __future__ import annotations
+
+
+class IsotrackError(Exception):
+    """Base of every error isotrack raises on purpose."""
+
+    code = "isotrack-error"
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class KnowledgeError(IsotrackError):
+    """A knowledge data file or a clinic policy file is invalid."""
+
+    code = "knowledge-invalid"
+
+    def __init__(
+        self, message: str, *, file: str, entry: str | None = None, field: str | None = None
+    ) -> None:
+        where = file
+        if entry is not None:
+            where += f", entry {entry!r}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.entry = entry
+        self.field = field
+
+
+class InvalidInputError(IsotrackError):
+    """A value given to isotrack is impossible or malformed; nothing was changed."""
+
+    code = "invalid-input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class FhirDecodeError(InvalidInputError):
+    """A FHIR resource or bundle cannot be read."""
+
+    code = "fhir-invalid"
+
+
+class NotFoundError(IsotrackError):
+    """Something named by id does not exist."""
+
+    code = "not-found"

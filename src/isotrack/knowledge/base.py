@@ -1,0 +1,336 @@
+"""The knowledge base: every clinical fact isotrack uses, loaded from data files.
+
+>>> from isotrack.knowledge import load_knowledge
+>>> kb = load_knowledge()
+>>> kb.product("absorica").strengths_mg
+(10.0, 20.0, 25.0, 30.0, 35.0, 40.0)
+>>> kb.number("tg.warning_mg_dl")
+500
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from isotrack.errors import KnowledgeError, NotFoundError
+from isotrack.knowledge.model import (
+    Claim,
+    ContraceptionMethod,
+    Contraindication,
+    Entry,
+    Indication,
+    Interaction,
+    MonitoringItem,
+    MonographSection,
+    Parameter,
+    Product,
+    Programme,
+    Rule,
+    Source,
+    Symptom,
+    UnitConversion,
+    ValueSet,
+)
+
+KINDS: dict[str, type[msgspec.Struct]] = {
+    "source": Source,
+    "parameter": Parameter,
+    "product": Product,
+    "rule": Rule,
+    "valueset": ValueSet,
+    "claim": Claim,
+    "indication": Indication,
+    "monograph": MonographSection,
+    "contraception": ContraceptionMethod,
+    "symptom": Symptom,
+    "interaction": Interaction,
+    "contraindication": Contraindication,
+    "monitoring": MonitoringItem,
+    "unit": UnitConversion,
+    "programme": Programme,
+}
+
+E = TypeVar("E", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries by kind and id. Immutable; build with :func:`load_knowledge`."""
+
+    entries: Mapping[str, Mapping[str, msgspec.Struct]]
+    policy_file: str | None = None
+    overridden: frozenset[str] = field(default_factory=frozenset)
+
+    def _get(self, kind: str, entry_id: str, cls: type[E]) -> E:
+        try:
+            entry = self.entries[kind][entry_id]
+        except KeyError:
+            raise NotFoundError(f"no {kind} with id {entry_id!r} in the knowledge base") from None
+        assert isinstance(entry, cls)
+        return entry
+
+    def _all(self, kind: str, cls: type[E]) -> tuple[E, ...]:
+        items = tuple(self.entries.get(kind, {}).values())
+        assert all(isinstance(i, cls) for i in items)
+        return items  # type: ignore[return-value]  # checked just above
+
+    # Typed accessors, one per kind.
+    def source(self, source_id: str) -> Source:
+        return self._get("source", source_id, Source)
+
+    def parameter(self, parameter_id: str) -> Parameter:
+        return self._get("parameter", parameter_id, Parameter)
+
+    def number(self, parameter_id: str) -> float:
+        """The numeric value of a parameter (policy overrides applied)."""
+        value = self.parameter(parameter_id).value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise NotFoundError(f"parameter {parameter_id!r} is not a number")
+        return value
+
+    def text(self, parameter_id: str) -> str:
+        value = self.parameter(parameter_id).value
+        if not isinstance(value, str):
+            raise NotFoundError(f"parameter {parameter_id!r} is not text")
+        return value
+
+    def product(self, product_id: str) -> Product:
+        return self._get("product", product_id, Product)
+
+    def rule(self, rule_id: str) -> Rule:
+        return self._get("rule", rule_id, Rule)
+
+    def valueset(self, valueset_id: str) -> ValueSet:
+        return self._get("valueset", valueset_id, ValueSet)
+
+    def contraception_method(self, method_id: str) -> ContraceptionMethod:
+        return self._get("contraception", method_id, ContraceptionMethod)
+
+    def programme(self, programme_id: str) -> Programme:
+        return self._get("programme", programme_id, Programme)
+
+    def symptom(self, symptom_id: str) -> Symptom:
+        return self._get("symptom", symptom_id, Symptom)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return self._all("source", Source)
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return self._all("parameter", Parameter)
+
+    @property
+    def products(self) -> tuple[Product, ...]:
+        return self._all("product", Product)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self._all("rule", Rule)
+
+    @property
+    def valuesets(self) -> tuple[ValueSet, ...]:
+        return self._all("valueset", ValueSet)
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return self._all("claim", Claim)
+
+    @property
+    def indications(self) -> tuple[Indication, ...]:
+        return self._all("indication", Indication)
+
+    @property
+    def monograph(self) -> tuple[MonographSection, ...]:
+        return tuple(sorted(self._all("monograph", MonographSection), key=lambda s: s.order))
+
+    @property
+    def contraception_methods(self) -> tuple[ContraceptionMethod, ...]:
+        return self._all("contraception", ContraceptionMethod)
+
+    @property
+    def symptoms(self) -> tuple[Symptom, ...]:
+        return self._all("symptom", Symptom)
+
+    @property
+    def interactions(self) -> tuple[Interaction, ...]:
+        return self._all("interaction", Interaction)
+
+    @property
+    def contraindications(self) -> tuple[Contraindication, ...]:
+        return self._all("contraindication", Contraindication)
+
+    @property
+    def monitoring(self) -> tuple[MonitoringItem, ...]:
+        return self._all("monitoring", MonitoringItem)
+
+    @property
+    def unit_conversions(self) -> tuple[UnitConversion, ...]:
+        return self._all("unit", UnitConversion)
+
+    @property
+    def programmes(self) -> tuple[Programme, ...]:
+        return self._all("programme", Programme)
+
+
+def _data_files() -> list[tuple[str, bytes]]:
+    folder = resources.files("isotrack.knowledge") / "data"
+    files = [f for f in folder.iterdir() if f.name.endswith(".toml")]
+    return sorted((f"knowledge/data/{f.name}", f.read_bytes()) for f in files)
+
+
+def parse_documents(documents: Iterable[tuple[str, bytes]]) -> dict[str, dict[str, msgspec.Struct]]:
+    """Decode and check TOML documents (name, bytes) into entries by kind and id."""
+    entries: dict[str, dict[str, msgspec.Struct]] = {kind: {} for kind in KINDS}
+    where: dict[tuple[str, str], str] = {}
+    for name, raw in documents:
+        try:
+            doc = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise KnowledgeError(f"not valid TOML: {exc}", file=name) from None
+        for kind, items in doc.items():
+            if kind not in KINDS:
+                raise KnowledgeError(
+                    f"unknown table [[{kind}]]; known: {', '.join(sorted(KINDS))}", file=name
+                )
+            if not isinstance(items, list):
+                raise KnowledgeError(f"[[{kind}]] must be an array of tables", file=name)
+            for index, item in enumerate(items):
+                entry = _decode_entry(name, kind, index, item)
+                entry_id = getattr(entry, "id")  # noqa: B009  # every kind has an id
+                if (kind, entry_id) in where:
+                    raise KnowledgeError(
+                        f"duplicate id, first defined in {where[(kind, entry_id)]}",
+                        file=name,
+                        entry=entry_id,
+                        field="id",
+                    )
+                where[(kind, entry_id)] = name
+                entries[kind][entry_id] = entry
+    _check_references(entries, where)
+    return entries
+
+
+def _decode_entry(name: str, kind: str, index: int, item: Any) -> msgspec.Struct:
+    label = item.get("id", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
+    if isinstance(item, dict) and not item.get("id"):
+        raise KnowledgeError("every entry needs an id", file=name, entry=label, field="id")
+    try:
+        entry = msgspec.convert(item, KINDS[kind], strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        field_name = text.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in text else None
+        raise KnowledgeError(text, file=name, entry=label, field=field_name) from None
+    if isinstance(entry, Entry) and not entry.sources:
+        raise KnowledgeError(
+            "every entry needs at least one source", file=name, entry=label, field="sources"
+        )
+    return entry
+
+
+def _check_references(
+    entries: dict[str, dict[str, msgspec.Struct]], where: dict[tuple[str, str], str]
+) -> None:
+    sources = entries["source"]
+    for kind, items in entries.items():
+        for entry_id, entry in items.items():
+            file = where[(kind, entry_id)]
+            if isinstance(entry, Entry):
+                for source_id in entry.sources:
+                    if source_id not in sources:
+                        raise KnowledgeError(
+                            f"source {source_id!r} is not in the bibliography",
+                            file=file,
+                            entry=entry_id,
+                            field="sources",
+                        )
+            for ref_field, ref_kind in _REFERENCES.get(kind, ()):
+                value = getattr(entry, ref_field)
+                for ref in (value,) if isinstance(value, str) else value:
+                    if ref and ref not in entries[ref_kind]:
+                        raise KnowledgeError(
+                            f"refers to {ref_kind} {ref!r}, which does not exist",
+                            file=file,
+                            entry=entry_id,
+                            field=ref_field,
+                        )
+
+
+_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "product": (("valueset", "valueset"), ("claim", "claim")),
+    "contraception": (("valuesets", "valueset"),),
+    "symptom": (("rule", "rule"),),
+    "interaction": (("valueset", "valueset"), ("rule", "rule")),
+    "contraindication": (("rule", "rule"),),
+    "monitoring": (("interval_parameter", "parameter"),),
+}
+
+
+def apply_policy(
+    entries: dict[str, dict[str, msgspec.Struct]], name: str, raw: bytes
+) -> frozenset[str]:
+    """Override basis-P parameters from a clinic policy file:
+
+    ``[parameters]`` then ``"tg.warning_mg_dl" = 450``. Anything else is refused.
+    """
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"not valid TOML: {exc}", file=name) from None
+    unknown = set(doc) - {"parameters"}
+    if unknown:
+        raise KnowledgeError(
+            f"a policy file may only have a [parameters] table, not {sorted(unknown)}", file=name
+        )
+    overrides = doc.get("parameters", {})
+    params = entries["parameter"]
+    for key, value in overrides.items():
+        current = params.get(key)
+        if current is None:
+            raise KnowledgeError("no such parameter", file=name, entry=key)
+        assert isinstance(current, Parameter)
+        if not current.overridable:
+            raise KnowledgeError(
+                f"basis {current.basis} (not clinic policy): only basis-P parameters "
+                "can be overridden",
+                file=name,
+                entry=key,
+                field="value",
+            )
+        if type(value) is not type(current.value) and not (
+            isinstance(value, int | float)
+            and isinstance(current.value, int | float)
+            and not isinstance(value, bool)
+        ):
+            raise KnowledgeError(
+                f"must be a {type(current.value).__name__} like the default {current.value!r}",
+                file=name,
+                entry=key,
+                field="value",
+            )
+        params[key] = msgspec.structs.replace(current, value=value)
+    return frozenset(overrides)
+
+
+def load_knowledge(policy: Path | None = None) -> KnowledgeBase:
+    """Load the packaged knowledge base, with an optional clinic policy file."""
+    entries = parse_documents(_data_files())
+    overridden: frozenset[str] = frozenset()
+    if policy is not None:
+        try:
+            raw = policy.read_bytes()
+        except OSError as exc:
+            raise KnowledgeError(f"cannot read: {exc.strerror}", file=str(policy)) from None
+        overridden = apply_policy(entries, str(policy), raw)
+    return KnowledgeBase(
+        entries=entries,
+        policy_file=str(policy) if policy else None,
+        overridden=overridden,
+    )

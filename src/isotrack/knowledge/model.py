@@ -1,0 +1,183 @@
+"""Typed entries of the knowledge base.
+
+Every entry kind is a frozen msgspec Struct decoded from a TOML array of
+tables whose name is the kind (``[[product]]``, ``[[rule]]`` ...). Every entry
+has an ``id`` and (except sources themselves) a non-empty ``sources`` list of
+source ids; the loader checks that they resolve.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Basis = Literal["L", "G", "P", "D"]
+"""L label or regulatory programme, G guideline/consensus, P local policy
+(configurable default), D derived here from a cited figure."""
+
+SeverityName = Literal["critical", "warning", "info"]
+RuleTable = Literal["order", "course", "triage"]
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    sources: tuple[str, ...] = ()
+
+
+class Source(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A bibliography item. ``grade`` P primary, S secondary, policy, definition."""
+
+    id: str
+    title: str
+    grade: Literal["P", "S", "policy", "definition"]
+    citation: str
+    url: str = ""
+    note: str = ""
+
+
+class Parameter(Entry, frozen=True, kw_only=True):
+    """A number or setting the rules use. Basis P entries may be overridden by
+    a clinic policy file."""
+
+    value: float | int | str | bool
+    unit: str
+    basis: Basis
+    description: str
+    derivation: str = ""
+
+    @property
+    def overridable(self) -> bool:
+        return self.basis == "P"
+
+
+class Product(Entry, frozen=True, kw_only=True):
+    """A marketed isotretinoin product, or a route claimed without any product
+    (``available = false``)."""
+
+    name: str
+    route: str
+    form: str
+    available: bool = True
+    substitution_group: str = ""
+    strengths_mg: tuple[float, ...] = ()
+    usual_min_mg_per_kg_day: float | None = None
+    usual_max_mg_per_kg_day: float | None = None
+    absolute_max_mg_per_kg_day: float | None = None
+    divided_doses: int | None = None
+    food: str = ""
+    course_weeks: tuple[int, ...] = ()
+    excipient_allergens: tuple[str, ...] = ()
+    strength_allergens: dict[str, tuple[str, ...]] = {}
+    valueset: str = ""
+    notes: str = ""
+    claim: str = ""
+
+
+class Rule(Entry, frozen=True, kw_only=True):
+    """A finding id of the rule catalogue (shared/clinical/rules.md)."""
+
+    title: str
+    table: RuleTable
+    severities: tuple[SeverityName, ...]
+    basis: str
+    section: str
+    fires_when: str
+    action: str
+    triage_action: str = ""
+
+
+class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    system: Literal["rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum"]
+    code: str
+    display: str = ""
+
+
+class ValueSet(Entry, frozen=True, kw_only=True):
+    """Codes (and, as a last resort, text fragments) that mean one concept."""
+
+    description: str
+    codes: tuple[Code, ...] = ()
+    text: tuple[str, ...] = ()
+
+
+class Claim(Entry, frozen=True, kw_only=True):
+    """A claim of the seed articles with its verdict (shared/clinical/seed-claims.md)."""
+
+    claim: str
+    rating: str
+    reason: str
+    topic: str
+
+
+class Indication(Entry, frozen=True, kw_only=True):
+    name: str
+    status: Literal["approved", "guideline", "off-label", "not-recommended"]
+    authority: str
+    evidence: Literal["label", "strong", "moderate", "low", "conflicting", "none"]
+    summary: str
+
+
+class MonographSection(Entry, frozen=True, kw_only=True):
+    title: str
+    order: int
+    text: str
+
+
+class ContraceptionMethod(Entry, frozen=True, kw_only=True):
+    """A contraceptive method and how each programme counts it."""
+
+    name: str
+    us_class: Literal["primary", "secondary", "not-acceptable"]
+    eu_class: Literal["highly-effective-user-independent", "user-dependent", "not-acceptable"]
+    hormonal: bool
+    valuesets: tuple[str, ...] = ()
+    notes: str = ""
+
+
+class Symptom(Entry, frozen=True, kw_only=True):
+    """A patient-reported symptom and the triage rule it maps to."""
+
+    text: str
+    rule: str
+    advice: str
+
+
+class Interaction(Entry, frozen=True, kw_only=True):
+    agent: str
+    valueset: str
+    effect: str
+    management: str
+    rule: str = ""
+
+
+class Contraindication(Entry, frozen=True, kw_only=True):
+    text: str
+    regions: tuple[str, ...]
+    kind: Literal["contraindication", "warning"]
+    rule: str = ""
+
+
+class MonitoringItem(Entry, frozen=True, kw_only=True):
+    test: str
+    when: str
+    interval_parameter: str = ""
+
+
+class UnitConversion(Entry, frozen=True, kw_only=True):
+    """``value_in_to_unit = value_in_from_unit * factor`` for one analyte."""
+
+    analyte: str
+    from_unit: str
+    to_unit: str
+    factor: float
+
+
+class Programme(Entry, frozen=True, kw_only=True):
+    """A pregnancy prevention programme (rule set) and its parameters."""
+
+    name: str
+    region: str
+    version: str
+    summary: str
+    contraception_rule: Literal["us-two-methods", "eu-one-effective-or-two"]

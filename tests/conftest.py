@@ -1,0 +1,39 @@
+"""Shared fixtures: the knowledge base and the third-party sample data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from isotrack.knowledge import KnowledgeBase, default_knowledge
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path:
+    """``shared/`` beside the checkout (CI puts it there); ISOTRACK_SHARED overrides."""
+    override = os.environ.get("ISOTRACK_SHARED")
+    return Path(override) if override else REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return default_knowledge()
+
+
+@pytest.fixture(scope="session")
+def synthea_dir() -> Path:
+    folder = shared_dir() / "data" / "synthea-r4"
+    if not folder.is_dir():
+        pytest.skip(f"Synthea sample data not found at {folder} (set ISOTRACK_SHARED)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bulk_dir() -> Path:
+    folder = shared_dir() / "data" / "bulk-ndjson-10"
+    if not folder.is_dir():
+        pytest.skip(f"Bulk FHIR sample data not found at {folder} (set ISOTRACK_SHARED)")
+    return folder
