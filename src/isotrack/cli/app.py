@@ -54,7 +54,9 @@ def translate_errors(function: Callable[P, R]) -> Callable[P, R]:
         try:
             return function(*args, **kwargs)
         except IsotrackError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            # One plain line, never wrapped, so scripts can read it.
+            message = " ".join(str(exc).split())
+            typer.echo(f"error: {message}", err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

@@ -1,5 +1,336 @@
-"""Knowledge commands: rules, claims, monograph."""
+"""Knowledge commands: rules, claims, monograph, sources."""
 
 from __future__ import annotations
 
-from isotrack.cli.app import app  # noqa: F401  # commands are added below
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from isotrack import SAFETY_LINE
+from isotrack.cli.app import PolicyOption, app, knowledge, out, translate_errors
+from isotrack.errors import InvalidInputError
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.model import Rule
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+MarkdownOption = Annotated[
+    bool, typer.Option("--markdown", help="Print Markdown (the docs/ page is made this way).")
+]
+
+BASIS_NAMES = {"L": "label", "G": "guideline", "P": "clinic policy", "D": "derived"}
+
+
+def basis_text(basis: str) -> str:
+    """'L/G' -> 'label / guideline'."""
+    return " / ".join(BASIS_NAMES.get(part, part) for part in basis.split("/"))
+
+
+def source_json(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> list[dict[str, str]]:
+    result = []
+    for source_id in source_ids:
+        source = kb.source(source_id)
+        item = {
+            "id": source.id,
+            "title": source.title,
+            "grade": source.grade,
+            "citation": source.citation,
+        }
+        if source.url:
+            item["url"] = source.url
+        result.append(item)
+    return result
+
+
+def print_json(document: Any) -> None:
+    out.print_json(json.dumps(document, ensure_ascii=False), indent=2, highlight=False)
+
+
+@app.command("rules")
+@translate_errors
+def rules_command(
+    as_json: JsonOption = False,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="Only one table: order, course or triage."),
+    ] = None,
+    policy: PolicyOption = None,
+    as_markdown: MarkdownOption = False,
+) -> None:
+    """List the rule catalogue: every finding id with its severity, basis and sources.
+
+    Example: [bold]isotrack rules --table order[/bold]  or  [bold]isotrack rules --json[/bold]
+    """
+    kb = knowledge(policy)
+    if table is not None and table not in ("order", "course", "triage"):
+        raise InvalidInputError("--table", f"must be order, course or triage, not {table!r}")
+    rules = [r for r in kb.rules if table is None or r.table == table]
+    if as_markdown:
+        print(rules_markdown(kb, rules), end="")
+        return
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "table": r.table,
+                    "severities": list(r.severities),
+                    "basis": r.basis,
+                    "basis_text": basis_text(r.basis),
+                    "section": r.section,
+                    "fires_when": r.fires_when,
+                    "action": r.action,
+                    **({"triage_action": r.triage_action} if r.triage_action else {}),
+                    "sources": source_json(kb, r.sources),
+                }
+                for r in rules
+            ]
+        )
+        return
+    view = Table(title="isotrack rule catalogue", caption=SAFETY_LINE, show_lines=False)
+    for column in ("id", "table", "severity", "basis", "fires when", "sources"):
+        view.add_column(column, overflow="fold")
+    for r in rules:
+        view.add_row(
+            r.id,
+            r.table,
+            "/".join(r.severities),
+            basis_text(r.basis),
+            r.fires_when,
+            ", ".join(r.sources),
+        )
+    out.print(view)
+    if kb.overridden:
+        out.print(f"Clinic policy {kb.policy_file} overrides: {', '.join(sorted(kb.overridden))}")
+
+
+@app.command("claims")
+@translate_errors
+def claims_command(as_json: JsonOption = False, as_markdown: MarkdownOption = False) -> None:
+    """Print the claims of the two seed articles, checked against the sources.
+
+    Example: [bold]isotrack claims[/bold]
+    """
+    kb = knowledge(None)
+    if as_markdown:
+        print(claims_markdown(kb), end="")
+        return
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": c.id,
+                    "topic": c.topic,
+                    "claim": c.claim,
+                    "rating": c.rating,
+                    "reason": c.reason,
+                    "sources": source_json(kb, c.sources),
+                }
+                for c in kb.claims
+            ]
+        )
+        return
+    view = Table(title="Claims of the seed articles, checked against the sources", show_lines=True)
+    for column in ("#", "claim", "verdict", "why", "sources"):
+        view.add_column(column, overflow="fold")
+    for c in kb.claims:
+        view.add_row(c.id, c.claim, c.rating, c.reason, ", ".join(c.sources))
+    out.print(view)
+
+
+@app.command("monograph")
+@translate_errors
+def monograph_command(as_json: JsonOption = False) -> None:
+    """Print the drug monograph, indications, contraindications and interactions.
+
+    Each item shows its sources; indications show their evidence level.
+
+    Example: [bold]isotrack monograph[/bold]
+    """
+    kb = knowledge(None)
+    if as_json:
+        print_json(
+            {
+                "monograph": [
+                    {
+                        "id": s.id,
+                        "title": s.title,
+                        "text": s.text.strip(),
+                        "sources": source_json(kb, s.sources),
+                    }
+                    for s in kb.monograph
+                ],
+                "indications": [
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "status": i.status,
+                        "authority": i.authority,
+                        "evidence": i.evidence,
+                        "summary": i.summary,
+                        "sources": source_json(kb, i.sources),
+                    }
+                    for i in kb.indications
+                ],
+                "contraindications": [
+                    {
+                        "id": c.id,
+                        "text": c.text,
+                        "regions": list(c.regions),
+                        "kind": c.kind,
+                        "rule": c.rule,
+                        "sources": source_json(kb, c.sources),
+                    }
+                    for c in kb.contraindications
+                ],
+                "interactions": [
+                    {
+                        "id": i.id,
+                        "agent": i.agent,
+                        "effect": i.effect,
+                        "management": i.management,
+                        "rule": i.rule,
+                        "sources": source_json(kb, i.sources),
+                    }
+                    for i in kb.interactions
+                ],
+            }
+        )
+        return
+    out.print("[bold]Isotretinoin[/bold]", SAFETY_LINE, sep="\n")
+    for section in kb.monograph:
+        out.print(f"\n[bold underline]{section.title}[/bold underline]")
+        out.print(section.text.strip(), markup=False)
+        out.print(f"[dim]Sources: {', '.join(section.sources)}[/dim]")
+    view = Table(title="Indications and evidence", show_lines=True)
+    for column in ("indication", "status", "evidence", "summary", "sources"):
+        view.add_column(column, overflow="fold")
+    for i in kb.indications:
+        view.add_row(
+            i.name, f"{i.status} ({i.authority})", i.evidence, i.summary, ", ".join(i.sources)
+        )
+    out.print(view)
+    if kb.contraindications:
+        view = Table(title="Contraindications and warnings", show_lines=False)
+        for column in ("", "region", "text", "rule", "sources"):
+            view.add_column(column, overflow="fold")
+        for c in kb.contraindications:
+            view.add_row(c.kind, "/".join(c.regions), c.text, c.rule, ", ".join(c.sources))
+        out.print(view)
+    if kb.interactions:
+        view = Table(title="Interactions", show_lines=False)
+        for column in ("agent", "effect", "management", "rule", "sources"):
+            view.add_column(column, overflow="fold")
+        for x in kb.interactions:
+            view.add_row(x.agent, x.effect, x.management, x.rule, ", ".join(x.sources))
+        out.print(view)
+
+
+@app.command("sources")
+@translate_errors
+def sources_command(as_json: JsonOption = False, as_markdown: MarkdownOption = False) -> None:
+    """Print the bibliography every knowledge entry cites.
+
+    Example: [bold]isotrack sources --json[/bold]
+    """
+    kb = knowledge(None)
+    if as_markdown:
+        print(sources_markdown(kb), end="")
+        return
+    ids = tuple(s.id for s in kb.sources)
+    if as_json:
+        print_json(source_json(kb, ids))
+        return
+    view = Table(title="Sources (P primary, S secondary)", show_lines=False)
+    for column in ("id", "grade", "citation"):
+        view.add_column(column, overflow="fold")
+    for s in kb.sources:
+        view.add_row(s.id, s.grade, s.citation + (f" {s.url}" if s.url else ""))
+    out.print(view)
+
+
+TABLE_TITLES = {
+    "order": "Order screening",
+    "course": "During the course",
+    "triage": "Symptom triage",
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _citations(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> str:
+    return "; ".join(f"[{s}](sources.md#{s})" for s in source_ids)
+
+
+def rules_markdown(kb: KnowledgeBase, rules: list[Rule]) -> str:
+    """The rule catalogue as a Markdown page, with each rule's citations."""
+    lines = [
+        "# Rule catalogue",
+        "",
+        "Generated by `isotrack rules --markdown` from the knowledge base; a test keeps it",
+        "in step. Severity: critical stops the order as written, warning needs a decision,",
+        "info is a reminder. Basis: label (or regulatory programme), guideline, clinic policy",
+        "(a configurable threshold; see [knowledge.md](knowledge.md#clinic-policy)).",
+        "",
+        f"> {SAFETY_LINE}",
+    ]
+    for table in ("order", "course", "triage"):
+        chosen = [r for r in rules if r.table == table]
+        if not chosen:
+            continue
+        lines += [
+            "",
+            f"## {TABLE_TITLES[table]}",
+            "",
+            "| id | severity | basis | fires when | action | sources |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in chosen:
+            action = f"**{r.triage_action}**: {r.action}" if r.triage_action else r.action
+            lines.append(
+                f"| `{r.id}` | {'/'.join(r.severities)} | {basis_text(r.basis)} "
+                f"| {_cell(r.fires_when)} | {_cell(action)} | {_citations(kb, r.sources)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def claims_markdown(kb: KnowledgeBase) -> str:
+    """The checked claims as a Markdown page."""
+    lines = [
+        "# Where the sources disagree with popular articles",
+        "",
+        "isotrack began from two web articles about isotretinoin. Several of their claims",
+        "are wrong or unsupported; the regulatory labels, guidelines and trials win. Each",
+        "claim below is recorded in the knowledge base with its verdict (`isotrack claims`).",
+        "Generated by `isotrack claims --markdown`; a test keeps it in step.",
+        "",
+        "| # | claim | verdict | why | sources |",
+        "|---|---|---|---|---|",
+    ]
+    for c in kb.claims:
+        lines.append(
+            f"| {c.id} | {_cell(c.claim)} | **{_cell(c.rating)}** | {_cell(c.reason)} "
+            f"| {_citations(kb, c.sources)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def sources_markdown(kb: KnowledgeBase) -> str:
+    """The bibliography as a Markdown page with one anchor per source id."""
+    lines = [
+        "# Sources",
+        "",
+        "Every knowledge entry cites one or more of these ids. Grade P: primary (label,",
+        "REMS, guideline, trial); S: secondary; policy: an isotrack default a clinic may",
+        "change; definition: a unit definition. Generated by",
+        "`isotrack sources --markdown`.",
+        "",
+    ]
+    for s in kb.sources:
+        url = f" <{s.url}>" if s.url else ""
+        lines += [f'<a id="{s.id}"></a>', f"- **{s.id}** ({s.grade}): {_cell(s.citation)}{url}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,5 @@
+"""``python -m isotrack`` runs the command line."""
+
+from isotrack.cli import main
+
+main()
