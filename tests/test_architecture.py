@@ -60,9 +60,8 @@ def test_pure_layer_imports_no_surface_or_io_library(path: Path) -> None:
     tree = ast.parse(path.read_text())
     for name in imported_names(tree):
         for forbidden in FORBIDDEN_IMPORTS:
-            assert not (name == forbidden or name.startswith(forbidden + ".")), (
-                f"{path.name} imports {name}"
-            )
+            offends = name == forbidden or name.startswith(forbidden + ".")
+            assert not offends, f"{path.name} imports {name}"
 
 
 @pytest.mark.parametrize("path", pure_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -124,7 +124,7 @@ def test_rule_catalogue_matches_shared_rules_md(kb: KnowledgeBase) -> None:
 
 def test_every_rule_has_severity_basis_and_source(kb: KnowledgeBase) -> None:
     for rule in kb.rules:
-        assert rule.severities and rule.basis and rule.sources and rule.action, rule.id
+        assert all((rule.severities, rule.basis, rule.sources, rule.action)), rule.id
 
 
 def test_policy_file_overrides_policy_thresholds(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def root(
 
 def _register_commands() -> None:
     # Each command module adds its commands to ``app`` when imported.
-    from isotrack.cli import knowledge_cmds  # noqa: F401
+    from isotrack.cli import knowledge_cmds, plan_cmd  # noqa: F401
 
 
 def main() -> None:

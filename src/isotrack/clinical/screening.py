@@ -207,6 +207,13 @@ def _load_rules() -> None:
     import isotrack.clinical.rules  # noqa: F401
 
 
+def _context(ctx: ScreeningContext) -> list[tuple[str, str]]:
+    # Imported here: pregnancy.py builds on this module.
+    from isotrack.clinical.pregnancy import pregnancy_context
+
+    return pregnancy_context(ctx)
+
+
 def screen_order(
     snapshot: PatientSnapshot, order: IsotretinoinOrder, *, on: date, kb: KnowledgeBase
 ) -> Assessment:
@@ -219,7 +226,8 @@ def screen_order(
     validate(snapshot, order, on=on, kb=kb)
     ctx = ScreeningContext(snapshot=snapshot, on=on, kb=kb, order=order)
     findings = _run(ORDER_RULES, ctx)
-    return Assessment.collect(on, findings, [*snapshot.notes, *ctx.assumptions])
+    context = _context(ctx)
+    return Assessment.collect(on, findings, [*snapshot.notes, *ctx.assumptions], context)
 
 
 def assess_course(snapshot: PatientSnapshot, *, on: date, kb: KnowledgeBase) -> Assessment:
@@ -228,4 +236,5 @@ def assess_course(snapshot: PatientSnapshot, *, on: date, kb: KnowledgeBase) -> 
     validate(snapshot, None, on=on, kb=kb)
     ctx = ScreeningContext(snapshot=snapshot, on=on, kb=kb)
     findings = _run(COURSE_RULES, ctx)
-    return Assessment.collect(on, findings, [*snapshot.notes, *ctx.assumptions])
+    context = _context(ctx)
+    return Assessment.collect(on, findings, [*snapshot.notes, *ctx.assumptions], context)

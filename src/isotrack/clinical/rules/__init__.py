@@ -5,5 +5,15 @@ Importing this package registers every rule with
 """
 
 from isotrack.clinical.rules import (  # noqa: F401  # imported to register the rules
+    allergies,
+    conditions,
+    contraception,
+    course,
+    dosing,
     drugs,
+    labs,
+    monitoring,
+    patient,
+    pregnancy,
+    supply,
 )

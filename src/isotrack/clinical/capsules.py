@@ -1,0 +1,212 @@
+"""Capsule combinations: a daily dose made of a product's real strengths.
+
+No source gives a rounding rule (facts.md §2, "Weight-based rounding"); the
+choice here is explicit and deterministic. Among all combinations of the
+product's strengths whose total does not exceed the allowed maximum, the
+chosen one is, in order of preference:
+
+1. the total closest to the target daily dose;
+2. split into the label's number of divided doses (each dose at least one
+   capsule); if no such split exists, fewer doses (e.g. Absorica 25 mg/day is
+   one 25 mg capsule once a day, since no two Absorica capsules make 25 mg);
+3. on a tie in distance, the lower total (never round up on a tie);
+4. the fewest capsules in the day;
+5. the most even split (smallest difference between the largest and the
+   smallest dose); the larger dose comes first (morning);
+6. within a dose, the fewest different strengths, then the largest capsules.
+
+>>> from fractions import Fraction
+>>> day = choose_capsules(Fraction(35), Fraction(140), (10, 20, 25, 30, 35, 40), 2)
+>>> [dose.capsules_mg for dose in day.doses]
+[(25.0,), (10.0,)]
+>>> choose_capsules(Fraction(140), Fraction(140), (10, 20, 25, 30, 35, 40), 2).doses[0].capsules_mg
+(35.0, 35.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from isotrack.errors import InvalidInputError
+
+_DECIMALS_TRIED = 4
+"""Strengths are whole mg or have at most this many decimals (a data check, not a
+clinical number)."""
+
+
+def exact(value: float) -> Fraction:
+    """A float as the decimal it was written as (70.3 -> 703/10), for exact sums."""
+    return Fraction(repr(float(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class CapsuleDose:
+    """The capsules taken at one time of day, largest first."""
+
+    capsules_mg: tuple[float, ...]
+
+    @property
+    def total_mg(self) -> float:
+        return float(sum(exact(c) for c in self.capsules_mg))
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCapsules:
+    """A day's doses (largest first: morning, then evening)."""
+
+    doses: tuple[CapsuleDose, ...]
+
+    @property
+    def total_mg(self) -> float:
+        return float(sum(exact(d.total_mg) for d in self.doses))
+
+    @property
+    def capsule_count(self) -> int:
+        return sum(len(d.capsules_mg) for d in self.doses)
+
+    @property
+    def strengths_used(self) -> frozenset[float]:
+        return frozenset(c for d in self.doses for c in d.capsules_mg)
+
+
+def _scale(strengths: Sequence[float]) -> int:
+    for decimals in range(_DECIMALS_TRIED + 1):
+        factor: int = 10**decimals
+        if all((exact(s) * factor).denominator == 1 for s in strengths):
+            return factor
+    raise InvalidInputError("strengths_mg", f"cannot use capsule strengths {list(strengths)}")
+
+
+class _Search:
+    """Exact integer search over totals in units of 1/scale mg."""
+
+    def __init__(self, units: tuple[int, ...], most: int) -> None:
+        self.units = units
+        """Strengths, largest first."""
+        self.most = most
+        """Highest allowed daily total."""
+        fewest = [math.inf] * (most + 1)
+        fewest[0] = 0
+        for total in range(1, most + 1):
+            for unit in units:
+                if unit <= total and fewest[total - unit] + 1 < fewest[total]:
+                    fewest[total] = fewest[total - unit] + 1
+        self.fewest = fewest
+        """fewest[u]: fewest capsules that make u units (inf when no combination does)."""
+        self._splits: dict[tuple[int, int, int], tuple[float, int, tuple[int, ...]]] = {}
+
+    def reachable(self, total: int) -> bool:
+        return 0 < total <= self.most and self.fewest[total] < math.inf
+
+    def split(self, total: int, parts: int, ceiling: int) -> tuple[float, int, tuple[int, ...]]:
+        """Best split of ``total`` into ``parts`` non-increasing dose totals, each at most
+        ``ceiling``: (capsules, -smallest dose, dose totals); capsules inf when none."""
+        key = (total, parts, ceiling)
+        if key not in self._splits:
+            self._splits[key] = self._best_split(total, parts, ceiling)
+        return self._splits[key]
+
+    def _best_split(
+        self, total: int, parts: int, ceiling: int
+    ) -> tuple[float, int, tuple[int, ...]]:
+        if parts == 1:
+            if total <= ceiling and self.reachable(total):
+                return (self.fewest[total], -total, (total,))
+            return (math.inf, 0, ())
+        best: tuple[float, int, tuple[int, ...]] = (math.inf, 0, ())
+        for first in range(min(total, ceiling), 0, -1):
+            if first * parts < total:
+                break
+            if not self.reachable(first):
+                continue
+            count, smallest, rest = self.split(total - first, parts - 1, first)
+            if count == math.inf:
+                continue
+            candidate = (self.fewest[first] + count, smallest, (first, *rest))
+            if candidate < best:
+                best = candidate
+        return best
+
+    def compositions(self, total: int, count: int) -> Iterator[tuple[int, ...]]:
+        """Every multiset of exactly ``count`` strengths summing to ``total``, largest first."""
+
+        def extend(remaining: int, left: int, start: int) -> Iterator[tuple[int, ...]]:
+            if left == 0:
+                if remaining == 0:
+                    yield ()
+                return
+            for index in range(start, len(self.units)):
+                unit = self.units[index]
+                if unit * left < remaining:
+                    break
+                if unit <= remaining and self.units[-1] * (left - 1) <= remaining - unit:
+                    for rest in extend(remaining - unit, left - 1, index):
+                        yield (unit, *rest)
+
+        return extend(total, count, 0)
+
+    def dose(self, total: int) -> tuple[int, ...]:
+        count = int(self.fewest[total])
+        return min(self.compositions(total, count), key=lambda c: (len(set(c)), [-u for u in c]))
+
+
+def _totals_by_distance(target: Fraction, most: int) -> Iterator[list[int]]:
+    """Groups of candidate totals (1..most), nearest to ``target`` first; a group holds
+    the totals at the same distance."""
+    below = min(math.floor(target), most)
+    above = max(math.ceil(target), 1)
+    if above == below:
+        yield [below]
+        below, above = below - 1, above + 1
+    while below >= 1 or above <= most:
+        down = target - below if below >= 1 else None
+        up = above - target if above <= most else None
+        if down is not None and (up is None or down < up):
+            yield [below]
+            below -= 1
+        elif up is not None and (down is None or up < down):
+            yield [above]
+            above += 1
+        else:
+            yield [below, above]
+            below, above = below - 1, above + 1
+
+
+def choose_capsules(
+    target_mg: Fraction, max_mg: Fraction, strengths_mg: Sequence[float], doses_per_day: int
+) -> DailyCapsules | None:
+    """The capsule combination for ``target_mg`` a day, never above ``max_mg`` (see the
+    module docstring for the order of preference); None when even the smallest capsule
+    is above ``max_mg``."""
+    if not strengths_mg or doses_per_day < 1:
+        raise InvalidInputError("strengths_mg", "a product with capsule strengths is needed")
+    scale = _scale(strengths_mg)
+    units = tuple(sorted({int(exact(s) * scale) for s in strengths_mg}, reverse=True))
+    most = math.floor(max_mg * scale)
+    if most < units[-1]:
+        return None
+    search = _Search(units, most)
+    target = target_mg * scale
+    for group in _totals_by_distance(target, most):
+        options = []
+        for total in group:
+            if not search.reachable(total):
+                continue
+            for parts in range(doses_per_day, 0, -1):
+                count, smallest, doses = search.split(total, parts, total)
+                if count < math.inf:
+                    key = (doses_per_day - parts, total > target, count, doses[0] + smallest, total)
+                    options.append((key, doses))
+                    break
+        if options:
+            _, doses = min(options)
+            return DailyCapsules(
+                tuple(
+                    CapsuleDose(tuple(float(Fraction(u, scale)) for u in search.dose(d)))
+                    for d in doses
+                )
+            )
+    return None

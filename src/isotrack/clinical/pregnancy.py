@@ -1,0 +1,202 @@
+"""Pregnancy: can the patient get pregnant, is she pregnant, and what the
+pregnancy tests show (rules.md "CBP"; facts.md §7).
+
+Pregnancy capability ("CBP", iPLEDGE's "patient who can get pregnant"):
+
+1. a category recorded in isotrack (``snapshot.pregnancy_capability``) wins;
+2. otherwise it is assumed, and the assumption is said:
+   - administrative gender male: cannot get pregnant;
+   - a coded hysterectomy or bilateral oophorectomy (procedure or condition) or
+     menopause condition: cannot get pregnant (tubal sterilisation changes
+     nothing; a record recognised by name only is not used: too weak a reason
+     to drop every pregnancy safeguard);
+   - age outside ``ppp.cbp_assumed_min_age``–``ppp.cbp_assumed_max_age``: cannot;
+   - otherwise can. Conservative choices: an unknown birth date, and an
+     administrative gender "other" or "unknown", are treated as able to get
+     pregnant, because wrongly dropping the safeguards is the worse error.
+
+>>> from datetime import date
+>>> from isotrack.knowledge import default_knowledge
+>>> from isotrack.clinical.snapshot import PatientSnapshot, Sex
+>>> snap = PatientSnapshot("p1", birth_date=date(2001, 6, 1), sex=Sex.FEMALE)
+>>> pregnancy_capability(snap, date(2026, 3, 2), default_knowledge()).label
+'can get pregnant (assumed: female, 24 years)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from isotrack.clinical.codes import match
+from isotrack.clinical.contraception import contraception_status
+from isotrack.clinical.screening import Hit, ScreeningContext
+from isotrack.clinical.snapshot import (
+    PatientSnapshot,
+    PregnancyCapability,
+    PregnancyTest,
+    Sex,
+    TestResult,
+)
+from isotrack.knowledge.base import KnowledgeBase
+
+CbpBasis = Literal["recorded", "sex", "record", "age", "assumed"]
+"""Why: recorded in isotrack; administrative gender; a hysterectomy/oophorectomy/
+menopause record; age outside the assumed range; assumed able (sex and age)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CbpStatus:
+    """Whether the patient can get pregnant, and on what grounds."""
+
+    can_get_pregnant: bool
+    assumed: bool
+    reason: str
+    basis: CbpBasis = "assumed"
+
+    @property
+    def label(self) -> str:
+        """'can get pregnant (assumed: female, 24 years)'."""
+        verdict = "can get pregnant" if self.can_get_pregnant else "cannot get pregnant"
+        return f"{verdict} ({'assumed' if self.assumed else 'recorded'}: {self.reason})"
+
+    @property
+    def assumption(self) -> str:
+        """The sentence for the assessment's assumptions ('' when recorded)."""
+        if not self.assumed:
+            return ""
+        verdict = "able" if self.can_get_pregnant else "not able"
+        return (
+            f"Pregnancy capability is not recorded in isotrack: assumed {verdict} to get "
+            f"pregnant ({self.reason}); record the category in isotrack to override."
+        )
+
+    @property
+    def pregnancy_evidence_counts(self) -> bool:
+        """A recorded pregnancy or positive test is reported for patients who can get
+        pregnant, and for those assumed unable from their age alone."""
+        return self.can_get_pregnant or self.basis == "age"
+
+
+def age_on(birth_date: date | None, on: date) -> int | None:
+    if birth_date is None:
+        return None
+    before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - before_birthday
+
+
+def _exclusion(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> tuple[str, str]:
+    """(coded exclusion, text-only look-alike) descriptions; '' when none."""
+    coded, by_text = "", ""
+    records = [(p.concept, p.performed, p.done_by(on)) for p in snapshot.procedures]
+    records += [(c.concept, c.onset, c.ever_on(on)) for c in snapshot.conditions]
+    for valueset_id in ("hysterectomy-oophorectomy", "menopause"):
+        valueset = kb.valueset(valueset_id)
+        for concept, day, counts in records:
+            found = match(concept, valueset) if counts else None
+            if found is None or not found.matched:
+                continue
+            text = concept.label + (f" ({day.isoformat()})" if day else "")
+            if not found.by_text and not coded:
+                coded = text
+            elif found.by_text and not by_text:
+                by_text = text
+    return coded, by_text
+
+
+def pregnancy_capability(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> CbpStatus:
+    """Decide whether the patient can get pregnant on ``on`` (see the module doc)."""
+    recorded = snapshot.pregnancy_capability
+    if recorded is not None:
+        return CbpStatus(recorded is PregnancyCapability.CAN, False, "recorded in isotrack")
+    if snapshot.sex is Sex.MALE:
+        return CbpStatus(False, True, "administrative gender male", "sex")
+    sex = "female" if snapshot.sex is Sex.FEMALE else f"administrative gender {snapshot.sex}"
+    age = age_on(snapshot.birth_date, on)
+    who = f"{sex}, {age} years" if age is not None else f"{sex}, age unknown"
+    coded, by_text = _exclusion(snapshot, on, kb)
+    if coded:
+        return CbpStatus(False, True, f"{who}; {coded} recorded", "record")
+    low, high = kb.number("ppp.cbp_assumed_min_age"), kb.number("ppp.cbp_assumed_max_age")
+    if age is not None and not low <= age <= high:
+        return CbpStatus(False, True, f"{who}, outside the assumed {low:g}–{high:g}", "age")
+    notes = [who]
+    if snapshot.sex is not Sex.FEMALE:
+        notes.append("treated as able to get pregnant: no sex recorded as female or male")
+    if age is None:
+        notes.append("no birth date: treated as within the child-bearing age range")
+    if by_text:
+        notes.append(f"{by_text} is recognised by name only, no code: not used")
+    return CbpStatus(True, True, "; ".join(notes), "assumed")
+
+
+def cbp_status(ctx: ScreeningContext) -> CbpStatus:
+    """Pregnancy capability for a screening; an assumption is added to ``ctx.assumptions``."""
+    status = pregnancy_capability(ctx.snapshot, ctx.on, ctx.kb)
+    if status.assumed and status.assumption not in ctx.assumptions:
+        ctx.assumptions.append(status.assumption)
+    return status
+
+
+# --- Pregnancy tests -------------------------------------------------------------------
+def pregnancy_tests_newest_first(snapshot: PatientSnapshot, on: date) -> list[PregnancyTest]:
+    """Results up to ``on``, newest first; on the same day a positive comes first."""
+    found = [t for t in snapshot.pregnancy_tests if t.on <= on]
+    return sorted(found, key=lambda t: (t.on, t.result is TestResult.POSITIVE), reverse=True)
+
+
+def window_first_day(on: date, kb: KnowledgeBase) -> date:
+    """First specimen date inside the window ending on ``on`` (day 1 = specimen date)."""
+    return on - timedelta(days=kb.number("ppp.test_window_days") - 1)
+
+
+def negative_in_window(
+    snapshot: PatientSnapshot, on: date, kb: KnowledgeBase
+) -> PregnancyTest | None:
+    first = window_first_day(on, kb)
+    negatives = [
+        t for t in pregnancy_tests_newest_first(snapshot, on) if t.result is TestResult.NEGATIVE
+    ]
+    return next((t for t in negatives if t.on >= first), None)
+
+
+def describe_pregnancy_test(test: PregnancyTest) -> str:
+    """'negative on 2026-02-20 (medical setting)'."""
+    return f"{test.result} on {test.on.isoformat()} ({test.setting} setting)"
+
+
+def procedures_without_result(ctx: ScreeningContext) -> list[Hit]:
+    """Pregnancy tests recorded only as procedures: they are not results."""
+    return ctx.procedures_done("pregnancy-test-procedure")
+
+
+# --- Pregnancy and lactation records ------------------------------------------------------
+def active_pregnancies(ctx: ScreeningContext) -> list[Hit]:
+    """Active pregnancy conditions without a recorded end. A pregnancy whose onset is
+    known is also over once a later outcome (miscarriage, termination, birth) is recorded."""
+    outcomes = [
+        h.on
+        for h in [*ctx.conditions_ever("pregnancy-ended"), *ctx.procedures_done("pregnancy-ended")]
+        if h.on is not None
+    ]
+    return [
+        hit
+        for hit in ctx.active_conditions("pregnancy")
+        if hit.on is None or not any(day >= hit.on for day in outcomes)
+    ]
+
+
+def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
+    """Lines for the assessment display: capability, contraception, last test."""
+    cbp = cbp_status(ctx)
+    lines = [("pregnancy capability", cbp.label)]
+    if not cbp.can_get_pregnant:
+        return lines
+    status = contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    lines.append(("contraception", status.describe()))
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    lines.append(
+        ("last pregnancy test", describe_pregnancy_test(tests[0]) if tests else "none recorded")
+    )
+    return lines

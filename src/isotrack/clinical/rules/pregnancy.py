@@ -1,0 +1,258 @@
+"""Pregnancy: recorded pregnancy, pregnancy tests before a prescription and
+during or after the course, and breastfeeding (rules.md; facts.md §4, §6, §7).
+
+Every rule here except BREASTFEEDING applies only to patients who can get
+pregnant (:func:`~isotrack.clinical.pregnancy.cbp_status`); a recorded
+pregnancy or positive test is also reported when the engine assumed from age
+alone that the patient cannot get pregnant. BREASTFEEDING is a
+contraindication whatever the pregnancy capability (e.g. after a hysterectomy
+at caesarean section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from isotrack.clinical.contraception import contraception_status
+from isotrack.clinical.findings import Finding, make_finding
+from isotrack.clinical.pregnancy import (
+    CbpStatus,
+    active_pregnancies,
+    cbp_status,
+    describe_pregnancy_test,
+    negative_in_window,
+    pregnancy_tests_newest_first,
+    procedures_without_result,
+    window_first_day,
+)
+from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
+from isotrack.clinical.snapshot import PregnancyTest, TestResult, TestSetting
+
+
+def _capability(cbp: CbpStatus) -> str:
+    return f" Pregnancy capability: {cbp.label}."
+
+
+def _clip(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _no_result_note(ctx: ScreeningContext) -> str:
+    hits = procedures_without_result(ctx)
+    if not hits:
+        return ""
+    return (
+        f" Pregnancy tests recorded only as procedures, with no result, do not count: "
+        f"{describe_hits(hits)}."
+    )
+
+
+def _when(test: PregnancyTest) -> str:
+    """'on 2026-02-20 (medical setting)'."""
+    return f"on {test.on.isoformat()} ({test.setting} setting)"
+
+
+def _negatives(ctx: ScreeningContext) -> list[PregnancyTest]:
+    """Negative results up to the evaluation date, oldest first."""
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    return [t for t in reversed(tests) if t.result is TestResult.NEGATIVE]
+
+
+@order_rule("PREG-ACTIVE")
+def pregnancy_recorded(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    if not cbp.pregnancy_evidence_counts:
+        return
+    hits = active_pregnancies(ctx)
+    status = ctx.snapshot.pregnant is True
+    if not hits and not status:
+        return
+    evidence = []
+    if hits:
+        evidence.append(f"active pregnancy condition without a recorded end: {describe_hits(hits)}")
+    if status:
+        evidence.append("a pregnancy status recorded as pregnant")
+    what = describe_hits(hits[:1]) if hits else "pregnancy status: pregnant"
+    yield make_finding(
+        ctx.kb,
+        "PREG-ACTIVE",
+        _clip(f"Pregnancy recorded: {what}"),
+        "Isotretinoin is contraindicated in pregnancy (embryo-fetal toxicity). "
+        f"Recorded: {'; '.join(evidence)}." + _capability(cbp),
+        data=[("pregnancy", "; ".join(evidence)), ("pregnancy capability", cbp.label)],
+    )
+
+
+@order_rule("PREG-TEST-POSITIVE")
+def pregnancy_test_positive(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    if not cbp.pregnancy_evidence_counts or not tests:
+        return
+    latest = tests[0]
+    if latest.result is not TestResult.POSITIVE:
+        return
+    yield make_finding(
+        ctx.kb,
+        "PREG-TEST-POSITIVE",
+        f"Latest pregnancy test positive: specimen {latest.on.isoformat()}",
+        f"The most recent hCG result is {describe_pregnancy_test(latest)}; "
+        f"{len(tests)} result(s) recorded up to {ctx.on.isoformat()}." + _capability(cbp),
+        data=[("latest pregnancy test", describe_pregnancy_test(latest))],
+    )
+
+
+@order_rule("PREG-TEST-REQUIRED")
+def pregnancy_test_required(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    if not cbp.can_get_pregnant or negative_in_window(ctx.snapshot, ctx.on, ctx.kb):
+        return
+    first = window_first_day(ctx.on, ctx.kb).isoformat()
+    days = ctx.kb.number("ppp.test_window_days")
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    last = describe_pregnancy_test(tests[0]) if tests else "none recorded"
+    summary = (
+        f"No negative pregnancy test since {first}; last: {tests[0].result} {tests[0].on}"
+        if tests
+        else f"No negative pregnancy test since {first}; none recorded"
+    )
+    yield make_finding(
+        ctx.kb,
+        "PREG-TEST-REQUIRED",
+        summary,
+        f"A prescription needs a negative pregnancy test with a specimen date on or after "
+        f"{first} (the {days:g}-day window up to {ctx.on.isoformat()}, day 1 = specimen "
+        f"date); the last result: {last}." + _no_result_note(ctx) + _capability(cbp),
+        data=[("window starts", first), ("last pregnancy test", last)],
+    )
+
+
+def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
+    """(short, full) description of what is missing from the two start tests."""
+    negatives = _negatives(ctx)
+    days = ctx.kb.number("ppp.contraception_before_days")
+    need = (
+        f"a negative screening test, then a negative confirmation test in a medical setting "
+        f"after at least {days:g} days of documented contraception"
+    )
+    if not negatives:
+        return "no negative test recorded", f"no negative pregnancy test is recorded; needs {need}"
+    screening = negatives[0]
+    later = [t for t in negatives if t.on > screening.on]
+    if not later:
+        return (
+            f"only one negative test ({screening.on.isoformat()})",
+            f"only one negative test, {_when(screening)}; needs {need}",
+        )
+    medical = [t for t in later if t.setting is TestSetting.MEDICAL]
+    if not medical:
+        listed = ", ".join(describe_pregnancy_test(t) for t in later)
+        return (
+            "no confirmation test in a medical setting",
+            f"screening test {_when(screening)}; the later negative "
+            f"test(s) were not in a medical setting ({listed}); needs {need}",
+        )
+    for test in medical:
+        if contraception_status(ctx.snapshot, test.on, ctx.kb).met:
+            return None
+    last = medical[-1]
+    status = contraception_status(ctx.snapshot, last.on, ctx.kb)
+    return (
+        f"confirmation test {last.on.isoformat()} before {days:g} days of contraception",
+        f"screening test {_when(screening)}; confirmation test "
+        f"{_when(last)} was not preceded by {days:g} days of documented "
+        f"contraception (on that day: {status.reason}); needs {need}",
+    )
+
+
+@order_rule("PPP-START-TESTS")
+def start_tests(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    if not cbp.can_get_pregnant or not ctx.first_prescription:
+        return
+    problem = _start_tests_problem(ctx)
+    if problem is None:
+        return
+    short, full = problem
+    yield make_finding(
+        ctx.kb,
+        "PPP-START-TESTS",
+        _clip(f"Two negative start tests not documented: {short}"),
+        f"First prescription of a course: {full}." + _no_result_note(ctx) + _capability(cbp),
+        data=[("start tests", full)],
+    )
+
+
+@order_rule("BREASTFEEDING")
+def breastfeeding(ctx: ScreeningContext) -> Iterator[Finding]:
+    recorded = ctx.snapshot.lactating
+    hits = ctx.active_conditions("lactation") if recorded is None else []
+    if recorded is not True and not hits:
+        return
+    what = "recorded in isotrack" if recorded else describe_hits(hits)
+    yield make_finding(
+        ctx.kb,
+        "BREASTFEEDING",
+        _clip(f"Breastfeeding recorded: {what}"),
+        f"Isotretinoin is contraindicated while breastfeeding (EU SmPC). Lactation: {what}.",
+        data=[("lactation", what)],
+    )
+
+
+@course_rule("MON-PREG-TEST-DUE")
+def monthly_test_due(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    course = ctx.current_course
+    if not cbp.can_get_pregnant or course is None:
+        return
+    negatives = _negatives(ctx)
+    interval = ctx.kb.number("ppp.monthly_test_interval_days")
+    notice = ctx.kb.number("ppp.test_window_days")
+    if negatives:
+        base = f"the last negative test was {_when(negatives[-1])}"
+        due = negatives[-1].on + timedelta(days=interval)
+        short = f"last negative {negatives[-1].on.isoformat()}"
+    else:
+        base = f"no negative test recorded (course started {course.start.isoformat()})"
+        due, short = course.start, "no negative test recorded"
+    if due > ctx.on + timedelta(days=notice):
+        return
+    when = f"overdue since {due.isoformat()}" if due < ctx.on else f"due by {due.isoformat()}"
+    yield make_finding(
+        ctx.kb,
+        "MON-PREG-TEST-DUE",
+        f"Monthly pregnancy test {when} ({short})",
+        f"During the course a negative pregnancy test is needed every {interval:g} days, "
+        f"before each prescription; {base}. Next test {when}." + _capability(cbp),
+        data=[("next pregnancy test", when), ("basis", base)],
+    )
+
+
+@course_rule("MON-POST-COURSE-TEST")
+def post_course_test(ctx: ScreeningContext) -> Iterator[Finding]:
+    cbp = cbp_status(ctx)
+    course = ctx.previous_course
+    if not cbp.can_get_pregnant or ctx.current_course is not None or course is None:
+        return
+    last_dose: date = course.end or course.start
+    days = ctx.kb.number("ppp.post_course_test_days")
+    due = last_dose + timedelta(days=days)
+    if any(t.on >= due for t in _negatives(ctx)):
+        return
+    when = f"due on {due.isoformat()}" if due > ctx.on else f"overdue since {due.isoformat()}"
+    negatives = _negatives(ctx)
+    last = (
+        f"the last negative test was {_when(negatives[-1])}"
+        if negatives
+        else "no negative test is recorded"
+    )
+    yield make_finding(
+        ctx.kb,
+        "MON-POST-COURSE-TEST",
+        f"Post-course pregnancy test {when} (last dose {last_dose.isoformat()})",
+        f"A negative pregnancy test is needed at least {days:g} days after the last dose "
+        f"({last_dose.isoformat()}), i.e. on or after {due.isoformat()}; {last}."
+        + _capability(cbp),
+        data=[("last dose", last_dose.isoformat()), ("post-course test", when)],
+    )
