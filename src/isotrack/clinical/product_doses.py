@@ -95,14 +95,24 @@ def check_target(kb: KnowledgeBase, target: float) -> None:
 
 
 def daily_capsules(product: Product, weight_kg: float, mg_per_kg_day: float) -> DailyCapsules:
-    """The capsules closest to ``weight × mg/kg/day``, never above the absolute maximum."""
+    """The capsules closest to ``weight × mg/kg/day``, never above the absolute maximum.
+
+    A dose asked for within the usual range also stays within it (so the plan never
+    proposes what order screening would flag as above the usual maximum); only when
+    no capsule combination fits below the usual maximum does the absolute maximum
+    bound it.
+    """
     weight = exact(weight_kg)
-    chosen = choose_capsules(
-        weight * exact(mg_per_kg_day),
-        weight * exact(absolute_max(product)),
-        product.strengths_mg,
-        product.divided_doses or 1,
-    )
+    wanted = weight * exact(mg_per_kg_day)
+    ceilings = [weight * exact(absolute_max(product))]
+    usual_max = product.usual_max_mg_per_kg_day
+    if usual_max is not None and exact(mg_per_kg_day) <= exact(usual_max):
+        ceilings.insert(0, weight * exact(usual_max))
+    chosen = None
+    for ceiling in ceilings:
+        chosen = choose_capsules(wanted, ceiling, product.strengths_mg, product.divided_doses or 1)
+        if chosen is not None:
+            break
     if chosen is None:
         raise InvalidInputError(
             "weight_kg",
