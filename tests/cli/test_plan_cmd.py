@@ -6,8 +6,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 import isotrack.cli.plan_cmd  # noqa: F401  # registers the command
-from isotrack.cli.app import app
-from isotrack.cli.plan_cmd import local_today
+from isotrack.cli.app import app, local_today
 
 runner = CliRunner()
 

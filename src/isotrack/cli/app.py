@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from isotrack import SAFETY_LINE, __version__
-from isotrack.errors import IsotrackError
+from isotrack.errors import InvalidInputError, IsotrackError
 from isotrack.knowledge import KnowledgeBase, default_knowledge, load_knowledge
 
 app = typer.Typer(
@@ -44,6 +46,31 @@ PolicyOption = Annotated[
 
 def knowledge(policy: Path | None) -> KnowledgeBase:
     return default_knowledge() if policy is None else load_knowledge(policy)
+
+
+def local_today() -> date:
+    """Today on this machine's calendar (the CLI may read the clock; the engine may not)."""
+    return datetime.now(UTC).astimezone().date()
+
+
+def parse_day(option: str, text: str | None) -> date:
+    """A ``YYYY-MM-DD`` option value; today when not given."""
+    if text is None:
+        return local_today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(option, f"must be a date like 2026-03-02, got {text!r}") from None
+
+
+def print_json(document: Any) -> None:
+    """Plain, indented JSON on stdout (no colour, no wrapping) for scripts."""
+    out.print(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def translate_errors(function: Callable[P, R]) -> Callable[P, R]:
@@ -79,7 +106,7 @@ def root(
 
 def _register_commands() -> None:
     # Each command module adds its commands to ``app`` when imported.
-    from isotrack.cli import knowledge_cmds, plan_cmd  # noqa: F401
+    from isotrack.cli import demo_cmd, knowledge_cmds, plan_cmd, screen_cmd  # noqa: F401
 
 
 def main() -> None:

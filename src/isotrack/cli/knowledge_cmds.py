@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from isotrack import SAFETY_LINE
-from isotrack.cli.app import PolicyOption, app, knowledge, out, translate_errors
+from isotrack.cli.app import PolicyOption, app, knowledge, out, print_json, translate_errors
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Rule
@@ -41,10 +40,6 @@ def source_json(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> list[dict[str
             item["url"] = source.url
         result.append(item)
     return result
-
-
-def print_json(document: Any) -> None:
-    out.print_json(json.dumps(document, ensure_ascii=False), indent=2, highlight=False)
 
 
 @app.command("rules")

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from isotrack import SAFETY_LINE
-from isotrack.cli.app import PolicyOption, app, knowledge, out, translate_errors
+from isotrack.cli.app import (
+    PolicyOption,
+    app,
+    knowledge,
+    out,
+    parse_day,
+    print_json,
+    translate_errors,
+)
 from isotrack.clinical.capsules import DailyCapsules
 from isotrack.clinical.planner import CoursePlan, DosePeriod, HistoryEvent, MissedDose, plan_course
 from isotrack.clinical.product_doses import LabelDose, default_mg_per_kg_day, label_doses
-from isotrack.errors import InvalidInputError
 from isotrack.knowledge.model import Product
 
 LEVEL_NAMES = {
@@ -22,18 +27,6 @@ LEVEL_NAMES = {
     "usual_max": "usual maximum",
     "absolute_max": "absolute maximum",
 }
-
-
-def parse_day(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(option, f"must be a date like 2026-03-02, got {text!r}") from None
-
-
-def local_today() -> date:
-    """Today on this machine's calendar (the CLI may read the clock; the engine may not)."""
-    return datetime.now(UTC).astimezone().date()
 
 
 def number(value: float) -> int | float:
@@ -134,7 +127,12 @@ def plan_json(plan: CoursePlan, *, dose_source: str, start_low: bool) -> dict[st
 
 
 def print_tables(
-    product: Product, weight: float, labels: tuple[LabelDose, ...], plan: CoursePlan
+    product: Product,
+    weight: float,
+    labels: tuple[LabelDose, ...],
+    plan: CoursePlan,
+    *,
+    weekly: bool = True,
 ) -> None:
     out.print(f"{product.name}, {weight:g} kg", markup=False)
     label_view = Table(title="Label doses at this weight")
@@ -171,18 +169,19 @@ def print_tables(
                 doses_text(p.capsules),
             )
         out.print(periods)
-    weeks = Table(title="Week by week")
-    for column in ("week", "date", "mg/day", "cumulative mg", "cumulative mg/kg"):
-        weeks.add_column(column, justify="right")
-    for w in plan.weeks:
-        weeks.add_row(
-            str(w.week),
-            w.on.isoformat(),
-            f"{w.daily_mg:g}",
-            f"{w.cumulative_mg:g}",
-            f"{w.cumulative_mg_per_kg:.1f}",
-        )
-    out.print(weeks)
+    if weekly:
+        weeks = Table(title="Week by week")
+        for column in ("week", "date", "mg/day", "cumulative mg", "cumulative mg/kg"):
+            weeks.add_column(column, justify="right")
+        for w in plan.weeks:
+            weeks.add_row(
+                str(w.week),
+                w.on.isoformat(),
+                f"{w.daily_mg:g}",
+                f"{w.cumulative_mg:g}",
+                f"{w.cumulative_mg_per_kg:.1f}",
+            )
+        out.print(weeks)
     for note in plan.notes:
         out.print(f"note: {note}", markup=False)
     out.print(SAFETY_LINE, markup=False)
@@ -254,7 +253,7 @@ def plan_command(
       daily_mg (the dose in force that day)
     """
     kb = knowledge(policy)
-    first_day = parse_day("--start", start) if start is not None else local_today()
+    first_day = parse_day("--start", start)
     history: list[HistoryEvent] = [MissedDose(parse_day("--missed", d)) for d in missed or ()]
     labels = label_doses(kb, product, weight)
     dose = mg_per_kg if mg_per_kg is not None else default_mg_per_kg_day(kb, product)
@@ -275,11 +274,6 @@ def plan_command(
             ),
             "safety": SAFETY_LINE,
         }
-        out.print(
-            json.dumps(document, ensure_ascii=False, indent=2),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        print_json(document)
         return
     print_tables(chosen, weight, labels, plan)

@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from isotrack.knowledge.model import ValueSet
@@ -29,6 +30,7 @@ SYSTEMS = {
     "ucum": UCUM,
 }
 _ALIASES = {uri: alias for alias, uri in SYSTEMS.items()}
+_NON_WORD = re.compile(r"[^0-9a-zà-ÿ]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,11 @@ class Concept:
         parts = [self.text or ""] + [c.display or "" for c in self.codings]
         return " ".join(parts).casefold()
 
+    def word_text(self) -> str:
+        """Lower-case words separated and surrounded by single spaces, for
+        matching name fragments at word starts (" sotret" is not in " isotretinoin")."""
+        return f" {_normalise(self.words())} "
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -80,10 +87,14 @@ def match(concept: Concept, valueset: ValueSet) -> Match:
         if (coding.system, coding.code) in wanted:
             return Match(True, False, coding)
     if valueset.text:
-        words = concept.words()
-        if any(fragment.casefold() in words for fragment in valueset.text):
+        words = concept.word_text()
+        if any(f" {_normalise(fragment)}" in words for fragment in valueset.text):
             return Match(True, True, None)
     return NO_MATCH
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
 def system_alias(uri: str) -> str:

@@ -1,0 +1,182 @@
+"""Medications and procedures to medication records and contraception in use.
+
+Contraception comes from two kinds of record, both named through
+:func:`isotrack.clinical.contraception.method_for`:
+
+- a medication (request or statement): in use from ``authoredOn`` (or the
+  statement's start) while active; a completed or stopped one ends at its
+  recorded end, or, with no end recorded, on the day it started (a note says
+  so: it proves use on that day only);
+- a procedure: an implant or IUD insertion (or replacement) starts the method
+  on the day performed; a later removal
+  (:func:`~isotrack.clinical.contraception.removal_for`) ends it.
+
+Records of one method that overlap are merged (the earliest start wins), so
+an implant prescribed and inserted on the same day counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from isotrack.clinical.codes import Concept
+from isotrack.clinical.contraception import method_for, removal_for
+from isotrack.clinical.snapshot import ContraceptionUse, MedicationRecord, ProcedureRecord
+from isotrack.fhir.order import route_of
+from isotrack.fhir.resources import MedicationRequest, MedicationStatement
+from isotrack.fhir.values import fhir_date, period_end, period_start, refusing_impossible
+from isotrack.knowledge.base import KnowledgeBase
+
+IN_USE = frozenset({"active", "intended"})
+ENDED = frozenset({"completed", "stopped"})
+NOT_RECORDS = frozenset({"entered-in-error", "cancelled"})
+_LISTED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationEntry:
+    """A medication request or statement with its concept resolved."""
+
+    resource: MedicationRequest | MedicationStatement
+    concept: Concept
+    label: str
+    start: date | None
+    end: date | None
+
+    @classmethod
+    def of(
+        cls, resource: MedicationRequest | MedicationStatement, medication: Concept
+    ) -> MedicationEntry:
+        kind = type(resource).__name__
+        label = f"{kind}/{resource.id}" if resource.id else kind
+        if isinstance(resource, MedicationRequest):
+            start = fhir_date(resource.authored_on, f"{label} authoredOn")
+            dispense = resource.dispense_request
+            validity = dispense.validity_period if dispense is not None else None
+            end = period_end(validity, f"{label} dispenseRequest.validityPeriod")
+        else:
+            start = period_start(resource.effective_period, f"{label} effectivePeriod")
+            if start is None:
+                start = fhir_date(resource.effective_date_time, f"{label} effectiveDateTime")
+            end = period_end(resource.effective_period, f"{label} effectivePeriod")
+        return cls(resource, medication, label, start, end)
+
+    @property
+    def status(self) -> str | None:
+        return self.resource.status
+
+    def record(self) -> MedicationRecord:
+        resource = self.resource
+        if isinstance(resource, MedicationRequest):
+            route = route_of(resource.dosage_instruction)
+        else:
+            route = route_of(resource.dosage)
+        with refusing_impossible(self.label, "period"):
+            return MedicationRecord(
+                self.concept, self.status, self.start, self.end, route, self.label
+            )
+
+
+def contraception_from_medications(
+    entries: Iterable[MedicationEntry], kb: KnowledgeBase, notes: list[str]
+) -> list[ContraceptionUse]:
+    uses: list[ContraceptionUse] = []
+    undated: list[str] = []
+    for entry in entries:
+        if entry.status not in IN_USE | ENDED:
+            continue
+        found = method_for(entry.concept, kb)
+        if found is None:
+            continue
+        end = None if entry.status in IN_USE else entry.end
+        if entry.status in ENDED and end is None and entry.start is not None:
+            end = entry.start
+            undated.append(f"{entry.label} ({entry.concept.label}, {entry.start})")
+        with refusing_impossible(entry.label, "period"):
+            uses.append(ContraceptionUse(found[0], entry.start, end, entry.label, found[1]))
+    if undated:
+        more = f" and {len(undated) - _LISTED} more" if len(undated) > _LISTED else ""
+        notes.append(
+            f"{len(undated)} contraceptive medication record(s) ended without an end date; "
+            f"each counts for the day it started only: {', '.join(undated[:_LISTED])}{more}"
+        )
+    return uses
+
+
+def contraception_from_procedures(
+    procedures: Iterable[ProcedureRecord], kb: KnowledgeBase
+) -> tuple[list[ContraceptionUse], list[tuple[date, tuple[str, ...]]]]:
+    """Methods started by a procedure, and the removals: (date, method ids ended)."""
+    uses: list[ContraceptionUse] = []
+    removals: list[tuple[date, tuple[str, ...]]] = []
+    for procedure in procedures:
+        if procedure.performed is None or not procedure.done_by(procedure.performed):
+            continue
+        ended = removal_for(procedure.concept, kb)
+        if ended:
+            removals.append((procedure.performed, ended))
+            continue
+        found = method_for(procedure.concept, kb)
+        if found is not None:
+            uses.append(
+                ContraceptionUse(found[0], procedure.performed, None, procedure.source, found[1])
+            )
+    return uses, removals
+
+
+def apply_removals(
+    uses: Iterable[ContraceptionUse], removals: list[tuple[date, tuple[str, ...]]]
+) -> list[ContraceptionUse]:
+    """End each use at the first removal of its method after it started."""
+    result = []
+    for use in uses:
+        end = use.end
+        for day, ended in sorted(removals):
+            after_start = use.start is not None and use.start < day
+            if use.method in ended and after_start and (end is None or day < end):
+                end = day
+                break
+        result.append(use if end == use.end else replace(use, end=end))
+    return result
+
+
+def merge_uses(uses: Iterable[ContraceptionUse]) -> list[ContraceptionUse]:
+    """One use per method and uninterrupted period: overlapping records of the
+    same method merge (earliest start, latest end, an open end wins). Uses with
+    an unknown start are kept as they are."""
+    merged: list[ContraceptionUse] = []
+    by_method: dict[str, list[ContraceptionUse]] = {}
+    for use in uses:
+        if use.start is None:
+            merged.append(use)
+        else:
+            by_method.setdefault(use.method, []).append(use)
+    for method_uses in by_method.values():
+        run: ContraceptionUse | None = None
+        for use in sorted(method_uses, key=lambda u: (u.start, u.source)):
+            if run is not None and use.start is not None and _overlaps(run, use.start):
+                run = _join(run, use)
+                continue
+            if run is not None:
+                merged.append(run)
+            run = use
+        if run is not None:
+            merged.append(run)
+    return merged
+
+
+def _overlaps(run: ContraceptionUse, start: date) -> bool:
+    return run.end is None or start <= run.end
+
+
+def _join(run: ContraceptionUse, use: ContraceptionUse) -> ContraceptionUse:
+    end = None if run.end is None or use.end is None else max(run.end, use.end)
+    return ContraceptionUse(
+        run.method,
+        run.start,
+        end,
+        f"{run.source}, {use.source}",
+        run.by_text and use.by_text,
+    )

@@ -1,0 +1,259 @@
+"""FHIR R4 (4.0.1) resources as isotrack reads them: typed, partial, immutable.
+
+Each Struct names only the elements the rules need; msgspec skips every other
+element (extensions, narrative, ``_element`` primitive extensions) while it
+decodes, so unknown content costs nothing and never fails. Codes, units and
+dates are kept exactly as written (dates stay strings: FHIR allows partial
+dates such as ``"1990-05"``; :mod:`isotrack.fhir.values` turns them into
+:class:`datetime.date`). Field names are the FHIR names in snake case.
+
+>>> import msgspec
+>>> raw = b'{"resourceType": "Patient", "id": "p1", "birthDate": "1990-05-04", "x": 1}'
+>>> msgspec.json.decode(raw, type=Patient)
+Patient(id='p1', gender=None, birth_date='1990-05-04')
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Element(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
+    """Base of every decoded element: FHIR camelCase names, unknown fields ignored."""
+
+
+# --- data types ---------------------------------------------------------------------
+class Coding(Element, frozen=True, kw_only=True):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class CodeableConcept(Element, frozen=True, kw_only=True):
+    coding: tuple[Coding, ...] = ()
+    text: str | None = None
+
+
+class Quantity(Element, frozen=True, kw_only=True):
+    """Quantity, and its profiles Duration and SimpleQuantity."""
+
+    value: float | None = None
+    unit: str | None = None
+    system: str | None = None
+    code: str | None = None
+
+
+class Range(Element, frozen=True, kw_only=True):
+    low: Quantity | None = None
+    high: Quantity | None = None
+
+
+class Ratio(Element, frozen=True, kw_only=True):
+    numerator: Quantity | None = None
+    denominator: Quantity | None = None
+
+
+class Period(Element, frozen=True, kw_only=True):
+    start: str | None = None
+    end: str | None = None
+
+
+class Reference(Element, frozen=True, kw_only=True):
+    reference: str | None = None
+    display: str | None = None
+
+
+# --- dosage ----------------------------------------------------------------------------
+class TimingRepeat(Element, frozen=True, kw_only=True):
+    frequency: int | None = None
+    frequency_max: int | None = None
+    period: float | None = None
+    period_max: float | None = None
+    period_unit: str | None = None
+    when: tuple[str, ...] = ()
+    time_of_day: tuple[str, ...] = ()
+
+
+class Timing(Element, frozen=True, kw_only=True):
+    repeat: TimingRepeat | None = None
+    code: CodeableConcept | None = None
+
+
+class DoseAndRate(Element, frozen=True, kw_only=True):
+    dose_quantity: Quantity | None = None
+    dose_range: Range | None = None
+
+
+class Dosage(Element, frozen=True, kw_only=True):
+    timing: Timing | None = None
+    route: CodeableConcept | None = None
+    dose_and_rate: tuple[DoseAndRate, ...] = ()
+
+
+class DispenseRequest(Element, frozen=True, kw_only=True):
+    validity_period: Period | None = None
+    number_of_repeats_allowed: int | None = None
+    quantity: Quantity | None = None
+    expected_supply_duration: Quantity | None = None
+
+
+# --- resources ---------------------------------------------------------------------------
+class Resource(Element, frozen=True, kw_only=True):
+    id: str | None = None
+
+
+class Patient(Resource, frozen=True, kw_only=True):
+    gender: str | None = None
+    birth_date: str | None = None
+
+
+class Encounter(Resource, frozen=True, kw_only=True):
+    status: str | None = None
+    subject: Reference | None = None
+    period: Period | None = None
+
+
+class Condition(Resource, frozen=True, kw_only=True):
+    clinical_status: CodeableConcept | None = None
+    verification_status: CodeableConcept | None = None
+    code: CodeableConcept | None = None
+    subject: Reference | None = None
+    onset_date_time: str | None = None
+    onset_period: Period | None = None
+    abatement_date_time: str | None = None
+    abatement_period: Period | None = None
+
+
+class AllergyIntolerance(Resource, frozen=True, kw_only=True):
+    clinical_status: CodeableConcept | None = None
+    verification_status: CodeableConcept | None = None
+    code: CodeableConcept | None = None
+    patient: Reference | None = None
+    onset_date_time: str | None = None
+    recorded_date: str | None = None
+
+    @property
+    def subject(self) -> Reference | None:
+        return self.patient
+
+
+class Procedure(Resource, frozen=True, kw_only=True):
+    status: str | None = None
+    code: CodeableConcept | None = None
+    subject: Reference | None = None
+    performed_date_time: str | None = None
+    performed_period: Period | None = None
+
+
+class MedicationIngredient(Element, frozen=True, kw_only=True):
+    strength: Ratio | None = None
+
+
+class Medication(Resource, frozen=True, kw_only=True):
+    code: CodeableConcept | None = None
+    ingredient: tuple[MedicationIngredient, ...] = ()
+
+
+class MedicationRequest(Resource, frozen=True, kw_only=True):
+    status: str | None = None
+    intent: str | None = None
+    medication_codeable_concept: CodeableConcept | None = None
+    medication_reference: Reference | None = None
+    subject: Reference | None = None
+    authored_on: str | None = None
+    dosage_instruction: tuple[Dosage, ...] = ()
+    dispense_request: DispenseRequest | None = None
+    contained: tuple[msgspec.Raw, ...] = ()
+    """Contained resources, left undecoded until a ``#id`` reference needs one."""
+
+
+class MedicationStatement(Resource, frozen=True, kw_only=True):
+    status: str | None = None
+    medication_codeable_concept: CodeableConcept | None = None
+    medication_reference: Reference | None = None
+    subject: Reference | None = None
+    effective_date_time: str | None = None
+    effective_period: Period | None = None
+    dosage: tuple[Dosage, ...] = ()
+    contained: tuple[msgspec.Raw, ...] = ()
+
+
+class ReferenceRange(Element, frozen=True, kw_only=True):
+    high: Quantity | None = None
+
+
+class ObservationComponent(Element, frozen=True, kw_only=True):
+    code: CodeableConcept | None = None
+    value_quantity: Quantity | None = None
+    value_codeable_concept: CodeableConcept | None = None
+    value_string: str | None = None
+    value_integer: int | None = None
+    interpretation: tuple[CodeableConcept, ...] = ()
+
+
+class Observation(Resource, frozen=True, kw_only=True):
+    status: str | None = None
+    category: tuple[CodeableConcept, ...] = ()
+    code: CodeableConcept | None = None
+    subject: Reference | None = None
+    effective_date_time: str | None = None
+    effective_period: Period | None = None
+    effective_instant: str | None = None
+    value_quantity: Quantity | None = None
+    value_codeable_concept: CodeableConcept | None = None
+    value_string: str | None = None
+    value_integer: int | None = None
+    interpretation: tuple[CodeableConcept, ...] = ()
+    reference_range: tuple[ReferenceRange, ...] = ()
+    component: tuple[ObservationComponent, ...] = ()
+
+
+# --- envelopes -----------------------------------------------------------------------------
+class ResourceHeader(Element, frozen=True, kw_only=True):
+    """Just enough of any resource to know what it is."""
+
+    resource_type: str | None = None
+    id: str | None = None
+
+
+class RawEntry(Element, frozen=True, kw_only=True):
+    full_url: str | None = None
+    resource: msgspec.Raw = msgspec.Raw()
+    """Empty when the entry has no resource (e.g. a transaction DELETE)."""
+
+
+class RawBundle(Element, frozen=True, kw_only=True):
+    """A Bundle whose resources are kept as raw JSON until their type is known."""
+
+    resource_type: str | None = None
+    type: str | None = None
+    entry: tuple[RawEntry, ...] = ()
+
+
+AnyResource = (
+    Patient
+    | Encounter
+    | Condition
+    | AllergyIntolerance
+    | Procedure
+    | Medication
+    | MedicationRequest
+    | MedicationStatement
+    | Observation
+)
+
+RESOURCE_TYPES: dict[str, type[Resource]] = {
+    cls.__name__: cls
+    for cls in (
+        Patient,
+        Encounter,
+        Condition,
+        AllergyIntolerance,
+        Procedure,
+        Medication,
+        MedicationRequest,
+        MedicationStatement,
+        Observation,
+    )
+}
+"""The resource types isotrack decodes; every other type is kept as raw JSON."""
