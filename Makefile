@@ -23,8 +23,8 @@ run: $(VENV)/.run-installed
 	$(BIN)/isotrack demo
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy

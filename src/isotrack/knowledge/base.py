@@ -72,7 +72,11 @@ class KnowledgeBase:
         try:
             entry = self.entries[kind][entry_id]
         except KeyError:
-            raise NotFoundError(f"no {kind} with id {entry_id!r} in the knowledge base") from None
+            known = sorted(self.entries.get(kind, {}))
+            hint = f"; known: {', '.join(known)}" if len(known) <= 20 else ""
+            raise NotFoundError(
+                f"no {kind} with id {entry_id!r} in the knowledge base{hint}"
+            ) from None
         assert isinstance(entry, cls)
         return entry
 
