@@ -3,8 +3,11 @@
     IsotrackError                 code, message a user can act on, exit_code
     ├── KnowledgeError            a knowledge or clinic policy file is wrong (file, entry, field)
     ├── InvalidInputError         a value is impossible or malformed (names the field)
-    │   └── FhirDecodeError       a FHIR resource or bundle cannot be read
-    └── NotFoundError             an id (product, rule, patient) that does not exist
+    │   ├── FhirDecodeError       a FHIR resource or bundle cannot be read
+    │   └── CommandRejected       a command the course record refuses (says what is unmet)
+    ├── NotFoundError             an id (product, rule, patient) that does not exist
+    ├── ConflictError             someone else changed the record first (optimistic locking)
+    └── StorageError              the database cannot be reached or is not at the right version
 
 Each surface has one translator: the CLI prints ``str(error)`` on one line and
 exits with ``error.exit_code``; the API (later) renders problem+json with
@@ -63,7 +66,26 @@ class FhirDecodeError(InvalidInputError):
     code = "fhir-invalid"
 
 
+class CommandRejected(InvalidInputError):
+    """A command the course record refuses; the message says what is unmet and
+    what would satisfy it. Nothing was changed."""
+
+    code = "command-rejected"
+
+
 class NotFoundError(IsotrackError):
     """Something named by id does not exist."""
 
     code = "not-found"
+
+
+class ConflictError(IsotrackError):
+    """The record changed since it was read: reload and try again. Nothing was changed."""
+
+    code = "conflict"
+
+
+class StorageError(IsotrackError):
+    """The database cannot be reached, or its schema is not at the expected version."""
+
+    code = "storage"

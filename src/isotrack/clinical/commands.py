@@ -1,0 +1,205 @@
+"""Commands: the only way a patient's course record changes.
+
+Each command is a frozen, tagged msgspec Struct, so a list of commands encodes
+to JSON and back without loss (the store keeps them as its command log):
+
+>>> import msgspec
+>>> from datetime import date
+>>> raw = msgspec.json.encode(RecordWeight(on=date(2026, 3, 2), value=70.0))
+>>> raw
+b'{"type":"RecordWeight","on":"2026-03-02","value":70.0,"unit":"kg"}'
+>>> decode_command(raw) == RecordWeight(on=date(2026, 3, 2), value=70.0)
+True
+
+``on`` is the clinical date the command is about (the specimen date of a
+test, the day of a dispense). Who gave the command, and when it was recorded,
+belong to the store's envelope and the audit trail, not to the command.
+
+Course-scoped commands act on the patient's current course; the aggregate
+(:mod:`isotrack.clinical.record`) refuses them when there is none.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import msgspec
+
+SexName = Literal["female", "male", "other", "unknown"]
+CapabilityName = Literal["can-get-pregnant", "cannot-get-pregnant"]
+TestResultName = Literal["positive", "negative", "indeterminate"]
+TestSettingName = Literal["medical", "home", "unknown"]
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, forbid_unknown_fields=True):
+    on: date
+
+
+# --- the patient ------------------------------------------------------------------
+class EnrolPatient(Command, frozen=True, kw_only=True):
+    patient_id: str
+    name: str
+    birth_date: date
+    sex: SexName
+    pregnancy_capability: CapabilityName | None = None
+    capability_reason: str = ""
+    programme: str | None = None
+    """Pregnancy prevention programme id; None: the clinic default parameter."""
+
+
+class RecordPregnancyCapability(Command, frozen=True, kw_only=True):
+    capability: CapabilityName
+    reason: str
+
+
+class RecordWeight(Command, frozen=True, kw_only=True):
+    value: float
+    unit: str = "kg"
+
+
+class RecordLabResult(Command, frozen=True, kw_only=True):
+    analyte: str
+    value: float
+    unit: str
+    reference_high: float | None = None
+
+
+class RecordPregnancyTest(Command, frozen=True, kw_only=True):
+    result: TestResultName
+    setting: TestSettingName = "medical"
+
+
+class StartContraception(Command, frozen=True, kw_only=True):
+    method: str
+    """Knowledge-base contraception method id."""
+
+
+class StopContraception(Command, frozen=True, kw_only=True):
+    method: str
+
+
+class RecordSymptoms(Command, frozen=True, kw_only=True):
+    symptoms: tuple[str, ...]
+    """Knowledge-base symptom ids (triage.toml)."""
+    note: str = ""
+
+
+class RecordPHQ9(Command, frozen=True, kw_only=True):
+    total: int
+    item9: int | None = None
+
+
+class RecordLesionCount(Command, frozen=True, kw_only=True):
+    nodules: int
+    inflammatory: int | None = None
+    comedones: int | None = None
+
+
+# --- the course -------------------------------------------------------------------
+class StartCourse(Command, frozen=True, kw_only=True):
+    course_id: str
+    product: str
+    target_mg_per_kg: float | None = None
+    """None: the knowledge-base default cumulative target."""
+
+
+class Prescribe(Command, frozen=True, kw_only=True):
+    prescription_id: str
+    dose_mg: float
+    """Per administration."""
+    times_per_day: int
+    strength_mg: float
+    quantity: int
+    """Capsules."""
+    supply_days: int
+    override_reason: str = ""
+    """Required when the dose is outside the product's usual range."""
+
+
+class Dispense(Command, frozen=True, kw_only=True):
+    prescription_id: str
+    quantity: int
+    """Capsules handed out."""
+
+
+class RecordMissedDoses(Command, frozen=True, kw_only=True):
+    days: tuple[date, ...]
+
+
+class PauseCourse(Command, frozen=True, kw_only=True):
+    reason: str
+
+
+class ResumeCourse(Command, frozen=True, kw_only=True):
+    pass
+
+
+class ChangeDose(Command, frozen=True, kw_only=True):
+    dose_mg: float
+    times_per_day: int
+    override_reason: str = ""
+
+
+class EndCourse(Command, frozen=True, kw_only=True):
+    reason: str
+
+
+class RecordOverride(Command, frozen=True, kw_only=True):
+    """A clinician's decision to go ahead despite a finding, with the reason."""
+
+    rule_id: str
+    reason: str
+
+
+AnyCommand = (
+    EnrolPatient
+    | RecordPregnancyCapability
+    | RecordWeight
+    | RecordLabResult
+    | RecordPregnancyTest
+    | StartContraception
+    | StopContraception
+    | RecordSymptoms
+    | RecordPHQ9
+    | RecordLesionCount
+    | StartCourse
+    | Prescribe
+    | Dispense
+    | RecordMissedDoses
+    | PauseCourse
+    | ResumeCourse
+    | ChangeDose
+    | EndCourse
+    | RecordOverride
+)
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.__name__: cls
+    for cls in (
+        EnrolPatient, RecordPregnancyCapability, RecordWeight, RecordLabResult,
+        RecordPregnancyTest, StartContraception, StopContraception, RecordSymptoms,
+        RecordPHQ9, RecordLesionCount, StartCourse, Prescribe, Dispense, RecordMissedDoses,
+        PauseCourse, ResumeCourse, ChangeDose, EndCourse, RecordOverride,
+    )
+}  # fmt: skip
+
+_decoder = msgspec.json.Decoder(AnyCommand)
+
+
+def encode_command(command: Command) -> bytes:
+    return msgspec.json.encode(command)
+
+
+def decode_command(raw: bytes | str) -> AnyCommand:
+    """Decode one command; malformed input raises msgspec.ValidationError/DecodeError."""
+    return _decoder.decode(raw)
+
+
+def command_from_dict(data: dict[str, object]) -> AnyCommand:
+    """Build a command from a JSON-like dict with a ``type`` key (API and CLI input)."""
+    return msgspec.convert(data, AnyCommand)
+
+
+def command_type(command: Command) -> str:
+    return type(command).__name__
