@@ -11,6 +11,10 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Prints how many storage tests ran on SQLite and on PostgreSQL (loaded here so the
+# xdist controller has it too).
+pytest_plugins = ["tests.store.backend_summary"]
+
 
 def shared_dir() -> Path:
     """``shared/`` beside the checkout (CI puts it there); ISOTRACK_SHARED overrides."""

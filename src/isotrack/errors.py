@@ -66,7 +66,7 @@ class FhirDecodeError(InvalidInputError):
     code = "fhir-invalid"
 
 
-class CommandRejected(InvalidInputError):
+class CommandRejected(InvalidInputError):  # noqa: N818  # a refusal, not a crash: the name says what happened
     """A command the course record refuses; the message says what is unmet and
     what would satisfy it. Nothing was changed."""
 

@@ -106,7 +106,16 @@ def root(
 
 def _register_commands() -> None:
     # Each command module adds its commands to ``app`` when imported.
-    from isotrack.cli import demo_cmd, knowledge_cmds, plan_cmd, screen_cmd  # noqa: F401
+    from isotrack.cli import (  # noqa: F401
+        audit_cmd,
+        course_cmd,
+        db_cmd,
+        demo_cmd,
+        knowledge_cmds,
+        plan_cmd,
+        screen_cmd,
+        transfer_cmd,
+    )
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ Course-scoped commands act on the patient's current course; the aggregate
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 
@@ -193,12 +193,12 @@ def encode_command(command: Command) -> bytes:
 
 def decode_command(raw: bytes | str) -> AnyCommand:
     """Decode one command; malformed input raises msgspec.ValidationError/DecodeError."""
-    return _decoder.decode(raw)
+    return cast(AnyCommand, _decoder.decode(raw))
 
 
 def command_from_dict(data: dict[str, object]) -> AnyCommand:
     """Build a command from a JSON-like dict with a ``type`` key (API and CLI input)."""
-    return msgspec.convert(data, AnyCommand)
+    return cast(AnyCommand, msgspec.convert(data, AnyCommand))
 
 
 def command_type(command: Command) -> str:

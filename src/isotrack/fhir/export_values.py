@@ -1,0 +1,98 @@
+"""The vocabulary and small value builders of :mod:`isotrack.fhir.export` (and
+:mod:`isotrack.fhir.import_record`, which reads back what export writes).
+
+The ``urn:isotrack:*`` systems name what FHIR has no standard code or element
+for: the rule a finding was overridden under, lesion counts, where a pregnancy
+test was done, and the pregnancy capability recorded in isotrack.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from isotrack.clinical.codes import SNOMED, SYSTEMS, UCUM
+from isotrack.clinical.contraception import REMOVAL_SUFFIX
+from isotrack.clinical.snapshot import TestResult
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.model import ContraceptionMethod
+
+Resource = dict[str, Any]
+
+ISOTRACK_RULE = "urn:isotrack:rule"
+ISOTRACK_OBSERVATION = "urn:isotrack:observation"
+"""Codes of the record items FHIR has no standard code for (lesion counts)."""
+TEST_SETTING = "urn:isotrack:test-setting"
+CAPABILITY_EXTENSION = "urn:isotrack:pregnancy-capability"
+CAPABILITY_REASON_EXTENSION = "urn:isotrack:pregnancy-capability-reason"
+PROGRAMME_EXTENSION = "urn:isotrack:programme"
+LESION_COUNT = "lesion-count"
+LESION_PARTS = ("nodules", "inflammatory", "comedones")
+
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ORAL = {"system": SNOMED, "code": "26643006", "display": "Oral route"}
+RESULTS = {
+    TestResult.POSITIVE: ("10828004", "Positive"),
+    TestResult.NEGATIVE: ("260385009", "Negative"),
+    TestResult.INDETERMINATE: ("82334004", "Indeterminate"),
+}
+"""SNOMED CT qualifier values: how FHIR says the result of a qualitative test."""
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
+_UCUM_UNITS = {"kg": "kg", "mg/dL": "mg/dL", "U/L": "U/L", "mg": "mg", "d": "d"}
+
+
+def patient_resource_id(patient_id: str) -> str:
+    """The Patient resource id: the isotrack id when FHIR allows it, else a stable uuid."""
+    if _FHIR_ID.match(patient_id):
+        return patient_id
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"isotrack:{patient_id}:Patient:"))
+
+
+def coding(system: str, code: str, display: str | None = None) -> Resource:
+    coding: Resource = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding
+
+
+def quantity(value: float, unit: str) -> Resource:
+    number: int | float = int(value) if float(value).is_integer() else value
+    quantity: Resource = {"value": number, "unit": unit}
+    if unit in _UCUM_UNITS:
+        quantity |= {"system": UCUM, "code": _UCUM_UNITS[unit]}
+    return quantity
+
+
+def capsules(count: int) -> Resource:
+    return {"value": count, "unit": "capsule", "system": UCUM, "code": "{capsule}"}
+
+
+def _identifying(method: ContraceptionMethod) -> list[str]:
+    return [v for v in method.valuesets if not v.endswith(REMOVAL_SUFFIX)]
+
+
+def method_codes(method: ContraceptionMethod, kb: KnowledgeBase, system: str) -> Resource | None:
+    """The method's first code of ``system`` as a CodeableConcept, if it has one."""
+    for valueset_id in _identifying(method):
+        for code in kb.valueset(valueset_id).codes:
+            if code.system == system:
+                return {"coding": [coding(SYSTEMS[system], code.code, code.display)]}
+    return None
+
+
+def removal_code(method: ContraceptionMethod, kb: KnowledgeBase) -> Resource | None:
+    for valueset_id in method.valuesets:
+        if valueset_id.endswith(REMOVAL_SUFFIX):
+            for code in kb.valueset(valueset_id).codes:
+                return {"coding": [coding(SYSTEMS[code.system], code.code, code.display)]}
+    return None
+
+
+def method_text(method: ContraceptionMethod, kb: KnowledgeBase) -> str:
+    """Words that name the method (its value set's first fragment, which the reader knows)."""
+    for valueset_id in _identifying(method):
+        fragments = kb.valueset(valueset_id).text
+        if fragments:
+            return fragments[0]
+    return method.name

@@ -1,0 +1,310 @@
+"""Backup and restore of the whole database.
+
+- SQLite: a consistent copy made with SQLite's online backup API while the
+  database stays in use; the copy is one self-contained SQLite file.
+- PostgreSQL (or SQLite when asked): a portable JSON document holding every row
+  of every table, read in one repeatable-read snapshot, with the schema
+  revision. It restores into either database.
+
+A restore refuses a database that already holds data unless ``replace=True``.
+Backup files hold patient data: they are created readable by their owner only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, inspect, select, text
+
+from isotrack.errors import StorageError
+from isotrack.store.db import (
+    UrlOrEngine,
+    backend_of,
+    consistent_read,
+    describe,
+    engine_from,
+    storage_errors,
+)
+from isotrack.store.hashing import timestamp_text
+from isotrack.store.migrate import head_revision, upgrade
+from isotrack.store.models import TABLES_IN_DEPENDENCY_ORDER, Base, UTCDateTime
+
+BackupFormat = Literal["sqlite", "json"]
+
+DOCUMENT_FORMAT = "isotrack-backup"
+DOCUMENT_FORMAT_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_INSERT_BATCH = 1000
+
+
+def backup(
+    source: UrlOrEngine, path: str | Path, *, format: BackupFormat | None = None
+) -> BackupFormat:
+    """Back the database up into ``path`` (replaced atomically); returns the format
+    written: an SQLite file for SQLite, JSON for PostgreSQL unless ``format`` says."""
+    target = Path(path)
+    with engine_from(source) as engine:
+        chosen: BackupFormat = format or ("sqlite" if backend_of(engine) == "sqlite" else "json")
+        if chosen == "sqlite" and backend_of(engine) != "sqlite":
+            raise StorageError("a PostgreSQL database is backed up as JSON (format='json')")
+        with storage_errors(engine), _atomic_file(target) as temporary:
+            if chosen == "sqlite":
+                _sqlite_online_backup(engine, temporary)
+            else:
+                document = export_tables(engine)
+                temporary.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return chosen
+
+
+def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> BackupFormat:
+    """Restore the backup in ``path`` (either format) into ``target``, then migrate
+    it to the newest schema; returns the format read."""
+    source = Path(path)
+    kind = _format_of(source)
+    with engine_from(target) as engine:
+        if not replace:
+            _require_empty(engine)
+        if kind == "sqlite" and backend_of(engine) == "sqlite":
+            _sqlite_restore(source, engine)
+        else:
+            document = _read_sqlite_file(source) if kind == "sqlite" else _read_json(source)
+            import_tables(document, engine, replace=replace)
+        upgrade(engine)
+    return kind
+
+
+def export_tables(engine: Engine) -> dict[str, Any]:
+    """Every row of every table as a JSON-ready document (one consistent snapshot)."""
+    with storage_errors(engine), consistent_read(engine) as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        if revision is None:
+            raise StorageError(f"the database {describe(engine)} has no isotrack tables")
+        if revision != head_revision():
+            raise StorageError(
+                f"the database {describe(engine)} is at schema {revision}: run "
+                "`isotrack db upgrade` before backing it up as JSON"
+            )
+        tables: dict[str, Any] = {}
+        for name in TABLES_IN_DEPENDENCY_ORDER:
+            table = _table(name)
+            query = select(table).order_by(*table.primary_key.columns)
+            tables[name] = {
+                "columns": [column.name for column in table.columns],
+                "rows": [
+                    [
+                        _to_json(column, value)
+                        for column, value in zip(table.columns, row, strict=True)
+                    ]
+                    for row in connection.execute(query)
+                ],
+            }
+    return {
+        "format": DOCUMENT_FORMAT,
+        "format_version": DOCUMENT_FORMAT_VERSION,
+        "schema_revision": revision,
+        "tables": tables,
+    }
+
+
+def import_tables(document: Mapping[str, Any], engine: Engine, *, replace: bool = False) -> None:
+    """Load a document made by :func:`export_tables` into ``engine``'s database
+    (migrated first when it has no tables); ``replace`` deletes the rows it held."""
+    revision = _check_document(document)
+    with storage_errors(engine):
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current is None:
+            upgrade(engine, revision)
+        elif current != revision:
+            raise StorageError(
+                f"the backup is at schema {revision} and the database {describe(engine)} at "
+                f"{current}: restore into a new, empty database"
+            )
+        with engine.begin() as connection:
+            if replace:
+                for name in reversed(TABLES_IN_DEPENDENCY_ORDER):
+                    connection.execute(delete(_table(name)))
+            for name in TABLES_IN_DEPENDENCY_ORDER:
+                _insert_rows(connection, _table(name), document["tables"][name])
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('commands', 'id'), "
+                        "COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM commands"
+                    )
+                )
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per isotrack table (0 for a table that does not exist yet)."""
+    with storage_errors(engine), engine.connect() as connection:
+        existing = set(inspect(connection).get_table_names())
+        return {
+            name: (
+                connection.scalar(select(func.count()).select_from(_table(name))) or 0
+                if name in existing
+                else 0
+            )
+            for name in TABLES_IN_DEPENDENCY_ORDER
+        }
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _require_empty(engine: Engine) -> None:
+    counts = row_counts(engine)
+    if any(counts.values()):
+        held = ", ".join(f"{count} {name}" for name, count in counts.items())
+        raise StorageError(
+            f"the database {describe(engine)} is not empty ({held} rows): restore into an "
+            "empty database, or replace its contents on purpose (--replace)"
+        )
+
+
+def _to_json(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime) and isinstance(value, datetime):
+        return timestamp_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _from_json(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime):
+        return datetime.fromisoformat(value)
+    if column.type.python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _insert_rows(connection: Connection, table: Table, data: Mapping[str, Any]) -> None:
+    names = [column.name for column in table.columns]
+    if list(data["columns"]) != names:
+        raise StorageError(
+            f"backup table {table.name} has columns {data['columns']}, expected {names}"
+        )
+    rows = [
+        {c.name: _from_json(c, v) for c, v in zip(table.columns, row, strict=True)}
+        for row in data["rows"]
+    ]
+    for start in range(0, len(rows), _INSERT_BATCH):
+        connection.execute(table.insert(), rows[start : start + _INSERT_BATCH])
+
+
+def _check_document(document: Mapping[str, Any]) -> str:
+    if document.get("format") != DOCUMENT_FORMAT:
+        raise StorageError("not an isotrack backup (format is not isotrack-backup)")
+    if document.get("format_version") != DOCUMENT_FORMAT_VERSION:
+        raise StorageError(f"backup format version {document.get('format_version')} unknown")
+    revision = document.get("schema_revision")
+    if revision != head_revision():
+        raise StorageError(
+            f"the backup is at schema {revision}; this isotrack reads schema {head_revision()} "
+            "backups: restore it with the isotrack version that made it"
+        )
+    return str(revision)
+
+
+@contextmanager
+def _atomic_file(target: Path) -> Iterator[Path]:
+    """A temporary file beside ``target``, renamed onto it when the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)  # mkstemp creates it with mode 0600
+    temporary = Path(name)
+    try:
+        yield temporary
+        with temporary.open("rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _driver_connection(connection: Connection) -> sqlite3.Connection:
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise StorageError("the SQLite online backup needs the sqlite3 driver")
+    return raw
+
+
+def _sqlite_online_backup(engine: Engine, path: Path) -> None:
+    destination = sqlite3.connect(path)
+    try:
+        with engine.connect() as connection:
+            _driver_connection(connection).backup(destination)
+        # One self-contained file: no write-ahead log beside it.
+        destination.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        destination.close()
+
+
+def _sqlite_restore(path: Path, engine: Engine) -> None:
+    source = _open_sqlite_backup(path)
+    try:
+        with storage_errors(engine), engine.connect() as connection:
+            source.backup(_driver_connection(connection))
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    finally:
+        source.close()
+    engine.dispose()  # pooled connections must not keep the old schema cached
+
+
+def _open_sqlite_backup(path: Path) -> sqlite3.Connection:
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        check = source.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise StorageError(f"backup {path} is damaged: {check}")
+        found = source.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if found is None:
+            raise StorageError(f"backup {path} is an SQLite file but not an isotrack database")
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _read_sqlite_file(path: Path) -> dict[str, Any]:
+    _open_sqlite_backup(path).close()
+    engine = create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true")
+    try:
+        return export_tables(engine)
+    finally:
+        engine.dispose()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StorageError(f"backup {path} cannot be read: {error}") from error
+    if not isinstance(document, dict):
+        raise StorageError(f"backup {path} is not an isotrack backup")
+    return document
+
+
+def _format_of(path: Path) -> BackupFormat:
+    try:
+        with path.open("rb") as file:
+            start = file.read(len(_SQLITE_MAGIC))
+    except OSError as error:
+        raise StorageError(f"backup {path} cannot be read: {error}") from error
+    return "sqlite" if start == _SQLITE_MAGIC else "json"

@@ -1,0 +1,1 @@
+"""Alembic migrations of the isotrack schema (run them with :mod:`isotrack.store.migrate`)."""

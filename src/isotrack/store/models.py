@@ -1,0 +1,131 @@
+"""The tables: patients, their command logs, and the audit trail.
+
+The command log is the record: a patient's state is rebuilt by replaying their
+commands in ``seq`` order (``isotrack.clinical.record.replay``). ``patients``
+holds the optimistic-locking ``version`` (the number of commands, so the next
+command's ``seq`` is ``version + 1``) and ``record_hash``, a SHA-256 chained over
+the patient's commands (see :mod:`isotrack.store.hashing`).
+
+Every timestamp is stored in UTC and read back as an aware UTC datetime on both
+databases (:class:`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s_%(column_1_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+HASH_LENGTH = 64
+"""A SHA-256 digest in hexadecimal."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored in UTC; a naive datetime is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+        utc = value.astimezone(UTC)
+        # SQLite keeps no zone: it stores the UTC wall-clock time.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    """Number of commands in the patient's log; bumped by every command."""
+    record_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    """Hash chained over the patient's commands up to ``version``."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommandRow(Base):
+    """One command of a patient's log, in the envelope the store adds to it."""
+
+    __tablename__ = "commands"
+    __table_args__ = (UniqueConstraint("patient_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    seq: Mapped[int] = mapped_column(Integer)
+    """1, 2, 3 ... within the patient; the patient's version once it was applied."""
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    """The command as JSON, exactly as ``encode_command`` wrote it."""
+    on_date: Mapped[date] = mapped_column(Date)
+    """The command's clinical date (its ``on``)."""
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_on: Mapped[date] = mapped_column(Date)
+    """The clinic's calendar day when it was recorded: the ``today`` it was
+    validated against, and replayed with."""
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class AuditRow(Base):
+    """One entry of the audit trail; ``row_hash`` chains it to the previous one.
+
+    Ids are assigned by the trail (1, 2, 3 ... without gaps), not by a sequence,
+    so a missing id means a deleted row.
+    """
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    """``command:<Type>``, ``rejected:<Type>`` or ``read``."""
+    patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    """Canonical JSON object."""
+    before_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    after_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    prev_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    row_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+
+
+TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")

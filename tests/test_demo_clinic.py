@@ -1,0 +1,138 @@
+"""The demo clinic: a dozen made-up patients whose commands the record accepts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from isotrack.clinical.record import PatientRecord, replay, to_snapshot
+from isotrack.clinical.schedule import monitoring_schedule
+from isotrack.clinical.screening import assess_course
+from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.knowledge import KnowledgeBase
+
+TODAY = date(2026, 3, 2)
+LEAP_DAY = date(2028, 2, 29)
+
+
+@pytest.fixture(scope="module")
+def clinic(kb: KnowledgeBase) -> dict[str, DemoPatient]:
+    return {p.patient_id: p for p in demo_clinic(TODAY, kb)}
+
+
+def record_of(patient: DemoPatient, kb: KnowledgeBase) -> PatientRecord:
+    return replay(patient.commands, kb=kb, strict=True)
+
+
+def course_findings(patient: DemoPatient, kb: KnowledgeBase, on: date = TODAY) -> tuple[str, ...]:
+    record = record_of(patient, kb)
+    return assess_course(to_snapshot(record, on=on, kb=kb), on=on, kb=kb).rule_ids
+
+
+@pytest.mark.parametrize("today", [TODAY, LEAP_DAY, date(2025, 12, 31)])
+def test_every_demo_patient_replays_without_a_rejected_command(
+    kb: KnowledgeBase, today: date
+) -> None:
+    patients = demo_clinic(today, kb)
+    assert len(patients) >= 12
+    assert len({p.patient_id for p in patients}) == len(patients)
+    for patient in patients:
+        record = record_of(patient, kb)  # strict: each command checked on its recorded day
+        assert record.patient_id == patient.patient_id
+        assert record.name == patient.name
+
+
+def test_no_command_is_recorded_after_today_nor_dated_after_its_recording(
+    clinic: dict[str, DemoPatient],
+) -> None:
+    for patient in clinic.values():
+        days = [day for _, day in patient.commands]
+        assert days == sorted(days), patient.patient_id
+        for command, recorded in patient.commands:
+            assert command.on <= recorded <= TODAY, (patient.patient_id, command)
+
+
+def test_stories_are_one_short_line(clinic: dict[str, DemoPatient]) -> None:
+    for patient in clinic.values():
+        assert patient.story
+        assert "\n" not in patient.story
+        assert len(patient.story) <= 100
+
+
+def test_the_patient_who_can_get_pregnant_has_monthly_tests_and_two_methods(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    record = record_of(clinic["demo-ana"], kb)
+    assert record.pregnancy_capability is not None
+    assert record.pregnancy_capability.value == "can-get-pregnant"
+    classes = {kb.contraception_method(u.method).us_class for u in record.contraception}
+    assert classes == {"primary", "secondary"}
+    course = record.current_course
+    assert course is not None
+    assert len(course.prescriptions) >= 3
+    negatives = [t for t in record.pregnancy_tests if t.result.value == "negative"]
+    for prescription in course.prescriptions:
+        window = prescription.on - timedelta(days=kb.number("ppp.test_window_days") - 1)
+        assert any(window <= t.on <= prescription.on for t in negatives)
+    assert course_findings(clinic["demo-ana"], kb) == ("BLOOD-DONATION", "COSMETIC-PROCEDURES")
+
+
+def test_the_positive_mood_screens_fire(clinic: dict[str, DemoPatient], kb: KnowledgeBase) -> None:
+    assert "MOOD-PHQ9-POSITIVE" in course_findings(clinic["demo-dev"], kb)
+    jonas = record_of(clinic["demo-jonas"], kb)
+    assert jonas.current_course is not None
+    assert jonas.current_course.status == "paused"
+    assert "MOOD-PHQ9-POSITIVE" in course_findings(clinic["demo-jonas"], kb)
+    assert any((m.item9 or 0) > 0 for m in jonas.mood_screens)
+
+
+def test_the_finished_patient_needs_the_post_course_test(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    eva = record_of(clinic["demo-eva"], kb)
+    assert eva.current_course is None
+    assert eva.last_course is not None
+    assert "MON-POST-COURSE-TEST" in course_findings(clinic["demo-eva"], kb)
+
+
+def test_the_patient_with_nodules_down_more_than_70_percent(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    assert "RESPONSE-NODULES-70" in course_findings(clinic["demo-luca"], kb)
+
+
+def test_the_other_states_are_recorded(clinic: dict[str, DemoPatient], kb: KnowledgeBase) -> None:
+    ben = record_of(clinic["demo-ben"], kb)
+    assert max(lab.value for lab in ben.labs if lab.analyte == "triglycerides") >= kb.number(
+        "tg.warning_mg_dl"
+    )
+    carlos = record_of(clinic["demo-carlos"], kb)
+    assert carlos.current_course is not None
+    assert carlos.current_course.missed_days
+    farah = record_of(clinic["demo-farah"], kb)
+    assert farah.current_course is not None
+    assert farah.current_course.product == "absorica-ld"
+    grace = record_of(clinic["demo-grace"], kb)
+    assert grace.pregnancy_capability is not None
+    assert grace.capability_reason
+    hugo = record_of(clinic["demo-hugo"], kb)
+    assert (TODAY - hugo.birth_date).days < 18 * 366
+    assert hugo.overrides
+    iris = record_of(clinic["demo-iris"], kb)
+    assert iris.current_course is not None
+    assert not iris.current_course.prescriptions
+    assert not iris.labs
+
+
+def test_the_window_of_kara_closes_tomorrow(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    kara = record_of(clinic["demo-kara"], kb)
+    tomorrow = TODAY + timedelta(days=1)
+    snapshot = to_snapshot(kara, on=TODAY, kb=kb)
+    schedule = monitoring_schedule(snapshot, on=TODAY, kb=kb)
+    assert not schedule.is_empty
+    latest = max(t.on for t in kara.pregnancy_tests)
+    last_day = latest + timedelta(days=kb.number("ppp.test_window_days") - 1)
+    assert last_day == tomorrow
