@@ -32,6 +32,8 @@ from isotrack.knowledge.model import (
     Parameter,
     Product,
     Programme,
+    ProgrammeRule,
+    Question,
     Rule,
     Source,
     Symptom,
@@ -55,6 +57,8 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "monitoring": MonitoringItem,
     "unit": UnitConversion,
     "programme": Programme,
+    "programme_rule": ProgrammeRule,
+    "question": Question,
 }
 
 E = TypeVar("E", bound=msgspec.Struct)
@@ -119,6 +123,18 @@ class KnowledgeBase:
 
     def programme(self, programme_id: str) -> Programme:
         return self._get("programme", programme_id, Programme)
+
+    def programme_rule(self, programme_id: str, name: str) -> ProgrammeRule:
+        """The requirement ``name`` of a programme rule set."""
+        return self._get("programme_rule", f"{programme_id}.{name}", ProgrammeRule)
+
+    def programme_rules(self, programme_id: str) -> tuple[ProgrammeRule, ...]:
+        return tuple(
+            r for r in self._all("programme_rule", ProgrammeRule) if r.programme == programme_id
+        )
+
+    def questions(self, programme_id: str) -> tuple[Question, ...]:
+        return tuple(q for q in self._all("question", Question) if q.programme == programme_id)
 
     def symptom(self, symptom_id: str) -> Symptom:
         return self._get("symptom", symptom_id, Symptom)
@@ -274,6 +290,8 @@ _REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "interaction": (("valueset", "valueset"), ("rule", "rule")),
     "contraindication": (("rule", "rule"),),
     "monitoring": (("interval_parameter", "parameter"),),
+    "programme_rule": (("programme", "programme"),),
+    "question": (("programme", "programme"),),
 }
 
 

@@ -181,3 +181,31 @@ class Programme(Entry, frozen=True, kw_only=True):
     version: str
     summary: str
     contraception_rule: Literal["us-two-methods", "eu-one-effective-or-two"]
+
+
+class ProgrammeRule(Entry, frozen=True, kw_only=True):
+    """One requirement of a pregnancy prevention programme rule set, with its
+    value and sources (e.g. the 7-day prescription window of iPLEDGE 2024).
+
+    ``id`` is ``<programme>.<name>``; code reads it with
+    :meth:`~isotrack.knowledge.base.KnowledgeBase.programme_rule`.
+    """
+
+    programme: str
+    name: str
+    value: float | int | str | bool
+    unit: str = ""
+    applies_to: Literal["can-get-pregnant", "cannot-get-pregnant", "all"] = "all"
+    description: str
+
+
+class Question(Entry, frozen=True, kw_only=True):
+    """A comprehension question of a programme's bank (isotrack's own wording,
+    from the facts), asked monthly to patients who can get pregnant."""
+
+    programme: str
+    text: str
+    options: tuple[str, ...]
+    correct: int
+    """Index into ``options``."""
+    explanation: str
