@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from isotrack.clinical.programme_status import MonthState, ProgrammeStatus, programme_status
 from isotrack.clinical.record import PatientRecord, replay, to_snapshot
 from isotrack.clinical.schedule import monitoring_schedule
 from isotrack.clinical.screening import assess_course
@@ -136,3 +137,33 @@ def test_the_window_of_kara_closes_tomorrow(
     latest = max(t.on for t in kara.pregnancy_tests)
     last_day = latest + timedelta(days=kb.number("ppp.test_window_days") - 1)
     assert last_day == tomorrow
+
+
+def test_the_demo_patients_stand_in_the_programme_where_their_stories_say(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    def status(patient_id: str) -> ProgrammeStatus:
+        return programme_status(record_of(clinic[patient_id], kb), on=TODAY, kb=kb)
+
+    ana = status("demo-ana")
+    assert (ana.category, ana.state, ana.month) == ("can-get-pregnant", MonthState.DISPENSED, 3)
+    assert [m.state for m in ana.history] == [MonthState.DISPENSED] * 3
+    eva = status("demo-eva")
+    assert eva.state is MonthState.POST_COURSE_FOLLOW_UP
+    assert [r.key for r in eva.unmet] == ["post-course-test"]
+    iris = status("demo-iris")
+    assert iris.state is MonthState.QUALIFYING
+    assert "start-tests" in {r.key for r in iris.unmet}  # only a home test so far
+    grace = status("demo-grace")
+    assert (grace.category, grace.state) == ("cannot-get-pregnant", MonthState.DISPENSED)
+    assert not {"pregnancy-test", "comprehension"} & {r.key for r in grace.requirements}
+    assert status("demo-jonas").unmet[0].key == "course"  # paused
+
+
+def test_every_demo_dispense_has_an_authorisation(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    for patient in clinic.values():
+        for course in record_of(patient, kb).courses:
+            authorised = {a.prescription_id for a in course.authorizations}
+            assert {d.prescription_id for d in course.dispenses} <= authorised

@@ -5,6 +5,8 @@
     ├── InvalidInputError         a value is impossible or malformed (names the field)
     │   ├── FhirDecodeError       a FHIR resource or bundle cannot be read
     │   └── CommandRejected       a command the course record refuses (says what is unmet)
+    │       └── ProgrammeRefusal  the pregnancy prevention programme refuses a step (names
+    │                             each unmet requirement and what would satisfy it)
     ├── NotFoundError             an id (product, rule, patient) that does not exist
     ├── ConflictError             someone else changed the record first (optimistic locking)
     └── StorageError              the database cannot be reached or is not at the right version
@@ -71,6 +73,18 @@ class CommandRejected(InvalidInputError):  # noqa: N818  # a refusal, not a cras
     what would satisfy it. Nothing was changed."""
 
     code = "command-rejected"
+
+
+class ProgrammeRefusal(CommandRejected):
+    """The pregnancy prevention programme refuses a step (prescribing, authorising or
+    dispensing): the message names each unmet requirement and the date or data that
+    would satisfy it; ``unmet`` holds the requirement keys. Nothing was changed."""
+
+    code = "programme-refusal"
+
+    def __init__(self, field: str, message: str, *, unmet: tuple[str, ...] = ()) -> None:
+        super().__init__(field, message)
+        self.unmet = unmet
 
 
 class NotFoundError(IsotrackError):

@@ -7,11 +7,6 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-import isotrack.cli.audit_cmd
-import isotrack.cli.course_cmd
-import isotrack.cli.db_cmd
-import isotrack.cli.demo_cmd
-import isotrack.cli.transfer_cmd  # noqa: F401  (registered here until app.py imports them)
 from isotrack.cli.app import _register_commands, app
 
 _register_commands()

@@ -22,6 +22,7 @@ SUBCOMMANDS = [
 def test_the_storage_groups_are_registered() -> None:
     assert {("db", "upgrade"), ("db", "downgrade"), ("demo", "load")} <= set(SUBCOMMANDS)
     assert {("course", "show"), ("audit", "verify")} <= set(SUBCOMMANDS)
+    assert {("ppp", "status"), ("ppp", "authorize"), ("ppp", "verify")} <= set(SUBCOMMANDS)
 
 
 @pytest.mark.parametrize(("group", "name"), SUBCOMMANDS)

@@ -4,6 +4,10 @@ applied through :func:`isotrack.clinical.record.apply`, no fakes.
 The standard course: a 70 kg man on conventional capsules, 35 mg twice a day
 (1 mg/kg/day, the top of the usual range), 60 capsules of 35 mg for 30 days,
 all dispensed on the first day.
+
+The pregnancy prevention programme (clinic default: iPLEDGE) binds him too:
+counselling documented at enrolment before the first prescription, and a
+recorded dispensing authorisation before each dispense.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from isotrack.clinical.commands import (
     Dispense,
     EnrolPatient,
     Prescribe,
+    RecordAuthorization,
+    RecordComprehensionAnswers,
+    RecordCounselling,
     RecordWeight,
     StartCourse,
 )
 from isotrack.clinical.record import PatientRecord, apply
-from isotrack.knowledge import KnowledgeBase
+from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 START = date(2026, 3, 2)
 """Day 0 of the standard course."""
@@ -56,6 +63,26 @@ def enrol_woman(**changes: object) -> EnrolPatient:
     return enrol_man(**base)
 
 
+def counsel(n: int = -7, topic: str = "enrolment: risks and the programme") -> RecordCounselling:
+    return RecordCounselling(on=day(n), topic=topic)
+
+
+def answers(programme: str = "us-ipledge-2024", wrong: int = 0) -> tuple[tuple[str, int], ...]:
+    """Answers to the whole bank of ``programme``, the first ``wrong`` of them wrong."""
+    bank = default_knowledge().questions(programme)
+    return tuple(
+        (q.id, (q.correct + 1) % len(q.options) if index < wrong else q.correct)
+        for index, q in enumerate(bank)
+    )
+
+
+def comprehension(
+    n: int = 0, wrong: int = 0, programme: str = "us-ipledge-2024"
+) -> RecordComprehensionAnswers:
+    """This month's comprehension check on day ``n``, ``wrong`` answers wrong."""
+    return RecordComprehensionAnswers(on=day(n), answers=answers(programme, wrong))
+
+
 def weight(n: int = 0, kg: float = 70.0, unit: str = "kg") -> RecordWeight:
     return RecordWeight(on=day(n), value=kg, unit=unit)
 
@@ -86,6 +113,25 @@ def dispense(n: int = 0, **changes: object) -> Dispense:
     return Dispense(**base)  # type: ignore[arg-type]
 
 
+def authorize(
+    n: int = 0,
+    prescription_id: str = "p1",
+    *,
+    until: int | None = None,
+    quantity: int = 60,
+    authorization_id: str | None = None,
+) -> RecordAuthorization:
+    """A dispensing authorisation recorded on day ``n``, in force up to day ``until``
+    (default: the same day) for ``quantity`` capsules."""
+    return RecordAuthorization(
+        on=day(n),
+        authorization_id=authorization_id or f"auth-{prescription_id}-{n}",
+        prescription_id=prescription_id,
+        not_after=day(n if until is None else until),
+        max_quantity=quantity,
+    )
+
+
 def run(
     commands: Iterable[AnyCommand],
     kb: KnowledgeBase,
@@ -100,8 +146,17 @@ def run(
 
 
 def standard_commands() -> list[AnyCommand]:
-    """Enrolment, a weight, the course start, the first prescription and its dispense."""
-    return [enrol_man(), weight(0), start_course(0), prescribe(0), dispense(0)]
+    """Enrolment with counselling, a weight, the course start, the first prescription,
+    its authorisation and its dispense."""
+    return [
+        enrol_man(),
+        counsel(),
+        weight(0),
+        start_course(0),
+        prescribe(0),
+        authorize(0),
+        dispense(0),
+    ]
 
 
 def standard_course(kb: KnowledgeBase) -> PatientRecord:
@@ -109,5 +164,5 @@ def standard_course(kb: KnowledgeBase) -> PatientRecord:
 
 
 def enrolled(kb: KnowledgeBase, *commands: AnyCommand) -> PatientRecord:
-    """An enrolled man with a 70 kg weight on day 0, then ``commands``."""
-    return run([enrol_man(), weight(0), *commands], kb)
+    """An enrolled, counselled man with a 70 kg weight on day 0, then ``commands``."""
+    return run([enrol_man(), counsel(), weight(0), *commands], kb)

@@ -16,6 +16,7 @@ from isotrack.clinical.commands import (
 from isotrack.clinical.record import CumulativeDose, PatientRecord, cumulative_dose
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import (
+    authorize,
     day,
     dispense,
     enrolled,
@@ -84,6 +85,7 @@ def test_a_prescription_takes_effect_on_its_first_dispense(kb: KnowledgeBase) ->
     record = then(
         kb,
         prescribe(20, prescription_id="p2", dose_mg=20.0, strength_mg=20.0),
+        authorize(25, "p2"),
         dispense(25, prescription_id="p2"),
     )
     daily = [d.daily_mg for d in dose_on(record, 26, kb).days]
@@ -97,6 +99,7 @@ def test_a_later_dose_change_wins_over_an_earlier_prescription_dispensed_after_i
         kb,
         prescribe(20, prescription_id="p2"),
         ChangeDose(on=day(22), dose_mg=20, times_per_day=2),
+        authorize(25, "p2"),
         dispense(25, prescription_id="p2"),
     )
     daily = [d.daily_mg for d in dose_on(record, 26, kb).days]
@@ -104,14 +107,14 @@ def test_a_later_dose_change_wins_over_an_earlier_prescription_dispensed_after_i
 
 
 def test_nothing_is_taken_before_the_first_dispense(kb: KnowledgeBase) -> None:
-    record = enrolled(kb, start_course(0), prescribe(0), dispense(3, quantity=10))
+    record = enrolled(kb, start_course(0), prescribe(0), authorize(3), dispense(3, quantity=10))
     dose = dose_on(record, 4, kb)
     assert [d.status for d in dose.days] == ["no-dose"] * 3 + ["taken"] * 2
     assert dose.mg == 140.0
 
 
 def test_a_short_supply_gives_a_partial_last_day(kb: KnowledgeBase) -> None:
-    record = enrolled(kb, start_course(0), prescribe(0), dispense(0, quantity=3))
+    record = enrolled(kb, start_course(0), prescribe(0), authorize(0), dispense(0, quantity=3))
     dose = dose_on(record, 2, kb)
     assert [d.taken_mg for d in dose.days] == [70.0, 35.0, 0.0]
     assert dose.mg == 105.0

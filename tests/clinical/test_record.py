@@ -32,6 +32,9 @@ from isotrack.clinical.snapshot import PregnancyCapability, Sex, TestResult, Tes
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders_record import (
+    authorize,
+    comprehension,
+    counsel,
     day,
     dispense,
     enrol_man,
@@ -369,9 +372,9 @@ def test_prescribing_without_a_recent_weight_is_refused(kb: KnowledgeBase) -> No
 
 def test_a_weight_older_than_the_limit_does_not_count(kb: KnowledgeBase) -> None:
     limit = int(kb.number("dose.weight_max_age_days"))
-    record = run([enrol_man(on=day(-60)), weight(-limit - 1), start_course(0)], kb)
+    record = run([enrol_man(on=day(-60)), counsel(-60), weight(-limit - 1), start_course(0)], kb)
     assert "record a weight first" in refused(record, prescribe(0), kb).message
-    record = run([enrol_man(on=day(-60)), weight(-limit), start_course(0)], kb)
+    record = run([enrol_man(on=day(-60)), counsel(-60), weight(-limit), start_course(0)], kb)
     assert apply(record, prescribe(0), today=day(0), kb=kb)
 
 
@@ -413,7 +416,9 @@ def test_prescribing_while_paused_is_refused(kb: KnowledgeBase) -> None:
 
 
 def test_prescribing_before_the_latest_event_of_the_course_is_refused(kb: KnowledgeBase) -> None:
-    record = run([dispense(3, quantity=10)], kb, enrolled(kb, start_course(0), prescribe(0)))
+    record = run(
+        [authorize(3), dispense(3, quantity=10)], kb, enrolled(kb, start_course(0), prescribe(0))
+    )
     error = refused(record, prescribe(2, prescription_id="p2"), kb, today=day(3))
     assert "date order" in error.message
 
@@ -422,7 +427,9 @@ def test_prescribing_before_the_latest_event_of_the_course_is_refused(kb: Knowle
 
 
 def test_a_dispense_counts_capsules_and_mg(kb: KnowledgeBase) -> None:
-    record = run([dispense(1, quantity=20)], kb, enrolled(kb, start_course(0), prescribe(0)))
+    record = run(
+        [authorize(1), dispense(1, quantity=20)], kb, enrolled(kb, start_course(0), prescribe(0))
+    )
     course = record.current_course
     assert course is not None
     assert course.prescriptions[0].dispensed_capsules == 20
@@ -443,7 +450,11 @@ def test_a_dispense_before_its_prescription_is_refused(kb: KnowledgeBase) -> Non
 
 
 def test_dispensing_more_than_prescribed_is_refused(kb: KnowledgeBase) -> None:
-    record = run([dispense(0, quantity=50)], kb, enrolled(kb, start_course(0), prescribe(0)))
+    record = run(
+        [authorize(0, until=1), dispense(0, quantity=50)],
+        kb,
+        enrolled(kb, start_course(0), prescribe(0)),
+    )
     error = refused(record, dispense(1, quantity=11), kb)
     assert "at most 10" in error.message
     assert apply(record, dispense(1, quantity=10), today=day(1), kb=kb)
@@ -497,7 +508,7 @@ def test_a_missed_day_listed_twice_is_refused(kb: KnowledgeBase) -> None:
 
 
 def test_a_missed_day_before_anything_was_dispensed_is_refused(kb: KnowledgeBase) -> None:
-    record = enrolled(kb, start_course(0), prescribe(0), dispense(3))
+    record = enrolled(kb, start_course(0), prescribe(0), authorize(3), dispense(3))
     assert "nothing had been dispensed" in refused(record, missed(4, 2), kb).message
 
 
@@ -590,7 +601,9 @@ def test_ending_an_ended_course_is_refused(kb: KnowledgeBase) -> None:
 
 
 def test_ending_before_the_latest_event_is_refused(kb: KnowledgeBase) -> None:
-    record = run([dispense(5, quantity=1, prescription_id="p2")], kb, _with_p2(kb))
+    record = run(
+        [authorize(5, "p2"), dispense(5, quantity=1, prescription_id="p2")], kb, _with_p2(kb)
+    )
     error = refused(record, EndCourse(on=day(4), reason="done"), kb, today=day(5))
     assert "dispense of p2 on 2026-03-07" in error.message
 
@@ -627,6 +640,7 @@ def full_course() -> list[AnyCommand]:
     """A whole course: tests, contraception, prescriptions, a pause, missed days, the end."""
     return [
         enrol_woman(),
+        counsel(-7),
         StartContraception(on=day(-40), method="implant-etonogestrel"),
         StartContraception(on=day(-40), method="male-condom"),
         RecordPregnancyTest(on=day(-35), result="negative"),
@@ -634,14 +648,18 @@ def full_course() -> list[AnyCommand]:
         RecordLabResult(on=day(-3), analyte="triglycerides", value=140, unit="mg/dL"),
         weight(0, 60),
         start_course(0),
+        comprehension(0),
         prescribe(0, dose_mg=30.0, strength_mg=30.0),
+        authorize(0),
         dispense(0),
         RecordPHQ9(on=day(0), total=3, item9=0),
         RecordLesionCount(on=day(0), nodules=8, inflammatory=30),
         RecordMissedDoses(on=day(12), days=(day(10), day(11))),
         RecordPregnancyTest(on=day(27), result="negative"),
+        comprehension(27),
         weight(28, 62),
         prescribe(28, prescription_id="p2", dose_mg=30.0, strength_mg=30.0),
+        authorize(29, "p2"),
         dispense(29, prescription_id="p2"),
         RecordLabResult(on=day(35), analyte="triglycerides", value=600, unit="mg/dL"),
         PauseCourse(on=day(36), reason="triglycerides 600 mg/dL"),
@@ -673,7 +691,15 @@ def test_replay_reads_a_log_that_a_later_policy_would_refuse(tmp_path: Path) -> 
     strict_policy.write_text('[parameters]\n"dose.weight_max_age_days" = 7\n')
     later_kb = load_knowledge(strict_policy)
     kb = load_knowledge()
-    commands = [enrol_man(), weight(-20), start_course(0), prescribe(0), dispense(0)]
+    commands = [
+        enrol_man(),
+        counsel(),
+        weight(-20),
+        start_course(0),
+        prescribe(0),
+        authorize(0),
+        dispense(0),
+    ]
     history = [(command, command.on) for command in commands]
     assert replay(history, kb=later_kb) == run(commands, kb)
     with pytest.raises(CommandRejected, match="record a weight first"):

@@ -2,7 +2,8 @@
 
 Plausible command sequences (weights, courses, prescriptions, dispenses,
 missed days, pauses, dose changes, ends; some of them invalid) go through
-``apply``; the refused ones are skipped. Then, for every course:
+``apply``; the refused ones are skipped. A dispense without an authorisation in
+force is preceded by one with the programme's terms (when it allows one). Then, for every course:
 
 - the cumulative dose is the dispensed mg minus the missed days' doses (minus
   what is still on hand), and removing the missed days adds back exactly
@@ -32,11 +33,14 @@ from isotrack.clinical.commands import (
     EndCourse,
     PauseCourse,
     Prescribe,
+    RecordAuthorization,
+    RecordCounselling,
     RecordMissedDoses,
     RecordWeight,
     ResumeCourse,
     StartCourse,
 )
+from isotrack.clinical.programme_dispense import dispense_terms, valid_authorization
 from isotrack.clinical.record import (
     CourseState,
     CumulativeDose,
@@ -55,7 +59,7 @@ KINDS = (
     ["weight"] * 3
     + ["start"]
     + ["prescribe"] * 4
-    + ["dispense"] * 5
+    + ["dispense"] * 8  # an authorisation, then the dispense
     + ["missed"] * 4
     + ["resume"] * 2
     + ["pause", "change", "end"]
@@ -113,6 +117,9 @@ def next_command(data: st.DataObject, record: PatientRecord, on: date, kind: str
         )
     if kind == "dispense":
         prescription = data.draw(st.sampled_from(course.prescriptions))
+        authorization = authorization_for(record, course, prescription.id, on)
+        if authorization is not None:
+            return authorization
         quantity = data.draw(st.integers(1, prescription.remaining_capsules + 2))
         return Dispense(on=on, prescription_id=prescription.id, quantity=quantity)
     if kind == "missed":  # mostly days after the first dispense, when there is one
@@ -136,10 +143,34 @@ def next_command(data: st.DataObject, record: PatientRecord, on: date, kind: str
     return EndCourse(on=on, reason="course complete")
 
 
+def authorization_for(
+    record: PatientRecord, course: CourseState, prescription_id: str, on: date
+) -> RecordAuthorization | None:
+    """The authorisation a dispense of the prescription needs on ``on``, when none is in
+    force and the programme allows one."""
+    if valid_authorization(course, prescription_id, on)[0] is not None:
+        return None
+    try:
+        terms = dispense_terms(record, prescription_id, on=on, kb=KB)
+    except CommandRejected:
+        return None
+    number = sum(len(c.authorizations) for c in record.courses) + 1
+    return RecordAuthorization(
+        on=on,
+        authorization_id=f"a{number}",
+        prescription_id=prescription_id,
+        not_after=terms.not_after,
+        max_quantity=terms.max_quantity,
+    )
+
+
+ENROLMENT_COUNSELLING = RecordCounselling(on=START, topic="enrolment")
+
+
 def command_sequence(data: st.DataObject) -> tuple[PatientRecord, list[AnyCommand], date]:
     """Apply a drawn sequence of commands; return the record, the accepted commands and
     the day of the last one."""
-    first = [enrol_man(on=START), RecordWeight(on=START, value=70.0)]
+    first = [enrol_man(on=START), ENROLMENT_COUNSELLING, RecordWeight(on=START, value=70.0)]
     record = replay([(c, START) for c in first], kb=KB, strict=True)
     accepted: list[AnyCommand] = list(first)
     on = START
@@ -251,6 +282,7 @@ class CourseRecordMachine(RuleBasedStateMachine):
     @initialize()
     def enrol(self) -> None:
         self.send(enrol_man(on=START))
+        self.send(ENROLMENT_COUNSELLING)
         self.send(RecordWeight(on=START, value=70.0))
 
     def send(self, command: AnyCommand) -> None:

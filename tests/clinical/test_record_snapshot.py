@@ -16,6 +16,9 @@ from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import (
+    authorize,
+    comprehension,
+    counsel,
     day,
     dispense,
     enrol_woman,
@@ -69,6 +72,7 @@ def test_the_course_carries_its_cumulative_dose_prescriptions_and_dose_increase(
     record = run(
         [
             prescribe(9, prescription_id="p2", dose_mg=20.0, strength_mg=20.0),
+            authorize(10, "p2"),
             dispense(10, prescription_id="p2"),
             ChangeDose(on=day(12), dose_mg=30, times_per_day=2),
         ],
@@ -97,7 +101,9 @@ def test_a_paused_course_is_said_in_the_notes(kb: KnowledgeBase) -> None:
 
 
 def test_order_screening_reads_the_cumulative_dose_of_the_record(kb: KnowledgeBase) -> None:
-    record = enrolled(kb, start_course(0, target_mg_per_kg=2), prescribe(0), dispense(0))
+    record = enrolled(
+        kb, start_course(0, target_mg_per_kg=2), prescribe(0), authorize(0), dispense(0)
+    )
     order = IsotretinoinOrder(
         product="conventional", dose_mg=35, times_per_day=2, strength_mg=35, quantity=60,
         supply_days=30,
@@ -111,11 +117,16 @@ def test_order_screening_reads_the_cumulative_dose_of_the_record(kb: KnowledgeBa
 def test_the_course_assessment_reads_the_record_tests(kb: KnowledgeBase) -> None:
     commands = [
         enrol_woman(),
+        counsel(),
         StartContraception(on=day(-40), method="implant-etonogestrel"),
+        StartContraception(on=day(-40), method="male-condom"),
+        RecordPregnancyTest(on=day(-35), result="negative"),
         RecordPregnancyTest(on=day(-1), result="negative"),
         weight(0, 60),
         start_course(0),
+        comprehension(0),
         prescribe(0, dose_mg=30.0, strength_mg=30.0),
+        authorize(0),
         dispense(0),
     ]
     record = run(commands, kb)

@@ -113,6 +113,7 @@ def _register_commands() -> None:
         demo_cmd,
         knowledge_cmds,
         plan_cmd,
+        ppp_cmd,
         screen_cmd,
         transfer_cmd,
     )

@@ -22,6 +22,9 @@ from isotrack.clinical.commands import (
     EnrolPatient,
     PauseCourse,
     Prescribe,
+    RecordAuthorization,
+    RecordComprehensionAnswers,
+    RecordCounselling,
     RecordLabResult,
     RecordLesionCount,
     RecordMissedDoses,
@@ -370,3 +373,14 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
             return f"Course ended: {command.reason}"
         case RecordOverride():
             return f"Finding {command.rule_id} overridden: {command.reason}"
+        case RecordComprehensionAnswers():
+            return f"Comprehension questions answered: {len(command.answers)}"
+        case RecordCounselling():
+            note = f" ({command.note})" if command.note else ""
+            return f"Counselled: {command.topic}{note}"
+        case RecordAuthorization():
+            return (
+                f"Dispense authorised: {command.authorization_id} for "
+                f"{command.prescription_id}, up to {command.max_quantity} capsules, "
+                f"do not dispense after {command.not_after}"
+            )

@@ -1,4 +1,4 @@
-"""Knowledge commands: rules, claims, monograph, sources."""
+"""Knowledge commands: rules (with the active programme rule set), claims, monograph, sources."""
 
 from __future__ import annotations
 
@@ -9,37 +9,26 @@ from rich.table import Table
 
 from isotrack import SAFETY_LINE
 from isotrack.cli.app import PolicyOption, app, knowledge, out, print_json, translate_errors
-from isotrack.errors import InvalidInputError
+from isotrack.cli.knowledge_view import (
+    active_programme,
+    basis_text,
+    markdown_cell,
+    markdown_citations,
+    programme_json,
+    programme_line,
+    programme_markdown,
+    programme_rules_view,
+    programmes_markdown,
+    source_json,
+)
+from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import Rule
+from isotrack.knowledge.model import Programme, Rule
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 MarkdownOption = Annotated[
     bool, typer.Option("--markdown", help="Print Markdown (the docs/ page is made this way).")
 ]
-
-BASIS_NAMES = {"L": "label", "G": "guideline", "P": "clinic policy", "D": "derived"}
-
-
-def basis_text(basis: str) -> str:
-    """'L/G' -> 'label / guideline'."""
-    return " / ".join(BASIS_NAMES.get(part, part) for part in basis.split("/"))
-
-
-def source_json(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> list[dict[str, str]]:
-    result = []
-    for source_id in source_ids:
-        source = kb.source(source_id)
-        item = {
-            "id": source.id,
-            "title": source.title,
-            "grade": source.grade,
-            "citation": source.citation,
-        }
-        if source.url:
-            item["url"] = source.url
-        result.append(item)
-    return result
 
 
 @app.command("rules")
@@ -52,17 +41,46 @@ def rules_command(
     ] = None,
     policy: PolicyOption = None,
     as_markdown: MarkdownOption = False,
+    programme_rules: Annotated[
+        bool,
+        typer.Option(
+            "--programme",
+            help="List the rules of the active pregnancy prevention programme rule set "
+            "(values and sources) instead of the catalogue.",
+        ),
+    ] = False,
+    rule_set: Annotated[
+        str | None,
+        typer.Option(
+            "--rule-set",
+            metavar="ID",
+            help="Show this rule set (e.g. eu-ppp-2018) instead of the active one; "
+            "goes with --programme",
+        ),
+    ] = None,
 ) -> None:
     """List the rule catalogue: every finding id with its severity, basis and sources.
 
+    The table ends with the active pregnancy prevention programme rule set and
+    its version; --programme lists that rule set's rules.
+
     Example: [bold]isotrack rules --table order[/bold]  or  [bold]isotrack rules --json[/bold]
+    Example: [bold]isotrack rules --programme[/bold]
+    Example: [bold]isotrack rules --programme --rule-set eu-ppp-2018 --json[/bold]
     """
     kb = knowledge(policy)
     if table is not None and table not in ("order", "course", "triage"):
         raise InvalidInputError("--table", f"must be order, course or triage, not {table!r}")
+    if rule_set is not None and not programme_rules:
+        raise InvalidInputError("--rule-set", "goes with --programme")
+    if programme_rules:
+        if table is not None:
+            raise InvalidInputError("--table", "lists the catalogue; leave it out with --programme")
+        show_programme(kb, chosen_programme(kb, rule_set), as_json=as_json, as_markdown=as_markdown)
+        return
     rules = [r for r in kb.rules if table is None or r.table == table]
     if as_markdown:
-        print(rules_markdown(kb, rules), end="")
+        print(rules_markdown(kb, rules, with_programmes=table is None), end="")
         return
     if as_json:
         print_json(
@@ -97,8 +115,59 @@ def rules_command(
             ", ".join(r.sources),
         )
     out.print(view)
+    programme = active_programme(kb)
+    out.print(
+        f"Pregnancy prevention programme: {programme_line(programme)}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  {len(kb.programme_rules(programme.id))} rules; "
+        "`isotrack rules --programme` lists them with their values and sources.",
+        markup=False,
+        soft_wrap=True,
+    )
     if kb.overridden:
         out.print(f"Clinic policy {kb.policy_file} overrides: {', '.join(sorted(kb.overridden))}")
+
+
+def chosen_programme(kb: KnowledgeBase, rule_set: str | None) -> Programme:
+    """The rule set named by --rule-set, else the active one."""
+    if rule_set is None:
+        return active_programme(kb)
+    known = ", ".join(p.id for p in kb.programmes)
+    try:
+        return kb.programme(rule_set)
+    except NotFoundError:
+        raise InvalidInputError("--rule-set", f"no rule set {rule_set!r}; known: {known}") from None
+
+
+def show_programme(
+    kb: KnowledgeBase, programme: Programme, *, as_json: bool, as_markdown: bool
+) -> None:
+    """``isotrack rules --programme``: one rule set, its rules, values and sources."""
+    if as_json:
+        print_json(programme_json(kb, programme))
+        return
+    if as_markdown:
+        print("\n".join(programme_markdown(kb, programme, level=1)).lstrip() + "\n", end="")
+        return
+    active = programme.id == active_programme(kb).id
+    state = "active rule set" if active else "not the active rule set"
+    out.print(
+        f"Pregnancy prevention programme: {programme_line(programme)} ({state})",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(programme.summary, markup=False)
+    out.print(programme_rules_view(kb, programme))
+    out.print(
+        f"Contraception rule: {programme.contraception_rule}; "
+        f"{len(kb.questions(programme.id))} comprehension questions in the bank; "
+        f"sources: {', '.join(programme.sources)}.",
+        markup=False,
+    )
+    out.print(SAFETY_LINE, markup=False)
 
 
 @app.command("claims")
@@ -253,16 +322,9 @@ TABLE_TITLES = {
 }
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def _citations(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> str:
-    return "; ".join(f"[{s}](sources.md#{s})" for s in source_ids)
-
-
-def rules_markdown(kb: KnowledgeBase, rules: list[Rule]) -> str:
-    """The rule catalogue as a Markdown page, with each rule's citations."""
+def rules_markdown(kb: KnowledgeBase, rules: list[Rule], *, with_programmes: bool = False) -> str:
+    """The rule catalogue as a Markdown page, with each rule's citations; with
+    ``with_programmes``, a section per programme rule set after it."""
     lines = [
         "# Rule catalogue",
         "",
@@ -288,8 +350,11 @@ def rules_markdown(kb: KnowledgeBase, rules: list[Rule]) -> str:
             action = f"**{r.triage_action}**: {r.action}" if r.triage_action else r.action
             lines.append(
                 f"| `{r.id}` | {'/'.join(r.severities)} | {basis_text(r.basis)} "
-                f"| {_cell(r.fires_when)} | {_cell(action)} | {_citations(kb, r.sources)} |"
+                f"| {markdown_cell(r.fires_when)} | {markdown_cell(action)} "
+                f"| {markdown_citations(kb, r.sources)} |"
             )
+    if with_programmes:
+        lines += programmes_markdown(kb)
     return "\n".join(lines) + "\n"
 
 
@@ -308,8 +373,9 @@ def claims_markdown(kb: KnowledgeBase) -> str:
     ]
     for c in kb.claims:
         lines.append(
-            f"| {c.id} | {_cell(c.claim)} | **{_cell(c.rating)}** | {_cell(c.reason)} "
-            f"| {_citations(kb, c.sources)} |"
+            f"| {c.id} | {markdown_cell(c.claim)} | **{markdown_cell(c.rating)}** "
+            f"| {markdown_cell(c.reason)} "
+            f"| {markdown_citations(kb, c.sources)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -327,5 +393,8 @@ def sources_markdown(kb: KnowledgeBase) -> str:
     ]
     for s in kb.sources:
         url = f" <{s.url}>" if s.url else ""
-        lines += [f'<a id="{s.id}"></a>', f"- **{s.id}** ({s.grade}): {_cell(s.citation)}{url}"]
+        lines += [
+            f'<a id="{s.id}"></a>',
+            f"- **{s.id}** ({s.grade}): {markdown_cell(s.citation)}{url}",
+        ]
     return "\n".join(lines) + "\n"

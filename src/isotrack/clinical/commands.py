@@ -152,6 +152,35 @@ class RecordOverride(Command, frozen=True, kw_only=True):
     reason: str
 
 
+# --- the pregnancy prevention programme ------------------------------------------------
+class RecordComprehensionAnswers(Command, frozen=True, kw_only=True):
+    """The patient's answers to the comprehension questions of the programme's bank
+    (every question of the bank once; see :mod:`isotrack.clinical.comprehension`)."""
+
+    answers: tuple[tuple[str, int], ...]
+    """(question id, index of the chosen option) pairs."""
+
+
+class RecordCounselling(Command, frozen=True, kw_only=True):
+    """Counselling given to the patient (at enrolment; after two wrong answers)."""
+
+    topic: str
+    note: str = ""
+
+
+class RecordAuthorization(Command, frozen=True, kw_only=True):
+    """A dispensing authorisation issued for a prescription of the current course
+    (:func:`isotrack.clinical.authorization.authorize_dispense`), kept so that it can
+    be looked up by id; ``Dispense`` needs a valid one."""
+
+    authorization_id: str
+    prescription_id: str
+    not_after: date
+    """Do-not-dispense-after date."""
+    max_quantity: int
+    """Capsules."""
+
+
 AnyCommand = (
     EnrolPatient
     | RecordPregnancyCapability
@@ -172,6 +201,9 @@ AnyCommand = (
     | ChangeDose
     | EndCourse
     | RecordOverride
+    | RecordComprehensionAnswers
+    | RecordCounselling
+    | RecordAuthorization
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -181,6 +213,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RecordPregnancyTest, StartContraception, StopContraception, RecordSymptoms,
         RecordPHQ9, RecordLesionCount, StartCourse, Prescribe, Dispense, RecordMissedDoses,
         PauseCourse, ResumeCourse, ChangeDose, EndCourse, RecordOverride,
+        RecordComprehensionAnswers, RecordCounselling, RecordAuthorization,
     )
 }  # fmt: skip
 

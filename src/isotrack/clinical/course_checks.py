@@ -10,6 +10,13 @@ events already recorded (but not in a pause, nor before the first dispense).
 A dose is checked against the product's range in mg/kg/day with the weight in
 force on the command's date (:func:`check_dose`): above the absolute maximum it
 is always refused; outside the usual range it needs an ``override_reason``.
+
+Then the pregnancy prevention programme (:mod:`isotrack.clinical.programme_status`):
+a prescription must pass ``require_prescribable``, a dispense ``require_dispensable``
+(a recorded authorisation in force), and a ``RecordAuthorization`` may allow no
+later date and no more capsules than the programme's terms on its day
+(:func:`isotrack.clinical.programme_dispense.check_recorded_terms`). These come last, so
+that a malformed command is refused for what is wrong with it first.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from isotrack.clinical.commands import (
     EndCourse,
     PauseCourse,
     Prescribe,
+    RecordAuthorization,
     RecordMissedDoses,
     ResumeCourse,
     StartCourse,
@@ -30,6 +38,10 @@ from isotrack.clinical.commands import (
 )
 from isotrack.clinical.course_state import CourseState
 from isotrack.clinical.product_doses import check_target, oral_product
+from isotrack.clinical.programme import rule_set
+from isotrack.clinical.programme_dispense import check_recorded_terms
+from isotrack.clinical.programme_requirements import refusal, supply_requirement
+from isotrack.clinical.programme_status import require_dispensable, require_prescribable
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
@@ -56,7 +68,9 @@ def check_course_command(
         case Prescribe():
             _check_prescribe(record, command, kb)
         case Dispense():
-            _check_dispense(record, command)
+            _check_dispense(record, command, kb)
+        case RecordAuthorization():
+            _check_authorization(record, command, kb)
         case RecordMissedDoses():
             _check_missed(record, command, today)
         case PauseCourse():
@@ -190,17 +204,15 @@ def _check_prescribe(record: PatientRecord, command: Prescribe, kb: KnowledgeBas
         raise CommandRejected("quantity", f"must be at least 1 capsule, got {command.quantity}")
     if command.supply_days < 1:
         raise CommandRejected("supply_days", f"must be at least 1 day, got {command.supply_days}")
-    most = kb.number("ppp.max_supply_days")
-    if command.supply_days > most:
-        raise CommandRejected(
-            "supply_days",
-            f"{command.supply_days} days is more than the {most:g}-day maximum supply of one "
-            f"prescription: prescribe at most {most:g} days",
-        )
+    rules = rule_set(record, kb)
+    supply = supply_requirement(command.supply_days, rules)
+    if not supply.met:
+        raise refusal("prescribing", rules, (supply,))
     check_dose(
         record, product, command.on, command.dose_mg, command.times_per_day,
         command.override_reason, kb,
     )  # fmt: skip
+    require_prescribable(record, on=command.on, kb=kb, supply_days=command.supply_days)
 
 
 def _check_change_dose(record: PatientRecord, command: ChangeDose, kb: KnowledgeBase) -> None:
@@ -268,7 +280,7 @@ def check_dose(
         )
 
 
-def _check_dispense(record: PatientRecord, command: Dispense) -> None:
+def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase) -> None:
     course = current_course(record, command)
     _not_paused(course, "dispense")
     prescription = course.prescription(command.prescription_id)
@@ -297,6 +309,42 @@ def _check_dispense(record: PatientRecord, command: Dispense) -> None:
             f"{prescription.dispensed_capsules} dispensed): dispense at most {left}"
             + (", or write a new prescription" if left == 0 else ""),
         )
+    require_dispensable(
+        record, command.prescription_id, on=command.on, kb=kb, quantity=command.quantity
+    )
+
+
+def _check_authorization(
+    record: PatientRecord, command: RecordAuthorization, kb: KnowledgeBase
+) -> None:
+    course = current_course(record, command)
+    _not_paused(course, "authorise a dispense")
+    if not command.authorization_id.strip():
+        raise CommandRejected("authorization_id", "is empty: give the authorisation an id")
+    used = {a.id for c in record.courses for a in c.authorizations}
+    if command.authorization_id in used:
+        raise CommandRejected(
+            "authorization_id", f"{command.authorization_id} is already used: give a new id"
+        )
+    prescription = course.prescription(command.prescription_id)
+    if prescription is None or prescription.on > command.on:
+        known = ", ".join(p.id for p in course.prescriptions if p.on <= command.on) or "none"
+        raise CommandRejected(
+            "prescription_id",
+            f"no prescription {command.prescription_id!r} written by {command.on} in course "
+            f"{course.course_id} (prescriptions: {known}): authorise one of them",
+        )
+    if command.not_after < command.on:
+        raise CommandRejected(
+            "not_after",
+            f"{command.not_after} is before the authorisation's date {command.on}: an "
+            f"authorisation runs from its date, give {command.on} or later",
+        )
+    if command.max_quantity < 1:
+        raise CommandRejected(
+            "max_quantity", f"must be at least 1 capsule, got {command.max_quantity}"
+        )
+    check_recorded_terms(record, command, kb)
 
 
 def _check_missed(record: PatientRecord, command: RecordMissedDoses, today: date) -> None:

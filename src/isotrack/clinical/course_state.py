@@ -45,6 +45,10 @@ class PrescriptionState:
     supply_days: int
     dispensed_capsules: int = 0
     override_reason: str = ""
+    programme: str = ""
+    """The pregnancy prevention programme (rule set) in force when it was written..."""
+    programme_version: str = ""
+    """...and its version: a course records which version applied each month."""
 
     @property
     def daily_mg(self) -> float:
@@ -53,6 +57,24 @@ class PrescriptionState:
     @property
     def remaining_capsules(self) -> int:
         return self.quantity - self.dispensed_capsules
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationState:
+    """A dispensing authorisation recorded for a prescription of the course."""
+
+    id: str
+    on: date
+    """Issued on."""
+    prescription_id: str
+    not_after: date
+    """Do-not-dispense-after date."""
+    max_quantity: int
+    """Capsules this authorisation allows in all."""
+    dispensed_before: int
+    """Capsules of the prescription already dispensed when it was issued."""
+    programme: str = ""
+    programme_version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +131,8 @@ class CourseState:
     dose_changes: tuple[DoseChangeState, ...] = ()
     pause_reasons: tuple[str, ...] = ()
     """The reason of each pause, in the order of ``pauses``."""
+    authorizations: tuple[AuthorizationState, ...] = ()
+    """Dispensing authorisations, in the order they were recorded."""
 
     # --- questions ------------------------------------------------------------------
     @property

@@ -5,7 +5,9 @@
 at all (a course command without a course, a dispense of an unknown
 prescription), so that a stored command log replays even after a clinic
 changes its policy. Defaults left open in a command (the programme, the
-cumulative target) are resolved with the knowledge base given.
+cumulative target) are resolved with the knowledge base given, and so are the
+facts kept with the programme's commands: which answers were wrong, and the
+rule set and version in force for each prescription, check and authorisation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from isotrack.clinical.commands import (
     EnrolPatient,
     PauseCourse,
     Prescribe,
+    RecordAuthorization,
+    RecordComprehensionAnswers,
+    RecordCounselling,
     RecordLabResult,
     RecordLesionCount,
     RecordMissedDoses,
@@ -35,13 +40,22 @@ from isotrack.clinical.commands import (
     StartCourse,
     StopContraception,
 )
+from isotrack.clinical.comprehension import wrong_answers
 from isotrack.clinical.course_state import (
+    AuthorizationState,
     CourseState,
     DispenseState,
     DoseChangeState,
     PrescriptionState,
 )
-from isotrack.clinical.record_state import Override, PatientRecord, SymptomReport
+from isotrack.clinical.programme import programme_of
+from isotrack.clinical.record_state import (
+    ComprehensionCheck,
+    Counselling,
+    Override,
+    PatientRecord,
+    SymptomReport,
+)
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     LabResult,
@@ -118,6 +132,19 @@ def evolve(
                 on, command.rule_id, command.reason, current.course_id if current else None
             )
             return replace(record, overrides=(*record.overrides, override))
+        case RecordComprehensionAnswers():
+            return replace(
+                record,
+                comprehension_checks=(
+                    *record.comprehension_checks,
+                    _comprehension_check(record, command, kb),
+                ),
+            )
+        case RecordCounselling():
+            counselling = Counselling(
+                on, command.topic, command.note, len(record.comprehension_checks)
+            )
+            return replace(record, counselling=(*record.counselling, counselling))
         case StartCourse():
             target = command.target_mg_per_kg
             if target is None:
@@ -125,7 +152,23 @@ def evolve(
             course = CourseState(command.course_id, command.product, on, float(target))
             return replace(record, courses=(*record.courses, course))
         case _:
-            return _with_course(record, _evolve_course(_course(record), command))
+            return _with_course(record, _evolve_course(record, _course(record), command, kb))
+
+
+def _comprehension_check(
+    record: PatientRecord, command: RecordComprehensionAnswers, kb: KnowledgeBase
+) -> ComprehensionCheck:
+    programme = programme_of(record, kb)
+    course = record.current_course
+    return ComprehensionCheck(
+        on=command.on,
+        answers=command.answers,
+        wrong=wrong_answers(command.answers, programme.id, kb),
+        programme=programme.id,
+        version=programme.version,
+        course_id=course.course_id if course is not None else None,
+        prescriptions_before=len(course.prescriptions) if course is not None else 0,
+    )
 
 
 def _lab(command: RecordLabResult, kb: KnowledgeBase) -> LabResult:
@@ -164,10 +207,13 @@ def _with_course(record: PatientRecord, course: CourseState) -> PatientRecord:
     )
 
 
-def _evolve_course(course: CourseState, command: AnyCommand) -> CourseState:
+def _evolve_course(
+    record: PatientRecord, course: CourseState, command: AnyCommand, kb: KnowledgeBase
+) -> CourseState:
     on = command.on
     match command:
         case Prescribe():
+            programme = programme_of(record, kb)
             prescription = PrescriptionState(
                 id=command.prescription_id,
                 on=on,
@@ -177,8 +223,12 @@ def _evolve_course(course: CourseState, command: AnyCommand) -> CourseState:
                 quantity=command.quantity,
                 supply_days=command.supply_days,
                 override_reason=command.override_reason,
+                programme=programme.id,
+                programme_version=programme.version,
             )
             return replace(course, prescriptions=(*course.prescriptions, prescription))
+        case RecordAuthorization():
+            return _authorized(record, course, command, kb)
         case Dispense():
             return _dispensed(course, command)
         case RecordMissedDoses():
@@ -225,3 +275,26 @@ def _dispensed(course: CourseState, command: Dispense) -> CourseState:
         prescriptions=tuple(updated if p is prescription else p for p in course.prescriptions),
         dispenses=(*course.dispenses, dispense),
     )
+
+
+def _authorized(
+    record: PatientRecord, course: CourseState, command: RecordAuthorization, kb: KnowledgeBase
+) -> CourseState:
+    prescription = course.prescription(command.prescription_id)
+    if prescription is None:
+        raise CommandRejected(
+            "prescription_id",
+            f"no prescription {command.prescription_id!r} in course {course.course_id}",
+        )
+    programme = programme_of(record, kb)
+    authorization = AuthorizationState(
+        id=command.authorization_id,
+        on=command.on,
+        prescription_id=prescription.id,
+        not_after=command.not_after,
+        max_quantity=command.max_quantity,
+        dispensed_before=prescription.dispensed_capsules,
+        programme=programme.id,
+        programme_version=programme.version,
+    )
+    return replace(course, authorizations=(*course.authorizations, authorization))

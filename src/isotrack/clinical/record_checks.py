@@ -21,6 +21,8 @@ from datetime import date
 from isotrack.clinical.commands import (
     AnyCommand,
     EnrolPatient,
+    RecordComprehensionAnswers,
+    RecordCounselling,
     RecordLabResult,
     RecordLesionCount,
     RecordOverride,
@@ -33,7 +35,9 @@ from isotrack.clinical.commands import (
     StopContraception,
     command_type,
 )
+from isotrack.clinical.comprehension import answer_problems
 from isotrack.clinical.course_checks import check_course_command, rejection
+from isotrack.clinical.programme import programme_of
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.units import CANONICAL, to_canonical
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
@@ -72,6 +76,11 @@ def check_command(
             _check_phq9(command)
         case RecordOverride():
             _check_override(command, kb)
+        case RecordComprehensionAnswers():
+            _check_answers(record, command, kb)
+        case RecordCounselling():
+            if not command.topic.strip():
+                raise CommandRejected("topic", "is empty: say what the counselling was about")
         case RecordPregnancyCapability() | RecordPregnancyTest() | RecordLesionCount():
             pass  # their values are checked by the value objects they become
         case _:
@@ -204,3 +213,15 @@ def _check_override(command: RecordOverride, kb: KnowledgeBase) -> None:
         raise rejection("rule_id", error, "name a rule of the catalogue") from None
     if not command.reason.strip():
         raise CommandRejected("reason", "is empty: say why the finding is overridden")
+
+
+def _check_answers(
+    record: PatientRecord, command: RecordComprehensionAnswers, kb: KnowledgeBase
+) -> None:
+    programme = programme_of(record, kb).id
+    problems = answer_problems(command.answers, programme, kb)
+    if problems:
+        raise CommandRejected(
+            "answers",
+            "; ".join(problems) + f": answer each question of the {programme} bank once",
+        )

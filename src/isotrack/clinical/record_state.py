@@ -45,6 +45,35 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
+class ComprehensionCheck:
+    """The patient's answers to a programme's comprehension questions, as judged when
+    they were recorded."""
+
+    on: date
+    answers: tuple[tuple[str, int], ...]
+    """(question id, chosen option index) pairs."""
+    wrong: tuple[str, ...]
+    """The ids of the questions answered wrongly."""
+    programme: str
+    version: str
+    course_id: str | None
+    """The course in progress when the answers were recorded (None before a course)."""
+    prescriptions_before: int
+    """Prescriptions of that course already recorded: the check counts for the next one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counselling:
+    """Counselling given to the patient (at enrolment, after wrong answers...)."""
+
+    on: date
+    topic: str
+    note: str = ""
+    checks_before: int = 0
+    """Comprehension checks already recorded: counselling answers the checks before it."""
+
+
+@dataclass(frozen=True, slots=True)
 class PatientRecord:
     patient_id: str
     name: str
@@ -63,6 +92,8 @@ class PatientRecord:
     lesion_counts: tuple[LesionCount, ...] = ()
     courses: tuple[CourseState, ...] = ()
     overrides: tuple[Override, ...] = ()
+    comprehension_checks: tuple[ComprehensionCheck, ...] = ()
+    counselling: tuple[Counselling, ...] = ()
 
     @property
     def current_course(self) -> CourseState | None:

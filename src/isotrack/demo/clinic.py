@@ -5,6 +5,11 @@ relative to ``today`` so that the demo is always current: ``isotrack demo load``
 feeds them to the store one by one, exactly as a clinic would have recorded
 them. No command is recorded after ``today``.
 
+The clinic follows the default pregnancy prevention programme: every patient is
+counselled at enrolment; a patient who can get pregnant answers the
+comprehension questions (all right) before each prescription; the pharmacy
+records a dispensing authorisation before each dispense.
+
 >>> from datetime import date
 >>> clinic = demo_clinic(date(2026, 3, 2))
 >>> len(clinic), clinic[0].patient_id
@@ -27,6 +32,9 @@ from isotrack.clinical.commands import (
     EnrolPatient,
     PauseCourse,
     Prescribe,
+    RecordAuthorization,
+    RecordComprehensionAnswers,
+    RecordCounselling,
     RecordLabResult,
     RecordLesionCount,
     RecordMissedDoses,
@@ -66,11 +74,12 @@ def years_before(day: date, years: int) -> date:
 class _Story:
     """Collects one patient's commands; each is recorded on its clinical date."""
 
-    def __init__(self, today: date, patient_id: str) -> None:
-        self.today, self.patient_id = today, patient_id
+    def __init__(self, today: date, patient_id: str, kb: KnowledgeBase) -> None:
+        self.today, self.patient_id, self.kb = today, patient_id, kb
         self.commands: list[AnyCommand] = []
         self.rx = 0
         self.kg = 0.0
+        self.can_get_pregnant = False
 
     def day(self, offset: int) -> date:
         """``today + offset`` (offsets are zero or negative)."""
@@ -89,6 +98,7 @@ class _Story:
         capability: CapabilityName | None = None,
         reason: str = "",
     ) -> None:
+        self.can_get_pregnant = capability == "can-get-pregnant"
         self.add(
             EnrolPatient(
                 on=self.day(offset),
@@ -98,7 +108,11 @@ class _Story:
                 sex=sex,
                 pregnancy_capability=capability,
                 capability_reason=reason,
-            )
+            ),
+            RecordCounselling(
+                on=self.day(offset),
+                topic="enrolment: isotretinoin risks and the pregnancy prevention programme",
+            ),
         )
 
     def weigh(self, offset: int, kg: float | None = None) -> None:
@@ -153,6 +167,10 @@ class _Story:
         capsules = round(dose_mg / strength_mg) * 2 * MONTH
         on = self.day(offset)
         self.weigh(offset)
+        if self.can_get_pregnant:
+            bank = self.kb.questions(self.kb.text("ppp.default_programme"))
+            answers = tuple((q.id, q.correct) for q in bank)
+            self.add(RecordComprehensionAnswers(on=on, answers=answers))
         self.add(
             RecordPHQ9(on=on, total=phq9, item9=0),
             Prescribe(
@@ -163,6 +181,13 @@ class _Story:
                 strength_mg=strength_mg,
                 quantity=capsules,
                 supply_days=MONTH,
+            ),
+            RecordAuthorization(
+                on=on,
+                authorization_id=f"{prescription}-pa",
+                prescription_id=prescription,
+                not_after=on,
+                max_quantity=capsules,
             ),
             Dispense(on=on, prescription_id=prescription, quantity=capsules),
         )
@@ -177,23 +202,23 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
     kb = kb or default_knowledge()
     window = int(kb.number("ppp.test_window_days"))
     return [
-        _ana(today),
-        _ben(today),
-        _carlos(today),
-        _dev(today),
-        _eva(today),
-        _farah(today),
-        _grace(today),
-        _hugo(today),
-        _iris(today),
-        _jonas(today),
-        _kara(today, window),
-        _luca(today),
+        _ana(today, kb),
+        _ben(today, kb),
+        _carlos(today, kb),
+        _dev(today, kb),
+        _eva(today, kb),
+        _farah(today, kb),
+        _grace(today, kb),
+        _hugo(today, kb),
+        _iris(today, kb),
+        _jonas(today, kb),
+        _kara(today, kb, window),
+        _luca(today, kb),
     ]
 
 
-def _ana(today: date) -> DemoPatient:
-    s = _Story(today, "demo-ana")
+def _ana(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-ana", kb)
     s.enrol(-140, "Ana Moreau", 24, "female", capability="can-get-pregnant")
     s.weigh(-140, 60)
     s.contraception(-135, "implant-etonogestrel", "male-condom")
@@ -208,8 +233,8 @@ def _ana(today: date) -> DemoPatient:
     )
 
 
-def _ben(today: date) -> DemoPatient:
-    s = _Story(today, "demo-ben")
+def _ben(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-ben", kb)
     s.enrol(-60, "Ben Okafor", 19, "male")
     s.weigh(-60, 82)
     s.labs(-50, 160, 28)
@@ -220,8 +245,8 @@ def _ben(today: date) -> DemoPatient:
     )
 
 
-def _carlos(today: date) -> DemoPatient:
-    s = _Story(today, "demo-carlos")
+def _carlos(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-carlos", kb)
     s.enrol(-70, "Carlos Mendes", 22, "male")
     s.weigh(-70, 74)
     s.labs(-60, 120, 30)
@@ -234,8 +259,8 @@ def _carlos(today: date) -> DemoPatient:
     )
 
 
-def _dev(today: date) -> DemoPatient:
-    s = _Story(today, "demo-dev")
+def _dev(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-dev", kb)
     s.enrol(-70, "Dev Sharma", 27, "male")
     s.weigh(-70, 85)
     s.labs(-55, 130, 26)
@@ -248,8 +273,8 @@ def _dev(today: date) -> DemoPatient:
     return s.patient("Dev Sharma", "PHQ-9 of 12 yesterday (item 9 = 0): a positive mood screen.")
 
 
-def _eva(today: date) -> DemoPatient:
-    s = _Story(today, "demo-eva")
+def _eva(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-eva", kb)
     s.enrol(-250, "Eva Lind", 29, "female", capability="can-get-pregnant")
     s.weigh(-250, 58)
     s.contraception(-240, "iud-levonorgestrel", "male-condom")
@@ -263,8 +288,8 @@ def _eva(today: date) -> DemoPatient:
     )
 
 
-def _farah(today: date) -> DemoPatient:
-    s = _Story(today, "demo-farah")
+def _farah(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-farah", kb)
     s.enrol(-120, "Farah Haddad", 31, "female", capability="can-get-pregnant")
     s.weigh(-120, 60)
     s.contraception(-110, "iud-levonorgestrel")
@@ -277,8 +302,8 @@ def _farah(today: date) -> DemoPatient:
     )
 
 
-def _grace(today: date) -> DemoPatient:
-    s = _Story(today, "demo-grace")
+def _grace(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-grace", kb)
     s.enrol(
         -60,
         "Grace Kim",
@@ -296,8 +321,8 @@ def _grace(today: date) -> DemoPatient:
     )
 
 
-def _hugo(today: date) -> DemoPatient:
-    s = _Story(today, "demo-hugo")
+def _hugo(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-hugo", kb)
     s.enrol(-45, "Hugo Rossi", 15, "male")
     s.weigh(-45, 55)
     s.labs(-40, 90, 17)
@@ -315,8 +340,8 @@ def _hugo(today: date) -> DemoPatient:
     )
 
 
-def _iris(today: date) -> DemoPatient:
-    s = _Story(today, "demo-iris")
+def _iris(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-iris", kb)
     s.enrol(-40, "Iris Novak", 21, "female", capability="can-get-pregnant")
     s.weigh(-40, 63)
     s.contraception(-40, "patch", "male-condom")
@@ -330,8 +355,8 @@ def _iris(today: date) -> DemoPatient:
     )
 
 
-def _jonas(today: date) -> DemoPatient:
-    s = _Story(today, "demo-jonas")
+def _jonas(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-jonas", kb)
     s.enrol(-80, "Jonas Weber", 24, "male")
     s.weigh(-80, 78)
     s.labs(-70, 115, 23)
@@ -347,8 +372,8 @@ def _jonas(today: date) -> DemoPatient:
     )
 
 
-def _kara(today: date, window: int) -> DemoPatient:
-    s = _Story(today, "demo-kara")
+def _kara(today: date, kb: KnowledgeBase, window: int) -> DemoPatient:
+    s = _Story(today, "demo-kara", kb)
     s.enrol(-130, "Kara Singh", 26, "female", capability="can-get-pregnant")
     s.weigh(-130, 66)
     s.contraception(-120, "combined-oral", "male-condom")
@@ -365,8 +390,8 @@ def _kara(today: date, window: int) -> DemoPatient:
     )
 
 
-def _luca(today: date) -> DemoPatient:
-    s = _Story(today, "demo-luca")
+def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = _Story(today, "demo-luca", kb)
     s.enrol(-120, "Luca Costa", 30, "male")
     s.weigh(-120, 80)
     s.labs(-110, 125, 27)
