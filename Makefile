@@ -20,7 +20,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	$(BIN)/isotrack demo
+	ISOTRACK_ENV=development $(BIN)/isotrack serve --demo
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests

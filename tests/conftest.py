@@ -41,3 +41,23 @@ def bulk_dir() -> Path:
     if not folder.is_dir():
         pytest.skip(f"Bulk FHIR sample data not found at {folder} (set ISOTRACK_SHARED)")
     return folder
+
+
+_SCHEMATHESIS_REQUESTS: list[int] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the request counts the Schemathesis test reports (also from xdist workers)."""
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name == "schemathesis_requests":
+                _SCHEMATHESIS_REQUESTS.append(int(value))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _SCHEMATHESIS_REQUESTS:
+        terminalreporter.write_sep("-", "schemathesis")
+        terminalreporter.write_line(
+            f"schemathesis: {sum(_SCHEMATHESIS_REQUESTS)} requests over "
+            f"{len(_SCHEMATHESIS_REQUESTS)} run(s); no 5xx, every response in its schema"
+        )

@@ -7,6 +7,14 @@ in the working directory.
 ``ISOTRACK_ENV`` (setting ``env``): ``production`` (the default),
 ``development`` or ``test``.
 
+``ISOTRACK_CORS_ORIGINS`` (setting ``cors_origins``): the web origins allowed
+to call the API from a browser, comma-separated (e.g.
+``https://clinic.example.org``). Empty by default: CORS is off.
+
+``ISOTRACK_RATE_LIMIT_PER_MINUTE`` and ``ISOTRACK_RATE_LIMIT_BURST``: the
+per-user (else per-address) request rate of the API, a token bucket refilled
+at that many requests a minute and holding at most the burst.
+
 ``ISOTRACK_SECRET_KEY`` (setting ``secret_key``): the server key that signs
 pharmacy authorisations (HMAC-SHA256), at least 32 bytes. It is checked only
 when a command needs it (:func:`signing_key`), never at import: outside
@@ -34,10 +42,10 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isotrack.errors import InvalidInputError
 
@@ -124,6 +132,23 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     """The server key that signs pharmacy authorisations; read it with
     :func:`signing_key`, which checks it."""
+
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Origins allowed to call the API from a browser (comma-separated in the
+    environment); empty: no CORS headers at all."""
+
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    """Requests a minute each user (or, before sign-in, each address) may make."""
+
+    rate_limit_burst: int = Field(default=60, ge=1)
+    """Requests a user may make at once before the per-minute rate applies."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("database_url")
     @classmethod

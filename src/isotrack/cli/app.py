@@ -115,7 +115,9 @@ def _register_commands() -> None:
         plan_cmd,
         ppp_cmd,
         screen_cmd,
+        serve_cmd,
         transfer_cmd,
+        user_cmd,
     )
 
 

@@ -1,4 +1,4 @@
-"""The tables: patients, their command logs, and the audit trail.
+"""The tables: patients, their command logs, the audit trail, and the API's users.
 
 The command log is the record: a patient's state is rebuilt by replaying their
 commands in ``seq`` order (``isotrack.clinical.record.replay``). ``patients``
@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -128,4 +129,60 @@ class AuditRow(Base):
     row_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
 
 
+class UserRow(Base):
+    """A person who signs in to the API (see :mod:`isotrack.store.users`).
+
+    ``patient_id`` links a ``patient`` user to their own record. It is checked when
+    the user is created, not by a foreign key: patients' rows are truncated and
+    restored as a set by the storage tools, which know nothing of users.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("username", name="uq_users_username"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    """A UUID (text)."""
+    username: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    """An Argon2id hash in PHC string form; never the password."""
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    """Base32 TOTP secret of the second factor, or None without one."""
+    patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RefreshTokenRow(Base):
+    """One refresh token. ``id`` is the SHA-256 of the opaque token, never the token.
+
+    Tokens of one sign-in share a ``family_id``; using a token marks it used and
+    issues the next one of the family. Using a used token again revokes the family.
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAttemptRow(Base):
+    """One sign-in attempt, kept to slow down password guessing."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
+"""The clinical record and its audit trail: what the backup tools copy as JSON."""
+USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "refresh_tokens", "login_attempts")

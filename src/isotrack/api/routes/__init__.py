@@ -1,0 +1,36 @@
+"""The resource routers of the API, included by :func:`isotrack.api.app.create_app`.
+
+Each module is one resource; the handlers are thin: they check the caller's
+right (:mod:`isotrack.api.authz`), call the library (:mod:`isotrack.store`,
+:mod:`isotrack.clinical`, :mod:`isotrack.fhir`, :mod:`isotrack.ical`) and turn
+its values into the response models. Errors are isotrack errors, rendered as
+problem+json by :mod:`isotrack.api.problems`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from isotrack.api.routes import (
+    audit,
+    commands,
+    findings,
+    knowledge,
+    patients,
+    programme,
+    schedule,
+    tools,
+)
+
+ROUTERS: list[APIRouter] = [
+    patients.router,
+    commands.router,
+    schedule.router,
+    findings.router,
+    programme.router,
+    tools.router,
+    knowledge.router,
+    audit.router,
+]
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,243 @@
+"""The pregnancy prevention programme: a patient's status, dispensing
+authorisations (issued, recorded in the log, signed), and their offline check.
+
+Authorisations are created by the roles holding ``authorization.create``
+(prescribers and pharmacists: under iPLEDGE the pharmacist obtains the
+authorisation before dispensing; docs/api.md). ``/authorizations/verify``
+needs only the server key: no record is read.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from isotrack.api.authz import Action, Principal, require
+from isotrack.api.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.api.routes._access import PatientIdPath, read_allowed_record, store_command
+from isotrack.clinical.authorization import (
+    Authorization,
+    as_command,
+    authorize_dispense,
+    sign,
+    verify_token,
+)
+from isotrack.clinical.programme_status import ProgrammeStatus, programme_status
+from isotrack.settings import signing_key
+
+router = APIRouter(prefix="/api/v1", tags=["programme"])
+
+AUTHORIZATION_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O or 1/I: the id is read over the phone."""
+AUTHORIZATION_ID_LENGTH = 10
+
+
+class RequirementOut(BaseModel):
+    key: str
+    met: bool
+    text: str
+    needs: str
+    found: str
+    rule_ids: list[str]
+
+
+class MonthOut(BaseModel):
+    month: int
+    start: date
+    end: date
+    programme: str
+    version: str
+    state: str
+    prescription_id: str | None
+
+
+class AuthorizationOut(BaseModel):
+    id: str
+    patient_id: str
+    course_id: str
+    prescription_id: str
+    issued_on: date
+    not_after: date = Field(description="Do not dispense after (inclusive)")
+    max_quantity: int = Field(description="Capsules")
+    max_days: int
+    programme: str
+    version: str
+
+
+class ProgrammeStatusOut(BaseModel):
+    patient_id: str
+    on: date
+    programme: str
+    version: str
+    programme_name: str
+    category: str
+    category_reason: str
+    state: str
+    month: int | None
+    course_id: str | None
+    requirements: list[RequirementOut]
+    unmet: list[str] = Field(description="Keys of the unmet requirements")
+    history: list[MonthOut]
+    authorization: AuthorizationOut | None
+
+
+class AuthorizationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date | None = Field(default=None, description="Day of the authorisation; default today")
+
+
+class IssuedAuthorization(AuthorizationOut):
+    token: str = Field(description="Signed with the server key; check it at /verify")
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=4096)
+    on: date | None = Field(default=None, description="Day of the dispense; default today")
+
+
+class VerifyResult(BaseModel):
+    signature: str = Field(description="'valid': signed with this server's key")
+    in_force: bool
+    checked_on: date
+    authorization: AuthorizationOut
+
+
+def authorization_out(authorization: Authorization) -> AuthorizationOut:
+    return AuthorizationOut(
+        id=authorization.id,
+        patient_id=authorization.patient_id,
+        course_id=authorization.course_id,
+        prescription_id=authorization.prescription_id,
+        issued_on=authorization.issued_on,
+        not_after=authorization.not_after,
+        max_quantity=authorization.max_quantity,
+        max_days=authorization.max_days,
+        programme=authorization.programme,
+        version=authorization.version,
+    )
+
+
+def status_out(status: ProgrammeStatus) -> ProgrammeStatusOut:
+    return ProgrammeStatusOut(
+        patient_id=status.patient_id,
+        on=status.on,
+        programme=status.programme,
+        version=status.version,
+        programme_name=status.programme_name,
+        category=status.category,
+        category_reason=status.category_reason,
+        state=status.state.value,
+        month=status.month,
+        course_id=status.course_id,
+        requirements=[
+            RequirementOut(
+                key=r.key,
+                met=r.met,
+                text=r.text,
+                needs=r.needs,
+                found=r.found,
+                rule_ids=list(r.rule_ids),
+            )
+            for r in status.requirements
+        ],
+        unmet=[r.key for r in status.unmet],
+        history=[
+            MonthOut(
+                month=m.month,
+                start=m.start,
+                end=m.end,
+                programme=m.programme,
+                version=m.version,
+                state=m.state.value,
+                prescription_id=m.prescription_id,
+            )
+            for m in status.history
+        ],
+        authorization=(
+            None if status.authorization is None else authorization_out(status.authorization)
+        ),
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/programme",
+    response_model=ProgrammeStatusOut,
+    tags=["programme"],
+    summary="Programme status: the month's state and what the next step needs",
+)
+def read_programme(
+    patient_id: PatientIdPath,
+    engine: EngineDep,
+    kb: KbDep,
+    now: NowDep,
+    principal: Annotated[Principal, Depends(require(Action.PROGRAMME_READ))],
+    on: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+) -> ProgrammeStatusOut:
+    record, _ = read_allowed_record(engine, patient_id, principal, now=now, kb=kb)
+    return status_out(programme_status(record, on=on or now.date(), kb=kb))
+
+
+@router.post(
+    "/patients/{patient_id}/authorizations",
+    response_model=IssuedAuthorization,
+    status_code=201,
+    summary="Authorise dispensing this month's prescription (or 422 naming what is unmet)",
+)
+def create_authorization(
+    patient_id: PatientIdPath,
+    body: AuthorizationRequest,
+    settings: SettingsDep,
+    engine: EngineDep,
+    kb: KbDep,
+    now: NowDep,
+    principal: Annotated[Principal, Depends(require(Action.AUTHORIZATION_CREATE))],
+) -> IssuedAuthorization:
+    key = signing_key(settings)  # a placeholder key is refused before the record is read
+    record, version = read_allowed_record(engine, patient_id, principal, now=now, kb=kb)
+    authorization = authorize_dispense(
+        record, on=body.on or now.date(), kb=kb, key=key, authorization_id=new_authorization_id()
+    )
+    store_command(
+        engine, patient_id, as_command(authorization), principal, now=now, kb=kb,
+        version=version,
+    )  # fmt: skip
+    return IssuedAuthorization(
+        **authorization_out(authorization).model_dump(), token=sign(authorization, key)
+    )
+
+
+@router.post(
+    "/authorizations/verify",
+    response_model=VerifyResult,
+    summary="Check an authorisation token offline (signature and dates)",
+)
+def verify_authorization(
+    body: VerifyRequest,
+    settings: SettingsDep,
+    now: NowDep,
+    _: Annotated[Principal, Depends(require(Action.AUTHORIZATION_VERIFY))],
+) -> VerifyResult:
+    key = signing_key(settings)
+    day = body.on or now.date()
+    authorization = verify_token(body.token, key)  # 422: altered, other key, malformed
+    return VerifyResult(
+        signature="valid",
+        in_force=authorization.issued_on <= day <= authorization.not_after,
+        checked_on=day,
+        authorization=authorization_out(authorization),
+    )
+
+
+def new_authorization_id() -> str:
+    """'PA-7KQ2MX9RTD': random, short enough to read over the phone."""
+    body = "".join(
+        secrets.choice(AUTHORIZATION_ID_ALPHABET) for _ in range(AUTHORIZATION_ID_LENGTH)
+    )
+    return f"PA-{body}"

@@ -1,0 +1,256 @@
+"""The API's users, their refresh tokens and their sign-in attempts.
+
+:func:`user_transaction` opens one transaction with a :class:`UserRepository`
+and the :class:`~isotrack.store.audit.AuditTrail`, so a sign-in, its attempt
+row and its audit row commit together (or not at all).
+
+The store keeps what it is given: password hashes (the API hashes with Argon2,
+see :mod:`isotrack.api.passwords`), refresh-token digests (never the tokens).
+
+>>> from datetime import UTC, datetime
+>>> from isotrack.store.db import create_engine_for
+>>> from isotrack.store.migrate import upgrade
+>>> engine = create_engine_for("sqlite://")
+>>> upgrade(engine)
+>>> at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+>>> with user_transaction(engine) as tx:
+...     tx.users.add(StoredUser.new("nurse.kim", "nurse", "$argon2id$...", created_at=at))
+>>> with user_transaction(engine) as tx:
+...     tx.users.by_username("nurse.kim").role
+'nurse'
+>>> engine.dispose()
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from isotrack.errors import ConflictError, NotFoundError
+from isotrack.store.audit import AuditTrail
+from isotrack.store.db import storage_errors
+from isotrack.store.models import LoginAttemptRow, Patient, RefreshTokenRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """A user as stored: the password only as its hash."""
+
+    id: str
+    username: str
+    role: str
+    password_hash: str
+    totp_secret: str | None
+    patient_id: str | None
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def new(
+        cls,
+        username: str,
+        role: str,
+        password_hash: str,
+        *,
+        created_at: datetime,
+        totp_secret: str | None = None,
+        patient_id: str | None = None,
+    ) -> StoredUser:
+        """A new active user with a fresh UUID."""
+        return cls(
+            id=str(uuid.uuid4()),
+            username=username,
+            role=role,
+            password_hash=password_hash,
+            totp_secret=totp_secret,
+            patient_id=patient_id,
+            active=True,
+            created_at=created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefreshToken:
+    """A refresh token as stored: ``id`` is the SHA-256 of the token."""
+
+    id: str
+    user_id: str
+    family_id: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class UserRepository:
+    """Users, refresh tokens and sign-in attempts, as seen from one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # users
+
+    def add(self, user: StoredUser) -> None:
+        """Store a new user: ConflictError when the username is taken, NotFoundError
+        when ``patient_id`` names no patient."""
+        if self.by_username(user.username) is not None:
+            raise ConflictError(f"a user named {user.username!r} exists already")
+        if user.patient_id is not None and self._session.get(Patient, user.patient_id) is None:
+            raise NotFoundError(f"no patient {user.patient_id!r}: create the patient first")
+        self._session.add(
+            UserRow(
+                id=user.id,
+                username=user.username,
+                role=user.role,
+                password_hash=user.password_hash,
+                totp_secret=user.totp_secret,
+                patient_id=user.patient_id,
+                active=user.active,
+                created_at=user.created_at,
+            )
+        )
+        self._session.flush()
+
+    def by_username(self, username: str) -> StoredUser | None:
+        row = self._session.scalars(select(UserRow).where(UserRow.username == username)).first()
+        return None if row is None else _user(row)
+
+    def by_id(self, user_id: str) -> StoredUser | None:
+        row = self._session.get(UserRow, user_id)
+        return None if row is None else _user(row)
+
+    def all(self) -> list[StoredUser]:
+        return [
+            _user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.username))
+        ]
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace a hash (e.g. rehashed with newer Argon2 parameters)."""
+        self._session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
+        )
+
+    # refresh tokens
+
+    def add_refresh_token(self, token: StoredRefreshToken) -> None:
+        self._session.add(
+            RefreshTokenRow(
+                id=token.id,
+                user_id=token.user_id,
+                family_id=token.family_id,
+                issued_at=token.issued_at,
+                expires_at=token.expires_at,
+                used_at=token.used_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+        self._session.flush()
+
+    def refresh_token(self, token_id: str) -> StoredRefreshToken | None:
+        row = self._session.get(RefreshTokenRow, token_id)
+        if row is None:
+            return None
+        return StoredRefreshToken(
+            id=row.id,
+            user_id=row.user_id,
+            family_id=row.family_id,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            revoked_at=row.revoked_at,
+        )
+
+    def use_refresh_token(self, token_id: str, at: datetime) -> bool:
+        """Mark the token used; False when it was used (or revoked) already, even by a
+        transaction that committed a moment ago."""
+        result = self._session.execute(
+            update(RefreshTokenRow)
+            .where(
+                RefreshTokenRow.id == token_id,
+                RefreshTokenRow.used_at.is_(None),
+                RefreshTokenRow.revoked_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every token of the family not revoked yet; returns how many."""
+        result = self._session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    # sign-in attempts
+
+    def record_attempt(self, *, at: datetime, username: str, address: str, success: bool) -> None:
+        self._session.add(
+            LoginAttemptRow(
+                id=str(uuid.uuid4()), at=at, username=username, address=address, success=success
+            )
+        )
+        self._session.flush()
+
+    def recent_failures(self, *, username: str, address: str, since: datetime) -> RecentFailures:
+        """When the failed attempts after ``since`` happened, for the account and for
+        the address, newest first."""
+        rows = self._session.execute(
+            select(LoginAttemptRow.at, LoginAttemptRow.username, LoginAttemptRow.address)
+            .where(
+                LoginAttemptRow.success.is_(False),
+                LoginAttemptRow.at > since,
+                or_(LoginAttemptRow.username == username, LoginAttemptRow.address == address),
+            )
+            .order_by(LoginAttemptRow.at.desc())
+        ).all()
+        return RecentFailures(
+            account=tuple(at for at, name, _ in rows if name == username),
+            address=tuple(at for at, _, where in rows if where == address),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecentFailures:
+    """Times of recent failed sign-ins, newest first."""
+
+    account: tuple[datetime, ...]
+    address: tuple[datetime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserTransaction:
+    users: UserRepository
+    audit: AuditTrail
+
+
+@contextmanager
+def user_transaction(engine: Engine) -> Iterator[UserTransaction]:
+    """One transaction: commits when the block ends normally, rolls back when it
+    raises; database failures come out as StorageError."""
+    with (
+        storage_errors(engine),
+        Session(engine, expire_on_commit=False, autoflush=False) as session,
+        session.begin(),
+    ):
+        yield UserTransaction(users=UserRepository(session), audit=AuditTrail(session))
+
+
+def _user(row: UserRow) -> StoredUser:
+    return StoredUser(
+        id=row.id,
+        username=row.username,
+        role=row.role,
+        password_hash=row.password_hash,
+        totp_secret=row.totp_secret,
+        patient_id=row.patient_id,
+        active=row.active,
+        created_at=row.created_at,
+    )
