@@ -136,6 +136,14 @@ class UserRepository:
             update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
         )
 
+    def deactivate(self, user_id: str) -> bool:
+        """Disable the user (kept, for the audit trail); False when no such user.
+        The user's refresh tokens are revoked with :meth:`revoke_user_tokens`."""
+        result = self._session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(active=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     # refresh tokens
 
     def add_refresh_token(self, token: StoredRefreshToken) -> None:
@@ -185,6 +193,15 @@ class UserRepository:
         result = self._session.execute(
             update(RefreshTokenRow)
             .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    def revoke_user_tokens(self, user_id: str, at: datetime) -> int:
+        """Revoke every refresh token of the user not revoked yet; returns how many."""
+        result = self._session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None))
             .values(revoked_at=at)
         )
         return int(getattr(result, "rowcount", 0))

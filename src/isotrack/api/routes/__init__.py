@@ -20,6 +20,7 @@ from isotrack.api.routes import (
     programme,
     schedule,
     tools,
+    users,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     tools.router,
     knowledge.router,
     audit.router,
+    users.router,
 ]
 
 __all__ = ["ROUTERS"]
