@@ -126,7 +126,12 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         return
     engine = request.getfixturevalue("migrated_postgresql")
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE audit, commands, patients RESTART IDENTITY"))
+        connection.execute(
+            text(
+                "TRUNCATE login_attempts, refresh_tokens, users, audit, commands, patients "
+                "RESTART IDENTITY"
+            )
+        )
     yield engine
     engine.dispose()  # connections of this test's threads and subprocess go
 

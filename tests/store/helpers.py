@@ -14,7 +14,11 @@ from isotrack.clinical.commands import (
     RecordWeight,
     StartCourse,
 )
-from isotrack.store.models import TABLES_IN_DEPENDENCY_ORDER, Base
+from isotrack.store.models import (
+    TABLES_IN_DEPENDENCY_ORDER,
+    USER_TABLES_IN_DEPENDENCY_ORDER,
+    Base,
+)
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 TODAY = NOW.date()
@@ -52,7 +56,7 @@ def all_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every isotrack table, in primary-key order."""
     with engine.connect() as connection:
         result: dict[str, list[tuple[Any, ...]]] = {}
-        for name in TABLES_IN_DEPENDENCY_ORDER:
+        for name in (*TABLES_IN_DEPENDENCY_ORDER, *USER_TABLES_IN_DEPENDENCY_ORDER):
             table = Base.metadata.tables[name]
             query = select(table).order_by(*table.primary_key.columns)
             result[name] = [tuple(row) for row in connection.execute(query)]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+from isotrack.api.passwords import create_user
 from isotrack.errors import CommandRejected, StorageError
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import (
@@ -35,6 +36,8 @@ def _clinic(engine: Engine, kb: KnowledgeBase) -> None:
     for n in range(6):
         execute(engine, f"P-00{1 + n % 2}", measurement(n), actor="bob", now=NOW, kb=kb)
     read_record(engine, "P-002", actor="cat", now=NOW, kb=kb)
+    # A user who may sign in: a restore must keep who can use the clinic's API.
+    create_user(engine, "nurse-kim", "nurse", now=NOW, actor="admin")
     with pytest.raises(CommandRejected):
         execute(engine, "P-003", measurement(1), actor="bob", now=NOW, kb=kb)
 

@@ -36,7 +36,12 @@ from isotrack.store.db import (
 )
 from isotrack.store.hashing import timestamp_text
 from isotrack.store.migrate import head_revision, upgrade
-from isotrack.store.models import TABLES_IN_DEPENDENCY_ORDER, Base, UTCDateTime
+from isotrack.store.models import (
+    TABLES_IN_DEPENDENCY_ORDER,
+    USER_TABLES_IN_DEPENDENCY_ORDER,
+    Base,
+    UTCDateTime,
+)
 
 BackupFormat = Literal["sqlite", "json"]
 
@@ -82,6 +87,13 @@ def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> 
     return kind
 
 
+BACKUP_TABLES = TABLES_IN_DEPENDENCY_ORDER + USER_TABLES_IN_DEPENDENCY_ORDER
+"""Every table a JSON backup holds: the clinical record, its audit trail, and the
+users with their tokens and sign-in attempts (so a restore keeps who may sign in)."""
+
+_NO_ROWS: Mapping[str, Any] = {"columns": None, "rows": []}
+
+
 def export_tables(engine: Engine) -> dict[str, Any]:
     """Every row of every table as a JSON-ready document (one consistent snapshot)."""
     with storage_errors(engine), consistent_read(engine) as connection:
@@ -94,7 +106,7 @@ def export_tables(engine: Engine) -> dict[str, Any]:
                 "`isotrack db upgrade` before backing it up as JSON"
             )
         tables: dict[str, Any] = {}
-        for name in TABLES_IN_DEPENDENCY_ORDER:
+        for name in BACKUP_TABLES:
             table = _table(name)
             query = select(table).order_by(*table.primary_key.columns)
             tables[name] = {
@@ -131,10 +143,13 @@ def import_tables(document: Mapping[str, Any], engine: Engine, *, replace: bool 
             )
         with engine.begin() as connection:
             if replace:
-                for name in reversed(TABLES_IN_DEPENDENCY_ORDER):
+                for name in reversed(BACKUP_TABLES):
                     connection.execute(delete(_table(name)))
-            for name in TABLES_IN_DEPENDENCY_ORDER:
-                _insert_rows(connection, _table(name), document["tables"][name])
+            for name in BACKUP_TABLES:
+                # A backup made before the user tables existed holds none of them.
+                rows = document["tables"].get(name, _NO_ROWS)
+                if rows["rows"]:
+                    _insert_rows(connection, _table(name), rows)
             if connection.dialect.name == "postgresql":
                 connection.execute(
                     text(
@@ -154,7 +169,7 @@ def row_counts(engine: Engine) -> dict[str, int]:
                 if name in existing
                 else 0
             )
-            for name in TABLES_IN_DEPENDENCY_ORDER
+            for name in BACKUP_TABLES
         }
 
 
