@@ -166,19 +166,56 @@ def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
     )
 
 
+def _single_start_test_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
+    """(short, full) for a programme that asks for one medically supervised start test."""
+    days = ctx.kb.number("ppp.contraception_before_days")
+    need = (
+        f"a negative pregnancy test in a medical setting after at least {days:g} days of "
+        "documented contraception"
+    )
+    medical = [t for t in _negatives(ctx) if t.setting is TestSetting.MEDICAL]
+    if not medical:
+        return (
+            "no negative test in a medical setting",
+            f"no negative pregnancy test in a medical setting is recorded; needs {need}",
+        )
+    for test in medical:
+        if contraception_status(ctx.snapshot, test.on, ctx.kb).met:
+            return None
+    last = medical[-1]
+    status = contraception_status(ctx.snapshot, last.on, ctx.kb)
+    return (
+        f"test {last.on.isoformat()} before {days:g} days of contraception",
+        f"the negative test {_when(last)} was not preceded by {days:g} days of documented "
+        f"contraception (on that day: {status.reason}); needs {need}",
+    )
+
+
+def _start_tests_required(ctx: ScreeningContext) -> int:
+    """How many negative start tests the clinic's programme asks for (rule-set data)."""
+    programme = ctx.kb.text("ppp.default_programme")
+    return int(ctx.kb.programme_rule(programme, "start_tests").value)
+
+
 @order_rule("PPP-START-TESTS")
 def start_tests(ctx: ScreeningContext) -> Iterator[Finding]:
     cbp = cbp_status(ctx)
     if not cbp.can_get_pregnant or not ctx.first_prescription:
         return
-    problem = _start_tests_problem(ctx)
+    required = _start_tests_required(ctx)
+    if required == 1:
+        problem = _single_start_test_problem(ctx)
+        title = "Start pregnancy test not documented"
+    else:
+        problem = _start_tests_problem(ctx)
+        title = "Two negative start tests not documented"
     if problem is None:
         return
     short, full = problem
     yield make_finding(
         ctx.kb,
         "PPP-START-TESTS",
-        _clip(f"Two negative start tests not documented: {short}"),
+        _clip(f"{title}: {short}"),
         f"First prescription of a course: {full}." + _no_result_note(ctx) + _capability(cbp),
         data=[("start tests", full)],
     )
