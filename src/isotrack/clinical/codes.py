@@ -82,9 +82,9 @@ NO_MATCH = Match(False)
 
 def match(concept: Concept, valueset: ValueSet) -> Match:
     """Does ``concept`` belong to ``valueset``? Codes first, text as a last resort."""
-    wanted = {(SYSTEMS[c.system], c.code) for c in valueset.codes}
+    wanted = valueset.code_keys
     for coding in concept.codings:
-        if (coding.system, coding.code) in wanted:
+        if (system_alias(coding.system), coding.code) in wanted:
             return Match(True, False, coding)
     if valueset.text:
         words = concept.word_text()

@@ -8,6 +8,7 @@ source ids; the loader checks that they resolve.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 import msgspec
@@ -93,12 +94,17 @@ class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     display: str = ""
 
 
-class ValueSet(Entry, frozen=True, kw_only=True):
+class ValueSet(Entry, frozen=True, kw_only=True, dict=True):
     """Codes (and, as a last resort, text fragments) that mean one concept."""
 
     description: str
     codes: tuple[Code, ...] = ()
     text: tuple[str, ...] = ()
+
+    @cached_property
+    def code_keys(self) -> frozenset[tuple[str, str]]:
+        """(system alias, code) pairs, built once: matching runs for every record."""
+        return frozenset((c.system, c.code) for c in self.codes)
 
 
 class Claim(Entry, frozen=True, kw_only=True):

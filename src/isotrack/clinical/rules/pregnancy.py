@@ -153,17 +153,28 @@ def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
             f"screening test {_when(screening)}; the later negative "
             f"test(s) were not in a medical setting ({listed}); needs {need}",
         )
-    for test in medical:
-        if contraception_status(ctx.snapshot, test.on, ctx.kb).met:
-            return None
-    last = medical[-1]
-    status = contraception_status(ctx.snapshot, last.on, ctx.kb)
+    uncovered = _uncovered_last_test(ctx, medical)
+    if uncovered is None:
+        return None
+    last, reason = uncovered
     return (
         f"confirmation test {last.on.isoformat()} before {days:g} days of contraception",
         f"screening test {_when(screening)}; confirmation test "
         f"{_when(last)} was not preceded by {days:g} days of documented "
-        f"contraception (on that day: {status.reason}); needs {need}",
+        f"contraception (on that day: {reason}); needs {need}",
     )
+
+
+def _uncovered_last_test(
+    ctx: ScreeningContext, medical: list[PregnancyTest]
+) -> tuple[PregnancyTest, str] | None:
+    """None when one of the medical tests followed the programme's contraception;
+    else the last of them and why its day was not covered."""
+    for test in medical:
+        if contraception_status(ctx.snapshot, test.on, ctx.kb).met:
+            return None
+    last = medical[-1]
+    return last, contraception_status(ctx.snapshot, last.on, ctx.kb).reason
 
 
 def _single_start_test_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
@@ -179,15 +190,14 @@ def _single_start_test_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
             "no negative test in a medical setting",
             f"no negative pregnancy test in a medical setting is recorded; needs {need}",
         )
-    for test in medical:
-        if contraception_status(ctx.snapshot, test.on, ctx.kb).met:
-            return None
-    last = medical[-1]
-    status = contraception_status(ctx.snapshot, last.on, ctx.kb)
+    uncovered = _uncovered_last_test(ctx, medical)
+    if uncovered is None:
+        return None
+    last, reason = uncovered
     return (
         f"test {last.on.isoformat()} before {days:g} days of contraception",
         f"the negative test {_when(last)} was not preceded by {days:g} days of documented "
-        f"contraception (on that day: {status.reason}); needs {need}",
+        f"contraception (on that day: {reason}); needs {need}",
     )
 
 
