@@ -9,6 +9,7 @@
     │                             each unmet requirement and what would satisfy it)
     ├── NotFoundError             an id (product, rule, patient) that does not exist
     ├── ConflictError             someone else changed the record first (optimistic locking)
+    ├── CdsAuthError              a CDS Hooks request whose EHR token is missing or untrusted (401)
     └── StorageError              the database cannot be reached or is not at the right version
 
 Each surface has one translator: the CLI prints ``str(error)`` on one line and
@@ -103,3 +104,23 @@ class StorageError(IsotrackError):
     """The database cannot be reached, or its schema is not at the expected version."""
 
     code = "storage"
+
+
+class CdsAuthError(IsotrackError):
+    """A CDS Hooks request that does not prove which trusted EHR sent it (HTTP 401).
+
+    The message says why (no token, expired, wrong audience, unknown issuer …) and
+    never holds the token itself. ``token_given`` is False when no token came at all."""
+
+    code = "cds-unauthorized"
+
+    def __init__(self, message: str, *, token_given: bool = True) -> None:
+        super().__init__(message)
+        self.token_given = token_given
+
+    @property
+    def www_authenticate(self) -> str:
+        """The ``WWW-Authenticate`` header of the 401 (RFC 6750 §3)."""
+        if not self.token_given:
+            return 'Bearer realm="cds-services"'
+        return 'Bearer realm="cds-services", error="invalid_token"'

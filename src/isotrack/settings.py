@@ -23,6 +23,32 @@ message that says how to make one; in development and test, without a key,
 a fixed development key is used (with one warning in development), so tokens
 signed there prove nothing anywhere else.
 
+``ISOTRACK_CDS_ISSUERS`` (setting ``cds_issuers``): the EHRs trusted to call
+the CDS Hooks service, a JSON object mapping each issuer (the ``iss`` of its
+tokens) to its JWKS, given as an ``https://`` URL or a local file path, e.g.
+``{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}``. Empty by
+default: every CDS Hooks request is refused (401) unless unsigned requests are
+allowed. Invalid JSON, a value that is not a string, or a URL that is not https
+is refused with the name of the variable.
+
+``ISOTRACK_CDS_ALLOW_UNSIGNED`` (setting ``cds_allow_unsigned``): ``true``
+accepts CDS Hooks requests that carry no token at all (a token that is sent is
+still verified). Development and test only: refused with
+``ISOTRACK_ENV=production``.
+
+``ISOTRACK_CDS_JWT_LEEWAY_SECONDS`` (setting ``cds_jwt_leeway_seconds``): the
+clock difference tolerated between the EHR and this server when checking a
+token's ``exp``, ``iat`` and ``nbf`` (default 30, at most 300).
+
+``ISOTRACK_CDS_FHIR_TIMEOUT_SECONDS`` (default 10, at most 60): how long the
+CDS Hooks service waits for the EHR's FHIR server when it reads a prefetch key
+the request lacked. ``ISOTRACK_CDS_PUBLIC_URL``: the external base URL of the
+server (the ``aud`` of CDS Hooks tokens); default: the request's scheme and
+host. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app launch URL cards link to.
+
+>>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}').cds_issuers
+{'https://ehr.example.org': '/etc/isotrack/ehr-jwks.json'}
+
 A PostgreSQL URL may be written the usual way; it is read with the psycopg 3
 driver:
 
@@ -40,11 +66,13 @@ isotrack.errors.InvalidInputError: ISOTRACK_SECRET_KEY: is a placeholder ('chang
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isotrack.errors import InvalidInputError
@@ -143,6 +171,29 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=60, ge=1)
     """Requests a user may make at once before the per-minute rate applies."""
 
+    cds_issuers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    """The EHRs trusted to call the CDS Hooks service: issuer (``iss``) → its JWKS,
+    an https URL or a local file path (a JSON object in the environment)."""
+
+    cds_allow_unsigned: bool = False
+    """Accept CDS Hooks requests without a token (development and test only)."""
+
+    cds_jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    """Clock skew tolerated on a CDS Hooks token's ``exp``, ``iat`` and ``nbf``."""
+
+    cds_fhir_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """Seconds the CDS Hooks service waits for the EHR's ``fhirServer`` on each read
+    of a prefetch key the request did not carry."""
+
+    cds_public_url: str | None = None
+    """The external base URL of this server (e.g. ``https://isotrack.example.org``):
+    the ``aud`` of CDS Hooks tokens is checked against it; default: the request's
+    own scheme and host."""
+
+    cds_smart_app_url: str | None = None
+    """The launch URL of isotrack's SMART app; when set, cards link to the patient's
+    course page through it."""
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -160,10 +211,81 @@ class Settings(BaseSettings):
     def _lower_case_env(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("cds_issuers", mode="before")
+    @classmethod
+    def _read_cds_issuers(cls, value: object) -> object:
+        return parse_cds_issuers(value)
+
+    @field_validator("cds_allow_unsigned")
+    @classmethod
+    def _unsigned_only_outside_production(cls, value: bool, info: ValidationInfo) -> bool:
+        env = info.data.get("env")
+        if value and env is not None and env not in RELAXED_ENVIRONMENTS:
+            raise ValueError(
+                f"accepts CDS Hooks requests without a token; refused with ISOTRACK_ENV={env} "
+                "(configure ISOTRACK_CDS_ISSUERS instead, or set ISOTRACK_ENV=development)"
+            )
+        return value
+
     @property
     def relaxed(self) -> bool:
         """True in development and test, where a missing key is replaced by a fixed one."""
         return self.env in RELAXED_ENVIRONMENTS
+
+
+def parse_cds_issuers(value: object) -> dict[str, str]:
+    """The issuer → JWKS location map of ``ISOTRACK_CDS_ISSUERS`` (JSON text or a mapping).
+
+    Each location is an ``https://`` URL or a local file path; anything else is
+    refused (ValueError, which the settings class reports under the variable's name).
+
+    >>> parse_cds_issuers('{"https://ehr.example.org": "https://ehr.example.org/jwks.json"}')
+    {'https://ehr.example.org': 'https://ehr.example.org/jwks.json'}
+    >>> parse_cds_issuers('{"https://ehr.example.org": "http://ehr.example.org/jwks.json"}')
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the JWKS of 'https://ehr.example.org' must be an https:// URL or a local ...
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise ValueError(
+                f"is not valid JSON ({error}); write a JSON object such as "
+                '{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}'
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            "must be a JSON object mapping each trusted issuer to its JWKS (https URL or file path)"
+        )
+    issuers: dict[str, str] = {}
+    for issuer, location in value.items():
+        if not isinstance(issuer, str) or not issuer.strip():
+            raise ValueError("has an empty issuer; each key is the iss of an EHR's tokens")
+        if not isinstance(location, str) or not location.strip():
+            raise ValueError(
+                f"the JWKS of {issuer!r} must be a string: an https:// URL or a local file path"
+            )
+        location = location.strip()
+        if not _is_jwks_location(location):
+            raise ValueError(
+                f"the JWKS of {issuer!r} must be an https:// URL or a local file path, "
+                f"not {location!r}"
+            )
+        issuers[issuer] = location
+    return issuers
+
+
+def _is_jwks_location(location: str) -> bool:
+    scheme, separator, rest = location.partition("://")
+    if not separator:
+        return True  # a file path
+    host = rest.split("/", 1)[0]
+    return scheme.lower() == "https" and bool(host)
 
 
 def get_settings() -> Settings:
@@ -180,6 +302,7 @@ def get_settings() -> Settings:
 
 
 def _plain(message: str) -> str:
+    message = message.removeprefix("Value error, ")  # how pydantic wraps a ValueError
     return message[0].lower() + message[1:] if message else message
 
 

@@ -10,6 +10,7 @@ Every error response is ``application/problem+json``::
 ``field`` names the offending field of an invalid input. The mapping:
 
     InvalidInputError, CommandRejected, ProgrammeRefusal  422
+    CdsAuthError                                          401 with WWW-Authenticate: Bearer
     NotFoundError                                         404
     ConflictError                                         409
     StorageError                                          503 (detail kept server-side)
@@ -35,6 +36,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isotrack.errors import (
+    CdsAuthError,
     ConflictError,
     InvalidInputError,
     IsotrackError,
@@ -69,6 +71,7 @@ HTTP_CODES: Mapping[int, str] = {
 
 STATUS_OF_ERROR: Sequence[tuple[type[IsotrackError], int]] = (
     (InvalidInputError, 422),  # CommandRejected and ProgrammeRefusal are InvalidInputErrors
+    (CdsAuthError, 401),
     (NotFoundError, 404),
     (ConflictError, 409),
     (StorageError, 503),
@@ -182,7 +185,12 @@ async def _isotrack_error(request: Request, error: IsotrackError) -> JSONRespons
         detail = STORAGE_DETAIL if isinstance(error, StorageError) else INTERNAL_DETAIL
         return problem_response(status, error.code, detail, request_id=request_id)
     field = error.field if isinstance(error, InvalidInputError) else None
-    return problem_response(status, error.code, error.message, request_id=request_id, field=field)
+    headers = (
+        {"WWW-Authenticate": error.www_authenticate} if isinstance(error, CdsAuthError) else None
+    )
+    return problem_response(
+        status, error.code, error.message, request_id=request_id, field=field, headers=headers
+    )
 
 
 async def _problem_error(request: Request, error: ProblemError) -> JSONResponse:

@@ -1,0 +1,287 @@
+"""Who is calling: the EHR's signed JWT on every CDS Hooks request (CDS Hooks 2.0 security).
+
+An EHR sends ``Authorization: Bearer <JWT>``; :func:`authenticate_cds_request`
+reads the header and :class:`EhrTokenVerifier` proves the token, in this order:
+
+1. the header's ``alg`` is RS384 or ES384 (``none``, HS*, RS256 … are refused)
+   and it names its key with ``kid``;
+2. the payload's ``iss`` (read unverified only to choose the issuer) is one of
+   ``ISOTRACK_CDS_ISSUERS``; keys named by the token itself (``jku``, ``jwk``,
+   ``x5u``) are never fetched;
+3. the signature verifies under the key ``kid`` of that issuer's JWKS;
+4. ``iss``, ``sub``, ``aud``, ``exp``, ``iat`` and ``jti`` are present, ``aud``
+   is one of the service's URLs, the token has not expired, ``iat`` and ``nbf``
+   are not in the future (each within the leeway), and ``exp`` is at most
+   :data:`MAX_TOKEN_LIFETIME_SECONDS` ahead (an EHR signs one short-lived token
+   per request; the bound also bounds the replay cache);
+5. its ``jti`` was not seen before from that issuer.
+
+Any failure is a :class:`~isotrack.errors.CdsAuthError` (401) whose message
+says why. A JWKS that cannot be read (file missing, server down, not a JWKS)
+refuses that issuer's tokens with 401, the cause going to the server log
+(``isotrack.cds.security``); :mod:`isotrack.cds.jwks` says when a JWKS is read
+again (key rotation, at most once a minute). The token itself is never logged.
+
+Limitation: the replay cache is in memory, per process. Behind several
+processes or machines a token may be replayed once to each other process
+within its short lifetime; a shared store would be needed to close that.
+
+>>> verifier = EhrTokenVerifier({}, jwks_fetcher=lambda location: {"keys": []})
+>>> verifier.verify("not-a-jwt", audiences=["https://cds.example.org/cds-services/x"])
+Traceback (most recent call last):
+...
+isotrack.errors.CdsAuthError: the bearer token is not a well-formed JWT
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from isotrack.cds.jwks import (
+    ALLOWED_ALGORITHMS,
+    IssuerKeys,
+    JwksFetcher,
+    JwksLoader,
+    SigningKey,
+    shown,
+)
+from isotrack.errors import CdsAuthError
+from isotrack.settings import Settings
+
+REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti")
+DEFAULT_LEEWAY_SECONDS = 30
+MAX_TOKEN_LIFETIME_SECONDS = 300
+"""How far ahead ``exp`` may be (plus the leeway): an EHR signs a fresh token per call."""
+DEFAULT_REPLAY_CACHE_SIZE = 100_000
+"""``jti`` values remembered per issuer: 333 requests a second of longest-lived tokens."""
+MAX_TOKEN_CHARS = 16 * 1024
+MAX_JTI_CHARS = 256
+
+log = logging.getLogger("isotrack.cds.security")
+
+
+@dataclass(frozen=True, slots=True)
+class EhrCaller:
+    """The EHR a request came from; all None and ``unsigned`` in unsigned development mode."""
+
+    issuer: str | None
+    subject: str | None
+    jti: str | None
+    unsigned: bool
+
+
+class _ReplayCache:
+    """The ``jti`` values seen per issuer until their token expires; bounded; thread-safe."""
+
+    def __init__(self, size: int, clock: Callable[[], float]) -> None:
+        self._size = size
+        self._clock = clock
+        self._seen: dict[tuple[str, str], float] = {}
+        self._expiries: list[tuple[float, str, str]] = []
+        self._per_issuer: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def first_use(self, issuer: str, jti: str, expires: float) -> None:
+        """Remember ``jti``; CdsAuthError when it was seen already (or no room is left)."""
+        with self._lock:
+            self._forget_expired(self._clock())
+            if (issuer, jti) in self._seen:
+                raise CdsAuthError(f"token id (jti) {shown(jti)} was already used: replayed")
+            if self._per_issuer.get(issuer, 0) >= self._size:
+                log.error("CDS issuer %r: replay cache full (%d live tokens)", issuer, self._size)
+                raise CdsAuthError(
+                    "too many recent tokens from this issuer to check for replay; retry shortly"
+                )
+            self._seen[(issuer, jti)] = expires
+            self._per_issuer[issuer] = self._per_issuer.get(issuer, 0) + 1
+            heapq.heappush(self._expiries, (expires, issuer, jti))
+
+    def _forget_expired(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] < now:
+            _, issuer, jti = heapq.heappop(self._expiries)
+            del self._seen[(issuer, jti)]
+            self._per_issuer[issuer] -= 1
+
+
+class EhrTokenVerifier:
+    """Verifies EHR tokens against the configured issuers (issuer → JWKS location).
+
+    ``clock`` (seconds since the epoch) and ``jwks_fetcher`` are parameters so that
+    tests control time and never touch the network."""
+
+    def __init__(
+        self,
+        issuers: Mapping[str, str],
+        *,
+        jwks_fetcher: JwksFetcher | None = None,
+        clock: Callable[[], float] = time.time,
+        leeway_seconds: int = DEFAULT_LEEWAY_SECONDS,
+        replay_cache_size: int = DEFAULT_REPLAY_CACHE_SIZE,
+    ) -> None:
+        fetcher = jwks_fetcher if jwks_fetcher is not None else JwksLoader()
+        self._issuers = {
+            issuer: IssuerKeys(issuer, location, fetcher, clock)
+            for issuer, location in issuers.items()
+        }
+        self._clock = clock
+        self._leeway = leeway_seconds
+        self._replays = _ReplayCache(replay_cache_size, clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EhrTokenVerifier:
+        """The verifier of ``ISOTRACK_CDS_ISSUERS``; warns in the log when the CDS
+        service accepts unsigned requests or trusts no issuer at all."""
+        if settings.cds_allow_unsigned:
+            log.warning(
+                "ISOTRACK_CDS_ALLOW_UNSIGNED=true: CDS Hooks requests without a token are "
+                "accepted (ISOTRACK_ENV=%s); never use this with real patients",
+                settings.env,
+            )
+        elif not settings.cds_issuers:
+            log.warning(
+                "ISOTRACK_CDS_ISSUERS is empty: every CDS Hooks request will be refused (401)"
+            )
+        return cls(settings.cds_issuers, leeway_seconds=settings.cds_jwt_leeway_seconds)
+
+    def verify(self, token: str, *, audiences: Collection[str]) -> EhrCaller:
+        """The caller proven by ``token``; CdsAuthError saying why it is not trusted."""
+        header, unverified = _unverified_parts(token)
+        algorithm = _accepted_algorithm(header)
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise CdsAuthError("the token header has no kid naming the EHR's signing key")
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or not issuer:
+            raise CdsAuthError("the token has no iss claim naming the EHR")
+        keys = self._issuers.get(issuer)
+        if keys is None:
+            raise CdsAuthError(
+                f"issuer {shown(issuer)} is not trusted (not in ISOTRACK_CDS_ISSUERS)"
+            )
+        key = keys.key(kid)
+        if key.algorithm != algorithm:
+            raise CdsAuthError(f"key {shown(kid)} signs with {key.algorithm}, not {algorithm}")
+        claims = self._decode(token, key, algorithm, issuer, audiences)
+        subject, jti, expires = self._checked_claims(claims)
+        self._replays.first_use(issuer, jti, expires)
+        return EhrCaller(issuer=issuer, subject=subject, jti=jti, unsigned=False)
+
+    def _decode(
+        self, token: str, key: SigningKey, algorithm: str, issuer: str, audiences: Collection[str]
+    ) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=list(audiences),
+                issuer=issuer,
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    "verify_exp": False,  # checked below against the injected clock
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.InvalidSignatureError:
+            raise CdsAuthError(
+                "bad signature: the token was not signed by its issuer's key"
+            ) from None
+        except jwt.MissingRequiredClaimError as error:
+            raise CdsAuthError(f"the token has no {error.claim} claim") from None
+        except jwt.InvalidAudienceError:
+            raise CdsAuthError(
+                "wrong audience: aud must be this CDS service's URL ("
+                + ", ".join(sorted(audiences))
+                + ")"
+            ) from None
+        except jwt.PyJWTError as error:
+            raise CdsAuthError(f"the token cannot be read ({type(error).__name__})") from None
+
+    def _checked_claims(self, claims: Mapping[str, Any]) -> tuple[str, str, float]:
+        subject, jti = claims["sub"], claims["jti"]
+        if not isinstance(subject, str) or not subject:
+            raise CdsAuthError("the token's sub claim must be a non-empty string")
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
+            raise CdsAuthError(
+                f"the token's jti must be a string of 1 to {MAX_JTI_CHARS} characters"
+            )
+        expires, issued = _instant(claims, "exp"), _instant(claims, "iat")
+        now = self._clock()
+        if expires <= now - self._leeway:
+            raise CdsAuthError("the token has expired (exp is past)")
+        if issued > now + self._leeway:
+            raise CdsAuthError("the token is issued in the future (iat); check the EHR's clock")
+        if "nbf" in claims and _instant(claims, "nbf") > now + self._leeway:
+            raise CdsAuthError("the token is not valid yet (nbf is in the future)")
+        if expires > now + MAX_TOKEN_LIFETIME_SECONDS + self._leeway:
+            raise CdsAuthError(
+                f"the token lives too long: exp may be at most {MAX_TOKEN_LIFETIME_SECONDS} "
+                "seconds ahead; sign a fresh token for each request"
+            )
+        return subject, jti, expires + self._leeway
+
+
+def authenticate_cds_request(
+    authorization: str | None,
+    *,
+    audiences: Collection[str],
+    verifier: EhrTokenVerifier,
+    settings: Settings,
+) -> EhrCaller:
+    """The caller of a CDS Hooks request from its ``Authorization`` header.
+
+    No header: the unsigned caller when ``settings.cds_allow_unsigned`` (development
+    and test only), else CdsAuthError. A header must be ``Bearer <JWT>`` and the JWT
+    must verify, unsigned mode or not."""
+    if authorization is None or not authorization.strip():
+        if settings.cds_allow_unsigned and settings.relaxed:
+            return EhrCaller(issuer=None, subject=None, jti=None, unsigned=True)
+        raise CdsAuthError(
+            "no Authorization header: the EHR must send 'Authorization: Bearer <JWT>' "
+            "signed with a key of an issuer in ISOTRACK_CDS_ISSUERS",
+            token_given=False,
+        )
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise CdsAuthError("the Authorization header must be 'Bearer <JWT>'")
+    return verifier.verify(token.strip(), audiences=audiences)
+
+
+def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    if len(token) > MAX_TOKEN_CHARS:
+        raise CdsAuthError(f"the bearer token is longer than {MAX_TOKEN_CHARS} characters")
+    try:
+        header = jwt.get_unverified_header(token)
+        payload = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise CdsAuthError("the bearer token is not a well-formed JWT") from None
+    return header, payload
+
+
+def _accepted_algorithm(header: Mapping[str, Any]) -> str:
+    algorithm = header.get("alg")
+    if algorithm in ALLOWED_ALGORITHMS:
+        return str(algorithm)
+    if not isinstance(algorithm, str) or algorithm.lower() == "none":
+        reason = "an unsigned token (alg none) proves nothing"
+    elif algorithm.upper().startswith("HS"):
+        reason = f"{shown(algorithm)} uses a shared secret; an EHR signs with its private key"
+    else:
+        reason = f"{shown(algorithm)} is not accepted"
+    raise CdsAuthError(f"{reason}: sign the token with RS384 or ES384")
+
+
+def _instant(claims: Mapping[str, Any], name: str) -> float:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise CdsAuthError(f"the token's {name} claim must be a number of seconds since 1970")
+    return float(value)
