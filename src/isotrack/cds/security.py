@@ -271,7 +271,9 @@ def _accepted_algorithm(header: Mapping[str, Any]) -> str:
     algorithm = header.get("alg")
     if algorithm in ALLOWED_ALGORITHMS:
         return str(algorithm)
-    if not isinstance(algorithm, str) or algorithm.lower() == "none":
+    if not isinstance(algorithm, str) or not algorithm:
+        reason = "the token header names no alg"
+    elif algorithm.lower() == "none":
         reason = "an unsigned token (alg none) proves nothing"
     elif algorithm.upper().startswith("HS"):
         reason = f"{shown(algorithm)} uses a shared secret; an EHR signs with its private key"
