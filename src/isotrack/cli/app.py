@@ -108,6 +108,7 @@ def _register_commands() -> None:
     # Each command module adds its commands to ``app`` when imported.
     from isotrack.cli import (  # noqa: F401
         audit_cmd,
+        bulk_cmd,
         course_cmd,
         db_cmd,
         demo_cmd,
