@@ -17,7 +17,6 @@ import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.cds.ehr_keys import AUDIENCE, ISSUER, NOW, Ehr, ec_key, public_jwk, rsa_key
 
 from isotrack.cds.jwks import JWKS_RETRY_SECONDS, JwksLoader
 from isotrack.cds.security import (
@@ -28,6 +27,7 @@ from isotrack.cds.security import (
 )
 from isotrack.errors import CdsAuthError, InvalidInputError
 from isotrack.settings import Settings, get_settings
+from tests.cds.ehr_keys import AUDIENCE, ISSUER, NOW, Ehr, ec_key, public_jwk, rsa_key
 
 LEEWAY = 30
 RSA_KEY = rsa_key()
