@@ -1,18 +1,31 @@
 """Codes and concepts, and matching them against knowledge-base value sets.
 
+A value set matches a concept by code first: its own codes, then the RxNorm
+product codes (SCD, SBD, packs) whose ingredients it lists, from the knowledge
+base's product table (``rxnorm-products.toml``). Text fragments are the last
+resort, and a match by text says so (``Match.by_text``).
+
 >>> from isotrack.knowledge import default_knowledge
 >>> kb = default_knowledge()
 >>> doxy = Concept((Coding(RXNORM, "1652673", "Doxycycline Monohydrate 50 MG Oral Tablet"),))
 >>> match(doxy, kb.valueset("tetracyclines")).matched
 True
+>>> doxy100 = Concept((Coding(RXNORM, "1649988"),))  # an SCD of ingredient 3640 doxycycline
+>>> found = match(doxy100, kb.valueset("tetracyclines"))
+>>> found.matched, found.by_text
+(True, False)
+
+Matching runs for every record of every patient, so the work that does not
+depend on the record is done once: a value set's code index and normalised
+fragments are cached on it, and a concept's words are cached (bounded) by concept.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from isotrack.knowledge.model import ValueSet
+from isotrack.knowledge.model import ValueSet, word_form
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
@@ -30,7 +43,9 @@ SYSTEMS = {
     "ucum": UCUM,
 }
 _ALIASES = {uri: alias for alias, uri in SYSTEMS.items()}
-_NON_WORD = re.compile(r"[^0-9a-zà-ÿ]+")
+_CACHED_CONCEPTS = 1 << 16
+"""Concepts whose words are kept: a population screen meets the same few thousand
+drug, condition and procedure concepts again and again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +75,13 @@ class Concept:
         return "(uncoded)"
 
     def words(self) -> str:
-        parts = [self.text or ""] + [c.display or "" for c in self.codings]
-        return " ".join(parts).casefold()
+        """The text and the codings' displays, case-folded, joined by spaces."""
+        return _words(self)
 
     def word_text(self) -> str:
         """Lower-case words separated and surrounded by single spaces, for
         matching name fragments at word starts (" sotret" is not in " isotretinoin")."""
-        return f" {_normalise(self.words())} "
+        return _word_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +96,33 @@ NO_MATCH = Match(False)
 
 
 def match(concept: Concept, valueset: ValueSet) -> Match:
-    """Does ``concept`` belong to ``valueset``? Codes first, text as a last resort."""
+    """Does ``concept`` belong to ``valueset``? Codes first (the value set's own, then
+    the product codes under its RxNorm ingredients), text as a last resort."""
     wanted = valueset.code_keys
     for coding in concept.codings:
-        if (system_alias(coding.system), coding.code) in wanted:
+        if (_ALIASES.get(coding.system, coding.system), coding.code) in wanted:
             return Match(True, False, coding)
-    if valueset.text:
-        words = concept.word_text()
-        if any(f" {_normalise(fragment)}" in words for fragment in valueset.text):
-            return Match(True, True, None)
+    fragments = valueset.word_fragments
+    if fragments:
+        words = _word_text(concept)
+        for fragment in fragments:
+            if fragment in words:
+                return TEXT_MATCH
     return NO_MATCH
 
 
-def _normalise(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+TEXT_MATCH = Match(True, True, None)
+
+
+@lru_cache(maxsize=_CACHED_CONCEPTS)
+def _words(concept: Concept) -> str:
+    parts = [concept.text or ""] + [c.display or "" for c in concept.codings]
+    return " ".join(parts).casefold()
+
+
+@lru_cache(maxsize=_CACHED_CONCEPTS)
+def _word_text(concept: Concept) -> str:
+    return f" {word_form(_words(concept))} "
 
 
 def system_alias(uri: str) -> str:

@@ -3,7 +3,8 @@ methods meet the pregnancy prevention programme (facts.md §7).
 
 - :func:`method_for` names the knowledge-base method a medication or procedure
   concept stands for (the FHIR reader builds ``ContraceptionUse`` from it);
-  :func:`removal_for` names the methods a removal procedure ends.
+  :func:`removal_for` names the methods a removal procedure ends (both live in
+  :mod:`isotrack.clinical.contraception_methods` and are re-exported here).
 - :func:`contraception_status` lists the methods in use on a day with their
   programme class and says whether the programme's requirement is documented
   for the ``ppp.contraception_before_days`` days up to that day.
@@ -29,12 +30,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from isotrack.clinical.codes import Concept, match
+from isotrack.clinical.contraception_methods import REMOVAL_SUFFIX as REMOVAL_SUFFIX
+from isotrack.clinical.contraception_methods import method_for as method_for
+from isotrack.clinical.contraception_methods import removal_for as removal_for
+from isotrack.clinical.contraception_methods import removals_of
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import ContraceptionMethod, Programme
 
-REMOVAL_SUFFIX = "-removal"
 ABSTINENCE = "abstinence"
 """Knowledge-base id of committed abstinence: under iPLEDGE it is the whole requirement."""
 
@@ -45,43 +48,6 @@ _CLASS_LABELS = {
     "not-acceptable": "not acceptable",
     "highly-effective-user-independent": "highly effective, user-independent",
 }
-
-
-def _identifying(method: ContraceptionMethod) -> tuple[str, ...]:
-    return tuple(v for v in method.valuesets if not v.endswith(REMOVAL_SUFFIX))
-
-
-def _removals(method: ContraceptionMethod) -> tuple[str, ...]:
-    return tuple(v for v in method.valuesets if v.endswith(REMOVAL_SUFFIX))
-
-
-def removal_for(concept: Concept, kb: KnowledgeBase) -> tuple[str, ...]:
-    """The method ids a removal procedure ends (empty when it is no removal)."""
-    removed = []
-    for method in kb.contraception_methods:
-        if any(match(concept, kb.valueset(v)).matched for v in _removals(method)):
-            removed.append(method.id)
-    return tuple(removed)
-
-
-def method_for(concept: Concept, kb: KnowledgeBase) -> tuple[str, bool] | None:
-    """The knowledge-base contraception method id a medication or procedure
-    concept stands for, and whether only text matched; ``None`` if none.
-
-    A coded match wins over any text match; among text matches the first
-    method of the knowledge base wins (specific methods are listed first).
-    A removal procedure is never a method (see :func:`removal_for`)."""
-    if removal_for(concept, kb):
-        return None
-    by_text: str | None = None
-    for method in kb.contraception_methods:
-        for valueset_id in _identifying(method):
-            found = match(concept, kb.valueset(valueset_id))
-            if found.matched and not found.by_text:
-                return method.id, False
-            if found.matched and by_text is None:
-                by_text = method.id
-    return (by_text, True) if by_text is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +183,7 @@ def _apply_removals(
 
 
 def _device_key(method: ContraceptionMethod) -> str:
-    removals = _removals(method)
+    removals = removals_of(method)
     return removals[0] if removals else method.id
 
 

@@ -132,8 +132,9 @@ def pregnancy_capability(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase)
 
 
 def cbp_status(ctx: ScreeningContext) -> CbpStatus:
-    """Pregnancy capability for a screening; an assumption is added to ``ctx.assumptions``."""
-    status = pregnancy_capability(ctx.snapshot, ctx.on, ctx.kb)
+    """Pregnancy capability for a screening (decided once per screening); an
+    assumption is added to ``ctx.assumptions``."""
+    status = ctx.derived("cbp", lambda: pregnancy_capability(ctx.snapshot, ctx.on, ctx.kb))
     if status.assumed and status.assumption not in ctx.assumptions:
         ctx.assumptions.append(status.assumption)
     return status

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any, TypeVar
 
 from isotrack.clinical.codes import Concept, Match, match
 from isotrack.clinical.findings import Assessment, Finding
@@ -37,6 +38,7 @@ from isotrack.clinical.validation import validate
 from isotrack.knowledge.base import KnowledgeBase
 
 RuleFunction = Callable[["ScreeningContext"], Iterable[Finding]]
+T = TypeVar("T")
 
 ORDER_RULES: dict[str, RuleFunction] = {}
 COURSE_RULES: dict[str, RuleFunction] = {}
@@ -82,6 +84,14 @@ class ScreeningContext:
     kb: KnowledgeBase
     order: IsotretinoinOrder | None = None
     assumptions: list[str] = field(default_factory=list)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` computed once per screening and kept under ``key``: facts that
+        several rules read (pregnancy capability, the contraception status)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]  # type: ignore[no-any-return]  # stored just above
 
     # --- dates and people -----------------------------------------------------
     def days_ago(self, days: float) -> date:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,11 +35,13 @@ from isotrack.knowledge.model import (
     ProgrammeRule,
     Question,
     Rule,
+    RxNormProduct,
     Source,
     Symptom,
     UnitConversion,
     ValueSet,
 )
+from isotrack.knowledge.rxnorm import check_product, expand_products
 
 KINDS: dict[str, type[msgspec.Struct]] = {
     "source": Source,
@@ -59,9 +61,11 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "programme": Programme,
     "programme_rule": ProgrammeRule,
     "question": Question,
+    "rxnorm_product": RxNormProduct,
 }
 
 E = TypeVar("E", bound=msgspec.Struct)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,19 @@ class KnowledgeBase:
     entries: Mapping[str, Mapping[str, msgspec.Struct]]
     policy_file: str | None = None
     overridden: frozenset[str] = field(default_factory=frozenset)
+    _derived: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def derived(self, key: str, build: Callable[[KnowledgeBase], T]) -> T:
+        """``build(self)``, computed once per knowledge base and kept under ``key``:
+        indexes that every screening reads (e.g. the contraceptive value sets by
+        method). The entries never change after loading, so neither does the result."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]  # stored by build
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
 
     def _get(self, kind: str, entry_id: str, cls: type[E]) -> E:
         try:
@@ -85,9 +102,13 @@ class KnowledgeBase:
         return entry
 
     def _all(self, kind: str, cls: type[E]) -> tuple[E, ...]:
-        items = tuple(self.entries.get(kind, {}).values())
-        assert all(isinstance(i, cls) for i in items)
-        return items  # type: ignore[return-value]  # checked just above
+        try:
+            return self._derived[f"all:{kind}"]  # type: ignore[no-any-return]  # stored below
+        except KeyError:
+            items = tuple(self.entries.get(kind, {}).values())
+            assert all(isinstance(i, cls) for i in items)
+            self._derived[f"all:{kind}"] = items
+            return items  # type: ignore[return-value]  # checked just above
 
     # Typed accessors, one per kind.
     def source(self, source_id: str) -> Source:
@@ -135,6 +156,17 @@ class KnowledgeBase:
 
     def questions(self, programme_id: str) -> tuple[Question, ...]:
         return tuple(q for q in self._all("question", Question) if q.programme == programme_id)
+
+    def rxnorm_product(self, code: str) -> RxNormProduct | None:
+        """The RxNorm product (SCD, SBD, pack) with RXCUI ``code`` and its
+        ingredients, or None when the local table does not list it."""
+        product = self.entries.get("rxnorm_product", {}).get(code)
+        assert product is None or isinstance(product, RxNormProduct)
+        return product
+
+    @property
+    def rxnorm_products(self) -> tuple[RxNormProduct, ...]:
+        return self._all("rxnorm_product", RxNormProduct)
 
     def symptom(self, symptom_id: str) -> Symptom:
         return self._get("symptom", symptom_id, Symptom)
@@ -235,6 +267,7 @@ def parse_documents(documents: Iterable[tuple[str, bytes]]) -> dict[str, dict[st
                 where[(kind, entry_id)] = name
                 entries[kind][entry_id] = entry
     _check_references(entries, where)
+    expand_products(entries)
     return entries
 
 
@@ -252,6 +285,16 @@ def _decode_entry(name: str, kind: str, index: int, item: Any) -> msgspec.Struct
         raise KnowledgeError(
             "every entry needs at least one source", file=name, entry=label, field="sources"
         )
+    if isinstance(entry, ValueSet) and entry.products:
+        raise KnowledgeError(
+            "products are filled in from rxnorm-products.toml: list the ingredient "
+            "code in codes instead",
+            file=name,
+            entry=label,
+            field="products",
+        )
+    if isinstance(entry, RxNormProduct):
+        check_product(name, entry)
     return entry
 
 

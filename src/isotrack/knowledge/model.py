@@ -8,6 +8,7 @@ source ids; the loader checks that they resolve.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Literal
 
@@ -18,6 +19,17 @@ Basis = Literal["L", "G", "P", "D"]
 (configurable default), D derived here from a cited figure."""
 
 SeverityName = Literal["critical", "warning", "info"]
+_NON_WORD = re.compile(r"[^0-9a-zà-ÿ]+")
+
+
+def word_form(text: str) -> str:
+    """Lower-case words separated by single spaces: how concepts and value-set
+    text fragments are compared (``"Depo-Provera 150"`` → ``"depo provera 150"``).
+
+    >>> word_form("  Depo-Provera® 150 MG/ML ")
+    'depo provera 150 mg ml'
+    """
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 RuleTable = Literal["order", "course", "triage"]
 
 
@@ -95,16 +107,53 @@ class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
 
 class ValueSet(Entry, frozen=True, kw_only=True, dict=True):
-    """Codes (and, as a last resort, text fragments) that mean one concept."""
+    """Codes (and, as a last resort, text fragments) that mean one concept.
+
+    ``products`` is filled by the loader, never written in a value-set file: the
+    RxNorm product codes (SCD, SBD, packs) of ``rxnorm-products.toml`` whose
+    ingredients include one of the value set's RxNorm codes.
+    """
 
     description: str
     codes: tuple[Code, ...] = ()
     text: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
 
     @cached_property
     def code_keys(self) -> frozenset[tuple[str, str]]:
-        """(system alias, code) pairs, built once: matching runs for every record."""
-        return frozenset((c.system, c.code) for c in self.codes)
+        """(system alias, code) pairs, with the product codes under the value set's
+        RxNorm ingredients, built once: matching runs for every record."""
+        listed = {(c.system, c.code) for c in self.codes}
+        return frozenset(listed | {("rxnorm", code) for code in self.products})
+
+    @cached_property
+    def word_fragments(self) -> tuple[str, ...]:
+        """The text fragments in :func:`word_form`, each after one space (a fragment
+        starts at a word start), built once."""
+        return tuple(f" {word_form(fragment)}" for fragment in self.text)
+
+    @cached_property
+    def folded_text(self) -> tuple[str, ...]:
+        """The text fragments case-folded, spaces kept (word edges), built once."""
+        return tuple(fragment.casefold() for fragment in self.text)
+
+
+class Ingredient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An RxNorm ingredient (TTY IN) of a product."""
+
+    code: str
+    name: str
+
+
+class RxNormProduct(Entry, frozen=True, kw_only=True):
+    """An RxNorm product (``id`` is its RXCUI: SCD, SBD, GPCK or BPCK) and its
+    ingredients. ``seen`` says where the code was found: ``sample data`` (the
+    display there names the ingredients), a public value set, or openFDA."""
+
+    display: str
+    tty: Literal["SCD", "SBD", "GPCK", "BPCK"]
+    ingredients: tuple[Ingredient, ...]
+    seen: str
 
 
 class Claim(Entry, frozen=True, kw_only=True):

@@ -49,10 +49,10 @@ def match_as_words(
     if coded.matched and not coded.by_text:
         return coded
     words = f" {concept.words()} "
-    if not any(fragment.casefold() in words for fragment in valueset.text):
+    if not any(fragment in words for fragment in valueset.folded_text):
         return NO_MATCH
     for excluded in exclusions:
-        if any(fragment.casefold() in words for fragment in excluded.text):
+        if any(fragment in words for fragment in excluded.folded_text):
             return NO_MATCH
     return Match(True, True, None)
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from isotrack.clinical.contraception import contraception_status
+from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
 from isotrack.clinical.findings import Finding, make_finding
 from isotrack.clinical.pregnancy import cbp_status
 from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
 
 MINIPILL = "progestin-only-pill"
 """Knowledge-base id of the progestin-only pill (CONTRACEPTION-MINIPILL)."""
+
+
+def _status(ctx: ScreeningContext) -> ContraceptionStatus:
+    """The contraception status on the evaluation date, decided once per screening."""
+    return ctx.derived(
+        "contraception-status", lambda: contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    )
 
 
 def _clip(text: str, limit: int = 140) -> str:
@@ -29,7 +36,7 @@ def contraception_required(ctx: ScreeningContext) -> Iterator[Finding]:
     cbp = cbp_status(ctx)
     if not cbp.can_get_pregnant:
         return
-    status = contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    status = _status(ctx)
     if status.met:
         return
     names = ", ".join(m.name for m in status.methods) or "none documented"
@@ -54,7 +61,7 @@ def minipill(ctx: ScreeningContext) -> Iterator[Finding]:
     cbp = cbp_status(ctx)
     if not cbp.can_get_pregnant:
         return
-    status = contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    status = _status(ctx)
     pills = [m for m in status.methods if m.method.id == MINIPILL]
     if not pills:
         return
@@ -78,7 +85,7 @@ def st_johns_wort(ctx: ScreeningContext) -> Iterator[Finding]:
     herbs = ctx.active_medications("st-johns-wort")
     if not herbs:
         return
-    hormonal = contraception_status(ctx.snapshot, ctx.on, ctx.kb).hormonal_methods
+    hormonal = _status(ctx).hormonal_methods
     if not hormonal:
         return
     methods = "; ".join(m.describe() for m in hormonal)
