@@ -5,8 +5,9 @@ unless the schema is the newest (StorageError: run ``isotrack db upgrade``),
 loads the knowledge base, and assembles: the middleware (request id, rate
 limit, body limits, security headers, access log; CORS only for the origins
 the settings list), the problem+json error handlers, ``GET /health`` and
-``GET /ready``, the authentication router and every resource router of
-:data:`isotrack.api.routes.ROUTERS`. The OpenAPI document is at
+``GET /ready``, the authentication router, every resource router of
+:data:`isotrack.api.routes.ROUTERS` and the CDS Hooks service under
+``/cds-services`` (:mod:`isotrack.cds.routes`). The OpenAPI document is at
 ``/api/v1/openapi.json``; Swagger UI at ``/docs``.
 """
 
@@ -97,6 +98,9 @@ def create_app(
     app.include_router(probes)
     for router in api_routers():
         app.include_router(router)
+    from isotrack.cds.routes import install_cds  # imports isotrack.api, like the routers
+
+    install_cds(app, settings, app.state.kb)
     _add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
     return app

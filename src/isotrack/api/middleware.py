@@ -3,7 +3,8 @@
 In order: a request id (``X-Request-ID`` taken when well formed, else made;
 echoed on the response and on ``request.state.request_id``); the rate limit
 (a token bucket per user, else per client address → 429 with Retry-After);
-the body size limit (5 MB for FHIR — paths ending ``/screen`` or ``/import``,
+the body size limit (10 MB for CDS Hooks — paths under ``/cds-services`` —;
+5 MB for FHIR — paths ending ``/screen`` or ``/import``,
 or ``Content-Type: application/fhir+json`` — 100 KB otherwise; checked on
 Content-Length and while the body streams in, before it is all read → 413);
 the route, where any unhandled exception becomes a generic 500 problem with
@@ -34,6 +35,10 @@ from isotrack.api.problems import INTERNAL_DETAIL, INTERNAL_ERROR_CODE, problem_
 
 FHIR_BODY_LIMIT = 5 * 1024 * 1024
 """Bytes a FHIR request body may hold."""
+CDS_BODY_LIMIT = 10 * 1024 * 1024
+"""Bytes a CDS Hooks request (paths under ``/cds-services``) may hold: its prefetch
+carries a patient's record (the largest Synthea sample bundle is 3.6 MB)."""
+CDS_PATH_PREFIX = "/cds-services"
 BODY_LIMIT = 100 * 1024
 """Bytes any other request body may hold."""
 FHIR_PATH_ENDINGS = ("/screen", "/import")
@@ -210,7 +215,11 @@ def body_limit(path: str, content_type: str) -> int:
     True
     >>> body_limit("/api/v1/patients", "application/json") == BODY_LIMIT
     True
+    >>> body_limit("/cds-services/isotretinoin-order-sign", "application/json") == CDS_BODY_LIMIT
+    True
     """
+    if path == CDS_PATH_PREFIX or path.startswith(CDS_PATH_PREFIX + "/"):
+        return CDS_BODY_LIMIT
     media_type = content_type.split(";", 1)[0].strip().lower()
     if path.rstrip("/").endswith(FHIR_PATH_ENDINGS) or media_type == FHIR_MEDIA_TYPE:
         return FHIR_BODY_LIMIT

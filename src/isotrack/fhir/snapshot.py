@@ -68,12 +68,15 @@ def snapshot_from_bundle(
     patient_id: str | None = None,
     order: MedicationRequest | None = None,
     on: date | None = None,
+    review_order: bool = True,
 ) -> PatientSnapshot:
     """The snapshot of the bundle's patient (``patient_id`` is required when the
     bundle holds several). ``order`` is the isotretinoin order under review
     (default: :func:`~isotrack.fhir.order.find_isotretinoin_order`); it is left
     out of the medications and the earlier courses. ``on`` dates an order
     without ``authoredOn`` (an order being written now) when grouping courses.
+    ``review_order=False`` reviews no order (e.g. CDS patient-view): every
+    isotretinoin request is then part of the courses.
 
     What the reader skipped or assumed is in ``snapshot.notes``; a resource
     that cannot be read raises :class:`~isotrack.errors.FhirDecodeError`.
@@ -85,7 +88,7 @@ def snapshot_from_bundle(
     notes = list(bundle.notes)
     birth_date = _birth_date(patient, notes)
     selected = _Selection(bundle, pid)
-    if order is None:
+    if order is None and review_order:
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
     observations = read_observations(selected.of(Observation), kb)
     notes.extend(observations.notes)

@@ -29,6 +29,7 @@ from isotrack.knowledge.model import (
     Interaction,
     MonitoringItem,
     MonographSection,
+    OverrideReason,
     Parameter,
     Product,
     Programme,
@@ -61,6 +62,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "programme": Programme,
     "programme_rule": ProgrammeRule,
     "question": Question,
+    "override_reason": OverrideReason,
     "rxnorm_product": RxNormProduct,
 }
 
@@ -230,6 +232,11 @@ class KnowledgeBase:
     @property
     def programmes(self) -> tuple[Programme, ...]:
         return self._all("programme", Programme)
+
+    @property
+    def override_reasons(self) -> tuple[OverrideReason, ...]:
+        """Reasons offered on CDS cards for overriding a finding, in file order."""
+        return self._all("override_reason", OverrideReason)
 
 
 def _data_files() -> list[tuple[str, bytes]]:

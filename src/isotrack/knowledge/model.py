@@ -264,3 +264,10 @@ class Question(Entry, frozen=True, kw_only=True):
     correct: int
     """Index into ``options``."""
     explanation: str
+
+
+class OverrideReason(Entry, frozen=True, kw_only=True):
+    """A reason a clinician may give for overriding a CDS card (CDS Hooks
+    ``overrideReasons``): ``id`` is the code in ``urn:isotrack:override-reason``."""
+
+    display: str

@@ -1,0 +1,241 @@
+"""The CDS Hooks routes under ``/cds-services`` (part of the API app).
+
+``GET /cds-services`` (discovery), ``POST /cds-services/{id}`` (a hook) and
+``POST /cds-services/{id}/feedback``. Hooks and feedback authenticate the EHR
+first (:func:`isotrack.cds.security.authenticate_cds_request`, 401 with
+``WWW-Authenticate: Bearer``); the token's ``aud`` must be the service URL or
+the ``/cds-services`` base URL, from ``ISOTRACK_CDS_PUBLIC_URL`` when set, else
+from the request's scheme and host. Errors are problem+json:
+
+    not JSON, or not a JSON object            400 malformed-json
+    hook not the service's hook               400 wrong-hook
+    unknown service                           404
+    body over 10 MB (checked while streaming) 413 body-too-large (api/middleware.py)
+    over 50,000 bundle entries                413 too-many-entries
+    a wrong field (type, prefetch, date …)    422 naming the field
+
+In unsigned development mode every response under ``/cds-services`` carries
+``X-Isotrack-Unsigned: true``. The hook path reads no database: the knowledge
+base and the settings are built once, on ``app.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar, cast
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from isotrack.api.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.api.problems import ProblemError
+from isotrack.cds.cards import CardSettings
+from isotrack.cds.discovery import SERVICES, Service, discovery, prefetch_templates
+from isotrack.cds.feedback import IssuedCard, IssuedCards, record_feedback
+from isotrack.cds.models import (
+    BODY,
+    CardsResponse,
+    FeedbackRequest,
+    HookRequest,
+    decode_feedback,
+    decode_hook_request,
+    encode,
+)
+from isotrack.cds.prefetch import MAX_ENTRIES, FhirReader, count_entries, readable_server
+from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_request
+from isotrack.cds.service import answer_hook
+from isotrack.errors import InvalidInputError
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.settings import Settings
+
+PREFIX = "/cds-services"
+UNSIGNED_HEADER = (b"x-isotrack-unsigned", b"true")
+JSON = "application/json"
+T = TypeVar("T")
+
+router = APIRouter(prefix=PREFIX, tags=["cds-hooks"], include_in_schema=False)
+
+
+@dataclass
+class CdsState:
+    """What the CDS routes build once per app (``app.state.cds``)."""
+
+    verifier: EhrTokenVerifier
+    cards: CardSettings
+    issued: IssuedCards
+    discovery: bytes
+    templates: dict[str, str]
+    transport: httpx.BaseTransport | None = None
+    """Replaces the network for fhirServer reads (tests: ``httpx.MockTransport``)."""
+
+
+def install_cds(app: FastAPI, settings: Settings, kb: KnowledgeBase) -> None:
+    """Add the CDS Hooks routes (and, in unsigned mode, the response header) to ``app``."""
+    app.state.cds = CdsState(
+        verifier=EhrTokenVerifier.from_settings(settings),
+        cards=CardSettings(kb, settings.cds_smart_app_url),
+        issued=IssuedCards(),
+        discovery=encode(discovery(kb)),
+        templates=prefetch_templates(kb),
+    )
+    app.include_router(router)
+    if settings.cds_allow_unsigned:
+        app.add_middleware(UnsignedModeHeader)
+
+
+def cds_state(request: Request) -> CdsState:
+    return cast(CdsState, request.app.state.cds)
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+CdsDep = Annotated[CdsState, Depends(cds_state)]
+BodyDep = Annotated[bytes, Depends(raw_body)]
+
+
+@router.get("", summary="CDS Hooks discovery: the services and their prefetch templates")
+def discover(cds: CdsDep) -> Response:
+    return Response(cds.discovery, media_type=JSON)
+
+
+@router.post("/{service_id}", summary="Call a CDS Hooks service")
+def call_service(
+    service_id: str,
+    request: Request,
+    body: BodyDep,
+    cds: CdsDep,
+    settings: SettingsDep,
+    kb: KbDep,
+    now: NowDep,
+) -> Response:
+    service = _service(service_id)
+    _authenticate(request, cds, settings, service_id)
+    hook_request = _decoded(decode_hook_request, body)
+    if hook_request.hook != service.hook:
+        raise ProblemError(
+            400,
+            "wrong-hook",
+            f"{service.id} answers the {service.hook} hook, not {hook_request.hook[:60]!r}",
+            field="hook",
+        )
+    entries = count_entries(hook_request)
+    if entries > MAX_ENTRIES:
+        raise ProblemError(
+            413,
+            "too-many-entries",
+            f"the prefetch and draft orders hold {entries} bundle entries; "
+            f"at most {MAX_ENTRIES} are read",
+        )
+    reader = _reader(hook_request, cds, settings)
+    try:
+        answer = answer_hook(
+            hook_request, service, kb=kb, cards=cds.cards, today=now.date(), reader=reader
+        )
+    finally:
+        if reader is not None:
+            reader.close()
+    cds.issued.remember(
+        (card.uuid, IssuedCard(service.id, card.source.topic.code, answer.patient_id))
+        for card in answer.cards
+        if card.source.topic is not None
+    )
+    return Response(encode(CardsResponse(answer.cards)), media_type=JSON)
+
+
+@router.post("/{service_id}/feedback", summary="Feedback on the cards of a CDS Hooks service")
+def feedback(
+    service_id: str,
+    request: Request,
+    body: BodyDep,
+    cds: CdsDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    now: NowDep,
+) -> Response:
+    service = _service(service_id)
+    caller = _authenticate(request, cds, settings, service_id, feedback=True)
+    parsed: FeedbackRequest = _decoded(decode_feedback, body)
+    record_feedback(
+        engine, parsed, service_id=service.id, actor=_actor(caller), issued=cds.issued, now=now
+    )
+    return Response(b"{}", media_type=JSON)
+
+
+def _service(service_id: str) -> Service:
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise ProblemError(
+            404,
+            "not-found",
+            f"no CDS service {service_id[:80]!r}; GET {PREFIX} lists them: " + ", ".join(SERVICES),
+        )
+    return service
+
+
+def _authenticate(
+    request: Request, cds: CdsState, settings: Settings, service_id: str, *, feedback: bool = False
+) -> EhrCaller:
+    base = settings.cds_public_url or f"{request.url.scheme}://{request.url.netloc}"
+    services = f"{base.rstrip('/')}{PREFIX}"
+    audiences = [f"{services}/{service_id}", services]
+    if feedback:
+        audiences.append(f"{services}/{service_id}/feedback")
+    return authenticate_cds_request(
+        request.headers.get("authorization"),
+        audiences=audiences,
+        verifier=cds.verifier,
+        settings=settings,
+    )
+
+
+def _decoded(decode: Callable[[bytes], T], body: bytes) -> T:
+    try:
+        return decode(body)
+    except InvalidInputError as error:
+        if error.field == BODY:
+            raise ProblemError(400, "malformed-json", error.message, field=BODY) from None
+        raise
+
+
+def _reader(request: HookRequest, cds: CdsState, settings: Settings) -> FhirReader | None:
+    if not readable_server(request.fhir_server, allow_http=settings.relaxed):
+        return None
+    assert request.fhir_server is not None  # readable_server checked it
+    token = request.fhir_authorization.access_token if request.fhir_authorization else None
+    return FhirReader(
+        request.fhir_server,
+        request.context.patient_id,
+        cds.templates,
+        access_token=token,
+        timeout=settings.cds_fhir_timeout_seconds,
+        transport=cds.transport,
+    )
+
+
+def _actor(caller: EhrCaller) -> str:
+    if caller.unsigned or caller.issuer is None:
+        return "ehr:unsigned"
+    return f"ehr:{caller.issuer} {caller.subject or ''}".rstrip()
+
+
+class UnsignedModeHeader:
+    """Adds ``X-Isotrack-Unsigned: true`` to every response under ``/cds-services``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), UNSIGNED_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_marked)

@@ -1,0 +1,144 @@
+"""Malformed and hostile requests: a 4xx problem with a reason, in bounded time.
+
+The time bound (:data:`BOUND_SECONDS`) is generous: it guards against a request
+that makes the service parse, decode or recurse without limit, not speed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from isotrack.cds.prefetch import MAX_ENTRIES
+from tests.cds.hooks import ORDER_SIGN, PATIENT_VIEW, Json, hook_request, searchset
+from tests.fhir.builders import PATIENT_ID, isotretinoin_order, patient
+
+BOUND_SECONDS = 5.0
+URL = f"/cds-services/{ORDER_SIGN}"
+
+
+def timed_post(client: TestClient, url: str, content: bytes, **headers: str) -> Any:
+    started = time.perf_counter()
+    response = client.post(url, content=content, headers={"content-type": "application/json",
+                                                          **headers})  # fmt: skip
+    elapsed = time.perf_counter() - started
+    assert elapsed < BOUND_SECONDS, f"answered in {elapsed:.1f} s"
+    assert response.headers["content-type"] == "application/problem+json", response.text[:300]
+    return response
+
+
+def valid_request() -> Json:
+    return hook_request(ORDER_SIGN, PATIENT_ID, prefetch={"patient": patient()},
+                        orders=[isotretinoin_order()])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b"{", b"", b"[1, 2]", b'"text"', b"\xff\xfe"], ids=repr
+)
+def test_a_body_that_is_not_a_json_object_is_a_400(cds_client: TestClient, body: bytes) -> None:
+    response = timed_post(cds_client, URL, body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed-json"
+
+
+def test_deeply_nested_json_is_a_400(cds_client: TestClient) -> None:
+    response = timed_post(cds_client, URL, b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    nested_prefetch = b'{"hook": "order-sign", "prefetch": {"patient": ' + b"[" * 100_000
+    assert timed_post(cds_client, URL, nested_prefetch).status_code == 400
+
+
+def test_the_wrong_hook_for_the_service_is_a_400_naming_both(cds_client: TestClient) -> None:
+    request = valid_request()
+    request["hook"] = "patient-view"
+    response = timed_post(cds_client, URL, json.dumps(request).encode())
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["field"] == "hook"
+    assert "order-sign" in problem["detail"]
+
+
+def test_an_unknown_service_is_a_404_that_lists_the_known_ones(cds_client: TestClient) -> None:
+    response = timed_post(cds_client, "/cds-services/warfarin-order-sign", b"{}")
+    assert response.status_code == 404
+    assert ORDER_SIGN in response.json()["detail"]
+
+
+def test_a_50_mb_prefetch_is_refused_while_it_streams(cds_client: TestClient) -> None:
+    padding = b" " * (50 * 1024 * 1024)
+    body = b'{"hook": "order-sign", "prefetch": {"patient": ' + padding + b"}}"
+
+    def chunks() -> Any:
+        for start in range(0, len(body), 1024 * 1024):
+            yield body[start : start + 1024 * 1024]
+
+    started = time.perf_counter()
+    response = cds_client.post(URL, content=chunks(), headers={"content-type": "application/json"})
+    assert time.perf_counter() - started < BOUND_SECONDS
+    assert response.status_code == 413
+    assert response.json()["code"] == "body-too-large"
+    declared = timed_post(cds_client, URL, body)  # with Content-Length: refused before reading
+    assert declared.status_code == 413
+
+
+def test_a_bundle_of_100000_entries_is_refused_before_it_is_decoded(
+    cds_client: TestClient,
+) -> None:
+    entry = {"resource": {"resourceType": "Observation", "status": "final"}}
+    request = valid_request()
+    request["prefetch"]["observations"] = searchset([entry["resource"]] * 100_000)
+    body = json.dumps(request, separators=(",", ":")).encode()
+    assert len(body) < 10 * 1024 * 1024  # under the body limit: the entry cap must catch it
+    response = timed_post(cds_client, URL, body)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too-many-entries"
+    assert str(MAX_ENTRIES) in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda r: r["prefetch"].update(patient=42), "prefetch.patient"),
+        (lambda r: r["prefetch"].update(patient={"resourceType": "Bundle"}), "prefetch.patient"),
+        (lambda r: r["prefetch"].update(conditions=patient()), "prefetch.conditions"),
+        (lambda r: r["prefetch"].update(conditions=[1, 2]), "prefetch.conditions"),
+        (lambda r: r["context"].update(draftOrders=patient()), "context.draftOrders"),
+        (lambda r: r["context"].update(draftOrders="orders"), "context.draftOrders"),
+        (lambda r: r["context"].pop("draftOrders"), "context.draftOrders"),
+        (lambda r: r["context"].update(patientId=7), "context.patientId"),
+        (lambda r: r["context"].pop("patientId"), "context"),
+        (lambda r: r.update(hookInstance=None), "hookInstance"),
+        (lambda r: r.update(extension={"isotrack-evaluation-date": "2026-13-01"}),
+         "extension.isotrack-evaluation-date"),
+        (lambda r: r.update(extension={"isotrack-evaluation-date": 20260301}),
+         "extension.isotrack-evaluation-date"),
+        (lambda r: r["prefetch"].update(observations=searchset(
+            [{"resourceType": "Observation", "valueQuantity": {"value": "heavy"}}])),
+         "prefetch.observations"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)  # fmt: skip
+def test_a_wrong_type_is_a_422_naming_the_field(
+    cds_client: TestClient, change: Any, field: str
+) -> None:
+    request = valid_request()
+    change(request)
+    response = timed_post(cds_client, URL, json.dumps(request).encode())
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"].startswith(field), problem
+    assert problem["detail"]
+
+
+def test_a_patient_view_request_for_another_patient_than_the_prefetch_is_a_422(
+    cds_client: TestClient,
+) -> None:
+    request = hook_request(PATIENT_VIEW, "someone-else", prefetch={"patient": patient()})
+    url = f"/cds-services/{PATIENT_VIEW}"
+    response = timed_post(cds_client, url, json.dumps(request).encode())
+    assert response.status_code == 422
+    assert "someone-else" in response.json()["detail"]
