@@ -50,35 +50,27 @@ class _Dated(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False
 _DATED = msgspec.json.Decoder(_Dated)
 
 
-def _start(period: Period | None) -> str | None:
-    return period.start if period is not None else None
+_DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "Condition": ("onset_date_time", "onset_period", "recorded_date"),
+    "AllergyIntolerance": ("recorded_date", "onset_date_time"),
+    "MedicationRequest": ("authored_on",),
+    "MedicationStatement": ("effective_date_time", "effective_period", "date_asserted"),
+    "Observation": ("effective_date_time", "effective_period", "effective_instant", "issued"),
+    "Procedure": ("performed_date_time", "performed_period"),
+    "Encounter": ("period",),
+}
+"""Per type, the elements that date a resource, in order of preference (a period by its start)."""
 
 
 def _when(resource: _Dated) -> str | None:
     """The date a resource happened or was recorded, as written (None: undated)."""
-    candidates = {
-        "Condition": (
-            resource.onset_date_time,
-            _start(resource.onset_period),
-            resource.recorded_date,
-        ),
-        "AllergyIntolerance": (resource.recorded_date, resource.onset_date_time),
-        "MedicationRequest": (resource.authored_on,),
-        "MedicationStatement": (
-            resource.effective_date_time,
-            _start(resource.effective_period),
-            resource.date_asserted,
-        ),
-        "Observation": (
-            resource.effective_date_time,
-            _start(resource.effective_period),
-            resource.effective_instant,
-            resource.issued,
-        ),
-        "Procedure": (resource.performed_date_time, _start(resource.performed_period)),
-        "Encounter": (_start(resource.period),),
-    }.get(resource.resource_type or "", ())
-    return next((value for value in candidates if value), None)
+    for name in _DATE_FIELDS.get(resource.resource_type or "", ()):
+        value = getattr(resource, name)
+        if isinstance(value, Period):
+            value = value.start
+        if value:
+            return str(value)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
