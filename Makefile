@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck unit clean
+.PHONY: run test lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ unit: $(VENV)/.test-installed
 	$(BIN)/pytest -n auto --dist loadfile
 
 test: lint typecheck unit
+
+# Benchmarks (bench/README.md): never part of `make test`; run on a quiet machine.
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[bench]'
+	@touch $@ $(VENV)/.run-installed
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/bench_decode.py
+	$(BIN)/python bench/bench_screen.py
+	@if [ -f bench/bench_cds.py ]; then $(BIN)/python bench/bench_cds.py; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
