@@ -173,7 +173,8 @@ def test_record_text_cannot_inject_markdown_into_a_card(cds_client: TestClient) 
     order["medicationCodeableConcept"] = {"text": "Isotretinoin 40 MG ![x](https://evil.example)"}
     request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(), orders=[order])
     details = " ".join(c["detail"] for c in post(cds_client, ORDER_SIGN, request)["cards"])
-    assert "](https://evil.example)" not in details
+    assert "![x](https://evil.example)" not in details
+    assert "\\!\\[x\\](https://evil.example)" in details  # shown as text, not an image
 
 
 def test_the_evaluation_date_extension_replaces_the_clock(cds_client: TestClient) -> None:

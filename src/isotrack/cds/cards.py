@@ -3,12 +3,14 @@
 A card's ``detail`` is GitHub-flavoured Markdown: the reason, the patient data
 the rule used, what to do, the sources (titles from the knowledge base) and
 isotrack's safety line. Text that came from the patient's record is escaped, so
-a medication name cannot inject a link or an image into the EHR's display.
+a medication name cannot inject a link, an image or HTML into the EHR's
+display (brackets, emphasis, backticks, angle brackets and the like are
+escaped; parentheses are left as they are: without brackets they make no link).
 Warning and critical cards carry the override reasons of the knowledge base;
 cards link to isotrack's SMART app only when its URL is configured.
 
 >>> escape_markdown("*Doxy* [x](y)")
-'\\\\*Doxy\\\\* \\\\[x\\\\]\\\\(y\\\\)'
+'\\\\*Doxy\\\\* \\\\[x\\\\](y)'
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ INDICATORS: dict[Severity, Indicator] = {
     Severity.WARNING: "warning",
     Severity.INFO: "info",
 }
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>!|~])")
 
 
 def escape_markdown(text: str) -> str:
