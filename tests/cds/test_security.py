@@ -633,3 +633,14 @@ def test_the_verifier_of_the_settings_trusts_their_issuers_with_their_leeway(
     verifier = EhrTokenVerifier.from_settings(settings)
     token = ehr.token(now=time.time())  # from_settings verifies against the real clock
     assert verifier.verify(token, audiences=[AUDIENCE]).issuer == ISSUER
+
+
+def test_the_verifier_logs_at_start_up_a_jwks_file_that_is_not_there(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = tmp_path / "nowhere.json"
+    settings = Settings(env="test", cds_issuers={ISSUER: str(missing)})
+    with caplog.at_level(logging.ERROR, logger="isotrack.cds.security"):
+        EhrTokenVerifier.from_settings(settings)
+    assert str(missing) in caplog.text
+    assert "is not there" in caplog.text

@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -138,7 +139,8 @@ class EhrTokenVerifier:
     @classmethod
     def from_settings(cls, settings: Settings) -> EhrTokenVerifier:
         """The verifier of ``ISOTRACK_CDS_ISSUERS``; warns in the log when the CDS
-        service accepts unsigned requests or trusts no issuer at all."""
+        service accepts unsigned requests or trusts no issuer at all, and logs an error
+        for each JWKS file that is not there (its issuer's tokens will get 401)."""
         if settings.cds_allow_unsigned:
             log.warning(
                 "ISOTRACK_CDS_ALLOW_UNSIGNED=true: CDS Hooks requests without a token are "
@@ -149,6 +151,14 @@ class EhrTokenVerifier:
             log.warning(
                 "ISOTRACK_CDS_ISSUERS is empty: every CDS Hooks request will be refused (401)"
             )
+        for issuer, location in settings.cds_issuers.items():
+            if not location.startswith("https://") and not Path(location).is_file():
+                log.error(
+                    "ISOTRACK_CDS_ISSUERS: the JWKS file of %r, %s, is not there; its tokens "
+                    "will be refused until it is",
+                    issuer,
+                    location,
+                )
         return cls(settings.cds_issuers, leeway_seconds=settings.cds_jwt_leeway_seconds)
 
     def verify(self, token: str, *, audiences: Collection[str]) -> EhrCaller:
