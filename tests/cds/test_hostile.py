@@ -6,16 +6,20 @@ that makes the service parse, decode or recurse without limit, not speed.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from isotrack.cds.prefetch import MAX_ENTRIES
 from tests.cds.hooks import ORDER_SIGN, PATIENT_VIEW, Json, hook_request, searchset
-from tests.fhir.builders import PATIENT_ID, isotretinoin_order, patient
+from tests.fhir.builders import PATIENT_ID, isotretinoin_order, patient, triglycerides, weight
 
 BOUND_SECONDS = 5.0
 URL = f"/cds-services/{ORDER_SIGN}"
@@ -142,3 +146,62 @@ def test_a_patient_view_request_for_another_patient_than_the_prefetch_is_a_422(
     response = timed_post(cds_client, url, json.dumps(request).encode())
     assert response.status_code == 422
     assert "someone-else" in response.json()["detail"]
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document (dict keys and list indexes)."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += paths(item, (*prefix, index))
+    return found
+
+
+def fuller_request() -> Json:
+    request = valid_request()
+    request["prefetch"]["observations"] = searchset([weight(60, "kg"), triglycerides(150)])
+    request["prefetch"]["conditions"] = searchset([])
+    return request
+
+
+PLACES = paths(fuller_request())[1:]
+
+
+# The app is the same for every example: hooks read no database and keep no state
+# that changes an answer (only the memory of issued cards grows).
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(place=st.sampled_from(PLACES), value=JSON_VALUES)
+def test_any_value_anywhere_in_a_request_is_answered_without_a_server_error(
+    cds_app: FastAPI, place: tuple[Any, ...], value: Any
+) -> None:
+    request = copy.deepcopy(fuller_request())  # the builders share nested constants
+    holder = request
+    for step in place[:-1]:
+        holder = holder[step]
+    holder[place[-1]] = value
+    with TestClient(cds_app, raise_server_exceptions=True) as client:
+        response = client.post(URL, json=request)
+    assert response.status_code in (200, 400, 413, 422), response.text
