@@ -258,3 +258,18 @@ def test_every_response_says_the_service_runs_unsigned(cds_client: TestClient) -
     assert missing.status_code == 404
     assert missing.headers["x-isotrack-unsigned"] == "true"
     assert "x-isotrack-unsigned" not in cds_client.get("/health").headers
+
+
+def test_without_unsigned_mode_a_hook_without_a_token_is_a_401_and_discovery_stays_open(
+    cds_engine: Engine, kb: KnowledgeBase
+) -> None:
+    app = make_app(cds_engine, kb, cds_allow_unsigned=False)
+    request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(),
+                           orders=[isotretinoin_order()])  # fmt: skip
+    with TestClient(app) as client:
+        assert client.get("/cds-services").status_code == 200
+        for url in (f"/cds-services/{ORDER_SIGN}", f"/cds-services/{ORDER_SIGN}/feedback"):
+            response = client.post(url, json=request)
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert "x-isotrack-unsigned" not in response.headers
