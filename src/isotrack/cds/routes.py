@@ -23,13 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, TypeVar, cast
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isotrack.api.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.api.deps import EngineDep, NowDep
 from isotrack.api.problems import ProblemError
 from isotrack.cds.cards import CardSettings
 from isotrack.cds.discovery import SERVICES, Service, discovery, prefetch_templates
@@ -85,36 +88,52 @@ def install_cds(app: FastAPI, settings: Settings, kb: KnowledgeBase) -> None:
         app.add_middleware(UnsignedModeHeader)
 
 
-def cds_state(request: Request) -> CdsState:
-    return cast(CdsState, request.app.state.cds)
+@dataclass(frozen=True)
+class CdsCall:
+    """One request to a CDS route, read on the event loop; the work runs in one thread."""
+
+    state: CdsState
+    settings: Settings
+    kb: KnowledgeBase
+    body: bytes
+    authorization: str | None
+    base_url: str
+    """``scheme://host`` of the request (the ``aud`` base unless ``cds_public_url`` is set)."""
 
 
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
+async def cds_call(request: Request) -> CdsCall:
+    """Everything the route needs, gathered without a thread: the state is read, the
+    body awaited (the middleware has already bounded its size)."""
+    app_state = request.app.state
+    return CdsCall(
+        state=cast(CdsState, app_state.cds),
+        settings=cast(Settings, app_state.settings),
+        kb=cast(KnowledgeBase, app_state.kb),
+        body=await request.body(),
+        authorization=request.headers.get("authorization"),
+        base_url=f"{request.url.scheme}://{request.url.netloc}",
+    )
 
 
-CdsDep = Annotated[CdsState, Depends(cds_state)]
-BodyDep = Annotated[bytes, Depends(raw_body)]
+CallDep = Annotated[CdsCall, Depends(cds_call)]
 
 
 @router.get("", summary="CDS Hooks discovery: the services and their prefetch templates")
-def discover(cds: CdsDep) -> Response:
-    return Response(cds.discovery, media_type=JSON)
+async def discover(request: Request) -> Response:
+    return Response(cast(CdsState, request.app.state.cds).discovery, media_type=JSON)
 
 
 @router.post("/{service_id}", summary="Call a CDS Hooks service")
-def call_service(
-    service_id: str,
-    request: Request,
-    body: BodyDep,
-    cds: CdsDep,
-    settings: SettingsDep,
-    kb: KbDep,
-    now: NowDep,
-) -> Response:
+async def call_service(service_id: str, call: CallDep, now: NowDep) -> Response:
+    # One thread for the whole call: verifying the token may read a JWKS and a
+    # missing prefetch key the FHIR server, and screening is CPU work.
+    return await run_in_threadpool(_answer, service_id, call, now.date())
+
+
+def _answer(service_id: str, call: CdsCall, today: date) -> Response:
     service = _service(service_id)
-    _authenticate(request, cds, settings, service_id)
-    hook_request = _decoded(decode_hook_request, body)
+    _authenticate(call, service_id)
+    hook_request = _decoded(decode_hook_request, call.body)
     if hook_request.hook != service.hook:
         raise ProblemError(
             400,
@@ -130,10 +149,11 @@ def call_service(
             f"the prefetch and draft orders hold {entries} bundle entries; "
             f"at most {MAX_ENTRIES} are read",
         )
-    reader = _reader(hook_request, cds, settings)
+    cds = call.state
+    reader = _reader(hook_request, cds, call.settings)
     try:
         answer = answer_hook(
-            hook_request, service, kb=kb, cards=cds.cards, today=now.date(), reader=reader
+            hook_request, service, kb=call.kb, cards=cds.cards, today=today, reader=reader
         )
     finally:
         if reader is not None:
@@ -147,20 +167,21 @@ def call_service(
 
 
 @router.post("/{service_id}/feedback", summary="Feedback on the cards of a CDS Hooks service")
-def feedback(
-    service_id: str,
-    request: Request,
-    body: BodyDep,
-    cds: CdsDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    now: NowDep,
-) -> Response:
+async def feedback(service_id: str, call: CallDep, engine: EngineDep, now: NowDep) -> Response:
+    return await run_in_threadpool(_record, service_id, call, engine, now)
+
+
+def _record(service_id: str, call: CdsCall, engine: Engine, now: datetime) -> Response:
     service = _service(service_id)
-    caller = _authenticate(request, cds, settings, service_id, feedback=True)
-    parsed: FeedbackRequest = _decoded(decode_feedback, body)
+    caller = _authenticate(call, service_id, feedback=True)
+    parsed: FeedbackRequest = _decoded(decode_feedback, call.body)
     record_feedback(
-        engine, parsed, service_id=service.id, actor=_actor(caller), issued=cds.issued, now=now
+        engine,
+        parsed,
+        service_id=service.id,
+        actor=_actor(caller),
+        issued=call.state.issued,
+        now=now,
     )
     return Response(b"{}", media_type=JSON)
 
@@ -176,19 +197,17 @@ def _service(service_id: str) -> Service:
     return service
 
 
-def _authenticate(
-    request: Request, cds: CdsState, settings: Settings, service_id: str, *, feedback: bool = False
-) -> EhrCaller:
-    base = settings.cds_public_url or f"{request.url.scheme}://{request.url.netloc}"
+def _authenticate(call: CdsCall, service_id: str, *, feedback: bool = False) -> EhrCaller:
+    base = call.settings.cds_public_url or call.base_url
     services = f"{base.rstrip('/')}{PREFIX}"
     audiences = [f"{services}/{service_id}", services]
     if feedback:
         audiences.append(f"{services}/{service_id}/feedback")
     return authenticate_cds_request(
-        request.headers.get("authorization"),
+        call.authorization,
         audiences=audiences,
-        verifier=cds.verifier,
-        settings=settings,
+        verifier=call.state.verifier,
+        settings=call.settings,
     )
 
 
