@@ -30,7 +30,7 @@ from isotrack.fhir import FhirBundle, decode_bundle
 
 MAX_ENTRIES = 50_000
 """Bundle entries a request may carry in all (prefetch and draft orders); the largest
-Synthea sample patient has about 6,000."""
+Synthea sample bundle has 968 (all resource types)."""
 MAX_PAGES = 20
 """Searchset pages read from the FHIR server for one prefetch key."""
 MAX_FETCH_BYTES = 10 * 1024 * 1024
