@@ -120,6 +120,10 @@ def test_a_bundle_of_100000_entries_is_refused_before_it_is_decoded(
          "extension.isotrack-evaluation-date"),
         (lambda r: r.update(extension={"isotrack-evaluation-date": 20260301}),
          "extension.isotrack-evaluation-date"),
+        (lambda r: r.update(extension={"isotrack-evaluation-date": "0001-01-01"}),
+         "extension.isotrack-evaluation-date"),
+        (lambda r: r.update(extension={"isotrack-evaluation-date": "9999-12-31"}),
+         "extension.isotrack-evaluation-date"),
         (lambda r: r["prefetch"].update(observations=searchset(
             [{"resourceType": "Observation", "valueQuantity": {"value": "heavy"}}])),
          "prefetch.observations"),
@@ -205,3 +209,15 @@ def test_any_value_anywhere_in_a_request_is_answered_without_a_server_error(
     with TestClient(cds_app, raise_server_exceptions=True) as client:
         response = client.post(URL, json=request)
     assert response.status_code in (200, 400, 413, 422), response.text
+
+
+@pytest.mark.parametrize("service", [ORDER_SIGN, PATIENT_VIEW])
+def test_a_record_date_at_the_end_of_the_calendar_is_a_422(
+    cds_client: TestClient, service: str
+) -> None:
+    course = isotretinoin_order(id="course-1", status="active", authored="9999-12-31")
+    prefetch = {"patient": patient(), "medications": searchset([course])}
+    request = hook_request(service, PATIENT_ID, orders=[isotretinoin_order()], prefetch=prefetch)
+    response = timed_post(cds_client, f"/cds-services/{service}", json.dumps(request).encode())
+    assert response.status_code == 422
+    assert response.json()["field"] == "prefetch"

@@ -26,10 +26,12 @@ ON = date(2026, 3, 2)
 _ESCAPED = re.compile(r"\\.", re.DOTALL)
 
 
-@given(st.dates(min_value=date(1901, 1, 1), max_value=date(2100, 12, 31)),
-       st.integers(min_value=0, max_value=240))  # fmt: skip
+@given(st.dates(), st.integers(min_value=0, max_value=240))
 def test_months_before_goes_back_whole_calendar_months(day: date, months: int) -> None:
     earlier = months_before(day, months)
+    if (day.year * 12 + day.month) - months < 12 + 1:  # before January of year 1
+        assert earlier == date.min
+        return
     assert (day.year * 12 + day.month) - (earlier.year * 12 + earlier.month) == months
     last = calendar.monthrange(earlier.year, earlier.month)[1]
     assert earlier.day == min(day.day, last)

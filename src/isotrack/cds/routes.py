@@ -155,6 +155,14 @@ def _answer(service_id: str, call: CdsCall, today: date) -> Response:
         answer = answer_hook(
             hook_request, service, kb=call.kb, cards=cds.cards, today=today, reader=reader
         )
+    except OverflowError:  # date arithmetic on a date near year 1 or 9999 in the record
+        raise ProblemError(
+            422,
+            "invalid-input",
+            "a date in the prefetch or draft orders is so far in the past or future that "
+            "isotrack cannot count from it; correct the record",
+            field="prefetch",
+        ) from None
     finally:
         if reader is not None:
             reader.close()

@@ -15,6 +15,7 @@ Errors: InvalidInputError naming the field (``hook``, ``context.draftOrders``,
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge.base import KnowledgeBase
 
 EVALUATION_DATE_EXTENSION = "isotrack-evaluation-date"
+EVALUATION_YEARS_AROUND_TODAY = 150
+"""An evaluation date further from today is refused: a sanity bound on input (date
+arithmetic near year 1 or 9999 overflows), not a clinical limit."""
 DATA_MISSING = "DATA-MISSING"
 _NULL = b"null"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -65,11 +69,18 @@ def evaluation_date(request: HookRequest, today: date) -> date:
     if not isinstance(value, str):
         raise InvalidInputError(field, "must be a date written YYYY-MM-DD")
     try:
-        if _DAY.fullmatch(value):
-            return date.fromisoformat(value)
+        day = date.fromisoformat(value) if _DAY.fullmatch(value) else None
     except ValueError:
-        pass
-    raise InvalidInputError(field, f"{value[:40]!r} is not a date written YYYY-MM-DD")
+        day = None
+    if day is None:
+        raise InvalidInputError(field, f"{value[:40]!r} is not a date written YYYY-MM-DD")
+    if abs(day.year - today.year) > EVALUATION_YEARS_AROUND_TODAY:
+        raise InvalidInputError(
+            field,
+            f"{value} is more than {EVALUATION_YEARS_AROUND_TODAY} years from today "
+            f"({today.isoformat()}): give the date the record is to be replayed on",
+        )
+    return day
 
 
 def answer_hook(
@@ -213,16 +224,15 @@ def _recent_isotretinoin(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase)
 
 
 def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (the month's last day if shorter).
+    """The same day ``months`` calendar months earlier (the month's last day if shorter;
+    ``date.min`` before year 1).
 
     >>> months_before(date(2026, 3, 31), 1), months_before(date(2026, 3, 2), 12)
     (datetime.date(2026, 2, 28), datetime.date(2025, 3, 2))
     """
     index = day.year * 12 + day.month - 1 - months
     year, month = divmod(index, 12)
-    for candidate in range(day.day, 27, -1):
-        try:
-            return date(year, month + 1, candidate)
-        except ValueError:
-            continue
-    return date(year, month + 1, min(day.day, 28))
+    if year < date.min.year:
+        return date.min
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
