@@ -61,6 +61,21 @@ def _icd10_key(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
+_PREFIXES: dict[int, tuple[ValueSet, tuple[str, ...]]] = {}
+"""ICD-10-CM category prefixes by value set (the value set is kept, so its id stays its own)."""
+
+
+def _icd10_prefixes(categories: ValueSet) -> tuple[str, ...]:
+    known = _PREFIXES.get(id(categories))
+    if known is not None and known[0] is categories:
+        return known[1]
+    prefixes = tuple(_icd10_key(c.code) for c in categories.codes if c.system == "icd10cm")
+    if len(_PREFIXES) > 256:  # value sets of knowledge bases loaded and dropped (tests)
+        _PREFIXES.clear()
+    _PREFIXES[id(categories)] = (categories, prefixes)
+    return prefixes
+
+
 def icd10_category_matches(concept: Concept, categories: ValueSet) -> Coding | None:
     """The concept's ICD-10-CM coding that falls in one of ``categories`` (codes
     read as category or subcategory prefixes, dots ignored), or None.
@@ -71,7 +86,7 @@ def icd10_category_matches(concept: Concept, categories: ValueSet) -> Coding | N
     >>> icd10_category_matches(e11, kb.valueset("diabetes-icd10cm-categories")).code
     'E11.65'
     """
-    prefixes = tuple(_icd10_key(c.code) for c in categories.codes if c.system == "icd10cm")
+    prefixes = _icd10_prefixes(categories)
     for coding in concept.codings:
         if coding.system == ICD10CM and _icd10_key(coding.code).startswith(prefixes):
             return coding
