@@ -54,15 +54,39 @@ def test_import_creates_the_patient_with_the_same_data(demo_db: str, tmp_path: P
     assert invoke("audit", "verify", "--database", url).exit_code == 0
 
 
-def test_importing_twice_adds_nothing_and_can_rename(demo_db: str, tmp_path: Path) -> None:
+def test_importing_twice_is_refused_unless_update_and_then_adds_nothing(
+    demo_db: str, tmp_path: Path
+) -> None:
     export(demo_db, "demo-luca", tmp_path / "luca.json")
     url = sqlite_url(tmp_path / "other.db")
     assert invoke("db", "upgrade", "--database", url).exit_code == 0
     first = invoke("import", str(tmp_path / "luca.json"), "--patient", "p-7", "--database", url)
     assert first.exit_code == 0, first.output
     again = invoke("import", str(tmp_path / "luca.json"), "--patient", "p-7", "--database", url)
-    assert again.exit_code == 0, again.output
-    assert "Patient p-7 updated: 0 command(s)" in again.stdout
+    assert again.exit_code == 1
+    assert "--update" in one_error_line(again)
+    update = ("--patient", "p-7", "--update", "--database", url)
+    updated = invoke("import", str(tmp_path / "luca.json"), *update)
+    assert updated.exit_code == 0, updated.output
+    assert "Patient p-7 updated: 0 command(s)" in updated.stdout
+    assert timeline(url, "p-7") == timeline(demo_db, "demo-luca")
+
+
+def test_a_later_export_adds_only_the_newer_commands(tmp_path: Path) -> None:
+    source = load_demo(tmp_path / "source.db")
+    export(source, "demo-ana", tmp_path / "before.json")
+    weight = '{"type": "RecordWeight", "on": "2026-03-02", "value": 61.5}'
+    recorded = invoke("record", "demo-ana", "-", "--database", source, stdin=weight)
+    assert recorded.exit_code == 0, recorded.output
+    export(source, "demo-ana", tmp_path / "after.json")
+    url = sqlite_url(tmp_path / "other.db")
+    assert invoke("db", "upgrade", "--database", url).exit_code == 0
+    assert invoke("import", str(tmp_path / "before.json"), "--database", url).exit_code == 0
+    result = invoke("import", str(tmp_path / "after.json"), "--update", "--database", url)
+    assert result.exit_code == 0, result.output
+    assert "Patient demo-ana updated: 1 command(s)" in result.stdout
+    assert timeline(url, "demo-ana") == timeline(source, "demo-ana")
+    assert invoke("audit", "verify", "--database", url).exit_code == 0
 
 
 def test_import_refuses_data_after_the_import_day_and_stores_nothing(

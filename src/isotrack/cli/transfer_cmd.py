@@ -4,24 +4,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from sqlalchemy import Engine
 
 from isotrack.cli.app import PolicyOption, app, err, knowledge, out, parse_day, translate_errors
-from isotrack.cli.course_cmd import load_record
 from isotrack.cli.course_view import describe_command
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, database_url, now, open_database
-from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.errors import InvalidInputError, StorageError
 from isotrack.fhir import load_bundle_file
-from isotrack.fhir.export import record_to_bundle
-from isotrack.fhir.import_record import plan_import, target_patient_id
-from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store import backup, execute, patient_ids, read_history, restore, row_counts
+from isotrack.fhir.transfer import export_patient, import_bundle
+from isotrack.store import backup, restore, row_counts
 
 
 @app.command("export")
@@ -37,15 +31,19 @@ def export_command(
 ) -> None:
     """Export a patient's whole record as a FHIR R4 Bundle (JSON).
 
-    Patient, weights, labs, pregnancy tests, PHQ-9, lesion counts,
-    contraception, prescriptions, dispenses and overrides. The read is audited.
+    Every command of the record: the patient, weights, labs, pregnancy tests,
+    PHQ-9, lesion counts, symptoms, contraception, courses with their pauses,
+    dose changes and end, prescriptions, dispenses, missed doses, overrides,
+    comprehension answers, counselling and dispensing authorisations, each
+    with who recorded it and when. `isotrack import` rebuilds the same record
+    from it. The read is audited.
 
     Example: [bold]isotrack export demo-ana --out ana.json[/bold]
     """
     kb = knowledge(policy)
     moment = now()
-    record, _ = load_record(database, patient_id, kb, moment)
-    bundle = record_to_bundle(record, kb=kb, on=moment.date())
+    with open_database(database) as engine:
+        bundle = export_patient(engine, patient_id, actor=CLI_ACTOR, now=moment, kb=kb)
     text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     if out_file is None:
         typer.echo(text, nl=False)
@@ -69,9 +67,17 @@ def import_command(
         typer.Option(
             "--patient",
             metavar="ID",
-            help="The isotrack patient to create or update (default: the Bundle's patient id).",
+            help="The isotrack patient to create (default: the Bundle's patient id).",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Add to a patient already in the database what the Bundle holds and the "
+            "record does not (otherwise refused).",
+        ),
+    ] = False,
     on: Annotated[
         str | None,
         typer.Option(
@@ -83,11 +89,13 @@ def import_command(
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Create or update a patient from a FHIR R4 Bundle.
+    """Create a patient (or, with --update, add to one) from a FHIR R4 Bundle.
 
-    Weights, labs, pregnancy tests, contraception, PHQ-9 and lesion counts
-    become commands. What the record already holds is skipped, so importing
-    twice adds nothing. Every command is checked before any is stored.
+    A Bundle from `isotrack export` brings back the whole record: every
+    command, with who recorded it and when. From any other system, weights,
+    labs, pregnancy tests, contraception, PHQ-9 and lesion counts become
+    commands. Everything is checked first and stored in one transaction: all
+    of it or, when anything is refused, nothing.
 
     Example: [bold]isotrack import ana.json --patient demo-ana[/bold]
     """
@@ -99,38 +107,21 @@ def import_command(
         raise InvalidInputError("--date", f"{day} is after today ({today})")
     bundle = load_bundle_file(bundle_file)
     with open_database(database) as engine:
-        target = target_patient_id(bundle, patient_id)
-        existing, version = _existing(engine, target, kb, moment)
-        plan = plan_import(bundle, kb=kb, on=day, patient_id=target, existing=existing)
-        record = existing
-        for command in plan.commands:  # check them all before storing any
-            record = apply(record, command, today=day, kb=kb)
-        for command in plan.commands:
-            _, version = execute(
-                engine, plan.patient_id, command, actor=CLI_ACTOR, now=moment, kb=kb,
-                expected_version=version,
-            )  # fmt: skip
-    verb = "updated" if existing is not None else "created"
+        result = import_bundle(
+            engine, bundle, actor=CLI_ACTOR, now=moment, kb=kb, on=day, patient_id=patient_id,
+            update=update,
+        )  # fmt: skip
+    plan = result.plan
+    verb = "created" if result.created else "updated"
     out.print(
         f"Patient {plan.patient_id} {verb}: {len(plan.commands)} command(s) recorded "
-        f"(version {version}).",
+        f"(version {result.version}).",
         markup=False,
     )
     for command in plan.commands:
         out.print(f"- {command.on} {describe_command(command, kb)}", markup=False)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False)
-
-
-def _existing(
-    engine: Engine, patient_id: str, kb: KnowledgeBase, moment: datetime
-) -> tuple[PatientRecord | None, int]:
-    """The patient's record and version if the patient is in the database (an audited
-    read), else (None, 0)."""
-    if patient_id not in patient_ids(engine):
-        return None, 0
-    history = read_history(engine, patient_id, actor=CLI_ACTOR, now=moment)
-    return replay(((s.command, s.recorded_on) for s in history), kb=kb), len(history)
 
 
 @app.command("backup")

@@ -1,85 +1,114 @@
-"""A patient's course record out as a FHIR R4 collection Bundle.
+"""A patient's course record out as a FHIR R4 collection Bundle: every command of
+the log, nothing dropped.
 
-What the record holds, and nothing more:
+One resource per command, or one resource per thing several commands shape:
 
-- ``Patient`` (name, gender, birth date; the recorded pregnancy capability, its
-  reason and the programme as isotrack extensions);
-- ``Observation`` for each weight (LOINC 29463-7, kg), lab result (the first
-  LOINC code of the knowledge base's ``lab-<analyte>`` value set, canonical
-  unit), pregnancy test (hCG LOINC, SNOMED CT positive / negative /
-  indeterminate), PHQ-9 (44261-6 total with the item 9 answer, 44260-8, as a
-  component) and lesion count (isotrack codes: there is no LOINC code);
-- ``MedicationRequest`` per prescription and ``MedicationDispense`` per dispense;
-- contraception as ``MedicationStatement`` (or ``Procedure`` for a device or
-  sterilisation known only by a SNOMED CT procedure code) with the codes of the
-  knowledge base's contraception value sets, else with the method's name as text;
-- ``DetectedIssue`` per recorded override (the rule id as code, system
-  ``urn:isotrack:rule``).
+- ``EnrolPatient`` → ``Patient`` (name, gender, birth date; the pregnancy
+  capability, its reason and the programme in force as isotrack extensions);
+- ``RecordWeight``, ``RecordLabResult``, ``RecordPregnancyTest``,
+  ``RecordPHQ9``, ``RecordLesionCount``, ``RecordSymptoms``,
+  ``RecordPregnancyCapability`` → ``Observation`` (:mod:`isotrack.fhir.export_observations`);
+- ``StartContraception`` / ``StopContraception`` → one ``MedicationStatement``
+  (or ``Procedure``, with a removal ``Procedure``) per use of a method;
+- ``StartCourse`` → ``CarePlan`` (the course: period, status, product), which
+  also carries ``PauseCourse``, ``ResumeCourse``, ``ChangeDose`` and ``EndCourse``;
+- ``Prescribe`` → ``MedicationRequest``; ``Dispense`` → ``MedicationDispense``;
+  ``RecordMissedDoses`` → ``MedicationStatement`` (status ``not-taken``);
+- ``RecordOverride`` → ``DetectedIssue``; ``RecordComprehensionAnswers`` →
+  ``QuestionnaireResponse``; ``RecordCounselling`` → ``Procedure``;
+  ``RecordAuthorization`` → ``Task``.
 
-Every resource has a stable id derived from the patient and the record item (its
-place in the record, which only grows), so exporting twice gives the same Bundle
-and a later export keeps the ids of the earlier one. :mod:`isotrack.fhir.import_record` reads
-it back.
+Each resource carries the :data:`~isotrack.fhir.export_values.COMMAND_EXTENSION`
+of the commands it stems from (seq, type, who, when, and the fields FHIR has no
+element for), so :mod:`isotrack.fhir.import_log` rebuilds the same log. Ids are
+stable (derived from the patient and the command's seq, the course or
+prescription id): exporting twice gives the same Bundle, and a later export
+keeps the ids of the earlier one.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
 
-from isotrack.clinical.codes import RXNORM, SNOMED, SYSTEMS
-from isotrack.clinical.course_state import CourseState
+from isotrack.clinical.commands import (
+    ChangeDose,
+    Dispense,
+    EndCourse,
+    EnrolPatient,
+    PauseCourse,
+    Prescribe,
+    RecordAuthorization,
+    RecordComprehensionAnswers,
+    RecordCounselling,
+    RecordMissedDoses,
+    RecordOverride,
+    ResumeCourse,
+    StartContraception,
+    StartCourse,
+    StopContraception,
+)
 from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import (
-    ContraceptionUse,
-    LabResult,
-    LesionCount,
-    MoodScreen,
-    PregnancyTest,
-    TestSetting,
-    Weight,
+from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
+from isotrack.fhir.export_contraception import contraception_resources
+from isotrack.fhir.export_observations import observation_of
+from isotrack.fhir.export_programme import (
+    answers_resource,
+    authorization_resource,
+    counselling_resource,
+    override_resource,
 )
 from isotrack.fhir.export_values import (
     CAPABILITY_EXTENSION,
     CAPABILITY_REASON_EXTENSION,
-    CATEGORY,
-    ISOTRACK_OBSERVATION,
-    ISOTRACK_RULE,
-    LESION_COUNT,
-    LESION_PARTS,
+    ISOTRACK_COURSE,
+    ISOTRACK_PATIENT,
+    ISOTRACK_PRESCRIPTION,
+    ISOTRACK_PRODUCT,
+    ISOTRETINOIN,
     ORAL,
     PROGRAMME_EXTENSION,
-    RESULTS,
-    TEST_SETTING,
     Resource,
     capsules,
     coding,
-    method_codes,
-    method_text,
     patient_resource_id,
     quantity,
-    removal_code,
 )
 from isotrack.knowledge.base import KnowledgeBase
 
+_COURSE_STATUS = {"active": "active", "paused": "on-hold", "ended": "completed"}
 
-def record_to_bundle(record: PatientRecord, *, kb: KnowledgeBase, on: date) -> Resource:
-    """The whole record as a FHIR R4 collection Bundle (a JSON-ready dict).
 
-    ``on`` is the export day: it decides whether a prescription or a
-    contraceptive method is still ``active`` or ``completed``."""
+def record_to_bundle(
+    record: PatientRecord, history: Sequence[CommandEntry], *, kb: KnowledgeBase, on: date
+) -> Resource:
+    """The patient's command log (``history``, oldest first) as a FHIR R4 collection
+    Bundle (a JSON-ready dict); ``record`` is the record the log rebuilds.
+
+    ``on`` is the export day: it decides whether a prescription is still ``active``
+    or ``completed``."""
     writer = _Writer(record, kb, on)
+    for entry in history:
+        writer.write(entry)
     return writer.bundle()
 
 
 class _Writer:
     def __init__(self, record: PatientRecord, kb: KnowledgeBase, on: date) -> None:
         self.record, self.kb, self.on = record, kb, on
-        self.entries: list[Resource] = []
+        self.resources: dict[str, Resource] = {}
+        """fullUrl → resource, in the order they were made."""
         self.patient_url = self.url("Patient", "")
+        self.course_url = ""
+        self.product_name = "isotretinoin"
+        """The product of the course in progress."""
+        self.started_methods: dict[str, str] = {}
+        """Method id → the fullUrl of its use in progress."""
+        self.starts = 0
+        self.comprehension = 0
 
-    # --- ids and references -----------------------------------------------------
+    # --- ids, references, stamps ------------------------------------------------
     def url(self, kind: str, key: str) -> str:
         return f"urn:uuid:{self.uuid(kind, key)}"
 
@@ -87,42 +116,109 @@ class _Writer:
         name = f"isotrack:{self.record.patient_id}:{kind}:{key}"
         return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
-    def add(self, kind: str, key: str, resource: Resource) -> None:
+    def add(self, kind: str, key: str, body: Resource) -> str:
         full_url = self.url(kind, key)
-        body = {"resourceType": kind, "id": full_url.removeprefix("urn:uuid:"), **resource}
-        self.entries.append({"fullUrl": full_url, "resource": body})
+        self.resources[full_url] = {
+            "resourceType": kind,
+            "id": full_url.removeprefix("urn:uuid:"),
+            **body,
+        }
+        return full_url
+
+    def stamp(self, full_url: str, entry: CommandEntry, **fields: FieldValue) -> None:
+        resource = self.resources[full_url]
+        resource.setdefault("extension", []).append(command_extension(entry, **fields))
 
     @property
-    def subject(self) -> dict[str, str]:
+    def subject(self) -> Resource:
         return {"reference": self.patient_url}
 
-    # --- the bundle -----------------------------------------------------------------
     def bundle(self) -> Resource:
-        record = self.record
-        self.entries.append({"fullUrl": self.patient_url, "resource": self.patient()})
-        for index, weight in enumerate(record.weights):
-            self.weight(index, weight)
-        for index, lab in enumerate(record.labs):
-            self.lab(index, lab)
-        for index, test in enumerate(record.pregnancy_tests):
-            self.pregnancy_test(index, test)
-        for index, screen in enumerate(record.mood_screens):
-            self.phq9(index, screen)
-        for index, count in enumerate(record.lesion_counts):
-            self.lesion_count(index, count)
-        for index, use in enumerate(record.contraception):
-            self.contraception(index, use)
-        for course in record.courses:
-            self.course(course)
-        for index, override in enumerate(record.overrides):
-            self.override(index, override.on, override.rule_id, override.reason)
         return {
             "resourceType": "Bundle",
             "id": self.uuid("Bundle", self.on.isoformat()),
             "type": "collection",
-            "entry": self.entries,
+            "entry": [{"fullUrl": url, "resource": r} for url, r in self.resources.items()],
         }
 
+    # --- one command --------------------------------------------------------------
+    def write(self, entry: CommandEntry) -> None:  # one branch per command type
+        command = entry.command
+        key = f"command:{entry.seq}"
+        if (observation := observation_of(command, self.kb)) is not None:
+            kind, body = observation
+            body["subject"] = self.subject
+            self.stamp(self.add(kind, key, body), entry)
+        elif isinstance(command, EnrolPatient):
+            self.resources[self.patient_url] = self.patient()
+            self.stamp(
+                self.patient_url,
+                entry,
+                on=command.on,
+                pregnancy_capability=command.pregnancy_capability,
+                capability_reason=command.capability_reason or None,
+                programme=command.programme,
+            )
+        elif isinstance(command, StartContraception):
+            use = self.record.contraception[self.starts]
+            self.starts += 1
+            made = contraception_resources(use, self.kb, self.on, self.subject)
+            urls = [self.add(kind, f"{key}:{n}", body) for n, (kind, body) in enumerate(made)]
+            self.stamp(urls[0], entry)
+            self.started_methods[command.method] = urls[-1]
+        elif isinstance(command, StopContraception):
+            self.stamp(self.started_methods.pop(command.method), entry)
+        elif isinstance(command, StartCourse):
+            self.product_name = self.kb.product(command.product).name
+            self.course_url = self.add("CarePlan", command.course_id, self.care_plan(command))
+            self.stamp(self.course_url, entry, target_mg_per_kg=command.target_mg_per_kg)
+        elif isinstance(command, PauseCourse):
+            self.stamp(self.course_url, entry, on=command.on, reason=command.reason)
+        elif isinstance(command, ResumeCourse):
+            self.stamp(self.course_url, entry, on=command.on)
+        elif isinstance(command, ChangeDose):
+            self.stamp(
+                self.course_url,
+                entry,
+                on=command.on,
+                dose_mg=command.dose_mg,
+                times_per_day=command.times_per_day,
+                override_reason=command.override_reason or None,
+            )
+        elif isinstance(command, EndCourse):
+            self.stamp(self.course_url, entry, reason=command.reason)
+        elif isinstance(command, Prescribe):
+            url = self.add("MedicationRequest", command.prescription_id, self.request(command))
+            self.stamp(
+                url,
+                entry,
+                strength_mg=command.strength_mg,
+                override_reason=command.override_reason or None,
+            )
+        elif isinstance(command, Dispense):
+            self.stamp(self.add("MedicationDispense", key, self.dispense(command)), entry)
+        elif isinstance(command, RecordMissedDoses):
+            self.stamp(
+                self.add("MedicationStatement", key, self.missed(command)), entry, days=command.days
+            )
+        elif isinstance(command, RecordOverride):
+            issue = override_resource(command, entry.actor, self.subject, self.kb)
+            self.stamp(self.add("DetectedIssue", key, issue), entry)
+        elif isinstance(command, RecordComprehensionAnswers):
+            answers = answers_resource(command, self.programme_of_check(), self.subject)
+            self.stamp(self.add("QuestionnaireResponse", key, answers), entry)
+        elif isinstance(command, RecordCounselling):
+            self.stamp(
+                self.add("Procedure", key, counselling_resource(command, self.subject)), entry
+            )
+        elif isinstance(command, RecordAuthorization):
+            focus = self.prescription_reference(command.prescription_id)
+            task = authorization_resource(command, focus, self.subject)
+            self.stamp(self.add("Task", key, task), entry)
+        else:  # pragma: no cover - every command type has a branch (a test sends each)
+            raise TypeError(f"no FHIR form for {type(command).__name__}")
+
+    # --- the patient ------------------------------------------------------------------
     def patient(self) -> Resource:
         record = self.record
         extensions: list[Resource] = []
@@ -139,7 +235,7 @@ class _Writer:
         resource: Resource = {
             "resourceType": "Patient",
             "id": patient_resource_id(record.patient_id),
-            "identifier": [{"system": "urn:isotrack:patient", "value": record.patient_id}],
+            "identifier": [{"system": ISOTRACK_PATIENT, "value": record.patient_id}],
             "name": [{"text": record.name}],
             "gender": str(record.sex),
             "birthDate": record.birth_date.isoformat(),
@@ -148,220 +244,127 @@ class _Writer:
             resource["extension"] = extensions
         return resource
 
-    # --- observations -------------------------------------------------------------------
-    def observation(self, key: str, category: str, code: Resource, on: date, **values: Any) -> None:
-        self.add(
-            "Observation",
-            key,
-            {
-                "status": "final",
-                "category": [{"coding": [{"system": CATEGORY, "code": category}]}],
-                "code": code,
-                "subject": self.subject,
-                "effectiveDateTime": on.isoformat(),
-                **values,
-            },
-        )
-
-    def first_code(self, valueset_id: str, system: str = "loinc") -> Resource:
-        valueset = self.kb.valueset(valueset_id)
-        for code in valueset.codes:
-            if code.system == system:
-                return {"coding": [coding(SYSTEMS[system], code.code, code.display)]}
-        return {"text": valueset.description}
-
-    def weight(self, index: int, weight: Weight) -> None:
-        self.observation(
-            f"weight:{index}",
-            "vital-signs",
-            self.first_code("body-weight"),
-            weight.on,
-            valueQuantity=quantity(weight.kg, "kg"),
-        )
-
-    def lab(self, index: int, lab: LabResult) -> None:
-        valueset = f"lab-{lab.analyte}"
-        known = {v.id for v in self.kb.valuesets}
-        code = self.first_code(valueset) if valueset in known else {"text": lab.analyte}
-        extra: Resource = {}
-        if lab.reference_high is not None:
-            extra["referenceRange"] = [{"high": quantity(lab.reference_high, lab.unit)}]
-        self.observation(
-            f"lab:{index}",
-            "laboratory",
-            code,
-            lab.on,
-            valueQuantity=quantity(lab.value, lab.unit),
-            **extra,
-        )
-
-    def pregnancy_test(self, index: int, test: PregnancyTest) -> None:
-        code, display = RESULTS[test.result]
-        key = f"hcg:{index}"
-        self.observation(
-            key,
-            "laboratory",
-            self.first_code("pregnancy-test-hcg"),
-            test.on,
-            valueCodeableConcept={"coding": [coding(SNOMED, code, display)], "text": display},
-        )
-        if test.setting is not TestSetting.MEDICAL:
-            # Only a laboratory test is a medical one: say where the others were done.
-            observation = self.entries[-1]["resource"]
-            observation["category"] = [
-                {"coding": [{"system": TEST_SETTING, "code": str(test.setting)}]}
-            ]
-
-    def phq9(self, index: int, screen: MoodScreen) -> None:
-        extra: Resource = {}
-        if screen.item9 is not None:
-            item9 = self.first_code("phq9-item9")
-            extra["component"] = [{"code": item9, "valueInteger": screen.item9}]
-        self.observation(
-            f"phq9:{index}",
-            "survey",
-            self.first_code("phq9-total"),
-            screen.on,
-            valueInteger=screen.phq9_total,
-            **extra,
-        )
-
-    def lesion_count(self, index: int, count: LesionCount) -> None:
-        components = [
-            {
-                "code": {"coding": [{"system": ISOTRACK_OBSERVATION, "code": part}]},
-                "valueInteger": getattr(count, part),
-            }
-            for part in LESION_PARTS
-            if getattr(count, part) is not None
-        ]
-        self.observation(
-            f"lesions:{index}",
-            "exam",
-            {
-                "coding": [{"system": ISOTRACK_OBSERVATION, "code": LESION_COUNT}],
-                "text": "Acne lesion counts",
-            },
-            count.on,
-            component=components,
-        )
-
-    # --- contraception -------------------------------------------------------------------
-    def contraception(self, index: int, use: ContraceptionUse) -> None:
-        method = self.kb.contraception_method(use.method)
-        key = f"contraception:{index}"
-        ended = use.end is not None and use.end <= self.on
-        rxnorm, snomed = method_codes(method, self.kb, "rxnorm"), None
-        if rxnorm is None:
-            snomed = method_codes(method, self.kb, "snomed")
-        removal = removal_code(method, self.kb)
-        if rxnorm is None and snomed is not None and use.start and (not ended or removal):
-            self.add("Procedure", key, self.procedure(snomed, use.start))
-            if ended and removal is not None and use.end is not None:
-                self.add("Procedure", f"{key}:removal", self.procedure(removal, use.end))
-            return
-        medication = rxnorm or {"text": method_text(method, self.kb)}
-        period: Resource = {}
-        if use.start is not None:
-            period["start"] = use.start.isoformat()
-        if use.end is not None:
-            period["end"] = use.end.isoformat()
-        self.add(
-            "MedicationStatement",
-            key,
-            {
-                "status": "completed" if ended else "active",
-                "medicationCodeableConcept": medication,
-                "subject": self.subject,
-                "effectivePeriod": period,
-                "note": [{"text": f"Contraception: {method.name}"}],
-            },
-        )
-
-    def procedure(self, code: Resource, on: date) -> Resource:
+    # --- the course ----------------------------------------------------------------------
+    def care_plan(self, command: StartCourse) -> Resource:
+        course = self.record.course(command.course_id)
+        product = self.kb.product(command.product)
+        period: Resource = {"start": command.on.isoformat()}
+        status = "active"
+        if course is not None:
+            status = _COURSE_STATUS.get(str(course.status), "active")
+            if course.end is not None:
+                period["end"] = course.end.isoformat()
         return {
-            "status": "completed",
-            "code": code,
+            "identifier": [{"system": ISOTRACK_COURSE, "value": command.course_id}],
+            "status": status,
+            "intent": "plan",
+            "title": f"Isotretinoin course {command.course_id}",
             "subject": self.subject,
-            "performedDateTime": on.isoformat(),
+            "period": period,
+            "activity": [
+                {
+                    "detail": {
+                        "kind": "MedicationRequest",
+                        "status": "completed" if status == "completed" else "in-progress",
+                        "productCodeableConcept": {
+                            "coding": [
+                                ISOTRETINOIN,
+                                coding(ISOTRACK_PRODUCT, product.id, product.name),
+                            ],
+                            "text": product.name,
+                        },
+                    }
+                }
+            ],
         }
 
-    # --- the course ----------------------------------------------------------------------
-    def course(self, course: CourseState) -> None:
-        product = self.kb.product(course.product)
-        by_id = {p.id: p for p in course.prescriptions}
-        for prescription in course.prescriptions:
-            medication = {
-                "coding": [coding(RXNORM, "6064", "isotretinoin")],
-                "text": f"{product.name}, {prescription.strength_mg:g} mg capsule",
-            }
-            covered = prescription.on + timedelta(days=prescription.supply_days)
-            running = course.status != "ended" and covered > self.on
-            dose = quantity(prescription.dose_mg, "mg")
-            resource: Resource = {
-                "status": "active" if running else "completed",
-                "intent": "order",
-                "medicationCodeableConcept": medication,
-                "subject": self.subject,
-                "authoredOn": prescription.on.isoformat(),
-                "groupIdentifier": {"system": "urn:isotrack:course", "value": course.course_id},
-                "dosageInstruction": [
-                    {
-                        "text": f"{prescription.dose_mg:g} mg by mouth "
-                        f"{prescription.times_per_day} time(s) a day",
-                        "timing": {
-                            "repeat": {
-                                "frequency": prescription.times_per_day,
-                                "period": 1,
-                                "periodUnit": "d",
-                            }
-                        },
-                        "route": {"coding": [ORAL]},
-                        "doseAndRate": [{"doseQuantity": dose}],
-                    }
-                ],
-                "dispenseRequest": {
-                    "numberOfRepeatsAllowed": 0,
-                    "quantity": capsules(prescription.quantity),
-                    "expectedSupplyDuration": quantity(prescription.supply_days, "d"),
-                },
-            }
-            if prescription.override_reason:
-                resource["note"] = [{"text": f"Dose override: {prescription.override_reason}"}]
-            self.add("MedicationRequest", prescription.id, resource)
-        for index, dispense in enumerate(course.dispenses):
-            prescribed = by_id.get(dispense.prescription_id)
-            request = self.url("MedicationRequest", dispense.prescription_id)
-            text = product.name
-            if prescribed is not None:
-                text += f", {prescribed.strength_mg:g} mg capsule"
-            self.add(
-                "MedicationDispense",
-                f"{dispense.prescription_id}:{index}",
-                {
-                    "status": "completed",
-                    "medicationCodeableConcept": {
-                        "coding": [coding(RXNORM, "6064", "isotretinoin")],
-                        "text": text,
-                    },
-                    "subject": self.subject,
-                    "authorizingPrescription": [{"reference": request}],
-                    "quantity": capsules(dispense.quantity),
-                    "whenHandedOver": dispense.on.isoformat(),
-                },
-            )
+    def medication(self, strength_mg: float | None) -> Resource:
+        name = self.product_name
+        text = name if strength_mg is None else f"{name}, {strength_mg:g} mg capsule"
+        return {"coding": [ISOTRETINOIN], "text": text}
 
-    def override(self, index: int, on: date, rule_id: str, reason: str) -> None:
-        title = self.kb.rule(rule_id).title
-        self.add(
-            "DetectedIssue",
-            f"{index}:{rule_id}",
-            {
-                "status": "final",
-                "code": {"coding": [coding(ISOTRACK_RULE, rule_id, title)], "text": title},
-                "patient": self.subject,
-                "identifiedDateTime": on.isoformat(),
-                "detail": reason,
-                "mitigation": [{"action": {"text": f"Overridden: {reason}"}, "date": str(on)}],
-            },
+    def request(self, command: Prescribe) -> Resource:
+        course = next(
+            (
+                c
+                for c in self.record.courses
+                for p in c.prescriptions
+                if p.id == command.prescription_id
+            ),
+            None,
         )
+        covered = command.on + timedelta(days=command.supply_days)
+        running = course is not None and course.status != "ended" and covered > self.on
+        resource: Resource = {
+            "identifier": [{"system": ISOTRACK_PRESCRIPTION, "value": command.prescription_id}],
+            "status": "active" if running else "completed",
+            "intent": "order",
+            "medicationCodeableConcept": self.medication(command.strength_mg),
+            "subject": self.subject,
+            "basedOn": [{"reference": self.course_url}],
+            "authoredOn": command.on.isoformat(),
+            "dosageInstruction": [
+                {
+                    "text": f"{command.dose_mg:g} mg by mouth "
+                    f"{command.times_per_day} time(s) a day",
+                    "timing": {
+                        "repeat": {
+                            "frequency": command.times_per_day,
+                            "period": 1,
+                            "periodUnit": "d",
+                        }
+                    },
+                    "route": {"coding": [ORAL]},
+                    "doseAndRate": [{"doseQuantity": quantity(command.dose_mg, "mg")}],
+                }
+            ],
+            "dispenseRequest": {
+                "numberOfRepeatsAllowed": 0,
+                "quantity": capsules(command.quantity),
+                "expectedSupplyDuration": quantity(command.supply_days, "d"),
+            },
+        }
+        if course is not None:
+            resource["groupIdentifier"] = {"system": ISOTRACK_COURSE, "value": course.course_id}
+        if command.override_reason:
+            resource["note"] = [{"text": f"Dose override: {command.override_reason}"}]
+        return resource
+
+    def prescription_reference(self, prescription_id: str) -> Resource:
+        return {
+            "reference": self.url("MedicationRequest", prescription_id),
+            "identifier": {"system": ISOTRACK_PRESCRIPTION, "value": prescription_id},
+        }
+
+    def dispense(self, command: Dispense) -> Resource:
+        request = self.resources.get(self.url("MedicationRequest", command.prescription_id), {})
+        medication = request.get("medicationCodeableConcept") or self.medication(None)
+        return {
+            "status": "completed",
+            "medicationCodeableConcept": medication,
+            "subject": self.subject,
+            "authorizingPrescription": [self.prescription_reference(command.prescription_id)],
+            "quantity": capsules(command.quantity),
+            "whenHandedOver": command.on.isoformat(),
+        }
+
+    def missed(self, command: RecordMissedDoses) -> Resource:
+        return {
+            "status": "not-taken",
+            "statusReason": [{"text": "Missed doses"}],
+            "medicationCodeableConcept": self.medication(None),
+            "subject": self.subject,
+            "basedOn": [{"reference": self.course_url}],
+            "effectivePeriod": {
+                "start": min(command.days).isoformat(),
+                "end": max(command.days).isoformat(),
+            },
+            "dateAsserted": command.on.isoformat(),
+        }
+
+    def programme_of_check(self) -> str:
+        """The programme of the next comprehension check (as judged when recorded)."""
+        checks = self.record.comprehension_checks
+        check = checks[self.comprehension] if self.comprehension < len(checks) else None
+        self.comprehension += 1
+        return check.programme if check is not None else self.record.programme

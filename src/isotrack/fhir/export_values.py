@@ -2,8 +2,18 @@
 :mod:`isotrack.fhir.import_record`, which reads back what export writes).
 
 The ``urn:isotrack:*`` systems name what FHIR has no standard code or element
-for: the rule a finding was overridden under, lesion counts, where a pregnancy
-test was done, and the pregnancy capability recorded in isotrack.
+for: the rule a finding was overridden under, lesion counts, symptom reports,
+where a pregnancy test was done, the pregnancy capability recorded in isotrack,
+and isotrack's own ids (patient, course, prescription, authorisation, product,
+analyte, contraception method, symptom).
+
+:data:`COMMAND_EXTENSION` is the one StructureDefinition isotrack defines: it
+says which command of the patient's log a resource stems from (its ``seq`` and
+``type``), who recorded it and when, and holds the command's fields FHIR R4 has
+no element for (a pause's reason, a target cumulative dose...), one
+sub-extension per field named as the field. A resource that several commands
+shaped (a course, a contraceptive method started then stopped) carries one per
+command.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ import re
 import uuid
 from typing import Any
 
-from isotrack.clinical.codes import SNOMED, SYSTEMS, UCUM
+from isotrack.clinical.codes import RXNORM, SNOMED, SYSTEMS, UCUM
 from isotrack.clinical.contraception import REMOVAL_SUFFIX
 from isotrack.clinical.snapshot import TestResult
 from isotrack.knowledge.base import KnowledgeBase
@@ -27,11 +37,32 @@ TEST_SETTING = "urn:isotrack:test-setting"
 CAPABILITY_EXTENSION = "urn:isotrack:pregnancy-capability"
 CAPABILITY_REASON_EXTENSION = "urn:isotrack:pregnancy-capability-reason"
 PROGRAMME_EXTENSION = "urn:isotrack:programme"
+COMMAND_EXTENSION = "http://isotrack.org/fhir/StructureDefinition/command"
+ISOTRACK_PATIENT = "urn:isotrack:patient"
+ISOTRACK_COURSE = "urn:isotrack:course"
+ISOTRACK_PRESCRIPTION = "urn:isotrack:prescription"
+ISOTRACK_AUTHORIZATION = "urn:isotrack:authorization"
+ISOTRACK_PRODUCT = "urn:isotrack:product"
+ISOTRACK_ANALYTE = "urn:isotrack:analyte"
+ISOTRACK_METHOD = "urn:isotrack:contraception-method"
+ISOTRACK_SYMPTOM = "urn:isotrack:symptom"
+ISOTRACK_CAPABILITY = "urn:isotrack:capability"
+"""Codes of the pregnancy capability (``can-get-pregnant``, ``cannot-get-pregnant``)."""
+ISOTRACK_TASK = "urn:isotrack:task"
+"""Codes of isotrack's tasks (``dispense-authorization``) and their inputs (``max-quantity``)."""
+ISOTRACK_QUESTIONNAIRE = "urn:isotrack:questionnaire:"
+"""Prefix of a programme's comprehension questionnaire (followed by the programme id)."""
 LESION_COUNT = "lesion-count"
+SYMPTOM_REPORT = "symptom-report"
+PREGNANCY_CAPABILITY = "pregnancy-capability"
+DISPENSE_AUTHORIZATION = "dispense-authorization"
+MAX_QUANTITY = "max-quantity"
 LESION_PARTS = ("nodules", "inflammatory", "comedones")
 
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ORAL = {"system": SNOMED, "code": "26643006", "display": "Oral route"}
+COUNSELLING = {"system": SNOMED, "code": "409063005", "display": "Counseling"}
+ISOTRETINOIN = {"system": RXNORM, "code": "6064", "display": "isotretinoin"}
 RESULTS = {
     TestResult.POSITIVE: ("10828004", "Positive"),
     TestResult.NEGATIVE: ("260385009", "Negative"),

@@ -1,22 +1,30 @@
 """A FHIR R4 Bundle in as commands that create or update a patient's record.
 
-The Bundle is read by the same reader as every other FHIR input
-(:func:`isotrack.fhir.snapshot_from_bundle`); its weights, lab results,
-pregnancy tests, contraception and PHQ-9 screens, plus the lesion counts that
-:mod:`isotrack.fhir.export` writes with isotrack codes, become commands. What
-the existing record already holds is skipped, so importing the same Bundle
-twice adds nothing the second time. Prescriptions, dispenses and overrides in
-the Bundle are not imported: a course is started and prescribed in isotrack.
+Two kinds of Bundle:
 
-The commands come out in date order (``EnrolPatient`` first for a new
-patient); the caller applies them through the aggregate, which refuses one
-dated after the import day.
+- one written by :mod:`isotrack.fhir.export` (its resources carry isotrack's
+  command extension): the whole command log comes back, each command with who
+  recorded it and when (:mod:`isotrack.fhir.import_log`), so the rebuilt record
+  is the exported one. Into an existing record, only a later export of the same
+  log adds its newer commands; a log that went its own way is read as a Bundle
+  from elsewhere.
+- any other (an EHR's): the Bundle is read by the same reader as every other
+  FHIR input (:func:`isotrack.fhir.snapshot_from_bundle`); its weights, lab
+  results, pregnancy tests, contraception, PHQ-9 screens and isotrack lesion
+  counts become commands, recorded now by whoever imports. What the existing
+  record already holds is skipped, so importing the same Bundle twice adds
+  nothing the second time. Prescriptions, dispenses and overrides of another
+  system are not imported: a course is started and prescribed in isotrack.
+
+The commands come out in the log's order, or in date order (``EnrolPatient``
+first for a new patient); the caller applies them through the aggregate, which
+refuses one dated after the import day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, cast
 
@@ -26,41 +34,29 @@ from isotrack.clinical.commands import (
     AnyCommand,
     CapabilityName,
     EnrolPatient,
-    RecordLabResult,
-    RecordLesionCount,
-    RecordPHQ9,
     RecordPregnancyCapability,
-    RecordPregnancyTest,
-    RecordWeight,
     SexName,
-    StartContraception,
-    StopContraception,
-    TestResultName,
-    TestSettingName,
 )
 from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.errors import InvalidInputError
+from isotrack.fhir.command_extension import CommandEntry, LoggedCommand
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export_values import (
     CAPABILITY_EXTENSION,
     CAPABILITY_REASON_EXTENSION,
-    ISOTRACK_OBSERVATION,
-    LESION_COUNT,
-    LESION_PARTS,
+    ISOTRACK_PATIENT,
     PROGRAMME_EXTENSION,
-    TEST_SETTING,
     patient_resource_id,
 )
-from isotrack.fhir.resources import CodeableConcept, Observation, Patient
+from isotrack.fhir.import_log import continues, is_isotrack_export, logged_commands
+from isotrack.fhir.import_observations import new_observations
+from isotrack.fhir.resources import Patient
 from isotrack.fhir.snapshot import snapshot_from_bundle
-from isotrack.fhir.values import fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 
-ISOTRACK_PATIENT = "urn:isotrack:patient"
 _SEXES: tuple[SexName, ...] = ("female", "male", "other", "unknown")
 _CAPABILITIES: tuple[CapabilityName, ...] = ("can-get-pregnant", "cannot-get-pregnant")
-_SETTINGS: tuple[TestSettingName, ...] = ("medical", "home", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +68,9 @@ class ImportPlan:
     commands: tuple[AnyCommand, ...]
     notes: tuple[str, ...]
     """What the reader skipped or assumed."""
+    log: tuple[LoggedCommand, ...] = ()
+    """For a Bundle from isotrack: the commands with who recorded them and when (in
+    the order of ``commands``). Empty: the commands are recorded by the importer."""
 
 
 def commands_from_bundle(
@@ -94,12 +93,49 @@ def plan_import(
     on: date,
     patient_id: str | None = None,
     existing: PatientRecord | None = None,
+    existing_log: Sequence[CommandEntry] = (),
 ) -> ImportPlan:
     """The patient id, the commands and the reader's notes of an import.
 
     ``patient_id`` is the isotrack id to create or update (default: the id the
-    Bundle's Patient carries); with ``existing`` it is that record's id. A
-    Bundle with several patients must hold one with that id."""
+    Bundle's Patient carries); with ``existing`` it is that record's id, and
+    ``existing_log`` its stored command log. A Bundle with several patients must
+    hold one with that id."""
+    if is_isotrack_export(bundle):
+        target = existing.patient_id if existing is not None else patient_id
+        log = _renamed(logged_commands(bundle), target)
+        enrolled = log[0].command
+        assert isinstance(enrolled, EnrolPatient)  # checked by logged_commands
+        if existing is None:
+            return ImportPlan(enrolled.patient_id, tuple(e.command for e in log), (), tuple(log))
+        if continues(log, existing_log):
+            rest = tuple(log[len(existing_log) :])
+            return ImportPlan(existing.patient_id, tuple(e.command for e in rest), (), rest)
+        plan = _plan_observations(bundle, kb, on, patient_id, existing)
+        note = (
+            f"the record of {existing.patient_id} and the Bundle's command log differ: only "
+            "the observations and contraception the record does not hold were added"
+        )
+        return replace(plan, notes=(*plan.notes, note))
+    return _plan_observations(bundle, kb, on, patient_id, existing)
+
+
+def _renamed(log: list[LoggedCommand], patient_id: str | None) -> list[LoggedCommand]:
+    """The log with its patient enrolled as ``patient_id`` (None: as in the Bundle)."""
+    first = log[0]
+    if patient_id is None or not isinstance(first.command, EnrolPatient):
+        return log
+    renamed = msgspec.structs.replace(first.command, patient_id=patient_id)
+    return [replace(first, command=renamed), *log[1:]]
+
+
+def _plan_observations(
+    bundle: FhirBundle,
+    kb: KnowledgeBase,
+    on: date,
+    patient_id: str | None,
+    existing: PatientRecord | None,
+) -> ImportPlan:
     target = existing.patient_id if existing is not None else patient_id
     source_id = _source_patient(bundle, target)
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=source_id, on=on)
@@ -110,15 +146,7 @@ def plan_import(
         head.append(_enrol(snapshot, raw, target, on))
     else:
         head.extend(_capability_update(existing, raw, on))
-    body = [
-        *_weights(snapshot, existing),
-        *_labs(snapshot, existing),
-        *_pregnancy_tests(snapshot, existing, bundle),
-        *_mood_screens(snapshot, existing),
-        *_lesion_counts(bundle, snapshot.patient_id, existing),
-        *_contraception(snapshot.contraception, existing),
-    ]
-    body.sort(key=lambda command: command.on)  # stable: a method starts before it stops
+    body = new_observations(bundle, snapshot, existing)
     return ImportPlan(target, (*head, *body), snapshot.notes)
 
 
@@ -228,150 +256,3 @@ def _capability_update(existing: PatientRecord, raw: dict[str, Any], on: date) -
     if capability is None or capability == existing.pregnancy_capability:
         return []
     return [RecordPregnancyCapability(on=on, capability=capability, reason=reason)]
-
-
-# --- observations ---------------------------------------------------------------------
-def _new(key: object, seen: set[object]) -> bool:
-    """True the first time ``key`` is met (the existing record's keys are seen already)."""
-    if key in seen:
-        return False
-    seen.add(key)
-    return True
-
-
-def _weights(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
-    seen: set[object] = {(w.on, round(w.kg, 3)) for w in existing.weights} if existing else set()
-    return [
-        RecordWeight(on=w.on, value=w.kg, unit="kg")
-        for w in sorted(snapshot.weights, key=lambda w: w.on)
-        if _new((w.on, round(w.kg, 3)), seen)
-    ]
-
-
-def _labs(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
-    seen: set[object] = (
-        {(lab.analyte, lab.on, round(lab.value, 3)) for lab in existing.labs} if existing else set()
-    )
-    return [
-        RecordLabResult(
-            on=lab.on,
-            analyte=lab.analyte,
-            value=lab.value,
-            unit=lab.unit,
-            reference_high=lab.reference_high,
-        )
-        for lab in sorted(snapshot.labs, key=lambda lab: (lab.on, lab.analyte))
-        if _new((lab.analyte, lab.on, round(lab.value, 3)), seen)
-    ]
-
-
-def _settings(bundle: FhirBundle) -> dict[str, TestSettingName]:
-    """Observation label → the isotrack test setting written in its category."""
-    found: dict[str, TestSettingName] = {}
-    for observation in bundle.of_type(Observation):
-        for category in observation.category:
-            for coding in category.coding:
-                setting = next((s for s in _SETTINGS if s == coding.code), None)
-                if coding.system == TEST_SETTING and setting is not None:
-                    found[f"Observation/{observation.id}"] = setting
-    return found
-
-
-def _pregnancy_tests(
-    snapshot: PatientSnapshot, existing: PatientRecord | None, bundle: FhirBundle
-) -> list[AnyCommand]:
-    seen: set[object] = {(t.on, t.result) for t in existing.pregnancy_tests} if existing else set()
-    settings = _settings(bundle)
-    commands: list[AnyCommand] = []
-    for test in sorted(snapshot.pregnancy_tests, key=lambda t: t.on):
-        if _new((test.on, test.result), seen):
-            setting = settings.get(test.source) or cast(TestSettingName, test.setting.value)
-            result = cast(TestResultName, test.result.value)
-            commands.append(RecordPregnancyTest(on=test.on, result=result, setting=setting))
-    return commands
-
-
-def _mood_screens(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
-    seen: set[object] = (
-        {(m.on, m.phq9_total, m.item9) for m in existing.mood_screens} if existing else set()
-    )
-    return [
-        RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
-        for m in sorted(snapshot.mood_screens, key=lambda m: m.on)
-        if _new((m.on, m.phq9_total, m.item9), seen)
-    ]
-
-
-def _is_lesion_count(code: CodeableConcept | None, part: str = LESION_COUNT) -> bool:
-    return code is not None and any(
-        c.system == ISOTRACK_OBSERVATION and c.code == part for c in code.coding
-    )
-
-
-def _lesion_counts(
-    bundle: FhirBundle, patient_id: str, existing: PatientRecord | None
-) -> list[AnyCommand]:
-    seen: set[object] = (
-        {(c.on, c.nodules, c.inflammatory, c.comedones) for c in existing.lesion_counts}
-        if existing
-        else set()
-    )
-    commands: list[AnyCommand] = []
-    for observation in bundle.of_type(Observation):
-        if not _is_lesion_count(observation.code) or observation.status == "entered-in-error":
-            continue
-        if not bundle.refers_to(observation.subject, "Patient", patient_id):
-            continue
-        label = f"Observation/{observation.id}"
-        on = fhir_date(observation.effective_date_time, f"{label} effectiveDateTime")
-        parts: dict[str, int | None] = dict.fromkeys(LESION_PARTS)
-        for component in observation.component:
-            for part in LESION_PARTS:
-                if _is_lesion_count(component.code, part):
-                    parts[part] = component.value_integer
-        nodules = parts["nodules"]
-        if on is None or nodules is None:
-            continue
-        key = (on, nodules, parts["inflammatory"], parts["comedones"])
-        if _new(key, seen):
-            commands.append(
-                RecordLesionCount(
-                    on=on,
-                    nodules=nodules,
-                    inflammatory=parts["inflammatory"],
-                    comedones=parts["comedones"],
-                )
-            )
-    return commands
-
-
-# --- contraception --------------------------------------------------------------------
-def _contraception(
-    uses: Iterable[ContraceptionUse], existing: PatientRecord | None
-) -> list[AnyCommand]:
-    """Start (and stop) each method the record does not already show in use."""
-    held = list(existing.contraception) if existing is not None else []
-    commands: list[AnyCommand] = []
-    for use in sorted(uses, key=lambda u: (u.start or date.min, u.method)):
-        if use.start is None:
-            continue  # an undated method cannot be started; the reader's notes say so
-        covering = next(
-            (
-                h
-                for h in held
-                if h.method == use.method
-                and h.start is not None
-                and h.start <= use.start
-                and (h.end is None or h.end >= use.start)
-            ),
-            None,
-        )
-        if covering is None:
-            commands.append(StartContraception(on=use.start, method=use.method))
-            if use.end is not None:
-                commands.append(StopContraception(on=use.end, method=use.method))
-            held.append(use)
-        elif covering.end is None and use.end is not None:
-            commands.append(StopContraception(on=use.end, method=use.method))
-            held[held.index(covering)] = use
-    return commands

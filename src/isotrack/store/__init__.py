@@ -9,7 +9,8 @@ Public API:
 - :class:`UnitOfWork` — one transaction, with ``.patients``
   (:class:`PatientRepository`) and ``.audit`` (:class:`AuditTrail`).
 - :func:`execute`, :func:`read_record`, :func:`read_history`,
-  :func:`patient_ids` — the use cases, each one audited transaction.
+  :func:`patient_ids` — the use cases, each one audited transaction;
+  :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
 - :func:`backup`, :func:`restore` — SQLite online backup or portable JSON.
 
@@ -32,7 +33,14 @@ from isotrack.store.migrate import (
     upgrade,
 )
 from isotrack.store.repository import PatientRepository, StoredCommand
-from isotrack.store.service import execute, patient_ids, read_history, read_record
+from isotrack.store.service import (
+    PendingCommand,
+    execute,
+    execute_many,
+    patient_ids,
+    read_history,
+    read_record,
+)
 from isotrack.store.unit_of_work import UnitOfWork
 from isotrack.store.verification import AuditVerification, verify_audit
 
@@ -41,6 +49,7 @@ __all__ = [
     "AuditTrail",
     "AuditVerification",
     "PatientRepository",
+    "PendingCommand",
     "StoredCommand",
     "UnitOfWork",
     "backend_of",
@@ -49,6 +58,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "execute",
+    "execute_many",
     "export_tables",
     "head_revision",
     "import_tables",

@@ -13,7 +13,8 @@ the ``today`` the command is validated against.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
@@ -23,6 +24,7 @@ from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX
 from isotrack.store.db import describe
+from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
 
@@ -47,12 +49,7 @@ def execute(
     _require_time_zone(now)
     try:
         with UnitOfWork(engine) as uow:
-            if isinstance(command, EnrolPatient) and command.patient_id != patient_id:
-                raise CommandRejected(
-                    "patient_id",
-                    f"EnrolPatient names patient {command.patient_id} but is given for "
-                    f"patient {patient_id}: use the same id",
-                )
+            _check_enrolled_id(command, patient_id)
             history = uow.patients.history(patient_id)
             version = len(history)
             if expected_version is not None:
@@ -81,6 +78,120 @@ def execute(
         _audit_rejection(engine, patient_id, command, rejected, actor=actor, now=now)
         raise
     return changed, new_version
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCommand:
+    """A command of a batch, with who recorded it and when (None: the batch's actor
+    and moment), as :func:`execute_many` stores it."""
+
+    command: AnyCommand
+    actor: str | None = None
+    recorded_at: datetime | None = None
+    recorded_on: date | None = None
+    """The day the command is checked against (its ``today``); None: ``recorded_at``'s day."""
+
+
+def execute_many(
+    engine: Engine,
+    patient_id: str,
+    commands: Sequence[PendingCommand],
+    *,
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+    expected_version: int | None = None,
+) -> tuple[PatientRecord | None, int]:
+    """Apply and store ``commands`` in order in ONE transaction: all of them, or none.
+
+    Each command is checked against the record as the commands before it left it,
+    with its own ``recorded_on`` as ``today``, and stored with its own actor and
+    moment (an import keeps the original ones). Each gets its audit row, written by
+    ``actor`` at ``now`` (the one who runs the batch); when the command's recorder
+    differs, the row's detail names them. ``expected_version``: as for
+    :func:`execute`. A refused command rolls the whole batch back and is audited
+    as ``rejected:<Type>`` (with its place in the batch); the CommandRejected says
+    which command of the batch it was. Returns the record (None for an empty batch
+    on a new patient) and the version.
+    """
+    _require_time_zone(now)
+    done = 0
+    try:
+        with UnitOfWork(engine) as uow:
+            history = uow.patients.history(patient_id)
+            version = len(history)
+            if expected_version is not None:
+                uow.patients.require_version(patient_id, expected_version)
+            record = _rebuild(patient_id, history, kb) if history else None
+            for pending in commands:
+                record, version = _store_one(
+                    uow, patient_id, record, version, pending, actor, now, kb
+                )
+                done += 1
+    except CommandRejected as rejected:
+        refused = commands[done].command
+        where = f"command {done + 1} of {len(commands)} ({command_type(refused)})"
+        _audit_rejection(
+            engine, patient_id, refused, rejected, actor=actor, now=now,
+            extra={"batch_index": done + 1, "batch_size": len(commands)},
+        )  # fmt: skip
+        raise CommandRejected(
+            rejected.field, f"{where}: {rejected.message}; nothing of the batch was stored"
+        ) from rejected
+    return record, version
+
+
+def _store_one(
+    uow: UnitOfWork,
+    patient_id: str,
+    record: PatientRecord | None,
+    version: int,
+    pending: PendingCommand,
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+) -> tuple[PatientRecord, int]:
+    """Check one command of a batch and append it with its audit row."""
+    command = pending.command
+    _check_enrolled_id(command, patient_id)
+    recorded_at = pending.recorded_at or now
+    _require_time_zone(recorded_at)
+    recorded_on = pending.recorded_on or recorded_at.date()
+    changed = apply(record, command, today=recorded_on, kb=kb)
+    before = uow.patients.record_hash(patient_id)
+    new_version = uow.patients.append(
+        patient_id,
+        command,
+        expected_version=version,
+        actor=pending.actor or actor,
+        recorded_at=recorded_at,
+        recorded_on=recorded_on,
+    )
+    detail: dict[str, JsonValue] = {"seq": new_version}
+    if (pending.actor or actor) != actor or recorded_at != now:
+        detail |= {
+            "recorded_by": pending.actor or actor,
+            "recorded_at": timestamp_text(recorded_at),
+        }
+    uow.audit.append(
+        at=now,
+        actor=actor,
+        action=COMMAND_ACTION_PREFIX + command_type(command),
+        patient_id=patient_id,
+        detail=detail,
+        before_hash=before,
+        after_hash=uow.patients.record_hash(patient_id),
+    )
+    return changed, new_version
+
+
+def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:
+    if isinstance(command, EnrolPatient) and command.patient_id != patient_id:
+        raise CommandRejected(
+            "patient_id",
+            f"EnrolPatient names patient {command.patient_id} but is given for "
+            f"patient {patient_id}: use the same id",
+        )
 
 
 def read_record(
@@ -140,6 +251,7 @@ def _audit_rejection(
     *,
     actor: str,
     now: datetime,
+    extra: dict[str, JsonValue] | None = None,
 ) -> None:
     with UnitOfWork(engine) as uow:
         uow.audit.append(
@@ -151,6 +263,7 @@ def _audit_rejection(
                 "field": rejected.field,
                 "reason": rejected.message,
                 "command": encode_command(command).decode("utf-8"),
+                **(extra or {}),
             },
         )
 

@@ -1,0 +1,201 @@
+"""What a Bundle from another system adds to a record: its weights, lab results,
+pregnancy tests, PHQ-9 screens, isotrack lesion counts and contraception, as
+commands, each skipped when the record already holds it (so importing the same
+Bundle twice adds nothing the second time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import cast
+
+from isotrack.clinical.commands import (
+    AnyCommand,
+    RecordLabResult,
+    RecordLesionCount,
+    RecordPHQ9,
+    RecordPregnancyTest,
+    RecordWeight,
+    StartContraception,
+    StopContraception,
+    TestResultName,
+    TestSettingName,
+)
+from isotrack.clinical.record_state import PatientRecord
+from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
+from isotrack.fhir.decode import FhirBundle
+from isotrack.fhir.export_values import (
+    ISOTRACK_OBSERVATION,
+    LESION_COUNT,
+    LESION_PARTS,
+    TEST_SETTING,
+)
+from isotrack.fhir.resources import CodeableConcept, Observation
+from isotrack.fhir.values import fhir_date
+
+_SETTINGS: tuple[TestSettingName, ...] = ("medical", "home", "unknown")
+
+
+def new_observations(
+    bundle: FhirBundle, snapshot: PatientSnapshot, existing: PatientRecord | None
+) -> list[AnyCommand]:
+    """The commands that add what the Bundle's patient (read as ``snapshot``) has and
+    ``existing`` does not, in date order."""
+    body = [
+        *_weights(snapshot, existing),
+        *_labs(snapshot, existing),
+        *_pregnancy_tests(snapshot, existing, bundle),
+        *_mood_screens(snapshot, existing),
+        *_lesion_counts(bundle, snapshot.patient_id, existing),
+        *_contraception(snapshot.contraception, existing),
+    ]
+    body.sort(key=lambda command: command.on)  # stable: a method starts before it stops
+    return body
+
+
+# --- observations ---------------------------------------------------------------------
+def _new(key: object, seen: set[object]) -> bool:
+    """True the first time ``key`` is met (the existing record's keys are seen already)."""
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def _weights(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+    seen: set[object] = {(w.on, round(w.kg, 3)) for w in existing.weights} if existing else set()
+    return [
+        RecordWeight(on=w.on, value=w.kg, unit="kg")
+        for w in sorted(snapshot.weights, key=lambda w: w.on)
+        if _new((w.on, round(w.kg, 3)), seen)
+    ]
+
+
+def _labs(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+    seen: set[object] = (
+        {(lab.analyte, lab.on, round(lab.value, 3)) for lab in existing.labs} if existing else set()
+    )
+    return [
+        RecordLabResult(
+            on=lab.on,
+            analyte=lab.analyte,
+            value=lab.value,
+            unit=lab.unit,
+            reference_high=lab.reference_high,
+        )
+        for lab in sorted(snapshot.labs, key=lambda lab: (lab.on, lab.analyte))
+        if _new((lab.analyte, lab.on, round(lab.value, 3)), seen)
+    ]
+
+
+def _settings(bundle: FhirBundle) -> dict[str, TestSettingName]:
+    """Observation label → the isotrack test setting written in its category."""
+    found: dict[str, TestSettingName] = {}
+    for observation in bundle.of_type(Observation):
+        for category in observation.category:
+            for coding in category.coding:
+                setting = next((s for s in _SETTINGS if s == coding.code), None)
+                if coding.system == TEST_SETTING and setting is not None:
+                    found[f"Observation/{observation.id}"] = setting
+    return found
+
+
+def _pregnancy_tests(
+    snapshot: PatientSnapshot, existing: PatientRecord | None, bundle: FhirBundle
+) -> list[AnyCommand]:
+    seen: set[object] = {(t.on, t.result) for t in existing.pregnancy_tests} if existing else set()
+    settings = _settings(bundle)
+    commands: list[AnyCommand] = []
+    for test in sorted(snapshot.pregnancy_tests, key=lambda t: t.on):
+        if _new((test.on, test.result), seen):
+            setting = settings.get(test.source) or cast(TestSettingName, test.setting.value)
+            result = cast(TestResultName, test.result.value)
+            commands.append(RecordPregnancyTest(on=test.on, result=result, setting=setting))
+    return commands
+
+
+def _mood_screens(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+    seen: set[object] = (
+        {(m.on, m.phq9_total, m.item9) for m in existing.mood_screens} if existing else set()
+    )
+    return [
+        RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
+        for m in sorted(snapshot.mood_screens, key=lambda m: m.on)
+        if _new((m.on, m.phq9_total, m.item9), seen)
+    ]
+
+
+def _is_lesion_count(code: CodeableConcept | None, part: str = LESION_COUNT) -> bool:
+    return code is not None and any(
+        c.system == ISOTRACK_OBSERVATION and c.code == part for c in code.coding
+    )
+
+
+def _lesion_counts(
+    bundle: FhirBundle, patient_id: str, existing: PatientRecord | None
+) -> list[AnyCommand]:
+    seen: set[object] = (
+        {(c.on, c.nodules, c.inflammatory, c.comedones) for c in existing.lesion_counts}
+        if existing
+        else set()
+    )
+    commands: list[AnyCommand] = []
+    for observation in bundle.of_type(Observation):
+        if not _is_lesion_count(observation.code) or observation.status == "entered-in-error":
+            continue
+        if not bundle.refers_to(observation.subject, "Patient", patient_id):
+            continue
+        label = f"Observation/{observation.id}"
+        on = fhir_date(observation.effective_date_time, f"{label} effectiveDateTime")
+        parts: dict[str, int | None] = dict.fromkeys(LESION_PARTS)
+        for component in observation.component:
+            for part in LESION_PARTS:
+                if _is_lesion_count(component.code, part):
+                    parts[part] = component.value_integer
+        nodules = parts["nodules"]
+        if on is None or nodules is None:
+            continue
+        key = (on, nodules, parts["inflammatory"], parts["comedones"])
+        if _new(key, seen):
+            commands.append(
+                RecordLesionCount(
+                    on=on,
+                    nodules=nodules,
+                    inflammatory=parts["inflammatory"],
+                    comedones=parts["comedones"],
+                )
+            )
+    return commands
+
+
+# --- contraception --------------------------------------------------------------------
+def _contraception(
+    uses: Iterable[ContraceptionUse], existing: PatientRecord | None
+) -> list[AnyCommand]:
+    """Start (and stop) each method the record does not already show in use."""
+    held = list(existing.contraception) if existing is not None else []
+    commands: list[AnyCommand] = []
+    for use in sorted(uses, key=lambda u: (u.start or date.min, u.method)):
+        if use.start is None:
+            continue  # an undated method cannot be started; the reader's notes say so
+        covering = next(
+            (
+                h
+                for h in held
+                if h.method == use.method
+                and h.start is not None
+                and h.start <= use.start
+                and (h.end is None or h.end >= use.start)
+            ),
+            None,
+        )
+        if covering is None:
+            commands.append(StartContraception(on=use.start, method=use.method))
+            if use.end is not None:
+                commands.append(StopContraception(on=use.end, method=use.method))
+            held.append(use)
+        elif covering.end is None and use.end is not None:
+            commands.append(StopContraception(on=use.end, method=use.method))
+            held[held.index(covering)] = use
+    return commands
