@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from datetime import date
 from typing import Any
 
 import pytest
@@ -158,6 +159,7 @@ SCALARS = (
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
+    | st.dates().map(date.isoformat)  # dates near year 1 or 9999 test the date arithmetic
 )
 JSON_VALUES = st.recursive(
     SCALARS,
@@ -184,6 +186,8 @@ def fuller_request() -> Json:
     request = valid_request()
     request["prefetch"]["observations"] = searchset([weight(60, "kg"), triglycerides(150)])
     request["prefetch"]["conditions"] = searchset([])
+    course = isotretinoin_order(id="course-1", status="active", authored="2025-12-01")
+    request["prefetch"]["medications"] = searchset([course])
     return request
 
 
