@@ -200,19 +200,20 @@ def load_average() -> str:
 def print_table(
     timings: Sequence[Timing], megabytes: float, count: int, baseline: str, what: str
 ) -> None:
-    """Seconds (best, median), MB/s, bundles/s and speed relative to ``baseline``."""
+    """Seconds (best, median, CPU), MB/s, bundles/s and speed relative to ``baseline``
+    by wall clock and by CPU time (steadier when other processes share the cores)."""
     base = next(t for t in timings if t.label == baseline)
     header = (
-        f"{'':34} {'best s':>8} {'median s':>9} {'cpu s':>7} {'MB/s':>8} "
-        f"{what + '/s':>10} {'× ' + baseline:>18}"
+        f"{'':30} {'best s':>7} {'median s':>8} {'cpu s':>7} {'MB/s':>7} "
+        f"{what + '/s':>10} {'× ' + baseline:>15} {'cpu ×':>7}"
     )
     print(header)
     print("-" * len(header))
     for t in timings:
-        ratio = base.best / t.best
         print(
-            f"{t.label:34} {t.best:8.3f} {t.median:9.3f} {t.best_cpu:7.3f} "
-            f"{megabytes / t.best:8.1f} {count / t.best:10.1f} {ratio:18.3f}"
+            f"{t.label:30} {t.best:7.3f} {t.median:8.3f} {t.best_cpu:7.3f} "
+            f"{megabytes / t.best:7.1f} {count / t.best:10.1f} {base.best / t.best:15.3f} "
+            f"{base.best_cpu / t.best_cpu:7.3f}"
         )
         if t.note:
-            print(f"{'':34} {t.note}")
+            print(f"{'':30} {t.note}")
