@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from isotrack.api.routes import (
     audit,
     commands,
+    fhir_export,
     findings,
     knowledge,
     patients,
@@ -25,6 +26,7 @@ from isotrack.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     patients.router,
+    fhir_export.router,
     commands.router,
     schedule.router,
     findings.router,
