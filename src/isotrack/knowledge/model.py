@@ -19,6 +19,7 @@ Basis = Literal["L", "G", "P", "D"]
 (configurable default), D derived here from a cited figure."""
 
 SeverityName = Literal["critical", "warning", "info"]
+RuleTable = Literal["order", "course", "triage"]
 _NON_WORD = re.compile(r"[^0-9a-zà-ÿ]+")
 
 
@@ -30,7 +31,6 @@ def word_form(text: str) -> str:
     'depo provera 150 mg ml'
     """
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
-RuleTable = Literal["order", "course", "triage"]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
