@@ -221,6 +221,17 @@ def test_the_bundle_is_a_closed_fhir_r4_collection_with_unique_stable_ids(
         msgspec.json.encode(bundle)  # plain JSON all the way down
 
 
+def test_every_resource_validates_against_the_fhir_resources_models(kb: KnowledgeBase) -> None:
+    """fhir.resources has no R4 models; its R4B models have the same elements for every
+    resource type the export writes, so they catch a misspelt element or a wrong type."""
+    models = pytest.importorskip("fhir.resources.R4B")
+    for log in [log_of(every_command()), *(log_of(p.commands) for p in CLINIC)]:
+        bundle = export(log, kb, on=day(20))
+        models.get_fhir_model_class("Bundle").model_validate(bundle)
+        for resource in resources(bundle):
+            models.get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
 def test_a_later_export_keeps_the_ids_of_the_earlier_one(kb: KnowledgeBase) -> None:
     log = log_of(every_command())
     earlier = {e["fullUrl"] for e in export(log[:16], kb, on=day(20))["entry"]}
