@@ -48,6 +48,7 @@ class _MethodIndex:
 
 _CACHED_CONCEPTS = 1 << 14
 """A population screen meets the same procedures and drugs again and again."""
+_UNKNOWN = object()
 
 
 def _remember(cache: dict[Concept, V], concept: Concept, value: V) -> V:
@@ -93,8 +94,9 @@ def method_for(concept: Concept, kb: KnowledgeBase) -> tuple[str, bool] | None:
     method of the knowledge base wins (specific methods are listed first).
     A removal procedure is never a method (see :func:`removal_for`)."""
     index = _index(kb)
-    if concept in index.method_of:
-        return index.method_of[concept]
+    known = index.method_of.get(concept, _UNKNOWN)  # one lookup: another thread may clear
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]  # not the sentinel: a stored answer
     return _remember(index.method_of, concept, _method_for(concept, kb, index))
 
 
