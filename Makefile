@@ -20,7 +20,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	ISOTRACK_ENV=development $(BIN)/isotrack serve --demo
+	ISOTRACK_ENV=development ISOTRACK_CDS_ALLOW_UNSIGNED=true $(BIN)/isotrack serve --demo
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests
