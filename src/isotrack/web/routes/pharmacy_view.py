@@ -1,0 +1,192 @@
+"""What the pharmacist's check shows: may this patient be dispensed today, and if
+not, exactly why (pure: a record, a day and the knowledge base in, a view out).
+
+The verdict comes from the programme's own functions, the ones the API and the
+aggregate use, so the page can never say "yes" where the record would refuse:
+
+- ``dispense``: a recorded authorisation is in force for the month's prescription
+  with capsules left (:func:`~isotrack.clinical.programme_dispense.valid_authorization`)
+  and :func:`~isotrack.clinical.programme_status.require_dispensable` passes;
+- ``authorise``: no authorisation in force, but every requirement of one is met
+  (:func:`~isotrack.clinical.programme_dispense.authorization_requirements` gives
+  terms): the pharmacist may issue it;
+- ``refused``: anything else, with each unmet requirement and what would satisfy it.
+
+When the month has no prescription to dispense (none yet, or all dispensed), the
+check also lists what the *next* prescription needs
+(:func:`~isotrack.clinical.programme_status.programme_status`), so the pharmacist
+can tell the patient what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from isotrack.clinical.course_state import AuthorizationState, PrescriptionState
+from isotrack.clinical.programme_dispense import (
+    DispenseTerms,
+    authorization_requirements,
+    valid_authorization,
+)
+from isotrack.clinical.programme_requirements import Requirement, course_as_of, course_ended
+from isotrack.clinical.programme_status import (
+    MonthState,
+    ProgrammeStatus,
+    programme_status,
+    require_dispensable,
+)
+from isotrack.clinical.record_state import PatientRecord
+from isotrack.errors import ProgrammeRefusal
+from isotrack.knowledge.base import KnowledgeBase
+
+Verdict = Literal["dispense", "authorise", "refused"]
+
+STATE_TEXT: dict[MonthState, str] = {
+    MonthState.ENROLLED: "enrolled, no course started",
+    MonthState.QUALIFYING: "qualifying for this month's prescription",
+    MonthState.ELIGIBLE_TO_PRESCRIBE: "ready for this month's prescription",
+    MonthState.PRESCRIBED: "prescribed, not yet authorised",
+    MonthState.DISPENSE_AUTHORISED: "dispensing authorised",
+    MonthState.DISPENSED: "this month's prescription is dispensed",
+    MonthState.WINDOW_MISSED: "the window was missed: a new test and prescription are needed",
+    MonthState.SUSPENDED_POSITIVE_TEST: "suspended: positive pregnancy test",
+    MonthState.COMPLETED: "course completed",
+    MonthState.POST_COURSE_FOLLOW_UP: "course ended: follow-up after the course",
+}
+"""The month's state in words (every state has one: a test checks it)."""
+
+_COMMAND_NOTE = re.compile(r" \((?:Record|Start|Stop|Prescribe|Resume|Dispense)[A-Za-z]*[^()]*\)")
+
+
+def plain(text: str) -> str:
+    """A requirement's wording without the command names meant for API users.
+
+    >>> plain("counselling recorded (RecordCounselling) on or before 2026-03-02")
+    'counselling recorded on or before 2026-03-02'
+    >>> plain("a new prescription (Prescribe): rx2 is used up")
+    'a new prescription: rx2 is used up'
+    """
+    return _COMMAND_NOTE.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementLine:
+    """One requirement as the page shows it: met or not, and the evidence or the need."""
+
+    key: str
+    met: bool
+    text: str
+    detail: str
+    """When met: what was found; when not: what would satisfy it (dates included)."""
+
+
+def requirement_line(requirement: Requirement) -> RequirementLine:
+    detail = requirement.found if requirement.met else requirement.needs
+    return RequirementLine(requirement.key, requirement.met, requirement.text, plain(detail))
+
+
+@dataclass(frozen=True, slots=True)
+class DispenseCheck:
+    """The pharmacist's answer for one patient on one day."""
+
+    patient_id: str
+    name: str
+    on: date
+    verdict: Verdict
+    status: ProgrammeStatus
+    prescription: PrescriptionState | None
+    """The prescription the check is about (the latest of the course on ``on``)."""
+    authorization: AuthorizationState | None = None
+    """The recorded authorisation in force (verdict ``dispense``)."""
+    capsules_left: int = 0
+    """Capsules the authorisation in force still allows."""
+    terms: DispenseTerms | None = None
+    """What a new authorisation would allow (verdict ``authorise``)."""
+    checked: tuple[RequirementLine, ...] = ()
+    """Every requirement of dispensing (or of an authorisation) that was checked."""
+    next_prescription: tuple[RequirementLine, ...] = ()
+    """When there is nothing to dispense: what the next prescription needs."""
+
+    @property
+    def unmet(self) -> tuple[RequirementLine, ...]:
+        return tuple(r for r in self.checked if not r.met)
+
+    @property
+    def state_text(self) -> str:
+        return STATE_TEXT[self.status.state]
+
+    @property
+    def headline(self) -> str:
+        """One line: the answer to "may I dispense today?"."""
+        if self.verdict == "dispense" and self.authorization is not None:
+            return (
+                f"Yes: dispense up to {self.capsules_left} capsules under authorisation "
+                f"{self.authorization.id}, by {self.authorization.not_after.isoformat()}."
+            )
+        if self.verdict == "authorise" and self.terms is not None:
+            return (
+                f"Not yet: every requirement is met. Create the authorisation (up to "
+                f"{self.terms.max_quantity} capsules, dispense by "
+                f"{self.terms.not_after.isoformat()}), then record the dispense."
+            )
+        count = len(self.unmet)
+        reasons = "1 requirement is" if count == 1 else f"{count} requirements are"
+        return f"No: do not dispense today. {reasons} not met."
+
+
+def dispense_check(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> DispenseCheck:
+    """May ``record``'s patient be dispensed on ``on``? (see the module doc)."""
+    status = programme_status(record, on=on, kb=kb)
+    requirements, terms = authorization_requirements(record, None, on=on, kb=kb)
+    course = course_as_of(record, on)
+    prescription = None
+    if course is not None and not course_ended(course, on):
+        written = [p for p in course.prescriptions if p.on <= on]
+        prescription = written[-1] if written else None
+    if course is not None and prescription is not None:
+        authorization, left = valid_authorization(course, prescription.id, on)
+        if authorization is not None and _dispensable(record, prescription, on, kb):
+            found = f"{authorization.id} until {authorization.not_after}, {left} capsules left"
+            line = RequirementLine(
+                "authorisation", True, "a dispensing authorisation in force", found
+            )
+            return DispenseCheck(
+                record.patient_id, record.name, on, "dispense", status, prescription,
+                authorization=authorization, capsules_left=left, checked=(line,),
+            )  # fmt: skip
+    lines = tuple(requirement_line(r) for r in requirements)
+    if terms is not None:
+        return DispenseCheck(
+            record.patient_id, record.name, on, "authorise", status, prescription,
+            terms=terms, checked=lines,
+        )  # fmt: skip
+    if any(r.key == "prescription" and r.met for r in requirements):
+        return DispenseCheck(
+            record.patient_id, record.name, on, "refused", status, prescription, checked=lines
+        )
+    # Nothing left to dispense (no prescription yet, or all of it dispensed): the rest
+    # of the authorisation's requirements are moot; say what the next one needs.
+    first = tuple(line for line in lines if line.key in _BEFORE_PRESCRIPTION)
+    upcoming = tuple(requirement_line(r) for r in status.requirements)
+    return DispenseCheck(
+        record.patient_id, record.name, on, "refused", status, prescription,
+        checked=first, next_prescription=upcoming,
+    )  # fmt: skip
+
+
+_BEFORE_PRESCRIPTION = frozenset({"course", "prescription"})
+
+
+def _dispensable(
+    record: PatientRecord, prescription: PrescriptionState, on: date, kb: KnowledgeBase
+) -> bool:
+    """Whether the recorded authorisation allows a dispense today (a positive test since
+    it was issued does not: the authorisation requirements then say why)."""
+    try:
+        require_dispensable(record, prescription.id, on=on, kb=kb)
+    except ProgrammeRefusal:
+        return False
+    return True
