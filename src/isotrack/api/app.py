@@ -7,7 +7,8 @@ limit, body limits, security headers, access log; CORS only for the origins
 the settings list), the problem+json error handlers, ``GET /health`` and
 ``GET /ready``, the authentication router, every resource router of
 :data:`isotrack.api.routes.ROUTERS` and the CDS Hooks service under
-``/cds-services`` (:mod:`isotrack.cds.routes`). The OpenAPI document is at
+``/cds-services`` (:mod:`isotrack.cds.routes`), and the web app's pages
+(:func:`isotrack.web.install_web`). The OpenAPI document is at
 ``/api/v1/openapi.json``; Swagger UI at ``/docs``.
 """
 
@@ -41,6 +42,7 @@ from isotrack.errors import StorageError
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, head_revision, require_current_schema
+from isotrack.web import install_web
 
 OPENAPI_URL = "/api/v1/openapi.json"
 DOCS_URL = "/docs"
@@ -101,6 +103,7 @@ def create_app(
     from isotrack.cds.routes import install_cds  # imports isotrack.api, like the routers
 
     install_cds(app, settings, app.state.kb)
+    install_web(app)
     _add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
     return app

@@ -1,0 +1,31 @@
+"""The web app: server-rendered pages (Jinja2 + htmx) next to the API.
+
+:func:`install_web` adds to the app of :func:`isotrack.api.create_app`: the
+static files under ``/static``, the HTML error pages for page requests, the
+sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`), the public
+knowledge pages, and every router of :data:`isotrack.web.routes.WEB_ROUTERS`.
+Pages share the API's users, roles and matrix (:mod:`isotrack.api.authz`);
+the browser holds a session cookie instead of a bearer token (docs/web.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount the web app's pages, error pages and static files on ``app``."""
+    from isotrack.web.errors import install_error_pages
+    from isotrack.web.routes import WEB_ROUTERS
+    from isotrack.web.routes.account import router as account_router
+    from isotrack.web.routes.knowledge_pages import router as knowledge_router
+
+    install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (account_router, knowledge_router, *WEB_ROUTERS):
+        app.include_router(router)

@@ -1,0 +1,9 @@
+"""The routers of the role pages; :func:`isotrack.web.install_web` includes each.
+
+Each role's module adds its router here (an import and a list entry)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+WEB_ROUTERS: list[APIRouter] = []

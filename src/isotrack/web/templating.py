@@ -1,0 +1,157 @@
+"""Rendering pages: one Jinja2 environment and :func:`render`.
+
+``render(request, "clinic/dashboard.html", {"patients": rows})`` adds to the
+context what every page needs:
+
+- ``user``: the signed-in :class:`~isotrack.web.deps.WebUser`, or None;
+- ``csrf_token``: the token forms send (``{{ csrf_field() }}`` writes the hidden
+  field; ``<body hx-headers>`` sends it with every htmx request);
+- ``safety_line``: :data:`isotrack.SAFETY_LINE`, shown in every page's footer;
+- ``nav``: the role's navigation (:data:`NAVIGATION`), the current entry marked;
+- ``flashes``: the messages of :func:`flash` from the previous response.
+
+Templates live in ``templates/``; autoescaping is on and an undefined variable
+is an error (a typo fails a test instead of printing nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from isotrack import SAFETY_LINE, __version__
+from isotrack.api.authz import Role
+from isotrack.settings import Settings, signing_key
+from isotrack.web.deps import CSRF_FIELD, CSRF_HEADER, WebUser
+from isotrack.web.sessions import (
+    FLASH_COOKIE,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    CookiePolicy,
+    Flash,
+    FlashKind,
+    csrf_token_for_login,
+    csrf_token_for_session,
+    new_token,
+    read_flashes,
+    sign_flashes,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str
+    href: str
+    current: bool = False
+
+
+START_PAGES: Mapping[Role, str] = {
+    Role.PRESCRIBER: "/clinic",
+    Role.NURSE: "/clinic",
+    Role.ADMIN: "/clinic",
+    Role.PHARMACIST: "/pharmacy",
+    Role.PATIENT: "/me",
+}
+"""Where each role lands after sign-in (and on ``/``)."""
+
+_KNOWLEDGE = ("Knowledge", "/knowledge")
+NAVIGATION: Mapping[Role, tuple[tuple[str, str], ...]] = {
+    Role.PRESCRIBER: (("Clinic", "/clinic"), _KNOWLEDGE),
+    Role.NURSE: (("Clinic", "/clinic"), _KNOWLEDGE),
+    Role.ADMIN: (("Clinic", "/clinic"), _KNOWLEDGE),
+    Role.PHARMACIST: (("Pharmacy", "/pharmacy"), _KNOWLEDGE),
+    Role.PATIENT: (("My care", "/me"), _KNOWLEDGE),
+}
+"""The links in each role's navigation bar (label, path)."""
+ANONYMOUS_NAVIGATION: tuple[tuple[str, str], ...] = (_KNOWLEDGE, ("Sign in", "/login"))
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(version=__version__, csrf_field_name=CSRF_FIELD, csrf_header=CSRF_HEADER)
+    return env
+
+
+environment = _environment()
+
+
+def navigation(user: WebUser | None, path: str) -> list[NavItem]:
+    """The navigation of ``user``'s role; the entry ``path`` is in is current."""
+    entries = NAVIGATION[user.role] if user is not None else ANONYMOUS_NAVIGATION
+    return [
+        NavItem(label, href, current=path == href or path.startswith(href + "/"))
+        for label, href in entries
+    ]
+
+
+def cookie_policy(settings: Settings) -> CookiePolicy:
+    return CookiePolicy(secure=not settings.relaxed)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The page ``template`` rendered with ``context`` and what every page needs."""
+    settings: Settings = request.app.state.settings
+    key = signing_key(settings)
+    user = getattr(request.state, "web_user", None)
+    user = user if isinstance(user, WebUser) else None
+    policy = cookie_policy(settings)
+    new_login_value: str | None = None
+    session = request.cookies.get(SESSION_COOKIE)
+    if user is not None and session:
+        csrf_token = csrf_token_for_session(key, session)
+    else:
+        login_value = request.cookies.get(LOGIN_COOKIE)
+        if not login_value:
+            login_value = new_login_value = new_token()
+        csrf_token = csrf_token_for_login(key, login_value)
+    flashes = read_flashes(key, request.cookies.get(FLASH_COOKIE))
+    full_context = {
+        "request": request,
+        "user": user,
+        "csrf_token": csrf_token,
+        "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, csrf_token
+        ),
+        "safety_line": SAFETY_LINE,
+        "nav": navigation(user, request.url.path),
+        "flashes": flashes,
+        **(context or {}),
+    }
+    body = environment.get_template(template).render(full_context)
+    response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    if new_login_value is not None:
+        policy.set(response, LOGIN_COOKIE, new_login_value, max_age=None)
+    if flashes:
+        policy.delete(response, FLASH_COOKIE)
+    return response
+
+
+def flash(request: Request, response: Response, text: str, kind: FlashKind = "success") -> None:
+    """Show ``text`` once on the next page rendered (set it on a redirect response).
+
+    One message per response: a second call replaces the first."""
+    settings: Settings = request.app.state.settings
+    value = sign_flashes(signing_key(settings), [Flash(kind, text)])
+    cookie_policy(settings).set(response, FLASH_COOKIE, value, max_age=300)
