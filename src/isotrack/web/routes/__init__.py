@@ -6,4 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-WEB_ROUTERS: list[APIRouter] = []
+from isotrack.web.routes import clinician, patient_portal, pharmacy
+
+WEB_ROUTERS: list[APIRouter] = [clinician.router, pharmacy.router, patient_portal.router]

@@ -1,0 +1,126 @@
+"""What the clinician pages share: reading a record once per request (audited,
+as the API reads), storing commands, and what the user's role may do there.
+
+The clinic pages are staff pages: they need ``findings.read`` (prescribers and
+nurses); a patient account has its own pages under ``/me``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+
+from isotrack.api.authz import Action
+from isotrack.api.routes._access import PATIENT_ID_PATTERN
+from isotrack.clinical.commands import AnyCommand
+from isotrack.clinical.record import PatientRecord, replay
+from isotrack.errors import CommandRejected, NotFoundError, StorageError
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store import PendingCommand, execute, execute_many, patient_ids, read_history
+from isotrack.web.deps import WebUser, require_page
+from isotrack.web.templating import flash
+
+ClinicUser = Annotated[WebUser, Depends(require_page(Action.FINDINGS_READ))]
+PatientId = Annotated[str, Path(pattern=PATIENT_ID_PATTERN, max_length=64)]
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """What the page offers to this user (the matrix decides; the routes check again)."""
+
+    create: bool
+    record: bool
+    prescribe: bool
+    override: bool
+    manage_course: bool
+
+    @staticmethod
+    def of(user: WebUser) -> Permissions:
+        return Permissions(
+            create=user.may(Action.PATIENT_CREATE),
+            record=user.may(Action.CLINICAL_RECORD),
+            prescribe=user.may(Action.PRESCRIBE),
+            override=user.may(Action.FINDING_OVERRIDE),
+            manage_course=user.may(Action.COURSE_MANAGE),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRecord:
+    record: PatientRecord
+    version: int
+    history: tuple[tuple[AnyCommand, date, str], ...]
+    """(command, recorded on, who recorded it), oldest first."""
+
+
+def load_record(
+    engine: Engine, patient_id: str, user: WebUser, *, now: datetime, kb: KnowledgeBase
+) -> LoadedRecord:
+    """The record, its version and its log: one audited read."""
+    stored = read_history(engine, patient_id, actor=user.username, now=now)
+    record = _replay(patient_id, [(s.command, s.recorded_on) for s in stored], kb)
+    return LoadedRecord(
+        record=record,
+        version=len(stored),
+        history=tuple((s.command, s.recorded_on, s.actor) for s in stored),
+    )
+
+
+def load_all(
+    engine: Engine, user: WebUser, *, now: datetime, kb: KnowledgeBase
+) -> list[PatientRecord]:
+    """Every patient's record (each read audited)."""
+    return [load_record(engine, pid, user, now=now, kb=kb).record for pid in patient_ids(engine)]
+
+
+def _replay(
+    patient_id: str, history: Sequence[tuple[AnyCommand, date]], kb: KnowledgeBase
+) -> PatientRecord:
+    try:
+        return replay(history, kb=kb)
+    except (CommandRejected, NotFoundError) as error:  # as the store's own rebuild
+        raise StorageError(
+            f"the stored record of patient {patient_id} cannot be rebuilt: {error}"
+        ) from error
+
+
+def store(
+    engine: Engine,
+    patient_id: str,
+    commands: Sequence[AnyCommand],
+    user: WebUser,
+    *,
+    now: datetime,
+    kb: KnowledgeBase,
+    version: int | None = None,
+) -> int:
+    """Store ``commands`` in one transaction (all or none); the new version."""
+    if len(commands) == 1:
+        _, new_version = execute(
+            engine, patient_id, commands[0], actor=user.username, now=now, kb=kb,
+            expected_version=version,
+        )  # fmt: skip
+        return new_version
+    _, new_version = execute_many(
+        engine,
+        patient_id,
+        [PendingCommand(command) for command in commands],
+        actor=user.username,
+        now=now,
+        kb=kb,
+        expected_version=version,
+    )
+    return new_version
+
+
+def back_to_patient(request: Request, patient_id: str, message: str) -> RedirectResponse:
+    """303 to the patient page with a message shown once."""
+    response = RedirectResponse(f"/clinic/patients/{patient_id}", status_code=303)
+    flash(request, response, message)
+    return response

@@ -1,0 +1,63 @@
+"""Rendering the patient page of the clinic, with any refused form's values and
+messages (the recording forms and the override form post back to it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
+
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.web.deps import WebUser
+from isotrack.web.routes.clinic_access import Permissions, load_record
+from isotrack.web.templating import render
+from isotrack.web.views.clinic_forms import RECORD_FORMS, form_choices, form_state
+from isotrack.web.views.clinic_patient import patient_page
+
+OTHER_REASON = "other"
+
+
+def render_patient(
+    request: Request,
+    patient_id: str,
+    user: WebUser,
+    *,
+    engine: Engine,
+    kb: KnowledgeBase,
+    now: datetime,
+    forms: dict[str, dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The patient page; ``forms`` holds a refused form's values and errors."""
+    loaded = load_record(engine, patient_id, user, now=now, kb=kb)
+    page = patient_page(loaded.record, loaded.version, loaded.history, on=now.date(), kb=kb)
+    context = {
+        "page": page,
+        "can": Permissions.of(user),
+        "charts": [(c, json.dumps(c.config())) for c in page.charts if not c.empty],
+        "empty_charts": [c for c in page.charts if c.empty],
+        "override_reasons": override_choices(kb),
+        "forms": form_state(now.date(), forms or {}),
+        "record_forms": RECORD_FORMS,
+        "choices": form_choices(loaded.record, kb),
+        "open_form": next(iter(forms or {}), ""),
+    }
+    return render(request, "clinic/patient.html", context, status=status)
+
+
+def override_choices(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    choices = [(r.id, r.display) for r in kb.override_reasons]
+    return [("", "Choose a reason"), *choices, (OTHER_REASON, "Another reason (say which below)")]
+
+
+def override_reason_text(kb: KnowledgeBase, choice: str, note: str) -> str:
+    """The reason stored: the chosen reason's words, then the note; '' when neither."""
+    words = dict(override_choices(kb)[1:-1]).get(choice, "")
+    note = note.strip()
+    if choice == OTHER_REASON or not words:
+        return note
+    return f"{words}: {note}" if note else words
