@@ -255,6 +255,7 @@ def _prescribe_context(
         "products": [("", "Choose a product"), *products],
         "override_reasons": override_choices(kb),
         "default_target": kb.number("course.cumulative_target_mg_per_kg"),
+        "product_name": {p.id: p.name for p in kb.products}.get(evaluation.product or "", ""),
     }
 
 
