@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from isotrack.knowledge.model import (
     MonographSection,
     OverrideReason,
     Parameter,
+    PkParameter,
     Product,
     Programme,
     ProgrammeRule,
@@ -64,6 +66,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "question": Question,
     "override_reason": OverrideReason,
     "rxnorm_product": RxNormProduct,
+    "pk_parameter": PkParameter,
 }
 
 E = TypeVar("E", bound=msgspec.Struct)
@@ -131,6 +134,14 @@ class KnowledgeBase:
         if not isinstance(value, str):
             raise NotFoundError(f"parameter {parameter_id!r} is not text")
         return value
+
+    def pk_parameter(self, parameter_id: str) -> PkParameter:
+        return self._get("pk_parameter", parameter_id, PkParameter)
+
+    @property
+    def pk_parameters(self) -> tuple[PkParameter, ...]:
+        """The numbers of the PK model (``pk.toml``), in file order."""
+        return self._all("pk_parameter", PkParameter)
 
     def product(self, product_id: str) -> Product:
         return self._get("product", product_id, Product)
@@ -302,7 +313,23 @@ def _decode_entry(name: str, kind: str, index: int, item: Any) -> msgspec.Struct
         )
     if isinstance(entry, RxNormProduct):
         check_product(name, entry)
+    if isinstance(entry, PkParameter):
+        check_pk_parameter(name, entry)
     return entry
+
+
+def check_pk_parameter(name: str, entry: PkParameter) -> None:
+    """A PK number is finite, and a derived one says how it was derived."""
+    if not math.isfinite(entry.value):
+        raise KnowledgeError("must be a finite number", file=name, entry=entry.id, field="value")
+    if entry.kind == "derived" and not entry.derivation.strip():
+        raise KnowledgeError(
+            'kind "derived" needs its derivation written out (which label numbers, '
+            "which formula), or mark a value printed in the source kind = \"label\"",
+            file=name,
+            entry=entry.id,
+            field="derivation",
+        )
 
 
 def _check_references(

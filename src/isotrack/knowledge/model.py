@@ -64,6 +64,20 @@ class Parameter(Entry, frozen=True, kw_only=True):
         return self.basis == "P"
 
 
+class PkParameter(Entry, frozen=True, kw_only=True):
+    """A number of the pharmacokinetic model (``clinical/pk``): a value printed in a
+    source (``kind = "label"``) or computed from such values, with the computation
+    written out in ``derivation`` (``kind = "derived"``; the loader refuses one
+    without it). Apparent values are relative to the bioavailability of
+    conventional capsules taken with food, which no source states absolutely."""
+
+    value: float
+    unit: str
+    kind: Literal["label", "derived"]
+    description: str
+    derivation: str = ""
+
+
 class Product(Entry, frozen=True, kw_only=True):
     """A marketed isotretinoin product, or a route claimed without any product
     (``available = false``)."""
