@@ -30,6 +30,7 @@ from isotrack.web.routes.patient_view import (
     patient_home,
     phq9_answers,
     phq9_result,
+    phq9_total,
     symptom_groups,
 )
 
@@ -114,13 +115,19 @@ def test_dose_line_reads_like_the_label() -> None:
 
 @given(st.lists(st.integers(0, 3), min_size=9, max_size=9))
 def test_phq9_total_is_the_sum_and_item9_decides_the_stop_message(answers: list[int]) -> None:
-    result = phq9_result(tuple(answers), KB)
-    assert result.total == sum(answers)
-    assert result.item9 == answers[8]
+    total, item9 = phq9_total(tuple(answers))
+    assert total == sum(answers)
+    assert item9 == answers[8]
+    result = phq9_result(total, item9, KB)
     assert result.self_harm == (answers[8] >= KB.number("mood.phq9_item9_positive_score"))
     assert result.positive == (sum(answers) >= KB.number("mood.phq9_positive_score"))
     if result.self_harm:
         assert result.headline.startswith("Stop taking isotretinoin")
+
+
+def test_a_screen_without_item9_is_judged_on_its_total(kb: KnowledgeBase) -> None:
+    assert not phq9_result(27, None, kb).self_harm
+    assert phq9_result(27, None, kb).positive
 
 
 def test_phq9_form_reading_names_each_missing_answer() -> None:
@@ -134,9 +141,11 @@ def test_phq9_form_reading_names_each_missing_answer() -> None:
     assert set(errors) == {"q2", "q9"}
 
 
-def test_phq9_refuses_a_wrong_number_of_answers(kb: KnowledgeBase) -> None:
+def test_phq9_refuses_a_wrong_number_of_answers() -> None:
     with pytest.raises(InvalidInputError):
-        phq9_result((0,) * 8, kb)
+        phq9_total((0,) * 8)
+    with pytest.raises(InvalidInputError):
+        phq9_total((0,) * 8 + (4,))
 
 
 def test_phq9_wording_is_nine_questions_four_answers_and_cited(kb: KnowledgeBase) -> None:

@@ -198,9 +198,8 @@ def missed_days_to_record(choices: tuple[MissedDay, ...], ticked: list[str]) -> 
 # --- PHQ-9 -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Phq9Result:
-    answers: tuple[int, ...]
     total: int
-    item9: int
+    item9: int | None
     self_harm: bool
     """Item 9 at or above ``mood.phq9_item9_positive_score``: stop and call at once."""
     positive: bool
@@ -231,23 +230,30 @@ def phq9_answers(form: dict[str, str]) -> tuple[tuple[int, ...], dict[str, str]]
     return tuple(answers), errors
 
 
-def phq9_result(answers: tuple[int, ...], kb: KnowledgeBase) -> Phq9Result:
-    """The total of nine answers and what it means (thresholds from the knowledge base).
+def phq9_total(answers: tuple[int, ...]) -> tuple[int, int]:
+    """(total, item 9) of nine answers from 0 to 3.
 
-    >>> from isotrack.knowledge import default_knowledge
-    >>> result = phq9_result((1, 1, 1, 1, 1, 1, 1, 1, 1), default_knowledge())
-    >>> result.total, result.self_harm
-    (9, True)
+    >>> phq9_total((1, 1, 1, 1, 1, 1, 1, 1, 0))
+    (8, 0)
     """
     if len(answers) != len(PHQ9_QUESTIONS) or any(not 0 <= a < len(PHQ9_ANSWERS) for a in answers):
         raise InvalidInputError("answers", "give nine answers, each from 0 to 3")
-    total = sum(answers)
-    item9 = answers[-1]
+    return sum(answers), answers[-1]
+
+
+def phq9_result(total: int, item9: int | None, kb: KnowledgeBase) -> Phq9Result:
+    """What a PHQ-9 means for the patient, by the thresholds of the knowledge base
+    (the ones MOOD-PHQ9-POSITIVE uses).
+
+    >>> from isotrack.knowledge import default_knowledge
+    >>> result = phq9_result(9, 1, default_knowledge())
+    >>> result.self_harm, result.positive
+    (True, False)
+    """
     return Phq9Result(
-        answers=answers,
         total=total,
         item9=item9,
-        self_harm=item9 >= kb.number("mood.phq9_item9_positive_score"),
+        self_harm=item9 is not None and item9 >= kb.number("mood.phq9_item9_positive_score"),
         positive=total >= kb.number("mood.phq9_positive_score"),
     )
 
