@@ -77,7 +77,10 @@ def _values(form: FormData) -> dict[str, str]:
 def _enrol_page(
     request: Request, kb: KnowledgeBase, values: dict[str, str], errors: Errors, status: int = 200
 ) -> HTMLResponse:
-    programmes = [("", "The clinic's default"), *((p.id, p.name) for p in kb.programmes)]
+    programmes = [
+        ("", "The clinic's default"),
+        *((p.id, p.name.split(" for ")[0]) for p in kb.programmes),  # short: fits a phone
+    ]
     context = {
         "values": values,
         "errors": errors,
