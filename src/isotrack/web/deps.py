@@ -60,7 +60,7 @@ class WebUser:
         return allowed(self.role, action)
 
 
-class SignInRequiredError(Exception):  # rendered as a redirect, not a crash
+class LoginRequired(Exception):  # noqa: N818  # a redirect, not a crash: the name says what happened
     """No valid session: the browser goes to the login page, then back to ``next``."""
 
     def __init__(self, next_url: str) -> None:
@@ -68,7 +68,7 @@ class SignInRequiredError(Exception):  # rendered as a redirect, not a crash
         self.next_url = next_url
 
 
-class PageForbiddenError(Exception):  # rendered as the 403 page
+class PageForbidden(Exception):  # noqa: N818  # the 403 page, not a crash: the name says what it is
     """The request may not go on: the 403 page says why, in words a user can act on."""
 
     def __init__(self, message: str) -> None:
@@ -110,7 +110,7 @@ def signed_in_user(request: Request, engine: EngineDep, now: NowDep) -> WebUser:
     user = session_user(request, engine, now)
     if user is None:
         referer_page = request.headers.get("HX-Current-URL") if _is_htmx(request) else None
-        raise SignInRequiredError(_path_of(referer_page) if referer_page else this_page(request))
+        raise LoginRequired(_path_of(referer_page) if referer_page else this_page(request))
     return user
 
 
@@ -129,7 +129,7 @@ def require_page(action: Action) -> Callable[..., WebUser]:
         if not user.may(action):
             with user_transaction(engine) as tx:
                 tx.audit.append(at=now, actor=user.id, action=f"denied:{action}")
-            raise PageForbiddenError(
+            raise PageForbidden(
                 f"Your account ({user.role}) may not {action_words(action)}. "
                 "Ask the clinic's administrator if you need to."
             )
@@ -157,7 +157,7 @@ async def check_csrf(request: Request, settings: SettingsDep) -> None:
             sent = value if isinstance(value, str) else None
     accepted = accepted_csrf_tokens(request, signing_key(settings))
     if not any(tokens_match(sent, token) for token in accepted):
-        raise PageForbiddenError(
+        raise PageForbidden(
             "This form has expired or did not come from this site, so nothing was changed. "
             "Go back, reload the page and try again."
         )

@@ -5,7 +5,7 @@ A request is a *page request* when its path is not one of the API's
 send for pages) or comes from htmx (``HX-Request``). Page requests get:
 
 - no session → a redirect to ``/login?next=...`` (htmx: ``HX-Redirect``);
-- :class:`~isotrack.web.deps.PageForbiddenError` (role, CSRF) → the 403 page;
+- :class:`~isotrack.web.deps.PageForbidden` (role, CSRF) → the 403 page;
 - a 404 (an unknown page, an engine NotFoundError) → the 404 page;
 - any other HTTP or engine error → an error page with its status and message;
 - an unexpected exception → the 500 page with the request id (the traceback
@@ -37,7 +37,7 @@ from isotrack.api.problems import (
     status_of,
 )
 from isotrack.errors import InvalidInputError, IsotrackError, StorageError
-from isotrack.web.deps import PageForbiddenError, SignInRequiredError
+from isotrack.web.deps import PageForbidden, LoginRequired
 from isotrack.web.templating import render
 
 API_PREFIXES = ("/api/", "/cds-services", "/health", "/ready", "/docs", "/.well-known")
@@ -102,14 +102,14 @@ def login_redirect(request: Request, next_url: str) -> Response:
 def install_error_pages(app: FastAPI) -> None:
     """Page requests get HTML error pages; the API's handlers answer the rest."""
 
-    async def login_required(request: Request, error: SignInRequiredError) -> Response:
+    async def login_required(request: Request, error: LoginRequired) -> Response:
         return login_redirect(request, error.next_url)
 
-    async def forbidden(request: Request, error: PageForbiddenError) -> Response:
+    async def forbidden(request: Request, error: PageForbidden) -> Response:
         return error_page(request, 403, error.message)
 
-    app.add_exception_handler(SignInRequiredError, login_required)  # type: ignore[arg-type]  # Starlette types handlers loosely
-    app.add_exception_handler(PageForbiddenError, forbidden)  # type: ignore[arg-type]  # idem
+    app.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]  # Starlette types handlers loosely
+    app.add_exception_handler(PageForbidden, forbidden)  # type: ignore[arg-type]  # idem
     _wrap(app, StarletteHTTPException, _http_message)
     _wrap(app, IsotrackError, _engine_message)
     _wrap(app, ProblemError, lambda e: (e.status, e.detail))
