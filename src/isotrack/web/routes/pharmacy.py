@@ -33,6 +33,7 @@ from isotrack.api.routes._access import PatientIdPath
 from isotrack.api.routes.programme import new_authorization_id
 from isotrack.clinical.authorization import as_command, authorize_dispense
 from isotrack.clinical.commands import Dispense
+from isotrack.clinical.record_state import PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.settings import signing_key
 from isotrack.web.deps import CsrfDep, WebUser, require_page
@@ -105,6 +106,7 @@ def create_authorization(
         return _check_page(
             request, user, engine, kb, now, patient_id,
             errors={"authorisation": plain(error.message)}, status=422,
+            read=(record, current),
         )  # fmt: skip
     store_for(
         user, engine, patient_id, as_command(issued), now=now, kb=kb,
@@ -170,9 +172,11 @@ def _check_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    read: tuple[PatientRecord, int] | None = None,
 ) -> Response:
-    """The check page, read once (one audited read of the record)."""
-    record, version = read_for(user, engine, patient_id, now=now, kb=kb)
+    """The check page, on the record already ``read`` in this request or read now (one
+    audited read either way)."""
+    record, version = read or read_for(user, engine, patient_id, now=now, kb=kb)
     result = dispense_check(record, on=now.date(), kb=kb)
     found = None
     if looked_up:
