@@ -113,6 +113,7 @@ def _register_commands() -> None:
         db_cmd,
         demo_cmd,
         knowledge_cmds,
+        pk_cmd,
         plan_cmd,
         ppp_cmd,
         screen_cmd,
