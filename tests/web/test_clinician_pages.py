@@ -311,3 +311,15 @@ def test_a_critical_finding_blocks_the_order_and_nothing_is_stored(
 
 def test_a_nurse_may_not_prescribe(sign_in: SignIn) -> None:
     assert sign_in(Role.NURSE).get(f"{PATIENT}/prescribe").status_code == 403
+
+
+def test_the_dashboard_audits_one_read_of_each_record(sign_in: SignIn, web_engine: Engine) -> None:
+    from isotrack.store import UnitOfWork
+
+    def reads() -> int:
+        with UnitOfWork(web_engine) as uow:
+            return sum(1 for e in uow.audit.entries() if e.action == "read")
+
+    before = reads()
+    assert sign_in(Role.NURSE).get("/clinic").status_code == 200
+    assert reads() - before == 12

@@ -8,7 +8,7 @@ Public API:
   :func:`head_revision`, :func:`require_current_schema` — Alembic migrations.
 - :class:`UnitOfWork` — one transaction, with ``.patients``
   (:class:`PatientRepository`) and ``.audit`` (:class:`AuditTrail`).
-- :func:`execute`, :func:`read_record`, :func:`read_history`,
+- :func:`execute`, :func:`read_record`, :func:`read_history`, :func:`read_histories`,
   :func:`patient_ids` — the use cases, each one audited transaction;
   :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
@@ -38,6 +38,7 @@ from isotrack.store.service import (
     execute,
     execute_many,
     patient_ids,
+    read_histories,
     read_history,
     read_record,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "head_revision",
     "import_tables",
     "patient_ids",
+    "read_histories",
     "read_history",
     "read_record",
     "require_current_schema",

@@ -211,19 +211,36 @@ def read_history(
     """
     _require_time_zone(now)
     with UnitOfWork(engine) as uow:
-        history = uow.patients.history(patient_id)
-        if not history:
-            raise NotFoundError(f"no patient {patient_id!r} in the database {describe(engine)}")
-        record_hash = uow.patients.record_hash(patient_id)
-        uow.audit.append(
-            at=now,
-            actor=actor,
-            action=READ_ACTION,
-            patient_id=patient_id,
-            detail={"version": len(history)},
-            before_hash=record_hash,
-            after_hash=record_hash,
-        )
+        return _audited_history(uow, engine, patient_id, actor=actor, now=now)
+
+
+def read_histories(engine: Engine, *, actor: str, now: datetime) -> dict[str, list[StoredCommand]]:
+    """Every patient's command log, each read audited as :func:`read_history` does,
+    in one transaction (a clinic-wide page reads them all at once)."""
+    _require_time_zone(now)
+    with UnitOfWork(engine) as uow:
+        return {
+            patient_id: _audited_history(uow, engine, patient_id, actor=actor, now=now)
+            for patient_id in uow.patients.ids()
+        }
+
+
+def _audited_history(
+    uow: UnitOfWork, engine: Engine, patient_id: str, *, actor: str, now: datetime
+) -> list[StoredCommand]:
+    history = uow.patients.history(patient_id)
+    if not history:
+        raise NotFoundError(f"no patient {patient_id!r} in the database {describe(engine)}")
+    record_hash = uow.patients.record_hash(patient_id)
+    uow.audit.append(
+        at=now,
+        actor=actor,
+        action=READ_ACTION,
+        patient_id=patient_id,
+        detail={"version": len(history)},
+        before_hash=record_hash,
+        after_hash=record_hash,
+    )
     return history
 
 

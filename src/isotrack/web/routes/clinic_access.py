@@ -22,7 +22,7 @@ from isotrack.clinical.commands import AnyCommand
 from isotrack.clinical.record import PatientRecord, replay
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store import PendingCommand, execute, execute_many, patient_ids, read_history
+from isotrack.store import PendingCommand, execute, execute_many, read_histories, read_history
 from isotrack.web.deps import WebUser, require_page
 from isotrack.web.templating import flash
 
@@ -75,8 +75,12 @@ def load_record(
 def load_all(
     engine: Engine, user: WebUser, *, now: datetime, kb: KnowledgeBase
 ) -> list[PatientRecord]:
-    """Every patient's record (each read audited)."""
-    return [load_record(engine, pid, user, now=now, kb=kb).record for pid in patient_ids(engine)]
+    """Every patient's record, each read audited, in one transaction."""
+    histories = read_histories(engine, actor=user.username, now=now)
+    return [
+        _replay(pid, [(s.command, s.recorded_on) for s in stored], kb)
+        for pid, stored in histories.items()
+    ]
 
 
 def _replay(
