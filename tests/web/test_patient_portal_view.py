@@ -54,6 +54,7 @@ def test_home_shows_the_next_pregnancy_test_and_visit_with_their_windows(kb: Kno
     home = home_of("demo-ana", kb)
     assert home.name == "Ana Moreau"
     assert home.product == kb.product("absorica").name
+    assert home.food == kb.product("absorica").food
     assert home.dose is not None
     assert home.dose.text == "30 mg twice a day (60 mg a day)"
     assert home.next_test is not None

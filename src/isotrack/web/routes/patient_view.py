@@ -93,6 +93,8 @@ class PatientHome:
     course_status: str | None
     """'active', 'paused', 'ended' or None without a course."""
     product: str
+    food: str
+    """How to take it with respect to meals (the product's ``food`` in the knowledge base)."""
     dose: DoseLine | None
     next_test: ScheduleItem | None
     next_visit: ScheduleItem | None
@@ -127,9 +129,10 @@ def patient_home(
     tests = [i for i in open_items if i.kind in _TEST_KINDS]
     visits = [i for i in open_items if i.kind == "visit"]
     dose = None
-    product = ""
+    product = food = ""
     if course is not None:
         product = kb.product(course.product).name
+        food = kb.product(course.product).food
         step = course.dose_on(on) if not course.ended else None
         dose = _dose_line(step)
     return PatientHome(
@@ -138,6 +141,7 @@ def patient_home(
         course_id=course.course_id if course else None,
         course_status=course.status if course else None,
         product=product,
+        food=food,
         dose=dose,
         next_test=tests[0] if tests else None,
         next_visit=visits[0] if visits else None,
