@@ -29,55 +29,57 @@ from isotrack.web.routes.pharmacy_view import STATE_TEXT, dispense_check, plain
 TODAY = date(2026, 3, 2)
 
 
-def day(offset: int) -> date:
-    return TODAY + timedelta(days=offset)
+def day(offset: int, today: date = TODAY) -> date:
+    return today + timedelta(days=offset)
 
 
 def answers(kb: KnowledgeBase) -> tuple[tuple[str, int], ...]:
     return tuple((q.id, q.correct) for q in kb.questions(kb.text("ppp.default_programme")))
 
 
-def prescribe(offset: int, rx: str) -> Prescribe:
+def prescribe(offset: int, rx: str, today: date = TODAY) -> Prescribe:
     return Prescribe(
-        on=day(offset), prescription_id=rx, dose_mg=30, times_per_day=2, strength_mg=30,
+        on=day(offset, today), prescription_id=rx, dose_mg=30, times_per_day=2, strength_mg=30,
         quantity=60, supply_days=30,
     )  # fmt: skip
 
 
-def lapsed_window_story(kb: KnowledgeBase) -> list[AnyCommand]:
+def lapsed_window_story(
+    kb: KnowledgeBase, today: date = TODAY, patient_id: str = "w3-pia"
+) -> list[AnyCommand]:
     """Month 2's prescription was written yesterday on a test of 7 days ago, whose
-    window (day 1 = specimen date) closed yesterday: nothing may be dispensed today."""
+    window (day 1 = specimen date) closed yesterday: nothing may be dispensed ``today``."""
     return [
         EnrolPatient(
-            on=day(-120),
-            patient_id="w3-pia",
+            on=day(-120, today),
+            patient_id=patient_id,
             name="Pia Lund",
             birth_date=date(2000, 5, 1),
             sex="female",
             pregnancy_capability="can-get-pregnant",
         ),
-        RecordCounselling(on=day(-120), topic="enrolment"),
-        RecordWeight(on=day(-120), value=60),
-        StartContraception(on=day(-115), method="implant-etonogestrel"),
-        StartContraception(on=day(-115), method="male-condom"),
-        RecordPregnancyTest(on=day(-70), result="negative"),
-        RecordPregnancyTest(on=day(-31), result="negative"),
-        RecordWeight(on=day(-30), value=60),
-        StartCourse(on=day(-30), course_id="w3-pia-c1", product="absorica"),
-        RecordComprehensionAnswers(on=day(-30), answers=answers(kb)),
-        prescribe(-30, "rx1"),
+        RecordCounselling(on=day(-120, today), topic="enrolment"),
+        RecordWeight(on=day(-120, today), value=60),
+        StartContraception(on=day(-115, today), method="implant-etonogestrel"),
+        StartContraception(on=day(-115, today), method="male-condom"),
+        RecordPregnancyTest(on=day(-70, today), result="negative"),
+        RecordPregnancyTest(on=day(-31, today), result="negative"),
+        RecordWeight(on=day(-30, today), value=60),
+        StartCourse(on=day(-30, today), course_id=f"{patient_id}-c1", product="absorica"),
+        RecordComprehensionAnswers(on=day(-30, today), answers=answers(kb)),
+        prescribe(-30, "rx1", today),
         RecordAuthorization(
-            on=day(-30),
+            on=day(-30, today),
             authorization_id="PA-ONE",
             prescription_id="rx1",
-            not_after=day(-30),
+            not_after=day(-30, today),
             max_quantity=60,
         ),
-        Dispense(on=day(-30), prescription_id="rx1", quantity=60),
-        RecordPregnancyTest(on=day(-7), result="negative"),
-        RecordWeight(on=day(-1), value=60),
-        RecordComprehensionAnswers(on=day(-1), answers=answers(kb)),
-        prescribe(-1, "rx2"),
+        Dispense(on=day(-30, today), prescription_id="rx1", quantity=60),
+        RecordPregnancyTest(on=day(-7, today), result="negative"),
+        RecordWeight(on=day(-1, today), value=60),
+        RecordComprehensionAnswers(on=day(-1, today), answers=answers(kb)),
+        prescribe(-1, "rx2", today),
     ]
 
 
