@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,24 @@ typecheck: $(VENV)/.test-installed
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest -n auto --dist loadfile
 
-test: lint typecheck unit
+# The browser tests (tests/e2e) need Debian's chromium and axe-core from npm: installed
+# here when missing (chromium with apt, as root only; never `playwright install`, which
+# downloads a browser build). Without them the browser tests skip and say why.
+CHROMIUM := /usr/bin/chromium
+E2E_DIR  := tests/e2e
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "$(CHROMIUM) missing and not root: the browser tests will be skipped"; fi; \
+	fi
+	@if [ ! -d $(E2E_DIR)/node_modules ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix $(E2E_DIR) --no-audit --no-fund; \
+	  else echo "npm missing: the accessibility checks of the browser tests will be skipped"; fi; \
+	fi
+
+test: lint typecheck browser unit
 
 # Benchmarks (bench/README.md): never part of `make test`; run on a quiet machine.
 $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
@@ -45,4 +62,4 @@ bench: $(VENV)/.bench-installed
 	@if [ -f bench/bench_cds.py ]; then $(BIN)/python bench/bench_cds.py; fi
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(E2E_DIR)/node_modules

@@ -29,7 +29,7 @@ from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, session_id
 START = {
     Role.PRESCRIBER: "/clinic",
     Role.NURSE: "/clinic",
-    Role.ADMIN: "/clinic",
+    Role.ADMIN: "/knowledge",
     Role.PHARMACIST: "/pharmacy",
     Role.PATIENT: "/me",
 }

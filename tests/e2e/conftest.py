@@ -1,0 +1,255 @@
+"""Browser tests: a real ``isotrack serve`` driven by Playwright in Debian's chromium.
+
+Fixtures and helpers for every ``tests/e2e/test_*.py`` (mark each test ``e2e``):
+
+- ``live_server`` (session): ``isotrack serve`` in a subprocess on 127.0.0.1 and a
+  free port, on a temporary SQLite database holding the demo clinic (as of
+  today) and one user per role with known passwords
+  (:func:`tests.web.demo_db.password_for`); ``live_server.url``,
+  ``live_server.accounts``, ``live_server.database_url``.
+- ``browser`` (session): chromium (``/usr/bin/chromium``), headless.
+- ``page``: a fresh browser context and page (1280×800) for one test; the test
+  fails when the page reported a Content-Security-Policy violation or a script error.
+- :func:`login` ``(page, live_server, role)``: signs in through the login form.
+- :func:`assert_accessible` ``(page)``: runs axe-core (``tests/e2e/node_modules``,
+  installed by ``make test`` with ``npm ci``) and fails on any serious or critical
+  violation, listing each one with the elements it found.
+- :func:`screenshot` ``(page, name, width=None)``: writes
+  ``docs/screenshots/<name>.png`` (the whole page; at ``width`` px when given).
+
+Without ``/usr/bin/chromium`` (``make test`` installs it with apt when run as root)
+or the ``playwright`` package, the tests are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from tests.web.demo_db import Account, create_accounts, load_demo_clinic
+
+from isotrack.api.authz import Role
+from isotrack.api.passwords import totp_code
+from isotrack.knowledge import default_knowledge
+from isotrack.store import create_engine_for
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+E2E_DIR = Path(__file__).resolve().parent
+REPO = E2E_DIR.parent.parent
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_SCRIPT = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE_HEIGHT = 844
+SERVER_START_SECONDS = 60
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "e2e: a browser test (Playwright + Debian chromium against isotrack serve)"
+    )
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    database_url: str
+    accounts: dict[Role, Account]
+
+    def account(self, role: Role) -> Account:
+        return self.accounts[role]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"isotrack serve exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"isotrack serve did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """``isotrack serve`` on the demo clinic, for the whole session."""
+    _require_browser()
+    with tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'isotrack.db'}"
+        engine = create_engine_for(database_url)
+        now = datetime.now(UTC).astimezone()
+        load_demo_clinic(engine, now, default_knowledge())
+        accounts = create_accounts(engine, now)
+        engine.dispose()
+        port = free_port()
+        env = {
+            **os.environ,
+            "ISOTRACK_ENV": "test",
+            "ISOTRACK_DATABASE_URL": database_url,
+            "ISOTRACK_RATE_LIMIT_PER_MINUTE": "100000",
+            "ISOTRACK_RATE_LIMIT_BURST": "100000",
+        }
+        log = Path(folder) / "server.log"
+        command = [sys.executable, "-m", "isotrack", "serve", "--host", "127.0.0.1"]
+        with log.open("wb") as output:
+            server = subprocess.Popen(
+                [*command, "--port", str(port)], env=env, stdout=output, stderr=output
+            )
+            url = f"http://127.0.0.1:{port}"
+            try:
+                _wait_until_up(url, server, log)
+                yield LiveServer(url=url, database_url=database_url, accounts=accounts)
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def _require_browser() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (make test does it as root: "
+            "apt-get install chromium)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401  # only checks that it is installed
+    except ImportError:
+        pytest.skip("the playwright package is missing: pip install -e '.[test]'")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    chromium = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A page in a fresh context (no cookies); fails the test on CSP violations and
+    script errors the page reported."""
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+    problems: list[str] = []
+    new_page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    new_page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    yield new_page
+    context.close()
+    assert not problems, "the page reported:\n" + "\n".join(problems)
+
+
+def login(page: Page, live_server: LiveServer, role: Role) -> None:
+    """Sign in as the demo user of ``role`` through the login form."""
+    account = live_server.account(role)
+    page.goto("/login")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(account.password)
+    if account.totp_secret is not None:
+        code = totp_code(account.totp_secret, datetime.now(UTC))
+        page.get_by_label("Code from your authenticator app").fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert "/login" not in page.url, f"sign-in as {role} failed: {page.url}"
+
+
+def logout(page: Page) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+
+
+def assert_accessible(page: Page, *, context: str = "") -> None:
+    """axe-core on the page as it is now: no serious or critical violation."""
+    if not AXE_SCRIPT.exists():
+        pytest.skip(f"axe-core is missing ({AXE_SCRIPT}): run npm ci --prefix tests/e2e")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # evaluate runs through the DevTools protocol, which the page's CSP does not restrict
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    results: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    where = context or page.url
+    assert not blocking, f"accessibility violations on {where}:\n" + "\n".join(
+        _violation_line(violation) for violation in blocking
+    )
+
+
+def _violation_line(violation: dict[str, Any]) -> str:
+    targets = [json.dumps(node.get("target")) for node in violation.get("nodes", [])][:5]
+    return (
+        f"- {violation['impact']}: {violation['id']}: {violation['help']} "
+        f"({violation.get('helpUrl', '')}) at {', '.join(targets)}"
+    )
+
+
+def screenshot(page: Page, name: str, width: int | None = None) -> Path:
+    """Save the whole page as docs/screenshots/<name>.png (at ``width`` px when given)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    before = page.viewport_size
+    if width is not None:
+        page.set_viewport_size({"width": width, "height": PHONE_HEIGHT})
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        if width is not None and before is not None:
+            page.set_viewport_size(before)
+    return path
