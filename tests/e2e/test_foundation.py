@@ -142,7 +142,7 @@ def test_the_accessibility_check_fails_on_a_page_with_serious_violations(page: P
     page.goto("/knowledge")
     page.evaluate(
         "() => { document.querySelector('main').insertAdjacentHTML('beforeend',"
-        " '<img src=\"/static/favicon.svg\"><input type=\"text\">'); }"
+        ' \'<img src="/static/favicon.svg"><input type="text">\'); }'
     )
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(page)
