@@ -185,6 +185,7 @@ def test_signing_out_revokes_the_session_server_side(
         assert response.status_code == 303
         assert response.headers["location"] == "/login"
         assert "You are signed out." in client.get("/login").text
+        assert "You are signed out." not in client.get("/login").text  # shown once
     assert audit_actions(web_engine)[-1] == "auth:logout"
     with page_client(web_app) as replay:  # the old cookie, replayed, opens nothing
         replay.cookies.set(SESSION_COOKIE, token)
@@ -247,3 +248,11 @@ def test_an_htmx_request_without_a_session_is_told_to_load_the_login_page(
         "/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/clinic?x=1"}
     )
     assert response.headers["HX-Redirect"] == "/login?next=/clinic%3Fx%3D1"
+
+
+def test_a_stale_session_cookie_does_not_block_signing_in(
+    anonymous: TestClient, accounts: dict[Role, Account]
+) -> None:
+    anonymous.cookies.set(SESSION_COOKIE, "expired-or-revoked")
+    sign_in_as(anonymous, accounts[Role.NURSE])
+    assert anonymous.get("/").headers["location"] == "/clinic"

@@ -106,3 +106,9 @@ def test_error_page_renders_the_status_title_message_and_hint(
     assert "Changed by someone else" in text
     assert "the record changed" in text
     assert "Reload the page" in text
+
+
+def test_static_files_may_be_cached_but_pages_may_not(anonymous: TestClient) -> None:
+    assert "max-age" in anonymous.get("/static/app.css").headers["cache-control"]
+    assert anonymous.get("/knowledge").headers["cache-control"] == "no-store"
+    assert anonymous.get("/static/nothing.css").status_code == 404

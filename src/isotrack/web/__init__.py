@@ -14,8 +14,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent / "static"
+STATIC_MAX_AGE = 3600
+"""Seconds a browser may reuse a static file (pages themselves are never cached)."""
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files a browser may keep for an hour (the API's middleware would
+    otherwise mark every response ``no-store``)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = f"public, max-age={STATIC_MAX_AGE}"
+        return response
 
 
 def install_web(app: FastAPI) -> None:
@@ -26,6 +41,6 @@ def install_web(app: FastAPI) -> None:
     from isotrack.web.routes.knowledge_pages import router as knowledge_router
 
     install_error_pages(app)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     for router in (account_router, knowledge_router, *WEB_ROUTERS):
         app.include_router(router)
