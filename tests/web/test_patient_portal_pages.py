@@ -7,13 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
 
-from isotrack.api.authz import Role
+from isotrack.api.authz import Action, Role
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, read_record
+from isotrack.store.models import AuditRow
 
 ANA = "demo-ana"
 TODAY = WEB_NOW.date()
@@ -281,9 +282,16 @@ FORMS = (
 
 
 @pytest.mark.parametrize("role", [Role.PRESCRIBER, Role.NURSE, Role.PHARMACIST, Role.ADMIN])
-def test_staff_accounts_get_the_403_page_on_patient_pages(sign_in: SignIn, role: Role) -> None:
+def test_staff_accounts_get_the_403_page_on_patient_pages_and_it_is_audited(
+    sign_in: SignIn, web_engine: Engine, role: Role
+) -> None:
     client = sign_in(role)
     assert client.get("/me").status_code == 403
+    with web_engine.connect() as connection:
+        actions = connection.execute(select(AuditRow.action)).scalars().all()
+    holds_self_report = role in (Role.PRESCRIBER, Role.NURSE)  # may report for a patient
+    expected = "denied:patient-portal" if holds_self_report else f"denied:{Action.SELF_REPORT}"
+    assert expected in actions
 
 
 def test_every_patient_page_sends_anonymous_visitors_to_sign_in(anonymous: TestClient) -> None:
