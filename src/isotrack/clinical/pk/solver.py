@@ -153,7 +153,7 @@ def state_blocks(
         arrivals.setdefault(at, []).append((groups.index(group), dose.mg))
     outputs = [round(float(t), _DELTA_DIGITS) for t in times]
     grid = sorted(set(outputs) | set(arrivals) | {0.0})
-    x = np.zeros((people.n, a.shape[-1]))
+    x = np.zeros((a.shape[-1], people.n))  # states × subjects: each update is elementwise
     cache: dict[float, Array] = {}
     parent = np.empty((people.n, block))
     oxo = np.empty((people.n, block))
@@ -165,14 +165,14 @@ def state_blocks(
             if step not in cache:
                 if len(cache) >= _CACHE_SIZE:
                     cache.pop(next(iter(cache)))
-                cache[step] = metzler_expm(a * step)
-            x = (cache[step] @ x[:, :, None])[:, :, 0]
+                cache[step] = np.ascontiguousarray(metzler_expm(a * step).transpose(1, 2, 0))
+            x = (cache[step] * x[None, :, :]).sum(axis=1)
         previous = now
         for index, mg in arrivals.get(now, ()):
-            x[:, FIRST_DEPOT + index] += mg * people.f[groups[index]]
+            x[FIRST_DEPOT + index] += mg * people.f[groups[index]]
         while next_output < len(outputs) and outputs[next_output] == now:
-            parent[:, filled] = x[:, CENTRAL] / people.v1 * NG_PER_ML_PER_MG_PER_L
-            oxo[:, filled] = x[:, OXO] / people.oxo_volume * NG_PER_ML_PER_MG_PER_L
+            parent[:, filled] = x[CENTRAL] / people.v1 * NG_PER_ML_PER_MG_PER_L
+            oxo[:, filled] = x[OXO] / people.oxo_volume * NG_PER_ML_PER_MG_PER_L
             filled += 1
             next_output += 1
             if filled == block:
