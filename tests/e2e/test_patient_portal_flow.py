@@ -85,3 +85,21 @@ def test_the_patient_fills_the_phq9_with_a_live_total(page: Page, live_server: L
     assert page.get_by_role("heading", name="Thank you.").count() == 1
     assert page.get_by_role("alert").count() == 0
     assert_accessible(page, context="PHQ-9 result")
+
+
+@pytest.mark.parametrize(
+    ("link", "heading"),
+    [
+        ("Confirm your contraception", "Confirm your contraception"),
+        ("This month's questions", "This month's questions"),
+    ],
+)
+def test_the_other_patient_pages_are_accessible(
+    page: Page, live_server: LiveServer, link: str, heading: str
+) -> None:
+    login(page, live_server, Role.PATIENT)
+    page.get_by_role("link", name=link).click()
+    assert page.get_by_role("heading", name=heading, level=1).is_visible()
+    assert_accessible(page, context=heading)
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE
