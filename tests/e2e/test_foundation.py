@@ -146,3 +146,29 @@ def test_the_accessibility_check_fails_on_a_page_with_serious_violations(page: P
     )
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(page)
+
+
+CONFIRM_FORM = """() => {
+  document.querySelector('main').insertAdjacentHTML('beforeend', `
+    <form id="irreversible" method="post" action="/logout">
+      <label for="reason">Reason</label><input id="reason" name="reason">
+      <details class="confirm"><summary class="button">End course</summary>
+        <div class="confirm__panel"><p>Sure?</p>
+        <button type="submit" class="button confirm__yes">Yes, end course</button></div>
+      </details>
+    </form>`);
+}"""
+
+
+def test_enter_in_a_field_opens_the_confirmation_instead_of_submitting(
+    page: Page, live_server: LiveServer
+) -> None:
+    login(page, live_server, Role.NURSE)
+    page.goto("/knowledge")
+    page.evaluate(CONFIRM_FORM)
+    page.get_by_label("Reason").fill("done")
+    page.get_by_label("Reason").press("Enter")
+    yes = page.get_by_role("button", name="Yes, end course")
+    yes.wait_for(state="visible")
+    assert path_of(page) == "/knowledge"  # nothing was submitted
+    assert page.evaluate("() => document.activeElement.textContent") == "Yes, end course"

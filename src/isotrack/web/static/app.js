@@ -48,11 +48,18 @@
       return;
     }
     var pending = form.querySelector("details.confirm:not([open])");
+    if (!pending) {
+      return;
+    }
+    // Enter in a field "clicks" the form's first submit button, which may be the hidden
+    // confirmation itself: a submission from a closed confirmation (or from no button)
+    // opens it instead.
     var submitter = event.submitter;
-    if (pending && !(submitter && submitter.classList.contains("confirm__yes"))) {
+    var holder = submitter ? submitter.closest("details.confirm") : pending;
+    if (holder && !holder.open) {
       event.preventDefault();
-      pending.open = true;
-      var yes = pending.querySelector(".confirm__yes");
+      holder.open = true;
+      var yes = holder.querySelector(".confirm__yes");
       if (yes) {
         yes.focus();
       }
