@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from isotrack.clinical.course_state import CourseState
 from isotrack.clinical.cumulative import CumulativeDose
+from isotrack.clinical.planner import DAYS_PER_WEEK
 from isotrack.clinical.record import PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.lab_thresholds import ANALYTE_NAMES, limits
@@ -133,7 +134,7 @@ def cumulative_chart(
         series.append(
             Series(
                 "Projected",
-                (taken[-1], (projected_end, course.target_mg_per_kg)),
+                _projection(taken[-1], (projected_end, course.target_mg_per_kg)),
                 COLOURS["projection"],
                 dashed=True,
             )
@@ -142,10 +143,24 @@ def cumulative_chart(
     return Chart("cumulative", "Cumulative dose", "mg/kg", tuple(series), note)
 
 
+def _projection(first: Point, last: tuple[date, float]) -> tuple[Point, ...]:
+    """A straight line from ``first`` to ``last`` with a point each week, so that the
+    chart's date axis (a category axis) keeps weeks evenly spaced."""
+    start, value = first
+    end, target = last
+    days = (end - start).days
+    if days <= 0 or value is None:
+        return (first, last)
+    steps = [*range(0, days, DAYS_PER_WEEK), days]
+    return tuple(
+        (start + timedelta(days=step), value + (target - value) * step / days) for step in steps
+    )
+
+
 def _weekly(points: Sequence[Point] | Any) -> list[Point]:
     """Every 7th day and the last: enough for a chart, small enough for the page."""
     found = list(points)
-    kept = [p for i, p in enumerate(found) if i % 7 == 0]
+    kept = [p for i, p in enumerate(found) if i % DAYS_PER_WEEK == 0]
     if found and (not kept or kept[-1] != found[-1]):
         kept.append(found[-1])
     return kept
