@@ -19,7 +19,7 @@ subjects), so the ratio compares time per subject. The largest relative
 difference between the exact and the solve_ivp isotretinoin concentrations is
 printed as a check that the three solve the same model.
 
-Run: ``make bench`` or ``.venv/bin/python bench/bench_pk.py [--population N]``.
+Run: ``.venv/bin/python bench/bench_pk.py [--population N]`` (the ``bench`` extra has scipy).
 """
 
 from __future__ import annotations
