@@ -9,11 +9,11 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine
-from tests.web.conftest import SignIn, csrf_token
 
 from isotrack.api.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import read_history
+from tests.web.conftest import SignIn, csrf_token
 
 PATIENT = "/clinic/patients/demo-ben"
 TODAY = date(2026, 3, 2)
@@ -323,3 +323,45 @@ def test_the_dashboard_audits_one_read_of_each_record(sign_in: SignIn, web_engin
     before = reads()
     assert sign_in(Role.NURSE).get("/clinic").status_code == 200
     assert reads() - before == 12
+
+
+# --- course actions ---------------------------------------------------------------------
+def test_a_prescriber_pauses_resumes_and_ends_a_course(sign_in: SignIn, web_engine: Engine) -> None:
+    client = sign_in(Role.PRESCRIBER)
+    path = "/clinic/patients/demo-grace"
+    assert "End the course" in client.get(path).text
+    token = csrf_token(client, path)
+    no_reason = client.post(f"{path}/course/pause", data={"csrf_token": token})
+    assert no_reason.status_code == 422
+    assert 'id="course-pause-reason-error"' in no_reason.text
+    for step, data in (
+        ("pause", {"reason": "holiday"}),
+        ("resume", {}),
+        ("end", {"reason": "clear"}),
+    ):
+        response = client.post(f"{path}/course/{step}", data={"csrf_token": token, **data})
+        assert response.status_code == 303, response.text
+    assert commands_of(web_engine, "demo-grace")[-3:] == [
+        "PauseCourse",
+        "ResumeCourse",
+        "EndCourse",
+    ]
+    assert "End the course" not in client.get(path).text
+
+
+def test_resuming_a_course_that_is_not_paused_is_refused(sign_in: SignIn) -> None:
+    client = sign_in(Role.PRESCRIBER)
+    path = "/clinic/patients/demo-grace"
+    token = csrf_token(client, path)
+    response = client.post(f"{path}/course/resume", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "not paused" in response.text
+
+
+def test_a_nurse_has_no_course_actions(sign_in: SignIn) -> None:
+    client = sign_in(Role.NURSE)
+    path = "/clinic/patients/demo-grace"
+    assert "End the course" not in client.get(path).text
+    token = csrf_token(client, path)
+    response = client.post(f"{path}/course/end", data={"csrf_token": token, "reason": "x"})
+    assert response.status_code == 403

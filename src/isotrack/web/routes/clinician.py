@@ -10,7 +10,8 @@ and overriding a finding with a reason.
   from the knowledge base's override reasons, with an optional note; stored as
   ``RecordOverride`` after a confirmation step.
 
-The forms (enrol, record, prescribe) are in :mod:`isotrack.web.routes.clinician_forms`.
+The forms (enrol, record, prescribe) are in :mod:`isotrack.web.routes.clinician_forms`;
+pausing, resuming and ending the course in :mod:`isotrack.web.routes.clinician_course`.
 A nurse sees the same pages without the prescribe, override and course actions:
 the matrix decides, and every route checks it again.
 """
@@ -36,6 +37,7 @@ from isotrack.web.routes.clinic_access import (
     store,
 )
 from isotrack.web.routes.clinic_page import override_reason_text, render_patient
+from isotrack.web.routes.clinician_course import router as course_router
 from isotrack.web.routes.clinician_forms import router as forms_router
 from isotrack.web.templating import render
 from isotrack.web.views.clinic_dashboard import (
@@ -49,6 +51,7 @@ from isotrack.web.views.clinic_dashboard import (
 
 router = APIRouter(prefix="/clinic", include_in_schema=False)
 router.include_router(forms_router)
+router.include_router(course_router)
 
 RuleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
