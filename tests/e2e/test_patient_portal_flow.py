@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
 
 from isotrack.api.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.web.routes.patient_view import PHQ9_ANSWERS, PHQ9_QUESTIONS
+from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
-from tests.web.test_pharmacy_view import answers, lapsed_window_story, prescribe
 
 from isotrack.api.authz import Role
 from isotrack.clinical.commands import AnyCommand, RecordComprehensionAnswers, RecordPregnancyTest
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for, execute
+from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.web.test_pharmacy_view import answers, lapsed_window_story, prescribe
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

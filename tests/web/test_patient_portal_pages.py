@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
-from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
 
 from isotrack.api.authz import Action, Role
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, read_record
 from isotrack.store.models import AuditRow
+from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
 
 ANA = "demo-ana"
 TODAY = WEB_NOW.date()

@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
-from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
-from tests.web.test_pharmacy_view import answers, lapsed_window_story, prescribe
 
 from isotrack.api.authz import Role
 from isotrack.clinical.commands import (
@@ -19,6 +17,8 @@ from isotrack.clinical.commands import (
 )
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, execute, read_record
+from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
+from tests.web.test_pharmacy_view import answers, lapsed_window_story, prescribe
 
 PIA = "w3-pia"
 CHECK = f"/pharmacy/patients/{PIA}"
