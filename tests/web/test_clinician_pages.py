@@ -365,3 +365,16 @@ def test_a_nurse_has_no_course_actions(sign_in: SignIn) -> None:
     token = csrf_token(client, path)
     response = client.post(f"{path}/course/end", data={"csrf_token": token, "reason": "x"})
     assert response.status_code == 403
+
+
+def test_the_prescribe_form_reads_the_record_once(sign_in: SignIn, web_engine: Engine) -> None:
+    from isotrack.store import UnitOfWork
+
+    def reads() -> int:
+        with UnitOfWork(web_engine) as uow:
+            return sum(1 for e in uow.audit.entries("demo-grace") if e.action == "read")
+
+    client = sign_in(Role.PRESCRIBER)
+    before = reads()
+    assert client.get("/clinic/patients/demo-grace/prescribe").status_code == 200
+    assert reads() - before == 1

@@ -33,7 +33,13 @@ from isotrack.clinical.commands import AnyCommand, EnrolPatient, RecordCounselli
 from isotrack.errors import CommandRejected
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser, require_page
-from isotrack.web.routes.clinic_access import PatientId, back_to_patient, load_record, store
+from isotrack.web.routes.clinic_access import (
+    LoadedRecord,
+    PatientId,
+    back_to_patient,
+    load_record,
+    store,
+)
 from isotrack.web.routes.clinic_page import override_choices, override_reason_text, render_patient
 from isotrack.web.templating import flash, render
 from isotrack.web.views.clinic_forms import (
@@ -226,16 +232,26 @@ def new_prescription_id() -> str:
 def _evaluate(
     engine: Engine, patient_id: str, user: WebUser, values: dict[str, str], now: datetime,
     kb: KnowledgeBase,
-) -> tuple[Any, Evaluation, Errors]:  # fmt: skip
-    errors: Errors = {}
+) -> tuple[LoadedRecord, Evaluation, Errors]:  # fmt: skip
     loaded = load_record(engine, patient_id, user, now=now, kb=kb)
-    draft = draft_from(values, errors, kb)
-    evaluation = evaluate(loaded.record, draft, on=now.date(), kb=kb)
+    evaluation, errors = _evaluate_draft(loaded, values, now, kb)
     return loaded, evaluation, errors
 
 
+def _evaluate_draft(
+    loaded: LoadedRecord, values: dict[str, str], now: datetime, kb: KnowledgeBase
+) -> tuple[Evaluation, Errors]:
+    errors: Errors = {}
+    draft = draft_from(values, errors, kb)
+    return evaluate(loaded.record, draft, on=now.date(), kb=kb), errors
+
+
 def _prescribe_context(
-    loaded: Any, evaluation: Evaluation, errors: Errors, values: dict[str, str], kb: KnowledgeBase
+    loaded: LoadedRecord,
+    evaluation: Evaluation,
+    errors: Errors,
+    values: dict[str, str],
+    kb: KnowledgeBase,
 ) -> dict[str, Any]:
     shown = dict(values)
     suggestion = evaluation.suggestion
@@ -281,7 +297,7 @@ def prescribe_form(
             strength_mg=f"{s.strength_mg:g}", quantity=str(s.quantity),
             supply_days=str(s.supply_days), prescription_id=first.draft.prescription_id,
         )  # fmt: skip
-        _, first, errors = _evaluate(engine, patient_id, user, values, now, kb)
+        first, errors = _evaluate_draft(loaded, values, now, kb)
     context = _prescribe_context(loaded, first, errors, values, kb)
     return render(request, "clinic/prescribe.html", context)
 
