@@ -37,17 +37,28 @@ def test_concentrations_are_never_negative(history: list[Dose], population: int,
     assert np.all(result.oxo >= 0)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(history=histories)
-def test_after_the_last_dose_has_peaked_both_species_only_fall(history: list[Dose]) -> None:
-    """Once the last dose has started to be absorbed (after its lag: until then an
-    earlier dose may still be falling) and the curve has peaked, neither
-    isotretinoin nor 4-oxo-isotretinoin ever rises again."""
+def test_once_the_last_dose_is_absorbed_both_species_only_fall_after_their_peak(
+    history: list[Dose],
+) -> None:
+    """After the last dose has been absorbed (99.99 % of every dose has left the
+    gut), each species rises at most once more (4-oxo-isotretinoin is still being
+    formed; isotretinoin may still return from the tissues) and from that peak
+    on only falls: stopping the drug never makes a level climb back.
+
+    Not from the moment of the last dose: a small last dose taken while a large
+    earlier one is falling makes a bump while it is absorbed (Hypothesis found
+    that one)."""
     kb = default_knowledge()
     model = pk_model(kb)
-    absorbing = max(d.time_h + model.absorption(d.formulation, fed=d.fed).tlag for d in history)
+
+    def absorbed(dose: Dose) -> float:
+        absorption = model.absorption(dose.formulation, fed=dose.fed)
+        return dose.time_h + absorption.tlag + math.log(1e4) / absorption.ka
+
     result = simulate(kb, history, step_h=0.5, follow_h=24 * 12)
-    after = result.times_h >= absorbing
+    after = result.times_h >= max(absorbed(d) for d in history)
     for curve in (result.parent[0][after], result.oxo[0][after]):
         tail = curve[int(np.argmax(curve)) :]
         assert np.all(np.diff(tail) <= 1e-9 * max(float(tail[0]), 1e-300))
