@@ -378,3 +378,9 @@ def test_the_prescribe_form_reads_the_record_once(sign_in: SignIn, web_engine: E
     before = reads()
     assert client.get("/clinic/patients/demo-grace/prescribe").status_code == 200
     assert reads() - before == 1
+
+
+def test_htmx_restoring_history_gets_the_whole_page(sign_in: SignIn) -> None:
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    page = sign_in(Role.NURSE).get("/clinic", params={"need": "mood"}, headers=headers)
+    assert "<html" in page.text

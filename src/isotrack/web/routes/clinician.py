@@ -77,7 +77,8 @@ def clinic_dashboard(
         "need_labels": NEED_LABELS,
         "can": Permissions.of(user),
     }
-    if request.headers.get("HX-Request") == "true":
+    in_place = request.headers.get("HX-Request") == "true"
+    if in_place and request.headers.get("HX-History-Restore-Request") != "true":
         return render(request, "clinic/_patient_table.html", context)
     return render(request, "clinic/dashboard.html", context)
 

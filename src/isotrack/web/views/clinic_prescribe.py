@@ -163,7 +163,7 @@ def evaluate(record: PatientRecord, draft: Draft, *, on: date, kb: KnowledgeBase
             try:
                 working = apply(record, _start(draft, product, on), today=on, kb=kb)
             except CommandRejected as error:
-                errors[_field(error.field)] = error.message.removeprefix(f"{error.field}: ")
+                errors[error.field] = error.message.removeprefix(f"{error.field}: ")
     weight = record.weight_on(on)
     suggestion = None
     if product and weight is not None and not errors:
@@ -180,7 +180,7 @@ def evaluate(record: PatientRecord, draft: Draft, *, on: date, kb: KnowledgeBase
         try:
             assessment = screen_order(to_snapshot(working, on=on, kb=kb), order, on=on, kb=kb)
         except InvalidInputError as error:
-            errors[_field(error.field)] = _message(error)
+            errors[error.field] = _message(error)
         requirements = prescribing_requirements(
             working, on=on, kb=kb, supply_days=draft.supply_days
         )
@@ -282,11 +282,7 @@ def _try_prescribe(
         apply(record, _prescribe(draft, on), today=on, kb=kb)
     except CommandRejected as error:
         if error.field != "programme":
-            errors.setdefault(_field(error.field), _message(error))
-
-
-def _field(name: str) -> str:
-    return "override_reason" if name == "override_reason" else name
+            errors.setdefault(error.field, _message(error))
 
 
 def _message(error: IsotrackError) -> str:
