@@ -10,9 +10,9 @@ import secrets
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
 
 from isotrack.api.authz import Role
+from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
