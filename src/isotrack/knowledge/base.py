@@ -325,7 +325,7 @@ def check_pk_parameter(name: str, entry: PkParameter) -> None:
     if entry.kind == "derived" and not entry.derivation.strip():
         raise KnowledgeError(
             'kind "derived" needs its derivation written out (which label numbers, '
-            "which formula), or mark a value printed in the source kind = \"label\"",
+            'which formula), or mark a value printed in the source kind = "label"',
             file=name,
             entry=entry.id,
             field="derivation",
