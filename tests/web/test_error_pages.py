@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.web.conftest import SignIn, TestClient, page_client
 
 from isotrack import SAFETY_LINE
 from isotrack.api.authz import Action, Role
 from isotrack.store.models import AuditRow
 from isotrack.web.deps import WebUser, WebUserDep, require_page
 from isotrack.web.errors import error_page, is_page_path
+from tests.web.conftest import SignIn, TestClient, page_client
 
 
 def test_an_unknown_page_is_the_html_404_page(anonymous: TestClient) -> None:
@@ -112,3 +112,50 @@ def test_static_files_may_be_cached_but_pages_may_not(anonymous: TestClient) -> 
     assert "max-age" in anonymous.get("/static/app.css").headers["cache-control"]
     assert anonymous.get("/knowledge").headers["cache-control"] == "no-store"
     assert anonymous.get("/static/nothing.css").status_code == 404
+
+
+def test_the_404_page_keeps_the_navigation_of_the_signed_in_user(sign_in: SignIn) -> None:
+    page = sign_in(Role.PHARMACIST).get("/no/such/page").text
+    assert 'href="/pharmacy"' in page
+    assert "Back to your start page" in page
+
+
+def test_a_form_posted_after_the_session_ended_returns_to_the_form_after_sign_in(
+    web_app: FastAPI, anonymous: TestClient
+) -> None:
+    router = APIRouter()
+
+    @router.post("/test-form")
+    def form(user: WebUserDep) -> None:  # pragma: no cover - never reached
+        raise AssertionError
+
+    web_app.include_router(router)
+    response = anonymous.post(
+        "/test-form", headers={"Referer": "http://testserver/knowledge/claims?x=1"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/knowledge/claims%3Fx%3D1"
+
+
+def test_page_to_return_to_after_a_post_is_the_referring_page_of_this_site() -> None:
+    from starlette.requests import Request as StarletteRequest
+
+    from isotrack.web.deps import page_to_return_to
+
+    def post(referer: str) -> StarletteRequest:
+        return StarletteRequest(
+            {
+                "type": "http",
+                "method": "POST",
+                "path": "/clinic/patients/p1/labs",
+                "query_string": b"",
+                "headers": [(b"host", b"clinic.example"), (b"referer", referer.encode())],
+                "scheme": "https",
+                "server": ("clinic.example", 443),
+            }
+        )
+
+    assert page_to_return_to(post("https://clinic.example/clinic/patients/p1")) == (
+        "/clinic/patients/p1"
+    )
+    assert page_to_return_to(post("https://evil.example/phish")) == "/"

@@ -109,9 +109,21 @@ def this_page(request: Request) -> str:
 def signed_in_user(request: Request, engine: EngineDep, now: NowDep) -> WebUser:
     user = session_user(request, engine, now)
     if user is None:
-        referer_page = request.headers.get("HX-Current-URL") if _is_htmx(request) else None
-        raise LoginRequired(_path_of(referer_page) if referer_page else this_page(request))
+        raise LoginRequired(page_to_return_to(request))
     return user
+
+
+def page_to_return_to(request: Request) -> str:
+    """Where to go after sign-in: this page; for htmx, the page it was sent from; for a
+    form post, the page holding the form (a POST-only address cannot be opened)."""
+    if _is_htmx(request) and request.headers.get("HX-Current-URL"):
+        return _path_of(request.headers["HX-Current-URL"])
+    if request.method in SAFE_METHODS:
+        return this_page(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 def optional_user(request: Request, engine: EngineDep, now: NowDep) -> WebUser | None:

@@ -28,6 +28,7 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from isotrack.api.deps import current_time
 from isotrack.api.problems import (
     INTERNAL_DETAIL,
     PROBLEM_MEDIA_TYPE,
@@ -37,7 +38,7 @@ from isotrack.api.problems import (
     status_of,
 )
 from isotrack.errors import InvalidInputError, IsotrackError, StorageError
-from isotrack.web.deps import PageForbidden, LoginRequired
+from isotrack.web.deps import LoginRequired, PageForbidden, session_user
 from isotrack.web.templating import render
 
 API_PREFIXES = ("/api/", "/cds-services", "/health", "/ready", "/docs", "/.well-known")
@@ -77,7 +78,9 @@ def is_page_path(path: str) -> bool:
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    """The HTML page of an error: its title, the message, what to do, the request id."""
+    """The HTML page of an error: its title, the message, what to do, the request id
+    (with the navigation of the signed-in user, when there is one)."""
+    _find_user(request)
     return render(
         request,
         "error.html",
@@ -90,6 +93,21 @@ def error_page(request: Request, status: int, message: str) -> Response:
         },
         status=status,
     )
+
+
+def _find_user(request: Request) -> None:
+    """Put the session's user on the request (the route may not have asked for it)."""
+    if _storage_failed(request) or getattr(request.state, "web_user", None):
+        return
+    now_of = request.app.dependency_overrides.get(current_time, current_time)
+    try:
+        session_user(request, request.app.state.engine, now_of())
+    except IsotrackError:  # the database is what failed: show the page without the user
+        request.state.storage_failed = True
+
+
+def _storage_failed(request: Request) -> bool:
+    return bool(getattr(request.state, "storage_failed", False))
 
 
 def login_redirect(request: Request, next_url: str) -> Response:
@@ -125,6 +143,8 @@ def _wrap(
     async def handler(request: Request, error: Exception) -> Response:
         if is_page_request(request) or api_handler is None:
             status, text = message(error)
+            if isinstance(error, StorageError):
+                request.state.storage_failed = True
             return error_page(request, status, text)
         answer = api_handler(request, error)
         return await answer if inspect.isawaitable(answer) else answer
