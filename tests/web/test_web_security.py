@@ -5,6 +5,7 @@ the day it is added."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Iterable, Iterator
 
@@ -12,10 +13,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine, text
 from starlette.routing import BaseRoute
-from tests.web.conftest import SignIn, TestClient
 
+from isotrack import SAFETY_LINE
 from isotrack.api.authz import STAFF_ROLES, Role
 from isotrack.api.passwords import DEMO_PATIENT_ID
+from tests.web.conftest import SignIn, TestClient
 
 PUBLIC_PATHS = frozenset({"/login"})
 PUBLIC_PREFIXES = ("/knowledge",)
@@ -142,3 +144,17 @@ def test_the_csrf_header_htmx_sends_is_accepted(sign_in: SignIn) -> None:
     assert token is not None
     response = client.post("/logout", headers={"X-CSRF-Token": token.group(1)})
     assert response.status_code == 303
+
+
+def test_every_full_page_carries_the_safety_line(web_app: FastAPI, sign_in: SignIn) -> None:
+    clients = {role: sign_in(role) for role in (Role.PRESCRIBER, Role.PHARMACIST, Role.PATIENT)}
+    pages = 0
+    for method, path in web_routes(web_app):
+        if method != "GET":
+            continue
+        for role, client in clients.items():
+            response = client.get(path)
+            if response.status_code == 200 and response.text.lstrip().startswith("<!doctype"):
+                pages += 1
+                assert SAFETY_LINE in html.unescape(response.text), f"{role} {path}"
+    assert pages > 10
