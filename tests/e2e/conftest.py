@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 from isotrack.api.authz import Role
 from isotrack.api.passwords import totp_code
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for
+from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright

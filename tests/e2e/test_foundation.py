@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
 
 from isotrack import SAFETY_LINE
 from isotrack.api.authz import Role
 from isotrack.web.templating import START_PAGES
+from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 from isotrack.api import create_app
 from isotrack.api.authz import Role
@@ -31,6 +30,7 @@ from isotrack.api.passwords import totp_code
 from isotrack.knowledge import KnowledgeBase
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for
+from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 with warnings.catch_warnings():
     # Starlette would rather use httpx2 (not a dependency of isotrack); httpx still works.

@@ -10,6 +10,12 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+
+from isotrack.api.authz import Role
+from isotrack.api.tokens import refresh_token_id
+from isotrack.store.models import AuditRow, RefreshTokenRow
+from isotrack.web.routes.account import safe_next
+from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, session_id
 from tests.web.conftest import (
     WEB_NOW,
     SignIn,
@@ -19,12 +25,6 @@ from tests.web.conftest import (
     sign_in_as,
 )
 from tests.web.demo_db import Account
-
-from isotrack.api.authz import Role
-from isotrack.api.tokens import refresh_token_id
-from isotrack.store.models import AuditRow, RefreshTokenRow
-from isotrack.web.routes.account import safe_next
-from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, session_id
 
 START = {
     Role.PRESCRIBER: "/clinic",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import html
 
 import pytest
-from tests.web.conftest import SignIn, TestClient
 
 from isotrack import SAFETY_LINE
 from isotrack.api.authz import Role
 from isotrack.knowledge import KnowledgeBase
+from tests.web.conftest import SignIn, TestClient
 
 PAGES = ["/knowledge", "/knowledge/rules", "/knowledge/claims", "/knowledge/sources"]
 
