@@ -384,3 +384,26 @@ def test_htmx_restoring_history_gets_the_whole_page(sign_in: SignIn) -> None:
     headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
     page = sign_in(Role.NURSE).get("/clinic", params={"need": "mood"}, headers=headers)
     assert "<html" in page.text
+
+
+def test_a_prescription_drawn_from_an_old_version_of_the_record_is_refused(
+    sign_in: SignIn, web_engine: Engine
+) -> None:
+    client = sign_in(Role.PRESCRIBER)
+    path = enrol_new(client, web_engine)
+    patient_id = path.rsplit("/", 1)[1]
+    form = client.get(f"{path}/prescribe", params={"product": "absorica"}).text
+    seen = re.search(r'name="version" value="(\d+)"', form)
+    assert seen is not None
+    token = csrf_token(client, path)
+    client.post(f"{path}/record/note", data={"csrf_token": token, "topic": "meanwhile"})
+    before = commands_of(web_engine, patient_id)
+    order = {
+        "csrf_token": token, "prescription_id": "rx-old", "product": "absorica",
+        "dose_mg": "35", "times_per_day": "2", "strength_mg": "35", "quantity": "60",
+        "supply_days": "30", "version": seen.group(1),
+        "override-BASELINE-LABS-MISSING": "already-addressed",
+    }  # fmt: skip
+    response = client.post(f"{path}/prescribe", data=order)
+    assert response.status_code == 409
+    assert commands_of(web_engine, patient_id) == before

@@ -225,6 +225,12 @@ def draft_from(values: dict[str, str], errors: Errors, kb: KnowledgeBase) -> Dra
     )
 
 
+def _seen_version(values: dict[str, str], loaded: LoadedRecord) -> int:
+    """The record version the form was drawn from (a 409 page if it has moved since)."""
+    seen = values.get("version", "")
+    return int(seen) if seen.isdigit() and len(seen) < 10 else loaded.version
+
+
 def new_prescription_id() -> str:
     return f"rx-{secrets.token_hex(4)}"
 
@@ -342,7 +348,7 @@ async def prescribe(
             try:
                 await run_in_threadpool(
                     store, engine, patient_id, commands, user,
-                    now=now, kb=kb, version=loaded.version,
+                    now=now, kb=kb, version=_seen_version(values, loaded),
                 )  # fmt: skip
             except CommandRejected as refused:
                 errors["submit"] = _words(refused)
