@@ -33,6 +33,7 @@ from isotrack.clinical.record import PatientRecord, cumulative_dose, to_snapshot
 from isotrack.clinical.schedule import monitoring_schedule
 from isotrack.clinical.schedule_model import ItemStatus, Schedule, ScheduleItem
 from isotrack.clinical.screening import assess_course
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.lab_thresholds import (
     THRESHOLD_ANALYTES,
@@ -113,7 +114,7 @@ def patient_row(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
     """One patient's row of the dashboard on ``on``."""
     snapshot = to_snapshot(record, on=on, kb=kb)
     assessment = assess_course(snapshot, on=on, kb=kb)
-    schedule = course_schedule(record, on=on, kb=kb)
+    schedule = course_schedule(record, snapshot, on=on, kb=kb)
     status = programme_status(record, on=on, kb=kb)
     actions = [
         *finding_actions(assessment),
@@ -132,16 +133,18 @@ def patient_row(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
     )
 
 
-def course_schedule(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Schedule:
+def course_schedule(
+    record: PatientRecord, snapshot: PatientSnapshot, *, on: date, kb: KnowledgeBase
+) -> Schedule:
     """The monitoring schedule of the course running on ``on`` (else the latest
-    started), with its real prescription days."""
+    started), with its real prescription days; ``snapshot`` is the record on ``on``."""
     started = [c for c in record.courses if c.start <= on]
     running = [c for c in started if c.end is None or c.end >= on]
     chosen = running or started
     course = chosen[-1] if chosen else None
     days = [p.on for p in course.prescriptions if p.on <= on] if course is not None else []
     return monitoring_schedule(
-        to_snapshot(record, on=on, kb=kb),
+        snapshot,
         on=on,
         kb=kb,
         prescription_days=days or None,
