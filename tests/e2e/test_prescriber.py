@@ -160,3 +160,24 @@ def test_a_warning_is_overridden_with_a_reason_on_the_patient_page(
     assert page.locator(".flash", has_text="MOOD-PHQ9-POSITIVE overridden").is_visible()
     card = page.locator("article.finding", has_text="PHQ-9 12")
     assert "referred to the mood clinic" in card.locator(".override-note").inner_text()
+
+
+def test_a_nurse_records_a_lab_result_and_sees_no_prescribing(
+    page: Page, live_server: LiveServer
+) -> None:
+    login(page, live_server, Role.NURSE)
+    open_patient(page, "Carlos Mendes")
+    assert page.get_by_role("link", name="Prescribe").count() == 0
+    assert page.get_by_text("Override with a reason").count() == 0
+    page.locator("details.record-form > summary", has_text="Lab result").click()
+    page.select_option("#lab-analyte", "alt")
+    page.fill("#lab-value", "-3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save lab result").click()
+    error = page.locator("#lab-value-error")
+    assert error.is_visible()  # refused next to its field; the form stays open
+    page.fill("#lab-value", "31")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save lab result").click()
+    assert page.locator(".flash", has_text="Lab result recorded.").is_visible()
+    assert "ALT 31 U/L" in page.locator("ol.timeline").inner_text()
