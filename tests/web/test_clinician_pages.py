@@ -407,3 +407,11 @@ def test_a_prescription_drawn_from_an_old_version_of_the_record_is_refused(
     response = client.post(f"{path}/prescribe", data=order)
     assert response.status_code == 409
     assert commands_of(web_engine, patient_id) == before
+
+
+def test_an_unknown_record_form_is_a_404_page(sign_in: SignIn) -> None:
+    client = sign_in(Role.NURSE)
+    token = csrf_token(client, PATIENT)
+    response = client.post(f"{PATIENT}/record/blood-type", data={"csrf_token": token})
+    assert response.status_code == 404
+    assert "<html" in response.text

@@ -30,7 +30,7 @@ from starlette.datastructures import FormData
 from isotrack.api.authz import Action
 from isotrack.api.deps import EngineDep, KbDep, NowDep
 from isotrack.clinical.commands import AnyCommand, EnrolPatient, RecordCounselling
-from isotrack.errors import CommandRejected
+from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes.clinic_access import (
@@ -170,9 +170,7 @@ async def record(
     now: NowDep,
 ) -> Response:
     if form_name not in RECORD_FORMS:
-        return await run_in_threadpool(
-            render_patient, request, patient_id, user, engine=engine, kb=kb, now=now, status=404
-        )
+        raise NotFoundError(f"no form {form_name!r}: use one of {', '.join(RECORD_FORMS)}")
     values = _values(await request.form())
     command, errors = parse_record_form(form_name, values, now.date())
     if command is not None:
