@@ -27,6 +27,9 @@ def test_knowledge_pages_are_public_and_carry_the_safety_line(
     assert response.status_code == 200
     assert SAFETY_LINE in text_of(response.text)
     assert '<main id="main"' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "form-action 'self'" in policy
 
 
 def test_the_rules_page_lists_every_rule_with_severity_basis_and_sources(

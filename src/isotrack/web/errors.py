@@ -63,6 +63,7 @@ HINTS = {
     503: "The service is busy or under maintenance. Try again in a few minutes.",
 }
 log = logging.getLogger("isotrack.web.errors")
+_REPLACED_HEADERS = (b"content-type", b"content-length", b"content-security-policy")
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
@@ -202,7 +203,7 @@ class ServerErrorPage:
                 kept = [
                     (name, value)
                     for name, value in message.get("headers", [])
-                    if name.lower() not in (b"content-type", b"content-length")
+                    if name.lower() not in _REPLACED_HEADERS
                 ]
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
                 if content_type.startswith(PROBLEM_MEDIA_TYPE.encode()):

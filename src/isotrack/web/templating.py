@@ -45,6 +45,12 @@ from isotrack.web.sessions import (
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+PAGE_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+"""The API's policy (``default-src 'self'``), tightened for pages: forms post only to
+this site and a page cannot change its base URL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +148,11 @@ def render(
         **(context or {}),
     }
     body = environment.get_template(template).render(full_context)
-    response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    response = HTMLResponse(
+        body,
+        status_code=status,
+        headers={"content-security-policy": PAGE_CONTENT_SECURITY_POLICY, **(headers or {})},
+    )
     if new_login_value is not None:
         policy.set(response, LOGIN_COOKIE, new_login_value, max_age=None)
     if flashes:
