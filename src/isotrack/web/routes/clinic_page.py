@@ -45,6 +45,7 @@ def render_patient(
         "record_forms": RECORD_FORMS,
         "choices": form_choices(loaded.record, kb),
         "open_form": next(iter(forms or {}), ""),
+        "product_names": {p.id: p.name for p in kb.products},
     }
     return render(request, "clinic/patient.html", context, status=status)
 
