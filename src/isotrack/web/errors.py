@@ -25,6 +25,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -96,6 +97,11 @@ def error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
+async def page_off_the_loop(request: Request, status: int, message: str) -> Response:
+    """:func:`error_page` in a worker thread: it may read the session from the database."""
+    return await run_in_threadpool(error_page, request, status, message)
+
+
 def _find_user(request: Request) -> None:
     """Put the session's user on the request (the route may not have asked for it)."""
     if _storage_failed(request) or getattr(request.state, "web_user", None):
@@ -125,7 +131,7 @@ def install_error_pages(app: FastAPI) -> None:
         return login_redirect(request, error.next_url)
 
     async def forbidden(request: Request, error: PageForbidden) -> Response:
-        return error_page(request, 403, error.message)
+        return await page_off_the_loop(request, 403, error.message)
 
     app.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]  # Starlette types handlers loosely
     app.add_exception_handler(PageForbidden, forbidden)  # type: ignore[arg-type]  # idem
@@ -146,7 +152,7 @@ def _wrap(
             status, text = message(error)
             if isinstance(error, StorageError):
                 request.state.storage_failed = True
-            return error_page(request, status, text)
+            return await page_off_the_loop(request, status, text)
         answer = api_handler(request, error)
         return await answer if inspect.isawaitable(answer) else answer
 
@@ -208,7 +214,7 @@ class ServerErrorPage:
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
                 if content_type.startswith(PROBLEM_MEDIA_TYPE.encode()):
                     replaced = True
-                    page = error_page(request, 500, INTERNAL_DETAIL)
+                    page = await page_off_the_loop(request, 500, INTERNAL_DETAIL)
                     await send({**message, "headers": kept + page.raw_headers})
                     await send({"type": "http.response.body", "body": page.body})
                     return
