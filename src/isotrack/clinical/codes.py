@@ -18,14 +18,26 @@ True
 Matching runs for every record of every patient, so the work that does not
 depend on the record is done once: a value set's code index and normalised
 fragments are cached on it, and a concept's words are cached (bounded) by concept.
+:func:`matches_in` goes further: the answers of one knowledge base's value sets
+for one concept, worked out once each and kept (bounded), since a record meets
+several rules and a population meets the same concepts again and again.
+
+>>> memo = matches_in(kb).of(doxy)
+>>> memo.match("tetracyclines") == match(doxy, kb.valueset("tetracyclines"))
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
 
 from isotrack.knowledge.model import ValueSet, word_form
+
+if TYPE_CHECKING:
+    from isotrack.knowledge.base import KnowledgeBase
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
@@ -46,6 +58,9 @@ _ALIASES = {uri: alias for alias, uri in SYSTEMS.items()}
 _CACHED_CONCEPTS = 1 << 16
 """Concepts whose words are kept: a population screen meets the same few thousand
 drug, condition and procedure concepts again and again."""
+_REMEMBERED_CONCEPTS = 1 << 14
+"""Concepts whose value-set answers :func:`matches_in` keeps (then it starts afresh)."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +72,30 @@ class Coding:
 
 @dataclass(frozen=True, slots=True)
 class Concept:
-    """A coded concept: codings plus free text (FHIR CodeableConcept)."""
+    """A coded concept: codings plus free text (FHIR CodeableConcept).
+
+    Its hash is worked out once (concepts key the caches of every matcher); it is
+    not pickled, since string hashes differ from one process to the next.
+    """
 
     codings: tuple[Coding, ...] = ()
     text: str | None = None
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        known = self._hash
+        if known is None:
+            known = hash((self.codings, self.text))
+            object.__setattr__(self, "_hash", known)
+        return known
+
+    def __getstate__(self) -> tuple[tuple[Coding, ...], str | None]:
+        return self.codings, self.text
+
+    def __setstate__(self, state: tuple[tuple[Coding, ...], str | None]) -> None:
+        object.__setattr__(self, "codings", state[0])
+        object.__setattr__(self, "text", state[1])
+        object.__setattr__(self, "_hash", None)
 
     @property
     def label(self) -> str:
@@ -128,3 +163,59 @@ def _word_text(concept: Concept) -> str:
 def system_alias(uri: str) -> str:
     """Short name of a code system URI (``rxnorm``), or the URI itself."""
     return _ALIASES.get(uri, uri)
+
+
+class ConceptMatches:
+    """What one concept matches among one knowledge base's value sets: each answer
+    worked out on first use (:func:`match`) and kept. :meth:`remember` keeps other
+    answers that depend only on the concept and the knowledge base."""
+
+    __slots__ = ("_answers", "_valueset", "concept")
+
+    def __init__(self, concept: Concept, valueset: Callable[[str], ValueSet]) -> None:
+        self.concept = concept
+        self._valueset = valueset
+        self._answers: dict[Hashable, object] = {}
+
+    def match(self, valueset_id: str) -> Match:
+        """``match(concept, kb.valueset(valueset_id))``, worked out once."""
+        found = self._answers.get(valueset_id)
+        if found is None:
+            found = self._answers[valueset_id] = match(self.concept, self._valueset(valueset_id))
+        return found  # type: ignore[return-value]  # a value-set id always keys a Match
+
+    def remember(self, key: tuple[Hashable, ...], build: Callable[[Concept], T]) -> T:
+        """``build(concept)``, worked out once and kept under ``key`` (a tuple, so it
+        never collides with a value-set id): ``build`` must depend only on the concept
+        and the knowledge base."""
+        found = self._answers.get(key, _ABSENT)
+        if found is _ABSENT:
+            found = self._answers[key] = build(self.concept)
+        return found  # type: ignore[return-value]  # ``key`` always keys what ``build`` makes
+
+
+_ABSENT = object()
+
+
+class ConceptMemory:
+    """:class:`ConceptMatches` by concept for one knowledge base (bounded)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._valueset = kb.valueset
+        self._concepts: dict[Concept, ConceptMatches] = {}
+
+    def of(self, concept: Concept) -> ConceptMatches:
+        found = self._concepts.get(concept)
+        if found is None:
+            if len(self._concepts) >= _REMEMBERED_CONCEPTS:
+                self._concepts.clear()
+            found = self._concepts[concept] = ConceptMatches(concept, self._valueset)
+        return found
+
+    def match(self, concept: Concept, valueset_id: str) -> Match:
+        return self.of(concept).match(valueset_id)
+
+
+def matches_in(kb: KnowledgeBase) -> ConceptMemory:
+    """The concept memory of ``kb`` (one per knowledge base, made on first use)."""
+    return kb.derived("codes.concept-memory", ConceptMemory)

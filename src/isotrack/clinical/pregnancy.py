@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from isotrack.clinical.codes import match
-from isotrack.clinical.contraception import contraception_status
+from isotrack.clinical.codes import matches_in
+from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
 from isotrack.clinical.screening import Hit, ScreeningContext
 from isotrack.clinical.snapshot import (
     PatientSnapshot,
@@ -89,15 +89,17 @@ def age_on(birth_date: date | None, on: date) -> int | None:
 def _exclusion(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> tuple[str, str]:
     """(coded exclusion, text-only look-alike) descriptions; '' when none."""
     coded, by_text = "", ""
-    records = [(p.concept, p.performed, p.done_by(on)) for p in snapshot.procedures]
-    records += [(c.concept, c.onset, c.ever_on(on)) for c in snapshot.conditions]
+    memory = matches_in(kb)
+    records = [(p.concept, p.performed) for p in snapshot.procedures if p.done_by(on)]
+    records += [(c.concept, c.onset) for c in snapshot.conditions if c.ever_on(on)]
+    memos = [(memory.of(concept), day) for concept, day in records]
     for valueset_id in ("hysterectomy-oophorectomy", "menopause"):
-        valueset = kb.valueset(valueset_id)
-        for concept, day, counts in records:
-            found = match(concept, valueset) if counts else None
-            if found is None or not found.matched:
+        kb.valueset(valueset_id)  # an unknown id fails even when there is no record
+        for memo, day in memos:
+            found = memo.match(valueset_id)
+            if not found.matched:
                 continue
-            text = concept.label + (f" ({day.isoformat()})" if day else "")
+            text = memo.concept.label + (f" ({day.isoformat()})" if day else "")
             if not found.by_text and not coded:
                 coded = text
             elif found.by_text and not by_text:
@@ -138,6 +140,14 @@ def cbp_status(ctx: ScreeningContext) -> CbpStatus:
     if status.assumed and status.assumption not in ctx.assumptions:
         ctx.assumptions.append(status.assumption)
     return status
+
+
+def screening_contraception(ctx: ScreeningContext) -> ContraceptionStatus:
+    """The contraception status on the evaluation date under the default programme,
+    decided once per screening (the rules and the context lines share it)."""
+    return ctx.derived(
+        "contraception-status", lambda: contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    )
 
 
 # --- Pregnancy tests -------------------------------------------------------------------
@@ -194,7 +204,7 @@ def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
     lines = [("pregnancy capability", cbp.label)]
     if not cbp.can_get_pregnant:
         return lines
-    status = contraception_status(ctx.snapshot, ctx.on, ctx.kb)
+    status = screening_contraception(ctx)
     lines.append(("contraception", status.describe()))
     tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
     lines.append(

@@ -23,15 +23,17 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 
-from isotrack.clinical.codes import Concept, Match, match
+from isotrack.clinical.codes import Concept, ConceptMatches, ConceptMemory, Match, matches_in
 from isotrack.clinical.findings import Assessment, Finding
 from isotrack.clinical.snapshot import (
+    AllergyRecord,
     ConditionRecord,
     IsotretinoinCourse,
     IsotretinoinOrder,
     LabResult,
     MedicationRecord,
     PatientSnapshot,
+    ProcedureRecord,
     Weight,
 )
 from isotrack.clinical.validation import validate
@@ -139,41 +141,78 @@ class ScreeningContext:
         return course is None or course.prescriptions == 0
 
     # --- coded data ---------------------------------------------------------------
+    # The records a rule may count, each with its concept's answers in the knowledge
+    # base's concept memory (looked up once per screening; the answers are kept).
+    @cached_property
+    def memory(self) -> ConceptMemory:
+        return matches_in(self.kb)
+
     def matches(self, concept: Concept, valueset_id: str) -> Match:
-        return match(concept, self.kb.valueset(valueset_id))
+        return self.memory.of(concept).match(valueset_id)
+
+    @cached_property
+    def active_medication_records(self) -> list[tuple[MedicationRecord, ConceptMatches]]:
+        of = self.memory.of
+        return [(m, of(m.concept)) for m in self.snapshot.medications if m.active_on(self.on)]
+
+    @cached_property
+    def active_condition_records(self) -> list[tuple[ConditionRecord, ConceptMatches]]:
+        of = self.memory.of
+        return [(c, of(c.concept)) for c in self.snapshot.conditions if c.active_on(self.on)]
+
+    @cached_property
+    def condition_records_ever(self) -> list[tuple[ConditionRecord, ConceptMatches]]:
+        of = self.memory.of
+        return [(c, of(c.concept)) for c in self.snapshot.conditions if c.ever_on(self.on)]
+
+    @cached_property
+    def active_allergy_records(self) -> list[tuple[AllergyRecord, ConceptMatches]]:
+        of = self.memory.of
+        return [(a, of(a.concept)) for a in self.snapshot.allergies if a.active]
+
+    @cached_property
+    def procedure_records_done(self) -> list[tuple[ProcedureRecord, ConceptMatches]]:
+        of = self.memory.of
+        return [(p, of(p.concept)) for p in self.snapshot.procedures if p.done_by(self.on)]
 
     def active_medications(self, valueset_id: str) -> list[Hit]:
+        self.kb.valueset(valueset_id)  # an unknown id fails even when no record is there
         return [
             Hit(m.concept.label, m.start, found.by_text)
-            for m in self.snapshot.medications
-            if m.active_on(self.on) and (found := self.matches(m.concept, valueset_id)).matched
-        ]
-
-    def _conditions(self, valueset_id: str, keep: Callable[[ConditionRecord], bool]) -> list[Hit]:
-        return [
-            Hit(c.concept.label, c.onset, found.by_text)
-            for c in self.snapshot.conditions
-            if keep(c) and (found := self.matches(c.concept, valueset_id)).matched
+            for m, memo in self.active_medication_records
+            if (found := memo.match(valueset_id)).matched
         ]
 
     def active_conditions(self, valueset_id: str) -> list[Hit]:
-        return self._conditions(valueset_id, lambda c: c.active_on(self.on))
+        self.kb.valueset(valueset_id)  # an unknown id fails even when no record is there
+        return [
+            Hit(c.concept.label, c.onset, found.by_text)
+            for c, memo in self.active_condition_records
+            if (found := memo.match(valueset_id)).matched
+        ]
 
     def conditions_ever(self, valueset_id: str) -> list[Hit]:
-        return self._conditions(valueset_id, lambda c: c.ever_on(self.on))
+        self.kb.valueset(valueset_id)  # an unknown id fails even when no record is there
+        return [
+            Hit(c.concept.label, c.onset, found.by_text)
+            for c, memo in self.condition_records_ever
+            if (found := memo.match(valueset_id)).matched
+        ]
 
     def active_allergies(self, valueset_id: str) -> list[Hit]:
+        self.kb.valueset(valueset_id)  # an unknown id fails even when no record is there
         return [
             Hit(a.concept.label, a.recorded, found.by_text)
-            for a in self.snapshot.allergies
-            if a.active and (found := self.matches(a.concept, valueset_id)).matched
+            for a, memo in self.active_allergy_records
+            if (found := memo.match(valueset_id)).matched
         ]
 
     def procedures_done(self, valueset_id: str) -> list[Hit]:
+        self.kb.valueset(valueset_id)  # an unknown id fails even when no record is there
         return [
             Hit(p.concept.label, p.performed, found.by_text)
-            for p in self.snapshot.procedures
-            if p.done_by(self.on) and (found := self.matches(p.concept, valueset_id)).matched
+            for p, memo in self.procedure_records_done
+            if (found := memo.match(valueset_id)).matched
         ]
 
     def labs(self, analyte: str) -> list[LabResult]:

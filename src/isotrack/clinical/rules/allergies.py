@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from isotrack.clinical.findings import Finding, make_finding
-from isotrack.clinical.rules.conditions import SUMMARY_LIMIT, match_as_words
+from isotrack.clinical.rules.conditions import SUMMARY_LIMIT, words_match
 from isotrack.clinical.screening import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import AllergyRecord
 from isotrack.errors import NotFoundError
@@ -46,12 +46,12 @@ class AllergyHit:
 
 
 def active_allergies(ctx: ScreeningContext, valueset_id: str) -> list[AllergyHit]:
-    valueset = ctx.kb.valueset(valueset_id)
-    hits = []
-    for record in ctx.snapshot.allergies:
-        if record.active and (found := match_as_words(record.concept, valueset)).matched:
-            hits.append(AllergyHit(record, found.by_text))
-    return hits
+    ctx.kb.valueset(valueset_id)  # an unknown id fails even when no allergy is recorded
+    return [
+        AllergyHit(record, found.by_text)
+        for record, memo in ctx.active_allergy_records
+        if (found := words_match(ctx, memo, valueset_id)).matched
+    ]
 
 
 def _clip(text: str, room: int) -> str:

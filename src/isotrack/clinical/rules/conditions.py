@@ -14,13 +14,23 @@ The two matching helpers here, :func:`match_as_words` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from isotrack.clinical.codes import ICD10CM, NO_MATCH, Coding, Concept, Match, match
+from isotrack.clinical.codes import (
+    ICD10CM,
+    NO_MATCH,
+    Coding,
+    Concept,
+    ConceptMatches,
+    Match,
+    match,
+)
 from isotrack.clinical.findings import Finding, Severity, make_finding
 from isotrack.clinical.screening import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import ConditionRecord
+from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import ValueSet
 
 SUMMARY_LIMIT = 140
@@ -115,10 +125,9 @@ class ConditionHit:
 
 
 def _evidence(
-    ctx: ScreeningContext, concept: Concept, topic: str, exclusions: Sequence[str]
+    kb: KnowledgeBase, topic: str, exclusions: tuple[str, ...], concept: Concept
 ) -> tuple[str, bool] | None:
     """How ``concept`` belongs to ``topic`` (evidence text, by text only), or None."""
-    kb = ctx.kb
     found = match_as_words(concept, kb.valueset(topic), [kb.valueset(e) for e in exclusions])
     if found.matched and found.coding is not None:
         system = "ICD-10-CM" if found.coding.system == ICD10CM else "SNOMED CT"
@@ -134,18 +143,26 @@ def _evidence(
     return None
 
 
+def words_match(ctx: ScreeningContext, memo: ConceptMatches, valueset_id: str) -> Match:
+    """:func:`match_as_words` of the memo's concept and ``valueset_id`` (no exclusions),
+    worked out once per concept."""
+    kb = ctx.kb
+    return memo.remember(
+        ("as-words", valueset_id), lambda concept: match_as_words(concept, kb.valueset(valueset_id))
+    )
+
+
 def condition_hits(ctx: ScreeningContext, topic: str, *, active: bool) -> list[ConditionHit]:
     """Condition records of ``topic``: active on the evaluation date, or ever
     recorded up to it (refuted and entered-in-error records never count)."""
-    keep: Callable[[ConditionRecord], bool] = (
-        (lambda c: c.active_on(ctx.on)) if active else (lambda c: c.ever_on(ctx.on))
-    )
+    records = ctx.active_condition_records if active else ctx.condition_records_ever
     exclusions = (TEXT_EXCLUSIONS, PAST_EXCLUSIONS) if active else (TEXT_EXCLUSIONS,)
+    evidence = partial(_evidence, ctx.kb, topic, exclusions)
+    ctx.kb.valueset(topic)  # an unknown topic fails even when no condition is recorded
+    key = ("condition-evidence", topic, exclusions)
     hits = []
-    for record in ctx.snapshot.conditions:
-        if not keep(record):
-            continue
-        found = _evidence(ctx, record.concept, topic, exclusions)
+    for record, memo in records:
+        found = memo.remember(key, evidence)
         if found is not None:
             hits.append(ConditionHit(record, *found))
     return sorted(hits, key=lambda h: (h.by_text, h.record.onset is None, h.record.onset or ctx.on))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
+from isotrack.clinical.contraception import ContraceptionStatus
 from isotrack.clinical.findings import Finding, make_finding
-from isotrack.clinical.pregnancy import cbp_status
+from isotrack.clinical.pregnancy import cbp_status, screening_contraception
 from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
 
 MINIPILL = "progestin-only-pill"
@@ -22,9 +22,7 @@ MINIPILL = "progestin-only-pill"
 
 def _status(ctx: ScreeningContext) -> ContraceptionStatus:
     """The contraception status on the evaluation date, decided once per screening."""
-    return ctx.derived(
-        "contraception-status", lambda: contraception_status(ctx.snapshot, ctx.on, ctx.kb)
-    )
+    return screening_contraception(ctx)
 
 
 def _clip(text: str, limit: int = 140) -> str:

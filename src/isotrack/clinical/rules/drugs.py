@@ -27,9 +27,10 @@ from enum import StrEnum
 
 from isotrack.clinical.codes import SNOMED, Coding, Concept
 from isotrack.clinical.findings import Finding, make_finding
-from isotrack.clinical.rules.conditions import SUMMARY_LIMIT, match_as_words
+from isotrack.clinical.rules.conditions import SUMMARY_LIMIT, match_as_words, words_match
 from isotrack.clinical.screening import Hit, ScreeningContext, describe_hits, order_rule
 from isotrack.clinical.snapshot import MedicationRecord
+from isotrack.knowledge.base import KnowledgeBase
 
 FORM_NOT_RECORDED = (
     "A medication without a recorded route or dose form was treated as systemic "
@@ -75,16 +76,23 @@ class DrugHit:
 
 def dose_form(ctx: ScreeningContext, record: MedicationRecord) -> DoseForm:
     """Local, systemic or unknown: the route decides when it is recognised, else the name."""
-    local = ctx.kb.valueset("dose-forms-local")
-    systemic = ctx.kb.valueset("dose-forms-systemic")
+    kb = ctx.kb
+    return ctx.memory.of(record.concept).remember(
+        ("dose-form", record.route), lambda concept: _dose_form(kb, concept, record.route)
+    )
+
+
+def _dose_form(kb: KnowledgeBase, concept: Concept, route: str | None) -> DoseForm:
+    local = kb.valueset("dose-forms-local")
+    systemic = kb.valueset("dose-forms-systemic")
     candidates: list[Concept] = []
-    if record.route:
-        candidates.append(Concept((Coding(SNOMED, record.route),), record.route))
-    candidates.append(record.concept)
-    for concept in candidates:
-        if match_as_words(concept, local).matched:
+    if route:
+        candidates.append(Concept((Coding(SNOMED, route),), route))
+    candidates.append(concept)
+    for candidate in candidates:
+        if match_as_words(candidate, local).matched:
             return DoseForm.LOCAL
-        if match_as_words(concept, systemic).matched:
+        if match_as_words(candidate, systemic).matched:
             return DoseForm.SYSTEMIC
     return DoseForm.UNKNOWN
 
@@ -95,17 +103,15 @@ def is_local(ctx: ScreeningContext, record: MedicationRecord, form: DoseForm) ->
         return True
     if form is DoseForm.SYSTEMIC:
         return False
-    return match_as_words(record.concept, ctx.kb.valueset("topical-only-agents")).matched
+    return words_match(ctx, ctx.memory.of(record.concept), "topical-only-agents").matched
 
 
 def active_drugs(ctx: ScreeningContext, valueset_id: str) -> list[DrugHit]:
     """Active medication records in ``valueset_id``, in any form, oldest first."""
-    valueset = ctx.kb.valueset(valueset_id)
+    ctx.kb.valueset(valueset_id)  # an unknown id fails even when no drug is recorded
     hits = []
-    for record in ctx.snapshot.medications:
-        if not record.active_on(ctx.on):
-            continue
-        found = match_as_words(record.concept, valueset)
+    for record, memo in ctx.active_medication_records:
+        found = words_match(ctx, memo, valueset_id)
         if found.matched:
             form = dose_form(ctx, record)
             hits.append(DrugHit(record, found.by_text, form, is_local(ctx, record, form)))
