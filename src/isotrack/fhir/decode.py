@@ -27,7 +27,8 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,12 +38,14 @@ from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir.resources import (
     RESOURCE_TYPES,
     RawBundle,
+    RawEntry,
     Reference,
     Resource,
     ResourceHeader,
 )
 
 R = TypeVar("R", bound=Resource)
+_Indexes = tuple[dict[str, tuple[Resource, ...]], dict[str, "BundleEntry"]]
 
 _DECODERS = {name: msgspec.json.Decoder(cls) for name, cls in RESOURCE_TYPES.items()}
 _BUNDLE = msgspec.json.Decoder(RawBundle)
@@ -52,9 +55,12 @@ _VALIDATION_PATH = re.compile(r"(.*) - at `\$(.*)`\Z", re.DOTALL)
 _RELATIVE = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class BundleEntry:
-    """One resource of the bundle: its raw JSON always, its Struct when isotrack reads the type."""
+class BundleEntry(msgspec.Struct, frozen=True, gc=False):
+    """One resource of the bundle: its raw JSON always, its Struct when isotrack reads the type.
+
+    A Struct, not a dataclass: a record makes one per resource, and a Struct is made
+    several times faster (it holds only decoded values, so it needs no cycle collection).
+    """
 
     index: int
     """Position in ``Bundle.entry`` of the document it came from."""
@@ -73,10 +79,11 @@ class FhirBundle:
     """Bundle.type, or None when the input was a single resource."""
     notes: tuple[str, ...] = ()
     """What the decoder skipped (entries without a resource)."""
-    _by_type: dict[str, tuple[Resource, ...]] = field(init=False, repr=False, compare=False)
-    _by_reference: dict[str, BundleEntry] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _indexes(self) -> _Indexes:
+        """(resources by type, entries by reference), built on first use: the prefetch
+        values of a CDS Hooks request are only ever read joined (:func:`join_bundles`)."""
         by_type: dict[str, list[Resource]] = {}
         by_reference: dict[str, BundleEntry] = {}
         for entry in self.entries:
@@ -87,12 +94,11 @@ class FhirBundle:
             by_type.setdefault(entry.resource_type, []).append(entry.resource)
             if entry.resource.id:
                 by_reference.setdefault(f"{entry.resource_type}/{entry.resource.id}", entry)
-        object.__setattr__(self, "_by_type", {k: tuple(v) for k, v in by_type.items()})
-        object.__setattr__(self, "_by_reference", by_reference)
+        return {k: tuple(v) for k, v in by_type.items()}, by_reference
 
     def of_type(self, cls: type[R]) -> tuple[R, ...]:
         """The decoded resources of one type, in bundle order."""
-        found = self._by_type.get(cls.__name__, ())
+        found = self._indexes[0].get(cls.__name__, ())
         return found  # type: ignore[return-value]  # grouped by the class name at decode time
 
     def resolve(self, reference: Reference | str | None) -> Resource | None:
@@ -105,12 +111,13 @@ class FhirBundle:
         text = reference.reference if isinstance(reference, Reference) else reference
         if not text or text.startswith("#"):
             return None
-        entry = self._by_reference.get(text)
+        by_reference = self._indexes[1]
+        entry = by_reference.get(text)
         if entry is None:
             tail = "/".join(text.rstrip("/").split("/")[-4:])
             relative = _RELATIVE.search(tail)
             if relative is not None:
-                entry = self._by_reference.get(f"{relative.group(1)}/{relative.group(2)}")
+                entry = by_reference.get(f"{relative.group(1)}/{relative.group(2)}")
         return None if entry is None else entry.resource
 
     def refers_to(self, reference: Reference | None, resource_type: str, resource_id: str) -> bool:
@@ -128,7 +135,7 @@ class FhirBundle:
 
     def including(self, other: FhirBundle) -> FhirBundle:
         """This bundle's entries followed by another's (e.g. an order file)."""
-        return _concatenate((self, other), self.bundle_type)
+        return join_bundles((self, other), self.bundle_type)
 
 
 def decode_bundle(data: bytes | str | Mapping[str, Any]) -> FhirBundle:
@@ -143,45 +150,81 @@ def decode_bundle(data: bytes | str | Mapping[str, Any]) -> FhirBundle:
         raise _validation_error(exc, "Bundle", None, None) from None
     except msgspec.DecodeError as exc:
         raise FhirDecodeError("Bundle", f"not valid JSON: {exc}") from None
+    return _bundle(envelope.type, envelope.entry)
+
+
+def bundle_from_envelope(
+    raw: bytes, bundle_type: str | None, entry: tuple[RawEntry, ...]
+) -> FhirBundle:
+    """:func:`decode_bundle` of ``raw`` whose envelope (``Bundle.type`` and the entries,
+    each resource left raw) is already decoded, as a CDS Hooks service does when it
+    checks and counts a prefetch value."""
+    if _resource_type(raw, "JSON document") != "Bundle":
+        return decode_bundle(raw)
+    return _bundle(bundle_type, entry)
+
+
+def _bundle(bundle_type: str | None, entry: tuple[RawEntry, ...]) -> FhirBundle:
     entries: list[BundleEntry] = []
     notes: list[str] = []
-    for index, item in enumerate(envelope.entry):
-        where = f"Bundle.entry[{index}]"
-        if not len(item.resource):
-            notes.append(f"{where} has no resource; skipped")
+    first_key_type, decoders = _FIRST_KEY_TYPE.match, _DECODERS
+    for index, item in enumerate(entry):
+        resource = item.resource
+        if not len(resource):
+            notes.append(f"Bundle.entry[{index}] has no resource; skipped")
             continue
-        kind = _resource_type(item.resource, f"{where}.resource")
-        entries.append(_entry(index, item.full_url, kind, item.resource, where))
-    return FhirBundle(tuple(entries), envelope.type, tuple(notes))
+        # The common case inline (a large record has thousands of entries); the
+        # helpers below read the rest and word the errors.
+        found = first_key_type(resource)
+        if found is None:
+            kind = _resource_type(resource, f"Bundle.entry[{index}].resource")
+        else:
+            kind = found.group(1).decode("ascii")
+        decoder = decoders.get(kind)
+        if decoder is None:
+            entries.append(BundleEntry(index, item.full_url, kind, resource))
+            continue
+        try:
+            decoded = decoder.decode(resource)
+        except msgspec.DecodeError:
+            _entry(index, item.full_url, kind, resource, f"Bundle.entry[{index}]")  # raises
+            raise
+        entries.append(BundleEntry(index, item.full_url, kind, resource, decoded))
+    return FhirBundle(tuple(entries), bundle_type, tuple(notes))
 
 
 def decode_resources(documents: Iterable[bytes | str | Mapping[str, Any]]) -> FhirBundle:
     """Several documents (Bundles or resources) as one bundle, e.g. CDS Hooks prefetch values."""
-    return _concatenate([decode_bundle(d) for d in documents], None)
+    return join_bundles([decode_bundle(d) for d in documents])
 
 
-def _concatenate(bundles: Iterable[FhirBundle], bundle_type: str | None) -> FhirBundle:
-    """One bundle of several, its indexes merged from theirs rather than rebuilt: the
-    same result as indexing the joined entries (the first entry of a reference wins,
-    resources of a type stay in order), without walking a large record again."""
+def join_bundles(bundles: Iterable[FhirBundle], bundle_type: str | None = None) -> FhirBundle:
+    """One bundle of several: their entries in order, their notes. When every part is
+    already indexed, the indexes are merged rather than rebuilt: the same result as
+    indexing the joined entries (the first entry of a reference wins, resources of a
+    type stay in order), without walking a large record again; else the joined bundle
+    indexes itself when first read."""
     parts = list(bundles)
-    joined = FhirBundle.__new__(FhirBundle)
-    by_type: dict[str, tuple[Resource, ...]] = {}
-    by_reference: dict[str, BundleEntry] = {}
-    for part in parts:
-        for kind, resources in part._by_type.items():
-            by_type[kind] = by_type.get(kind, ()) + resources
-        for key, entry in part._by_reference.items():
-            by_reference.setdefault(key, entry)
-    for name, value in (
-        ("entries", tuple(e for part in parts for e in part.entries)),
-        ("bundle_type", bundle_type),
-        ("notes", tuple(n for part in parts for n in part.notes)),
-        ("_by_type", by_type),
-        ("_by_reference", by_reference),
-    ):
-        object.__setattr__(joined, name, value)
+    joined = FhirBundle(
+        tuple(e for part in parts for e in part.entries),
+        bundle_type,
+        tuple(n for part in parts for n in part.notes),
+    )
+    if all(_INDEXES in vars(part) for part in parts):
+        by_type: dict[str, tuple[Resource, ...]] = {}
+        by_reference: dict[str, BundleEntry] = {}
+        for part in parts:
+            types, references = part._indexes
+            for kind, resources in types.items():
+                by_type[kind] = by_type.get(kind, ()) + resources
+            for key, entry in references.items():
+                by_reference.setdefault(key, entry)
+        vars(joined)[_INDEXES] = (by_type, by_reference)
     return joined
+
+
+_INDEXES = "_indexes"
+"""The attribute :func:`functools.cached_property` keeps :attr:`FhirBundle._indexes` in."""
 
 
 def load_bundle_file(path: Path) -> FhirBundle:

@@ -44,6 +44,7 @@ from isotrack.fhir.resources import (
     Observation,
     Patient,
     Procedure,
+    Reference,
     Resource,
 )
 from isotrack.fhir.values import (
@@ -150,12 +151,20 @@ class _Selection:
     def __init__(self, bundle: FhirBundle, patient_id: str) -> None:
         self.bundle, self.patient_id = bundle, patient_id
         self.left_out: dict[str, int] = {}
+        self._ours: dict[str | None, bool] = {}
+        """Whether a subject reference (by its text) is the patient: the resources of a
+        record mostly name their subject the same way, so each text is resolved once."""
 
     def of(self, cls: type[R]) -> list[R]:
         kept = []
+        ours = self._ours
         for resource in self.bundle.of_type(cls):
-            subject = getattr(resource, "subject", None)
-            if self.bundle.refers_to(subject, "Patient", self.patient_id):
+            subject: Reference | None = getattr(resource, "subject", None)
+            text = None if subject is None else subject.reference
+            belongs = ours.get(text)
+            if belongs is None:
+                belongs = ours[text] = self.bundle.refers_to(subject, "Patient", self.patient_id)
+            if belongs:
                 kept.append(resource)
             else:
                 self.left_out[cls.__name__] = self.left_out.get(cls.__name__, 0) + 1

@@ -58,9 +58,28 @@ def period_end(period: Period | None, field: str) -> date | None:
 def concept(codeable: CodeableConcept | None) -> Concept:
     """A CodeableConcept as a clinical :class:`Concept` (codings without a
     system or code cannot be matched and are dropped; their display is kept
-    as text when there is no other text)."""
+    as text when there is no other text).
+
+    Equal CodeableConcepts give the same Concept object (kept, bounded): records
+    repeat a few thousand concepts, and the knowledge base's concept memory finds
+    a concept it has seen by identity.
+    """
     if codeable is None:
-        return Concept()
+        return _NO_CONCEPT
+    found = _CONCEPTS.get(codeable)
+    if found is None:
+        if len(_CONCEPTS) >= _KEPT_CONCEPTS:
+            _CONCEPTS.clear()
+        found = _CONCEPTS[codeable] = _concept(codeable)
+    return found
+
+
+_NO_CONCEPT = Concept()
+_KEPT_CONCEPTS = 1 << 14
+_CONCEPTS: dict[CodeableConcept, Concept] = {}
+
+
+def _concept(codeable: CodeableConcept) -> Concept:
     codings = tuple(
         Coding(c.system, c.code, c.display) for c in codeable.coding if c.system and c.code
     )
