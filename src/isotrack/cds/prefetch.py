@@ -27,6 +27,8 @@ from isotrack.cds.discovery import PATIENT_ID, PATIENT_KEY, PREFETCH_KEYS
 from isotrack.cds.models import HookRequest
 from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import FhirBundle, decode_bundle
+from isotrack.fhir.decode import bundle_from_envelope, join_bundles
+from isotrack.fhir.resources import RawEntry
 
 MAX_ENTRIES = 50_000
 """Bundle entries a request may carry in all (prefetch and draft orders); the largest
@@ -52,7 +54,19 @@ class _Envelope(msgspec.Struct, frozen=True, rename="camel"):
     link: tuple[_Link, ...] = ()
 
 
+class _BundleEnvelope(msgspec.Struct, frozen=True, rename="camel"):
+    """A Bundle's envelope with its entries read as :func:`~isotrack.fhir.decode.decode_bundle`
+    reads them: checking and counting a prefetch value then also does the first step of
+    decoding it (the value is scanned once for both)."""
+
+    resource_type: str | None = None
+    type: str | None = None
+    entry: tuple[RawEntry, ...] = ()
+    link: tuple[_Link, ...] = ()
+
+
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+_BUNDLE_ENVELOPE = msgspec.json.Decoder(_BundleEnvelope)
 
 
 def expected_type(key: str) -> str:
@@ -70,10 +84,14 @@ def envelope(raw: bytes, field_name: str, wanted: str) -> _Envelope:
         raise InvalidInputError(field_name, f"not valid JSON: {error}") from None
     except RecursionError:
         raise InvalidInputError(field_name, "JSON nested too deeply to read") from None
-    if found.resource_type != wanted:
-        got = f"a {found.resource_type}" if found.resource_type else "no resourceType"
-        raise InvalidInputError(field_name, f"expected a FHIR {wanted}, got {got}")
+    _refuse_other_type(found.resource_type, field_name, wanted)
     return found
+
+
+def _refuse_other_type(resource_type: str | None, field_name: str, wanted: str) -> None:
+    if resource_type != wanted:
+        got = f"a {resource_type}" if resource_type else "no resourceType"
+        raise InvalidInputError(field_name, f"expected a FHIR {wanted}, got {got}")
 
 
 def given_prefetch(request: HookRequest) -> dict[str, bytes]:
@@ -85,16 +103,51 @@ def given_prefetch(request: HookRequest) -> dict[str, bytes]:
     }
 
 
-def count_entries(request: HookRequest) -> int:
-    """Bundle entries of the prefetch and draft orders, each value's type checked
-    (InvalidInputError naming ``prefetch.<key>`` or ``context.draftOrders``)."""
+@dataclass(frozen=True)
+class Prefetch:
+    """The prefetch values a request carries, each checked for its type, and the bundle
+    entries of the prefetch and the draft orders together."""
+
+    values: dict[str, bytes]
+    bundles: dict[str, _BundleEnvelope]
+    """The envelope of each Bundle value that reads as decode_bundle reads one."""
+    entries: int
+
+
+def check_prefetch(request: HookRequest) -> Prefetch:
+    """The request's prefetch, each value's type checked (InvalidInputError naming
+    ``prefetch.<key>`` or ``context.draftOrders``), its entries counted."""
+    values = given_prefetch(request)
+    bundles: dict[str, _BundleEnvelope] = {}
     total = 0
-    for key, raw in given_prefetch(request).items():
-        total += len(envelope(raw, f"prefetch.{key}", expected_type(key)).entry) or 1
+    for key, raw in values.items():
+        field_name, wanted = f"prefetch.{key}", expected_type(key)
+        found = _bundle_envelope(raw, field_name) if wanted == "Bundle" else None
+        if found is None:
+            total += len(envelope(raw, field_name, wanted).entry) or 1
+            continue
+        _refuse_other_type(found.resource_type, field_name, wanted)
+        bundles[key] = found
+        total += len(found.entry) or 1
     drafts = bytes(request.context.draft_orders)
     if drafts != _NULL:
         total += len(envelope(drafts, "context.draftOrders", "Bundle").entry)
-    return total
+    return Prefetch(values, bundles, total)
+
+
+def _bundle_envelope(raw: bytes, field_name: str) -> _BundleEnvelope | None:
+    """The envelope with its entries, or None when it does not read so (then
+    :func:`envelope` and :func:`~isotrack.fhir.decode.decode_bundle` say why, as ever)."""
+    try:
+        return _BUNDLE_ENVELOPE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def count_entries(request: HookRequest) -> int:
+    """Bundle entries of the prefetch and draft orders, each value's type checked
+    (InvalidInputError naming ``prefetch.<key>`` or ``context.draftOrders``)."""
+    return check_prefetch(request).entries
 
 
 @dataclass
@@ -105,15 +158,22 @@ class Gathered:
     missing: dict[str, str] = field(default_factory=dict)
 
 
-def gather(request: HookRequest, reader: FhirReader | None) -> Gathered:
-    """Decode the given prefetch (each value once); read the other keys with ``reader``
-    (None: there is no server to read). A value that does not decode is refused with
-    InvalidInputError naming ``prefetch.<key>``."""
+def gather(
+    request: HookRequest, reader: FhirReader | None, prefetch: Prefetch | None = None
+) -> Gathered:
+    """Decode the given prefetch (each value once; ``prefetch``: as already checked);
+    read the other keys with ``reader`` (None: there is no server to read). A value that
+    does not decode is refused with InvalidInputError naming ``prefetch.<key>``."""
     gathered = Gathered()
-    given = given_prefetch(request)
+    checked = prefetch if prefetch is not None else Prefetch(given_prefetch(request), {}, 0)
+    given = checked.values
     for key, raw in given.items():
+        found = checked.bundles.get(key)
         try:
-            gathered.bundles.append(decode_bundle(raw))
+            if found is None:
+                gathered.bundles.append(decode_bundle(raw))
+            else:
+                gathered.bundles.append(bundle_from_envelope(raw, found.type, found.entry))
         except FhirDecodeError as error:
             raise InvalidInputError(f"prefetch.{key}", error.message) from None
     for key in PREFETCH_KEYS:
@@ -131,9 +191,8 @@ def gather(request: HookRequest, reader: FhirReader | None) -> Gathered:
 
 
 def combine(bundles: list[FhirBundle]) -> FhirBundle:
-    """Several decoded documents as one bundle (indexed once)."""
-    entries = tuple(entry for bundle in bundles for entry in bundle.entries)
-    return FhirBundle(entries, None, tuple(note for bundle in bundles for note in bundle.notes))
+    """Several decoded documents as one bundle (indexed once, when first read)."""
+    return join_bundles(bundles)
 
 
 def _why_no_reader(request: HookRequest) -> str:

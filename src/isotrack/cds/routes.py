@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isotrack.api.deps import EngineDep, NowDep
+from isotrack.api.deps import EngineDep, NowDep, current_time
 from isotrack.api.problems import ProblemError
 from isotrack.cds.cards import CardSettings
 from isotrack.cds.discovery import SERVICES, Service, discovery, prefetch_templates
@@ -46,7 +46,7 @@ from isotrack.cds.models import (
     decode_hook_request,
     encode,
 )
-from isotrack.cds.prefetch import MAX_ENTRIES, FhirReader, count_entries, readable_server
+from isotrack.cds.prefetch import MAX_ENTRIES, FhirReader, check_prefetch, readable_server
 from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_request
 from isotrack.cds.service import answer_hook
 from isotrack.errors import InvalidInputError
@@ -83,7 +83,13 @@ def install_cds(app: FastAPI, settings: Settings, kb: KnowledgeBase) -> None:
         discovery=encode(discovery(kb)),
         templates=prefetch_templates(kb),
     )
+    before = len(app.router.routes)
     app.include_router(router)
+    # Routes are matched in order; an EHR calls the hooks far more often than any
+    # other route, so theirs (a prefix no other route serves) are tried first.
+    added = app.router.routes[before:]
+    del app.router.routes[before:]
+    app.router.routes[0:0] = added
     if settings.cds_allow_unsigned:
         app.add_middleware(UnsignedModeHeader)
 
@@ -124,10 +130,22 @@ async def discover(request: Request) -> Response:
 
 
 @router.post("/{service_id}", summary="Call a CDS Hooks service")
-async def call_service(service_id: str, call: CallDep, now: NowDep) -> Response:
+async def call_service(service_id: str, request: Request) -> Response:
+    # The request is read here, without FastAPI dependencies: a plain-function
+    # dependency (the clock) would cost a worker thread of its own.
+    call = await cds_call(request)
+    today = request_time(request).date()
     # One thread for the whole call: verifying the token may read a JWKS and a
-    # missing prefetch key the FHIR server, and screening is CPU work.
-    return await run_in_threadpool(_answer, service_id, call, now.date())
+    # missing prefetch key the FHIR server; screening is CPU work that must not
+    # hold the event loop for a large record.
+    return await run_in_threadpool(_answer, service_id, call, today)
+
+
+def request_time(request: Request) -> datetime:
+    """:func:`~isotrack.api.deps.current_time`, or the clock a test put in its place
+    (``app.dependency_overrides[current_time]``)."""
+    clock = request.app.dependency_overrides.get(current_time, current_time)
+    return cast(datetime, clock())
 
 
 def _answer(service_id: str, call: CdsCall, today: date) -> Response:
@@ -141,7 +159,8 @@ def _answer(service_id: str, call: CdsCall, today: date) -> Response:
             f"{service.id} answers the {service.hook} hook, not {hook_request.hook[:60]!r}",
             field="hook",
         )
-    entries = count_entries(hook_request)
+    prefetch = check_prefetch(hook_request)
+    entries = prefetch.entries
     if entries > MAX_ENTRIES:
         raise ProblemError(
             413,
@@ -153,7 +172,13 @@ def _answer(service_id: str, call: CdsCall, today: date) -> Response:
     reader = _reader(hook_request, cds, call.settings)
     try:
         answer = answer_hook(
-            hook_request, service, kb=call.kb, cards=cds.cards, today=today, reader=reader
+            hook_request,
+            service,
+            kb=call.kb,
+            cards=cds.cards,
+            today=today,
+            reader=reader,
+            prefetch=prefetch,
         )
     except OverflowError:  # date arithmetic on a date near year 1 or 9999 in the record
         raise ProblemError(

@@ -27,7 +27,7 @@ import msgspec
 from isotrack.cds.cards import CardSettings, render_cards
 from isotrack.cds.discovery import PATIENT_KEY, Service
 from isotrack.cds.models import Card, HookRequest
-from isotrack.cds.prefetch import FhirReader, Gathered, combine, envelope, gather
+from isotrack.cds.prefetch import FhirReader, Gathered, Prefetch, combine, envelope, gather
 from isotrack.cds.suggestions import SuggestionContext
 from isotrack.clinical.findings import Assessment, Finding, make_finding
 from isotrack.clinical.screening import assess_course, screen_order
@@ -91,13 +91,17 @@ def answer_hook(
     cards: CardSettings,
     today: date,
     reader: FhirReader | None,
+    prefetch: Prefetch | None = None,
 ) -> HookAnswer:
-    """The cards for one hook request (the hook is already checked against the service)."""
+    """The cards for one hook request (the hook is already checked against the service;
+    ``prefetch``: its prefetch as :func:`~isotrack.cds.prefetch.check_prefetch` read it)."""
     on = evaluation_date(request, today)
     patient_id = request.context.patient_id
     if service.orders:
-        return _order_hook(request, service, kb=kb, cards=cards, on=on, reader=reader)
-    gathered = gather(request, reader)
+        return _order_hook(
+            request, service, kb=kb, cards=cards, on=on, reader=reader, prefetch=prefetch
+        )
+    gathered = gather(request, reader, prefetch)
     bundle = combine(gathered.bundles)
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=patient_id, on=on, review_order=False)
     extra: list[Finding] = []
@@ -122,13 +126,14 @@ def _order_hook(
     cards: CardSettings,
     on: date,
     reader: FhirReader | None,
+    prefetch: Prefetch | None,
 ) -> HookAnswer:
     patient_id = request.context.patient_id
     drafts = _draft_orders(request, service)
     chosen = _order_under_review(drafts, request, kb)
     if chosen is None:
         return HookAnswer((), patient_id)
-    gathered = gather(request, reader)
+    gathered = gather(request, reader, prefetch)
     bundle = combine([*gathered.bundles, drafts])
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=patient_id, order=chosen, on=on)
     snapshot = _with_missing(snapshot, gathered)
