@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from isotrack.knowledge import KnowledgeBase, default_knowledge
+
+# Property tests assert behaviour, never speed: Hypothesis's per-example deadline (200 ms)
+# turns a loaded CI machine into failures ("Unreliable test timings"), so it is off for the
+# whole suite. Speed is measured in bench/.
+settings.register_profile("isotrack", deadline=None)
+settings.load_profile("isotrack")
 
 REPO = Path(__file__).resolve().parent.parent
 
