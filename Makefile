@@ -59,7 +59,9 @@ $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/bench_decode.py
 	$(BIN)/python bench/bench_screen.py
-	@if [ -f bench/bench_cds.py ]; then $(BIN)/python bench/bench_cds.py; fi
+	$(BIN)/python bench/bench_cds.py
+	$(BIN)/python bench/bench_pk.py
+	$(BIN)/python bench/bench_web_pages.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(E2E_DIR)/node_modules
