@@ -48,7 +48,8 @@ def serve_command(
     ] = False,
     policy: PolicyOption = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /api/v1/openapi.json, docs at /docs).
+    """Serve the web app (/), the REST API (OpenAPI at /api/v1/openapi.json, docs at /docs)
+    and the CDS Hooks service (/cds-services).
 
     Example: [bold]isotrack serve --port 8000 --database sqlite:///clinic.db[/bold]
     Demo: [bold]ISOTRACK_ENV=development isotrack serve --demo[/bold]
@@ -70,7 +71,8 @@ def serve_command(
         api = create_app(settings, engine=engine, kb=kb)
         url = f"http://{host}:{port}"
         out.print(
-            f"isotrack API on {url} · docs {url}/docs · stop with Ctrl-C",
+            f"isotrack on {url} · web app {url}/ · API docs {url}/docs · "
+            f"CDS Hooks {url}/cds-services · stop with Ctrl-C",
             markup=False,
             soft_wrap=True,
         )
