@@ -35,12 +35,16 @@ INDICATORS: dict[Severity, Indicator] = {
     Severity.WARNING: "warning",
     Severity.INFO: "info",
 }
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>!|~"})
-"""Each Markdown punctuation character that could format or link, after a backslash."""
+_MARKDOWN = tuple((c, "\\" + c) for c in "\\`*_{}[]<>!|~")
+"""Each Markdown punctuation character that could format or link, and its escape (the
+backslash first, so that the escapes added are not escaped again)."""
 
 
 def escape_markdown(text: str) -> str:
-    return text.translate(_MARKDOWN)
+    for character, escaped in _MARKDOWN:
+        if character in text:  # a scan in C; most texts hold few of these
+            text = text.replace(character, escaped)
+    return text
 
 
 @dataclass(frozen=True)

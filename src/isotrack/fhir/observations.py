@@ -91,7 +91,8 @@ class _Part:
 
 
 class ObservationKinds:
-    """Recognises observation codes against the knowledge base's value sets (built once)."""
+    """Recognises observation codes against the knowledge base's value sets (built once
+    per knowledge base)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -123,7 +124,7 @@ class ObservationKinds:
 
 def read_observations(observations: Iterable[Observation], kb: KnowledgeBase) -> ObservationValues:
     """Weights, labs, hCG tests, PHQ-9 screens and pregnancy status from observations."""
-    kinds = ObservationKinds(kb)
+    kinds = kb.derived("fhir.observation-kinds", ObservationKinds)
     values = ObservationValues()
     totals: dict[date, tuple[int, str]] = {}
     item9s: dict[date, tuple[int, str]] = {}
