@@ -61,7 +61,8 @@ def test_the_patient_page_draws_the_charts_against_their_thresholds(
         ".every(c => c.dataset.chartDrawn === 'yes')"
     )
     charts = page.locator("canvas[data-chart]")
-    assert charts.count() == 5  # cumulative, triglycerides, ALT, weight, lesion counts
+    # cumulative, triglycerides, ALT, weight, lesion counts, modelled drug levels
+    assert charts.count() == 6
     assert page.locator("figcaption", has_text="Projected to reach the target on").is_visible()
     assert page.locator("figcaption", has_text="warning (LIPIDS-HIGH): 500 mg/dL").is_visible()
     assert_accessible(page, context="the patient page")

@@ -38,7 +38,7 @@ def render_patient(
     context = {
         "page": page,
         "can": Permissions.of(user),
-        "charts": [(c, json.dumps(c.config())) for c in page.charts if not c.empty],
+        "charts": [(c, json.dumps(c.config())) for c in (*page.charts, page.pk) if not c.empty],
         "empty_charts": [c for c in page.charts if c.empty],
         "override_reasons": override_choices(kb),
         "forms": form_state(now.date(), forms or {}),

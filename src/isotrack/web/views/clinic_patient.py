@@ -28,6 +28,7 @@ from isotrack.web.views.clinic_charts import (
     lesion_chart,
     weight_chart,
 )
+from isotrack.web.views.clinic_pk import PkChart, pk_chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class PatientPage:
     programme: ProgrammeStatus
     findings: tuple[FindingView, ...]
     charts: tuple[Chart, ...]
+    pk: PkChart
+    """The modelled drug levels (empty, with its reason, when there is no dose)."""
 
     @property
     def lesion_chart(self) -> Chart | None:
@@ -93,4 +96,5 @@ def patient_page(
         programme=programme_status(record, on=on, kb=kb),
         findings=findings,
         charts=charts,
+        pk=pk_chart(record, view.course, on=on, kb=kb),
     )
