@@ -224,4 +224,6 @@ def test_a_record_date_at_the_end_of_the_calendar_is_a_422(
     request = hook_request(service, PATIENT_ID, orders=[isotretinoin_order()], prefetch=prefetch)
     response = timed_post(cds_client, f"/cds-services/{service}", json.dumps(request).encode())
     assert response.status_code == 422
-    assert response.json()["field"] == "prefetch"
+    # the reader names the record whose supply cannot be counted (fhir/courses.py)
+    assert response.json()["field"] == "MedicationRequest/course-1"
+    assert "9999-12-31" in response.json()["detail"]

@@ -7,7 +7,7 @@ import pytest
 
 from isotrack.clinical.codes import RXNORM, SNOMED
 from isotrack.clinical.snapshot import PatientSnapshot, Sex
-from isotrack.errors import InvalidInputError
+from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import find_isotretinoin_order, snapshot_from_bundle
 from isotrack.knowledge import KnowledgeBase
 from tests.fhir.builders import (
@@ -176,6 +176,13 @@ def test_earlier_prescriptions_make_the_running_course(kb: KnowledgeBase) -> Non
     assert (course.start, course.end, course.prescriptions) == (date(2026, 1, 2), None, 2)
     assert course.cumulative_mg == 2 * 60 * 40
     assert snapshot.medications == ()
+
+
+def test_a_prescription_whose_supply_runs_past_year_9999_is_refused_by_name(
+    kb: KnowledgeBase,
+) -> None:
+    with pytest.raises(FhirDecodeError, match=r"MedicationRequest/rx1.*9999-12-31"):
+        snap(kb, prescription("rx1", "9999-12-31"), isotretinoin_order(authored="2026-03-02"))
 
 
 def test_a_gap_longer_than_the_policy_starts_a_new_course(kb: KnowledgeBase) -> None:

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from isotrack.clinical.snapshot import IsotretinoinCourse
+from isotrack.errors import FhirDecodeError
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.medications import MedicationEntry
 from isotrack.fhir.order import read_order
@@ -73,7 +74,14 @@ def prescriptions_from(
         if days is None:
             days = kb.number("ppp.max_supply_days")
             assumed_supply.append(entry.label)
-        covered = entry.start + timedelta(days=days)
+        try:
+            covered = entry.start + timedelta(days=days)
+        except OverflowError:
+            raise FhirDecodeError(
+                entry.label,
+                f"a supply of {days:g} days from {entry.start.isoformat()} runs past the "
+                "last date isotrack can represent (9999-12-31); check the prescription's date",
+            ) from None
         found.append(Prescription(entry.start, covered, product, daily, total, entry.label))
     if assumed_supply:
         notes.append(
