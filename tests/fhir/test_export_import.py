@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isotrack.cli.course_view import course_view
 from isotrack.clinical.commands import (
     COMMAND_TYPES,
     AnyCommand,
@@ -38,6 +37,7 @@ from isotrack.clinical.commands import (
     StartContraception,
     StopContraception,
 )
+from isotrack.clinical.course_view import course_view
 from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.demo.clinic import DemoPatient, demo_clinic
 from isotrack.errors import InvalidInputError

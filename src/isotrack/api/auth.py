@@ -97,7 +97,7 @@ def sign_in(
     code = totp if totp else form.client_secret
     key = signing_key(settings)
     with user_transaction(engine) as tx:
-        outcome = _check_credentials(tx, username, form.password, code, address, now)
+        outcome = check_credentials(tx, username, form.password, code, address, now)
         if isinstance(outcome, StoredUser):
             pair = _issue(tx, outcome, key=key, now=now, family_id=str(uuid.uuid4()))
     if isinstance(outcome, ProblemError):
@@ -144,7 +144,7 @@ def sign_out(refresh_token: RefreshTokenForm, engine: EngineDep, now: NowDep) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _check_credentials(
+def check_credentials(
     tx: UserTransaction,
     username: str,
     password: str,

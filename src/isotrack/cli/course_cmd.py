@@ -25,11 +25,11 @@ from isotrack.cli.app import (
     print_json,
     translate_errors,
 )
-from isotrack.cli.course_view import CourseView, course_view, describe_command, record_schedule
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
 from isotrack.cli.plan_cmd import number
 from isotrack.cli.screen_cmd import SEVERITY_STYLES, finding_json, order_json
 from isotrack.clinical.commands import AnyCommand, command_from_dict
+from isotrack.clinical.course_view import CourseView, course_view, describe_command, record_schedule
 from isotrack.clinical.findings import Assessment
 from isotrack.clinical.record import PatientRecord, replay, to_snapshot
 from isotrack.clinical.schedule import ItemStatus, Schedule, ScheduleItem

@@ -10,12 +10,9 @@ from rich.table import Table
 from isotrack import SAFETY_LINE
 from isotrack.cli.app import PolicyOption, app, knowledge, out, print_json, translate_errors
 from isotrack.cli.knowledge_view import (
-    active_programme,
-    basis_text,
     markdown_cell,
     markdown_citations,
     programme_json,
-    programme_line,
     programme_markdown,
     programme_rules_view,
     programmes_markdown,
@@ -23,6 +20,7 @@ from isotrack.cli.knowledge_view import (
 )
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.describe import active_programme, basis_text, programme_line
 from isotrack.knowledge.model import Programme, Rule
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

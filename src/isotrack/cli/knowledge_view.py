@@ -11,21 +11,18 @@ from rich.padding import Padding
 from rich.text import Text
 
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.describe import (
+    DEFAULT_PROGRAMME_PARAMETER,
+    active_programme,
+    programme_line,
+)
 from isotrack.knowledge.model import Programme, ProgrammeRule
 
-BASIS_NAMES = {"L": "label", "G": "guideline", "P": "clinic policy", "D": "derived"}
 APPLIES_TO = {
     "can-get-pregnant": "patients who can get pregnant",
     "cannot-get-pregnant": "patients who cannot get pregnant",
     "all": "all patients",
 }
-DEFAULT_PROGRAMME_PARAMETER = "ppp.default_programme"
-"""The clinic's rule set (basis P: a clinic policy file may change it)."""
-
-
-def basis_text(basis: str) -> str:
-    """'L/G' -> 'label / guideline'."""
-    return " / ".join(BASIS_NAMES.get(part, part) for part in basis.split("/"))
 
 
 def source_json(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> list[dict[str, str]]:
@@ -54,16 +51,6 @@ def markdown_citations(kb: KnowledgeBase, source_ids: tuple[str, ...]) -> str:
 
 
 # --- Programme rule sets ----------------------------------------------------------------------
-def active_programme(kb: KnowledgeBase) -> Programme:
-    """The rule set the clinic follows (parameter ``ppp.default_programme``)."""
-    return kb.programme(kb.text(DEFAULT_PROGRAMME_PARAMETER))
-
-
-def programme_line(programme: Programme) -> str:
-    """'iPLEDGE REMS (us-ipledge-2024, version 2024 modification, approved 2024-02-09)'."""
-    return f"{programme.name} ({programme.id}, version {programme.version})"
-
-
 def rule_value(rule: ProgrammeRule) -> str:
     """A rule's value as people read it: '7 d', 'yes', '2 {method}' becomes '2 methods'."""
     value = rule.value

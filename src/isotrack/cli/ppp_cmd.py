@@ -23,7 +23,6 @@ from isotrack.cli.app import (
     translate_errors,
 )
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
-from isotrack.cli.knowledge_view import programme_line
 from isotrack.clinical.authorization import (
     Authorization,
     as_command,
@@ -33,6 +32,7 @@ from isotrack.clinical.authorization import (
 )
 from isotrack.clinical.programme_status import ProgrammeStatus, Requirement, programme_status
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.describe import programme_line
 from isotrack.settings import get_settings, signing_key
 from isotrack.store import execute, read_record
 

@@ -16,8 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from isotrack.api.auth import ADDRESS_STORED_LENGTH, USERNAME_STORED_LENGTH
-from isotrack.api.auth import _check_credentials as check_credentials
+from isotrack.api.auth import ADDRESS_STORED_LENGTH, USERNAME_STORED_LENGTH, check_credentials
 from isotrack.api.authz import Role
 from isotrack.api.deps import EngineDep, NowDep, SettingsDep
 from isotrack.api.problems import ProblemError

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from isotrack.api.deps import KbDep
-from isotrack.cli.knowledge_view import active_programme, basis_text, programme_line
 from isotrack.errors import NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.describe import active_programme, basis_text, programme_line
 from isotrack.knowledge.model import Rule, Source
 from isotrack.web.deps import OptionalWebUserDep
 from isotrack.web.templating import render

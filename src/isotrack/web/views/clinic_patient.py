@@ -2,7 +2,7 @@
 and its command log alone.
 
 It reuses the course view of ``isotrack course show``
-(:func:`isotrack.cli.course_view.course_view`: timeline, cumulative dose,
+(:func:`isotrack.clinical.course_view.course_view`: timeline, cumulative dose,
 projected end, schedule, the day's findings and the next prescription's
 screening) and adds what a page shows besides: the programme status of the
 month, the charts, and each finding with the overrides already recorded for
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from isotrack.cli.course_view import CourseView, course_view
 from isotrack.clinical.commands import AnyCommand
+from isotrack.clinical.course_view import CourseView, course_view
 from isotrack.clinical.findings import Finding
 from isotrack.clinical.programme_status import ProgrammeStatus, programme_status
 from isotrack.clinical.record import Override, PatientRecord

@@ -1,4 +1,4 @@
-"""What ``isotrack course show`` shows about one patient on one day, and the
+"""What ``isotrack course show`` and the web patient page show about one patient on one day, and the
 plain words of each recorded command.
 
 Built from the record alone (no database): the timeline of commands, the
