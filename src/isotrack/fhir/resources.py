@@ -179,7 +179,11 @@ class MedicationStatement(Resource, frozen=True, kw_only=True):
 
 
 class ReferenceRange(Element, frozen=True, kw_only=True):
+    low: Quantity | None = None
     high: Quantity | None = None
+    type: CodeableConcept | None = None
+    applies_to: tuple[CodeableConcept, ...] = ()
+    text: str | None = None
 
 
 class ObservationComponent(Element, frozen=True, kw_only=True):
@@ -188,7 +192,9 @@ class ObservationComponent(Element, frozen=True, kw_only=True):
     value_codeable_concept: CodeableConcept | None = None
     value_string: str | None = None
     value_integer: int | None = None
+    data_absent_reason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
+    reference_range: tuple[ReferenceRange, ...] = ()
 
 
 class Observation(Resource, frozen=True, kw_only=True):
@@ -203,8 +209,12 @@ class Observation(Resource, frozen=True, kw_only=True):
     value_codeable_concept: CodeableConcept | None = None
     value_string: str | None = None
     value_integer: int | None = None
+    data_absent_reason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
     reference_range: tuple[ReferenceRange, ...] = ()
+    method: CodeableConcept | None = None
+    specimen: Reference | None = None
+    performer: tuple[Reference, ...] = ()
     component: tuple[ObservationComponent, ...] = ()
 
 
