@@ -3,9 +3,13 @@ with bounds that keep one request from eating the server."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from tests.api.route_helpers import sign_in
+
+from isotrack.clinical.pk import single_dose
+from isotrack.knowledge import default_knowledge
 
 URL = "/api/v1/pk/simulate"
 
@@ -26,6 +30,33 @@ def test_a_prescriber_gets_the_typical_curves_and_washout(
     washout = document["isotretinoin"]["washout_h"]["typical"]
     assert 24 < washout < document["oxo_isotretinoin"]["washout_h"]["typical"]
     assert "not a substitute for clinical judgment" in document["safety"]
+
+
+def test_the_answer_has_the_last_days_levels_and_the_single_dose_measures(
+    client: TestClient, api_engine: Engine
+) -> None:
+    doctor = sign_in(client, api_engine, "prescriber")
+    body = {"dose_mg": 80, "times_per_day": 1, "days": 1, "fed": False}
+    answer = client.post(URL, json=body, headers=doctor)
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["last_dosing_day"] == 1
+    assert document["single_dose"] == {
+        "dose_mg": 80.0, "fed": False, "formulation": "conventional", "auc_interval": "0-inf",
+    }  # fmt: skip
+    reported = single_dose(default_knowledge(), 80, fed=False)
+    for species, exposure in (
+        ("isotretinoin", reported.parent),
+        ("oxo_isotretinoin", reported.oxo),
+    ):
+        day = document[species]["last_day"]["typical"]
+        assert day["peak_ng_ml"] > day["trough_ng_ml"] > 0
+        measures = document[species]["single_dose"]["typical"]
+        assert measures == {
+            "cmax_ng_ml": pytest.approx(exposure.cmax[0], abs=0.01),
+            "tmax_h": pytest.approx(exposure.tmax[0], abs=0.01),
+            "auc_ng_h_ml": pytest.approx(exposure.auc[0], abs=0.1),
+        }
 
 
 def test_a_population_gives_percentile_curves(client: TestClient, api_engine: Engine) -> None:

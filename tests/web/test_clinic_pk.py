@@ -175,9 +175,12 @@ def test_every_days_peak_is_at_least_its_trough_and_both_scale_with_the_dose(
     assert len(chart.dates) == days + washout(kb)
     for peak, trough in ((PEAK, TROUGH), (OXO_PEAK, OXO_TROUGH)):
         peaks, troughs = column(chart, peak), column(chart, trough)
-        assert all(peaks[day] >= troughs[day] >= 0 for day in chart.dates)
+        assert all(peaks[day] >= troughs[day] >= 0 for day in troughs)
         top = max(peaks.values())
         assert abs(max(column(doubled, peak).values()) - 2 * top) <= 0.2
+    # Isotretinoin peaks within hours of the first dose: that day has its trough
+    # (4-oxo-isotretinoin may still be rising at its end, and then has none).
+    assert min(column(chart, TROUGH)) == chart.dates[0]
 
 
 def test_the_patient_page_shows_the_modelled_levels_of_a_patient_on_a_course(

@@ -13,7 +13,19 @@ from rich.table import Table
 
 from isotrack import SAFETY_LINE
 from isotrack.cli.app import app, knowledge, out, print_json, translate_errors
-from isotrack.clinical.pk import Simulation, formulation_of, regular_regimen, simulate
+from isotrack.clinical.pk import (
+    AUC_INTERVAL,
+    DayLevels,
+    Exposure,
+    Simulation,
+    SingleDose,
+    day_levels,
+    day_of,
+    formulation_of,
+    regular_regimen,
+    simulate,
+    single_dose,
+)
 from isotrack.errors import InvalidInputError
 
 pk_app = typer.Typer(
@@ -41,29 +53,48 @@ def row_names(result: Simulation) -> list[str]:
     return [f"p{p:g}" for p in result.percentiles]
 
 
-def last_day(result: Simulation) -> np.ndarray:
-    """Samples of the 24 h up to the last dose (the last dosing day)."""
-    times = result.times_h
-    return np.asarray((times > result.last_dose_h - 24) & (times <= result.last_dose_h))
+def last_day(result: Simulation, rows: np.ndarray) -> list[DayLevels | None]:
+    """Each row's levels on the last dosing day (the day of the last dose)."""
+    day = day_of(result.last_dose_h)
+    return [day_levels(result.times_h, row, day) for row in rows]
 
 
-def simulation_json(result: Simulation, request: dict[str, Any]) -> dict[str, Any]:
+def exposure_json(exposure: Exposure, names: list[str]) -> dict[str, dict[str, float | None]]:
+    return {
+        name: {
+            "cmax_ng_ml": rounded(cmax),
+            "tmax_h": rounded(tmax, 2),
+            "auc_ng_h_ml": rounded(area, 0),
+        }
+        for name, cmax, tmax, area in zip(
+            names, exposure.cmax, exposure.tmax, exposure.auc, strict=True
+        )
+    }
+
+
+def simulation_json(
+    result: Simulation, single: SingleDose, request: dict[str, Any]
+) -> dict[str, Any]:
     names = row_names(result)
-    window = last_day(result)
 
-    def species(rows: np.ndarray, washout: np.ndarray, steady: np.ndarray) -> dict[str, Any]:
+    def species(
+        rows: np.ndarray, exposure: Exposure, washout: np.ndarray, steady: np.ndarray
+    ) -> dict[str, Any]:
         return {
             "curves_ng_ml": {
                 n: [round(float(v), 2) for v in r] for n, r in zip(names, rows, strict=True)
             },
             "last_day": {
-                n: {
-                    "peak_ng_ml": rounded(r[window].max()),
-                    "trough_ng_ml": rounded(r[window].min()),
-                    "mean_ng_ml": rounded(r[window].mean()),
+                n: None
+                if levels is None
+                else {
+                    "peak_ng_ml": rounded(levels.peak),
+                    "trough_ng_ml": None if levels.trough is None else rounded(levels.trough),
+                    "mean_ng_ml": rounded(levels.mean),
                 }
-                for n, r in zip(names, rows, strict=True)
+                for n, levels in zip(names, last_day(result, rows), strict=True)
             },
+            "single_dose": exposure_json(exposure, names),
             "steady_state_average_ng_ml": dict(
                 zip(names, (rounded(v) for v in steady), strict=True)
             ),
@@ -76,9 +107,20 @@ def simulation_json(result: Simulation, request: dict[str, Any]) -> dict[str, An
         "percentiles": list(result.percentiles),
         "last_dose_h": result.last_dose_h,
         "washout_fraction": result.washout_fraction,
+        "last_dosing_day": day_of(result.last_dose_h),
+        "single_dose": {
+            "dose_mg": single.mg,
+            "fed": single.fed,
+            "formulation": single.formulation,
+            "auc_interval": AUC_INTERVAL,
+        },
         "times_h": [round(float(t), 4) for t in result.times_h],
-        "isotretinoin": species(result.parent, result.washout_parent_h, result.steady_parent),
-        "oxo_isotretinoin": species(result.oxo, result.washout_oxo_h, result.steady_oxo),
+        "isotretinoin": species(
+            result.parent, single.parent, result.washout_parent_h, result.steady_parent
+        ),
+        "oxo_isotretinoin": species(
+            result.oxo, single.oxo, result.washout_oxo_h, result.steady_oxo
+        ),
         "note": MODEL_NOTE,
         "safety": SAFETY_LINE,
     }
@@ -90,29 +132,57 @@ def hours_text(hours: float) -> str:
     return f"{hours:.0f} h ({hours / 24:.1f} days)"
 
 
-def print_tables(result: Simulation, title: str) -> None:
+def level_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def print_tables(result: Simulation, single: SingleDose, title: str) -> None:
     names = row_names(result)
-    window = last_day(result)
     view = Table(title=title)
     view.add_column("measure")
     for name in names:
         view.add_column(name, justify="right")
-    for label, rows, washout, steady in (
-        ("isotretinoin", result.parent, result.washout_parent_h, result.steady_parent),
-        ("4-oxo-isotretinoin", result.oxo, result.washout_oxo_h, result.steady_oxo),
+    for label, rows, exposure, washout, steady in (
+        (
+            "isotretinoin",
+            result.parent,
+            single.parent,
+            result.washout_parent_h,
+            result.steady_parent,
+        ),
+        ("4-oxo-isotretinoin", result.oxo, single.oxo, result.washout_oxo_h, result.steady_oxo),
     ):
-        view.add_row(f"{label}: last-day peak ng/mL", *(f"{r[window].max():.0f}" for r in rows))
-        view.add_row(f"{label}: last-day trough ng/mL", *(f"{r[window].min():.0f}" for r in rows))
+        levels = last_day(result, rows)
+        view.add_row(
+            f"{label}: last-day peak ng/mL", *(level_text(d.peak if d else None) for d in levels)
+        )
+        view.add_row(
+            f"{label}: last-day trough ng/mL",
+            *(level_text(d.trough if d else None) for d in levels),
+        )
+        view.add_row(f"{label}: single-dose Cmax ng/mL", *(f"{v:.0f}" for v in exposure.cmax))
+        view.add_row(f"{label}: single-dose Tmax h", *(f"{v:.1f}" for v in exposure.tmax))
+        view.add_row(f"{label}: single-dose AUC0–∞ ng·h/mL", *(f"{v:,.0f}" for v in exposure.auc))
         view.add_row(f"{label}: steady-state average ng/mL", *(f"{v:.0f}" for v in steady))
         view.add_row(
             f"{label}: below {result.washout_fraction:.0%} of it after",
             *(hours_text(v) for v in washout),
         )
     out.print(view)
+    day = day_of(result.last_dose_h)
+    meal = "with food" if single.fed else "fasted"
+    out.print(
+        f"Last day: day {day} of the history (hours {24 * (day - 1)}–{24 * day}), the day of "
+        "the last dose; its trough is the lowest level from the first peak on (–: the "
+        "level has not peaked yet, it only rises from zero). Single dose: "
+        f"one {single.mg:g} mg dose {meal} taken alone, as in the label's study "
+        "(AUC from the dose to infinity).",
+        markup=False,
+    )
     if result.subjects:
         out.print(
             f"{result.subjects} virtual patients; columns are percentiles of the curves "
-            "(washout: percentiles over patients).",
+            "(washout and single-dose measures: percentiles over patients).",
             markup=False,
         )
     out.print(MODEL_NOTE, markup=False)
@@ -218,8 +288,11 @@ def simulate_command(
     Example: [bold]isotrack pk simulate --dose 32 --product absorica-ld --missed 10 --json[/]
 
     JSON output: request; subjects; percentiles; last_dose_h; washout_fraction;
-    times_h; isotretinoin and oxo_isotretinoin, each with curves_ng_ml (one curve
-    per row: typical, or p5/p50/p95), last_day (peak/trough/mean ng/mL),
+    last_dosing_day (1 = hours 0–24); single_dose (dose_mg, fed, formulation,
+    auc_interval "0-inf"); times_h; isotretinoin and oxo_isotretinoin, each with
+    curves_ng_ml (one curve per row: typical, or p5/p50/p95), last_day
+    (peak_ng_ml, trough_ng_ml: null before the first peak, mean_ng_ml),
+    single_dose (cmax_ng_ml, tmax_h, auc_ng_h_ml of one dose taken alone),
     steady_state_average_ng_ml and washout_h (null: not within the simulated
     time); note; safety.
     """
@@ -243,7 +316,11 @@ def simulate_command(
         washout_fraction=until_fraction,
     )
     meal = "fasted" if fasted else "with food"
-    title = f"{kb.product(product).name}: {dose:g} mg × {times_per_day}/day for {days} days, {meal}"
+    span = f"{days} day{'s' if days != 1 else ''}"
+    title = f"{kb.product(product).name}: {dose:g} mg × {times_per_day}/day for {span}, {meal}"
+    single = single_dose(
+        kb, dose, fed=not fasted, formulation=formulation, population=population, seed=seed
+    )
     if plot is not None:
         save_plot(result, plot, title)
     if as_json:
@@ -260,8 +337,8 @@ def simulate_command(
             "follow_days": follow_days,
             "step_h": step,
         }
-        print_json(simulation_json(result, request))
+        print_json(simulation_json(result, single, request))
         return
-    print_tables(result, title)
+    print_tables(result, single, title)
     if plot is not None:
         out.print(f"chart written to {plot}", markup=False)

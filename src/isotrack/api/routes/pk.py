@@ -2,7 +2,8 @@
 
 A stateless computation like the planner, under the same right (``plan``).
 Bounded so a request cannot eat the server: at most 2,000 virtual patients
-and 5 million patient × time points per request (FastAPI runs this
+and 5 million patient × time points per request, plus the fixed sampling of
+the single-dose measures (about 1,400 points per patient; FastAPI runs this
 synchronous handler in its thread pool)."""
 
 from __future__ import annotations
@@ -10,13 +11,27 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Depends
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from isotrack import SAFETY_LINE
 from isotrack.api.authz import Action, Principal, require
 from isotrack.api.deps import KbDep
-from isotrack.clinical.pk import Simulation, formulation_of, regular_regimen, simulate
+from isotrack.clinical.pk import (
+    AUC_INTERVAL,
+    DayLevels,
+    Exposure,
+    Simulation,
+    SingleDose,
+    day_levels,
+    day_of,
+    formulation_of,
+    regular_regimen,
+    simulate,
+    single_dose,
+)
 from isotrack.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1/pk", tags=["tools"])
@@ -50,9 +65,37 @@ class PkRequest(BaseModel):
     step_h: float = Field(default=1.0, ge=0.25, le=24, description="Hours between samples")
 
 
+class DayLevelsOut(BaseModel):
+    peak_ng_ml: float = Field(description="Highest level of the day")
+    trough_ng_ml: float | None = Field(
+        description="Lowest level of the day from the curve's first peak on; null before it"
+    )
+    mean_ng_ml: float
+
+
+class ExposureOut(BaseModel):
+    cmax_ng_ml: float = Field(description="Peak level after one dose taken alone")
+    tmax_h: float = Field(description="Hours from the dose to that peak")
+    auc_ng_h_ml: float = Field(description="Area under the curve from the dose to infinity")
+
+
+class SingleDoseOut(BaseModel):
+    dose_mg: float
+    fed: bool
+    formulation: str
+    auc_interval: str = Field(description="'0-inf': AUC0–∞, the label's single-dose measure")
+
+
 class SpeciesOut(BaseModel):
     curves_ng_ml: dict[str, list[float]] = Field(
         description="One curve per row: 'typical', or 'p5', 'p50', 'p95'"
+    )
+    last_day: dict[str, DayLevelsOut | None] = Field(
+        description="Each row's levels on the last dosing day (null: no sample in it)"
+    )
+    single_dose: dict[str, ExposureOut] = Field(
+        description="Cmax, Tmax and AUC0–∞ of one dose alone: the typical patient's, or "
+        "percentiles over patients"
     )
     steady_state_average_ng_ml: dict[str, float]
     washout_h: dict[str, float | None] = Field(
@@ -66,6 +109,8 @@ class PkOut(BaseModel):
     subjects: int
     percentiles: list[float]
     last_dose_h: float
+    last_dosing_day: int = Field(description="The day of the last dose; 1 = hours 0–24")
+    single_dose: SingleDoseOut
     washout_fraction: float
     times_h: list[float]
     isotretinoin: SpeciesOut
@@ -78,17 +123,47 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(float(value), 2)
 
 
+def _day(levels: DayLevels | None) -> DayLevelsOut | None:
+    if levels is None:
+        return None
+    return DayLevelsOut(
+        peak_ng_ml=round(levels.peak, 2),
+        trough_ng_ml=None if levels.trough is None else round(levels.trough, 2),
+        mean_ng_ml=round(levels.mean, 2),
+    )
+
+
+def _exposure(exposure: Exposure, row: int) -> ExposureOut:
+    return ExposureOut(
+        cmax_ng_ml=round(float(exposure.cmax[row]), 2),
+        tmax_h=round(float(exposure.tmax[row]), 2),
+        auc_ng_h_ml=round(float(exposure.auc[row]), 1),
+    )
+
+
 def _species(
-    names: list[str], rows: list[list[float]], steady: list[float], washout: list[float]
+    names: list[str],
+    result: Simulation,
+    curves: NDArray[np.float64],
+    exposure: Exposure,
+    steady: list[float],
+    washout: list[float],
 ) -> SpeciesOut:
+    day = day_of(result.last_dose_h)
+    rows = curves.tolist()
     return SpeciesOut(
         curves_ng_ml={n: [round(v, 2) for v in r] for n, r in zip(names, rows, strict=True)},
+        last_day={
+            n: _day(day_levels(result.times_h, curve, day))
+            for n, curve in zip(names, curves, strict=True)
+        },
+        single_dose={n: _exposure(exposure, i) for i, n in enumerate(names)},
         steady_state_average_ng_ml={n: round(v, 2) for n, v in zip(names, steady, strict=True)},
         washout_h={n: _number(v) for n, v in zip(names, washout, strict=True)},
     )
 
 
-def pk_out(result: Simulation, product: str, formulation: str) -> PkOut:
+def pk_out(result: Simulation, single: SingleDose, product: str, formulation: str) -> PkOut:
     names = [f"p{p:g}" for p in result.percentiles] if result.subjects else ["typical"]
     return PkOut(
         product=product,
@@ -96,16 +171,27 @@ def pk_out(result: Simulation, product: str, formulation: str) -> PkOut:
         subjects=result.subjects,
         percentiles=list(result.percentiles),
         last_dose_h=result.last_dose_h,
+        last_dosing_day=day_of(result.last_dose_h),
+        single_dose=SingleDoseOut(
+            dose_mg=single.mg, fed=single.fed, formulation=formulation, auc_interval=AUC_INTERVAL
+        ),
         washout_fraction=result.washout_fraction,
         times_h=[round(float(t), 4) for t in result.times_h],
         isotretinoin=_species(
             names,
-            result.parent.tolist(),
+            result,
+            result.parent,
+            single.parent,
             result.steady_parent.tolist(),
             result.washout_parent_h.tolist(),
         ),
         oxo_isotretinoin=_species(
-            names, result.oxo.tolist(), result.steady_oxo.tolist(), result.washout_oxo_h.tolist()
+            names,
+            result,
+            result.oxo,
+            single.oxo,
+            result.steady_oxo.tolist(),
+            result.washout_oxo_h.tolist(),
         ),
         note="Model built from label means (docs/pk.md); exposure relative to conventional "
         "capsules with food, not a prediction for one patient.",
@@ -144,4 +230,12 @@ def simulate_pk(
         seed=body.seed,
         washout_fraction=body.until_fraction,
     )
-    return pk_out(result, body.product, formulation)
+    single = single_dose(
+        kb,
+        body.dose_mg,
+        fed=body.fed,
+        formulation=formulation,
+        population=body.population,
+        seed=body.seed,
+    )
+    return pk_out(result, single, body.product, formulation)

@@ -52,6 +52,20 @@ class Subjects:
     def n(self) -> int:
         return int(self.cl.shape[0])
 
+    def part(self, rows: slice) -> Subjects:
+        """The subjects ``rows``: a population simulated a chunk at a time."""
+        return Subjects(
+            cl=self.cl[rows],
+            v1=self.v1[rows],
+            q=self.q[rows],
+            v2=self.v2[rows],
+            oxo_k=self.oxo_k[rows],
+            oxo_volume=self.oxo_volume[rows],
+            ka={group: values[rows] for group, values in self.ka.items()},
+            f={group: values[rows] for group, values in self.f.items()},
+            tlag=self.tlag,
+        )
+
 
 def subjects(model: PkModel, groups: Sequence[Group], n: int, seed: int | None) -> Subjects:
     """``n`` subjects: the typical one repeated (``seed`` None) or drawn from the

@@ -3,7 +3,9 @@
 The typical patient of :mod:`isotrack.clinical.pk` takes the course's own doses
 (:func:`~isotrack.clinical.pk.course_doses`: the days the cumulative-dose ledger
 counts as taken, every dose with food), simulated hourly; the chart and its table
-show each day's peak and trough of isotretinoin and 4-oxo-isotretinoin. The
+show each day's peak and trough of isotretinoin and 4-oxo-isotretinoin
+(:func:`~isotrack.clinical.pk.daily_levels`: a day's trough counts from the
+curve's first peak on, so the days before it have none). The
 curve runs from the first day of the course until the days of contraception
 after the last dose have passed (``ppp.contraception_after_days``, 30), so the
 washout shows; a course still running stops at the page's day if that comes
@@ -20,13 +22,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-
 from isotrack.clinical.course_state import CourseState
-from isotrack.clinical.pk import course_doses, simulate
+from isotrack.clinical.pk import DayLevels, course_doses, daily_levels, simulate
 from isotrack.clinical.record import PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.web.views.clinic_charts import COLOURS, Chart, Point, Series
+from isotrack.web.views.clinic_charts import COLOURS, Chart, Series
 
 CHART_ID = "pk"
 TITLE = "Modelled drug levels"
@@ -82,23 +82,25 @@ def pk_chart(
     result = simulate(
         kb, doses, step_h=STEP_H, follow_h=max(0.0, days * HOURS_PER_DAY - STEP_H - last_h)
     )
-    per_day = round(HOURS_PER_DAY / STEP_H)
-    dates = [course.start + timedelta(days=day) for day in range(days)]
     series: list[Series] = []
     for name, values, colour in (
         ("Isotretinoin", result.parent[0], COLOURS["value"]),
         ("4-oxo-isotretinoin", result.oxo[0], COLOURS["extra"]),
     ):
-        by_day = values[: days * per_day].reshape(days, per_day)
-        series.append(Series(f"{name}, daily peak", _points(dates, by_day.max(axis=1)), colour))
-        series.append(
-            Series(f"{name}, daily trough", _points(dates, by_day.min(axis=1)), colour, True)
-        )
+        levels = daily_levels(result.times_h, values)[:days]
+        peaks = tuple((_date(course, d), round(d.peak, 1)) for d in levels)
+        troughs = tuple((_date(course, d), _rounded(d.trough)) for d in levels)
+        series.append(Series(f"{name}, daily peak", peaks, colour))
+        series.append(Series(f"{name}, daily trough", troughs, colour, True))
     sources = tuple(
         dict.fromkeys(s for entry in NOTE_PARAMETERS for s in kb.pk_parameter(entry).sources)
     )
     return PkChart(CHART_ID, TITLE, UNIT, tuple(series), NOTE, sources)
 
 
-def _points(dates: list[date], values: np.ndarray[Any, np.dtype[np.float64]]) -> tuple[Point, ...]:
-    return tuple((day, round(float(value), 1)) for day, value in zip(dates, values, strict=True))
+def _date(course: CourseState, levels: DayLevels) -> date:
+    return course.start + timedelta(days=levels.day - 1)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
