@@ -201,9 +201,10 @@ def _identifier(raw: dict[str, Any]) -> str | None:
 
 
 def _name(raw: dict[str, Any]) -> str:
-    for name in raw.get("name") or ():
-        if not isinstance(name, dict):
-            continue
+    """The name the patient goes by: a current one before a former one (US Core's
+    example patient lists her maiden name first, marked ``old`` with an ended period)."""
+    names = [name for name in raw.get("name") or () if isinstance(name, dict)]
+    for name in sorted(names, key=_former):
         if isinstance(name.get("text"), str) and name["text"].strip():
             return str(name["text"]).strip()
         given = [g for g in name.get("given") or () if isinstance(g, str)]
@@ -214,6 +215,12 @@ def _name(raw: dict[str, Any]) -> str:
         if words:
             return words
     return ""
+
+
+def _former(name: dict[str, Any]) -> bool:
+    """A name no longer in use: ``use`` old, or a period that has ended."""
+    period = name.get("period")
+    return name.get("use") == "old" or (isinstance(period, dict) and bool(period.get("end")))
 
 
 def _extension(raw: dict[str, Any], url: str, key: str) -> str | None:
