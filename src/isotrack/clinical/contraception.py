@@ -32,6 +32,8 @@ from datetime import date, timedelta
 
 from isotrack.clinical.contraception_methods import REMOVAL_SUFFIX as REMOVAL_SUFFIX
 from isotrack.clinical.contraception_methods import method_for as method_for
+from isotrack.clinical.contraception_methods import product_for as product_for
+from isotrack.clinical.contraception_methods import protected_until as protected_until
 from isotrack.clinical.contraception_methods import removal_for as removal_for
 from isotrack.clinical.contraception_methods import removals_of
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
