@@ -95,10 +95,12 @@ def test_an_implant_inserted_plus_condoms_meets_the_us_programme_however_it_is_w
 ) -> None:
     resources = [*implant(representation, code, shape), CONDOMS]
     during = status_on(KB, resources, date(2025, 6, 1))
-    assert during.met and during.uses("implant-etonogestrel")
+    assert during.met
+    assert during.uses("implant-etonogestrel")
     assert "CONTRACEPTION-REQUIRED" not in screened(KB, resources, date(2025, 6, 1))
     after = status_on(KB, resources, date(2028, 6, 1))  # past the label's 3 years
-    assert not after.uses("implant-etonogestrel") and not after.met
+    assert not after.uses("implant-etonogestrel")
+    assert not after.met
 
 
 @settings(max_examples=30, deadline=None)

@@ -10,7 +10,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.codes import Concept, Coding, match
+from isotrack.clinical.codes import Coding, Concept, match
 from isotrack.fhir import decode_bundle, find_isotretinoin_order
 from isotrack.fhir.order import medication_of
 from isotrack.fhir.resources import MedicationRequest
@@ -144,7 +144,8 @@ def test_an_ndc_coded_product_matches_the_value_sets_of_its_rxnorm_product() -> 
 def test_an_r5_shaped_isotretinoin_order_is_the_order_under_review(kb: KnowledgeBase) -> None:
     order = named(request("draft", "2026-03-02", "r5-order"), ISOTRETINOIN_40, "r5-concept", "o")
     found = find_isotretinoin_order(decode_bundle(bundle(*order)), kb=kb)
-    assert found is not None and found.id == "r5-order"
+    assert found is not None
+    assert found.id == "r5-order"
 
 
 def test_an_isotretinoin_order_through_a_medication_ingredient_is_recognised(
@@ -153,7 +154,8 @@ def test_an_isotretinoin_order_through_a_medication_ingredient_is_recognised(
     ingredient = codeable(coding(RXNORM, "6064", "isotretinoin"))
     order = named(request("draft", "2026-03-02", "ingr"), ingredient, "ingredient", "o")
     found = find_isotretinoin_order(decode_bundle(bundle(*order)), kb=kb)
-    assert found is not None and found.id == "ingr"
+    assert found is not None
+    assert found.id == "ingr"
 
 
 # --- MedicationAdministration --------------------------------------------------------------
