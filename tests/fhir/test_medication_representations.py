@@ -186,3 +186,10 @@ def test_a_completed_administration_is_a_dose_given_not_an_active_drug() -> None
         date(2026, 2, 1),
     )
     assert "VITAMIN-A" not in screened(KB, given, ON)
+
+
+def test_an_r5_statement_recorded_is_a_medication_in_use() -> None:
+    recorded = named(
+        statement("recorded", "2026-01-01", "r5"), DOXYCYCLINE["scd"], "r5-concept", "s"
+    )
+    assert "TETRACYCLINE" in screened(KB, recorded, ON)

@@ -100,6 +100,7 @@ class MedicationEntry:
             status = _ADMINISTRATION_STATUS.get(status or "", status)
         else:
             route = route_of(resource.dosage)
+            status = "active" if status == "recorded" else status  # R5: a statement of use
         with refusing_impossible(self.label, "period"):
             return MedicationRecord(self.concept, status, self.start, self.end, route, self.label)
 
