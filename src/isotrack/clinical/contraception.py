@@ -130,7 +130,9 @@ def contraception_status(
     ``ppp.contraception_before_days`` days up to ``on``.
 
     Records with an unknown start date never prove the period; an implant or
-    IUD whose insertion date is known counts until a removal is recorded.
+    IUD whose insertion date is known counts until a removal is recorded, or
+    until the end its use was given (the FHIR reader ends a long-acting method at
+    its product's labelled duration, :func:`protected_until`).
     """
     programme = kb.programme(programme_id or kb.text("ppp.default_programme"))
     window_start = on - timedelta(days=kb.number("ppp.contraception_before_days"))
