@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from isotrack.clinical.codes import Coding, Concept, match
 from isotrack.fhir import decode_bundle, find_isotretinoin_order
+from isotrack.fhir.bulk import medication_of as bulk_medication_of
 from isotrack.fhir.order import medication_of
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge import KnowledgeBase, default_knowledge
@@ -193,3 +194,10 @@ def test_an_r5_statement_recorded_is_a_medication_in_use() -> None:
         statement("recorded", "2026-01-01", "r5"), DOXYCYCLINE["scd"], "r5-concept", "s"
     )
     assert "TETRACYCLINE" in screened(KB, recorded, ON)
+
+
+def test_a_bulk_line_names_its_medication_in_r4_or_r5() -> None:
+    r4 = b'{"resourceType":"MedicationRequest","medicationReference":{"reference":"Medication/m1"}}'
+    r5 = b'{"resourceType":"MedicationRequest","medication":{"reference":'
+    r5 += b'{"reference":"Medication/m1"}}}'
+    assert bulk_medication_of(r4) == bulk_medication_of(r5) == "m1"
