@@ -246,21 +246,31 @@ def test_a_prescription_without_supply_is_assumed_to_last_the_maximum(kb: Knowle
 def test_an_implant_prescribed_and_inserted_the_same_day_counts_once(kb: KnowledgeBase) -> None:
     implant = medication_request(IMPLANT, status="stopped", authored="2019-12-29")
     (use,) = snap(kb, implant, insertion("2019-12-29")).contraception
-    assert (use.method, use.start, use.end) == ("implant-etonogestrel", date(2019, 12, 29), None)
+    labelled = date(2022, 12, 29)  # the etonogestrel implant's label: 3 years
+    assert (use.method, use.start, use.end) == (
+        "implant-etonogestrel",
+        date(2019, 12, 29),
+        labelled,
+    )
 
 
 def test_a_removal_ends_the_implant(kb: KnowledgeBase) -> None:
+    (use,) = snap(kb, insertion("2012-12-18"), removal("2014-06-30")).contraception
+    assert use.end == date(2014, 6, 30)
+
+
+def test_an_implant_without_a_removal_ends_at_its_labelled_duration(kb: KnowledgeBase) -> None:
     (use,) = snap(kb, insertion("2012-12-18"), removal("2015-12-31")).contraception
-    assert use.end == date(2015, 12, 31)
+    assert use.end == date(2015, 12, 18)
 
 
 def test_a_new_insertion_after_a_removal_is_a_new_use(kb: KnowledgeBase) -> None:
     uses = snap(
-        kb, insertion("2012-12-18", "i1"), removal("2015-12-31"), insertion("2019-12-29", "i2")
+        kb, insertion("2012-12-18", "i1"), removal("2014-06-30"), insertion("2019-12-29", "i2")
     ).contraception
     assert sorted((u.start, u.end) for u in uses) == [
-        (date(2012, 12, 18), date(2015, 12, 31)),
-        (date(2019, 12, 29), None),
+        (date(2012, 12, 18), date(2014, 6, 30)),
+        (date(2019, 12, 29), date(2022, 12, 29)),
     ]
 
 
@@ -269,7 +279,7 @@ def test_a_replacement_continues_the_implant(kb: KnowledgeBase) -> None:
         "755621000000101", "Replacement of subcutaneous contraceptive", "2019-03-08", id="rep"
     )
     (use,) = snap(kb, insertion("2019-02-17"), replacement).contraception
-    assert (use.start, use.end) == (date(2019, 2, 17), None)
+    assert (use.start, use.end) == (date(2019, 2, 17), date(2022, 3, 8))
 
 
 def test_a_stopped_pill_without_an_end_counts_for_its_start_day_with_a_note(

@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from isotrack.knowledge.model import ValueSet, word_form
+from isotrack.knowledge.rxnorm import ndc_product_key
 
 if TYPE_CHECKING:
     from isotrack.knowledge.base import KnowledgeBase
@@ -45,6 +46,10 @@ LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+NDC = "http://hl7.org/fhir/sid/ndc"
 
 SYSTEMS = {
     "rxnorm": RXNORM,
@@ -53,8 +58,21 @@ SYSTEMS = {
     "icd10cm": ICD10CM,
     "atc": ATC,
     "ucum": UCUM,
+    "cpt": CPT,
+    "hcpcs": HCPCS,
+    "icd10pcs": ICD10PCS,
+    "ndc": NDC,
 }
-_ALIASES = {uri: alias for alias, uri in SYSTEMS.items()}
+_OTHER_URIS = {
+    "urn:oid:2.16.840.1.113883.6.12": "cpt",
+    "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "hcpcs",
+    "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
+    "urn:oid:2.16.840.1.113883.6.4": "icd10pcs",
+    "urn:oid:2.16.840.1.113883.6.69": "ndc",
+}
+"""Other names EHRs give the same code systems (OIDs, the HCPCS URI before HL7
+settled on https)."""
+_ALIASES = {uri: alias for alias, uri in SYSTEMS.items()} | _OTHER_URIS
 _CACHED_CONCEPTS = 1 << 16
 """Concepts whose words are kept: a population screen meets the same few thousand
 drug, condition and procedure concepts again and again."""
@@ -135,7 +153,11 @@ def match(concept: Concept, valueset: ValueSet) -> Match:
     the product codes under its RxNorm ingredients), text as a last resort."""
     wanted = valueset.code_keys
     for coding in concept.codings:
-        if (_ALIASES.get(coding.system, coding.system), coding.code) in wanted:
+        alias = _ALIASES.get(coding.system, coding.system)
+        code = coding.code
+        if alias == "ndc":  # any NDC form matches its labeler-product key
+            code = ndc_product_key(code) or code
+        if (alias, code) in wanted:
             return Match(True, False, coding)
     fragments = valueset.word_fragments
     if fragments:

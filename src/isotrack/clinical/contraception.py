@@ -32,6 +32,8 @@ from datetime import date, timedelta
 
 from isotrack.clinical.contraception_methods import REMOVAL_SUFFIX as REMOVAL_SUFFIX
 from isotrack.clinical.contraception_methods import method_for as method_for
+from isotrack.clinical.contraception_methods import product_for as product_for
+from isotrack.clinical.contraception_methods import protected_until as protected_until
 from isotrack.clinical.contraception_methods import removal_for as removal_for
 from isotrack.clinical.contraception_methods import removals_of
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
@@ -128,7 +130,9 @@ def contraception_status(
     ``ppp.contraception_before_days`` days up to ``on``.
 
     Records with an unknown start date never prove the period; an implant or
-    IUD whose insertion date is known counts until a removal is recorded.
+    IUD whose insertion date is known counts until a removal is recorded, or
+    until the end its use was given (the FHIR reader ends a long-acting method at
+    its product's labelled duration, :func:`protected_until`).
     """
     programme = kb.programme(programme_id or kb.text("ppp.default_programme"))
     window_start = on - timedelta(days=kb.number("ppp.contraception_before_days"))

@@ -1,6 +1,9 @@
 """Which contraceptive method a coded record is: :func:`method_for` names the
 knowledge-base method a medication or procedure concept stands for, and
-:func:`removal_for` the methods a removal procedure ends.
+:func:`removal_for` the methods a removal procedure ends. :func:`protected_until`
+says how long one insertion or injection of a long-acting method counts: the
+labelled duration of its product (:func:`product_for`), else the method's own
+(the shortest of its products).
 
 A method's value sets whose id ends in ``-removal`` list the procedures that end
 it; the others identify it. Every procedure and medication of every record is
@@ -10,12 +13,14 @@ answer is kept per concept (bounded).
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TypeVar
 
 from isotrack.clinical.codes import Concept, match
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import ContraceptionMethod, ValueSet
+from isotrack.knowledge.model import ContraceptionMethod, Protection, ValueSet
 
 REMOVAL_SUFFIX = "-removal"
 V = TypeVar("V")
@@ -40,6 +45,8 @@ class _MethodIndex:
 
     identifying: MethodValueSets
     removals: MethodValueSets
+    products: tuple[tuple[str, str, ValueSet], ...]
+    """(method id, product id, identifying value set) of the long-acting products."""
     removed_by: dict[Concept, tuple[str, ...]] = field(default_factory=dict)
     """:func:`removal_for` by concept, kept up to ``_CACHED_CONCEPTS`` concepts."""
     method_of: dict[Concept, tuple[str, bool] | None] = field(default_factory=dict)
@@ -64,6 +71,9 @@ def _build_index(kb: KnowledgeBase) -> _MethodIndex:
         identifying=tuple((m.id, tuple(kb.valueset(v) for v in _identifying(m))) for m in methods),
         removals=tuple(
             (m.id, tuple(kb.valueset(v) for v in removals_of(m))) for m in methods if removals_of(m)
+        ),
+        products=tuple(
+            (p.method, p.id, kb.valueset(p.valueset)) for p in kb.contraception_products
         ),
     )
 
@@ -114,3 +124,40 @@ def _method_for(
             if found.matched and by_text is None:
                 by_text = method_id
     return (by_text, True) if by_text is not None else None
+
+
+def product_for(concept: Concept, method_id: str, kb: KnowledgeBase) -> str | None:
+    """The long-acting product of ``method_id`` that ``concept`` names by code (a text
+    match is not enough to give a product its longer labelled duration)."""
+    for method, product_id, valueset in _index(kb).products:
+        if method == method_id:
+            found = match(concept, valueset)
+            if found.matched and not found.by_text:
+                return product_id
+    return None
+
+
+def protected_until(
+    method_id: str, product_id: str | None, given: date, kb: KnowledgeBase
+) -> date | None:
+    """The last day one insertion or injection given on ``given`` protects, by the
+    product's label (else the method's shortest); ``None`` when the method is not
+    given for a period (a pill, a barrier, sterilisation)."""
+    protection = (
+        kb.contraception_product(product_id).protection
+        if product_id is not None
+        else kb.contraception_method(method_id).protection
+    )
+    return None if protection is None else _after(given, protection)
+
+
+def _after(given: date, protection: Protection) -> date:
+    """``given`` plus the protection (a year later is the same day, or the month's
+    last day); a date past the calendar's end is its last day."""
+    if protection.unit == "wk":
+        days = timedelta(weeks=protection.value)
+        return given + days if date.max - given > days else date.max
+    year = given.year + protection.value
+    if year > date.max.year:
+        return date.max
+    return given.replace(year=year, day=min(given.day, calendar.monthrange(year, given.month)[1]))

@@ -37,7 +37,7 @@ from typing import IO
 import msgspec
 
 from isotrack.errors import InvalidInputError
-from isotrack.fhir.resources import RESOURCE_TYPES, Reference
+from isotrack.fhir.resources import RESOURCE_TYPES, CodeableReference, Reference
 
 NDJSON = re.compile(r"(?P<type>[A-Z][A-Za-z]+)(?:\.[^/]*)?\.ndjson(?:\.gz)?\Z")
 """``Type.ndjson``, ``Type.000.ndjson.gz``, ``Type.anything.ndjson``."""
@@ -143,6 +143,8 @@ class _Keys(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False)
     subject: Reference | None = None
     patient: Reference | None = None
     medication_reference: Reference | None = None
+    medication: CodeableReference | None = None
+    """R5 ``medication``: its ``reference`` names the Medication like R4's."""
 
 
 _KEYS = msgspec.json.Decoder(_Keys)
@@ -175,12 +177,17 @@ def patient_of(line: bytes) -> tuple[str | None, str | None]:
 
 
 def medication_of(line: bytes) -> str | None:
-    """The Medication id a MedicationRequest or MedicationStatement line references."""
+    """The Medication id a MedicationRequest, MedicationStatement or
+    MedicationAdministration line references (R4 ``medicationReference`` or R5
+    ``medication.reference``)."""
     try:
         keys = _KEYS.decode(line)
     except msgspec.DecodeError:
         return None
-    return reference_id(keys.medication_reference, "Medication")
+    reference = keys.medication_reference
+    if reference is None and keys.medication is not None:
+        reference = keys.medication.reference
+    return reference_id(reference, "Medication")
 
 
 def shard_of(patient_id: str, shards: int) -> int:

@@ -7,6 +7,7 @@ Bundle twice adds nothing the second time).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import cast
 
@@ -38,17 +39,21 @@ _SETTINGS: tuple[TestSettingName, ...] = ("medical", "home", "unknown")
 
 
 def new_observations(
-    bundle: FhirBundle, snapshot: PatientSnapshot, existing: PatientRecord | None
+    bundle: FhirBundle,
+    snapshot: PatientSnapshot,
+    existing: PatientRecord | None,
+    on: date | None = None,
 ) -> list[AnyCommand]:
     """The commands that add what the Bundle's patient (read as ``snapshot``) has and
-    ``existing`` does not, in date order."""
+    ``existing`` does not, in date order. A method whose labelled protection ends
+    after ``on`` (an implant still in place) is started, not stopped."""
     body = [
         *_weights(snapshot, existing),
         *_labs(snapshot, existing),
         *_pregnancy_tests(snapshot, existing, bundle),
         *_mood_screens(snapshot, existing),
         *_lesion_counts(bundle, snapshot.patient_id, existing),
-        *_contraception(snapshot.contraception, existing),
+        *_contraception(snapshot.contraception, existing, on),
     ]
     body.sort(key=lambda command: command.on)  # stable: a method starts before it stops
     return body
@@ -170,13 +175,23 @@ def _lesion_counts(
 
 
 # --- contraception --------------------------------------------------------------------
+def _held_today(use: ContraceptionUse, on: date | None) -> ContraceptionUse:
+    """A use protected beyond the import day (an implant in place) is started, not
+    stopped: a stop would be dated in the future."""
+    return replace(use, end=None) if on and use.end and use.end > on else use
+
+
+def _start_and_method(use: ContraceptionUse) -> tuple[date, str]:
+    return use.start or date.min, use.method
+
+
 def _contraception(
-    uses: Iterable[ContraceptionUse], existing: PatientRecord | None
+    uses: Iterable[ContraceptionUse], existing: PatientRecord | None, on: date | None
 ) -> list[AnyCommand]:
     """Start (and stop) each method the record does not already show in use."""
     held = list(existing.contraception) if existing is not None else []
     commands: list[AnyCommand] = []
-    for use in sorted(uses, key=lambda u: (u.start or date.min, u.method)):
+    for use in sorted((_held_today(u, on) for u in uses), key=_start_and_method):
         if use.start is None:
             continue  # an undated method cannot be started; the reader's notes say so
         covering = next(

@@ -146,7 +146,7 @@ def _plan_observations(
         head.append(_enrol(snapshot, raw, target, on))
     else:
         head.extend(_capability_update(existing, raw, on))
-    body = new_observations(bundle, snapshot, existing)
+    body = new_observations(bundle, snapshot, existing, on)
     return ImportPlan(target, (*head, *body), snapshot.notes)
 
 

@@ -1,14 +1,23 @@
 """Medications and procedures to medication records and contraception in use.
 
-Contraception comes from two kinds of record, both named through
+Contraception comes from three kinds of record, all named through
 :func:`isotrack.clinical.contraception.method_for`:
 
-- a medication (request or statement): in use from ``authoredOn`` (or the
-  statement's start) while active; a completed or stopped one ends at its
-  recorded end, or, with no end recorded, on the day it started (a note says
-  so: it proves use on that day only);
+- a medication (request, statement or administration): in use from
+  ``authoredOn`` (the statement's start, the administration's ``effective[x]``)
+  while active; a completed or stopped one ends at its recorded end, or, with no
+  end recorded, on the day it started (a note says so: it proves use on that day
+  only);
+- a long-acting method (implant, IUD, depot injection) is different: it is given
+  once and protects for its labelled duration
+  (:func:`~isotrack.clinical.contraception.protected_until`, by product). An
+  active or *completed* request or statement, or a completed or in-progress
+  administration, means it was given on its date; it counts from then for that
+  duration, never longer (an "active" order of an injection given a year ago is
+  no protection today). A stopped one ends at its recorded end. An administration
+  that was not done, stopped part-way or entered in error gives nothing;
 - a procedure: an implant or IUD insertion (or replacement) starts the method
-  on the day performed; a later removal
+  on the day performed, for its labelled duration; a later removal
   (:func:`~isotrack.clinical.contraception.removal_for`) ends it.
 
 Records of one method that overlap are merged (the earliest start wins), so
@@ -22,16 +31,21 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from isotrack.clinical.codes import Concept
-from isotrack.clinical.contraception import method_for, removal_for
+from isotrack.clinical.contraception import method_for, product_for, protected_until, removal_for
 from isotrack.clinical.snapshot import ContraceptionUse, MedicationRecord, ProcedureRecord
-from isotrack.fhir.order import route_of
-from isotrack.fhir.resources import MedicationRequest, MedicationStatement
+from isotrack.fhir.order import MedicationResource, route_of
+from isotrack.fhir.resources import MedicationAdministration, MedicationRequest
 from isotrack.fhir.values import fhir_date, period_end, period_start, refusing_impossible
 from isotrack.knowledge.base import KnowledgeBase
 
-IN_USE = frozenset({"active", "intended"})
+IN_USE = frozenset({"active", "intended", "recorded"})
+"""Request and statement statuses of a medication in use (``recorded``: R5 statements)."""
 ENDED = frozenset({"completed", "stopped"})
-NOT_RECORDS = frozenset({"entered-in-error", "cancelled"})
+NOT_RECORDS = frozenset({"entered-in-error", "cancelled", "not-done"})
+GIVEN = frozenset({"completed", "in-progress"})
+"""Administration statuses that mean the medication was given."""
+_ADMINISTRATION_STATUS = {"completed": "completed", "in-progress": "active"}
+"""An administration as a medication record: one in progress is active (an infusion)."""
 _LISTED = 3
 
 
@@ -39,16 +53,14 @@ _LISTED = 3
 class MedicationEntry:
     """A medication request or statement with its concept resolved."""
 
-    resource: MedicationRequest | MedicationStatement
+    resource: MedicationResource
     concept: Concept
     label: str
     start: date | None
     end: date | None
 
     @classmethod
-    def of(
-        cls, resource: MedicationRequest | MedicationStatement, medication: Concept
-    ) -> MedicationEntry:
+    def of(cls, resource: MedicationResource, medication: Concept) -> MedicationEntry:
         kind = type(resource).__name__
         label = f"{kind}/{resource.id}" if resource.id else kind
         if isinstance(resource, MedicationRequest):
@@ -56,6 +68,13 @@ class MedicationEntry:
             dispense = resource.dispense_request
             validity = dispense.validity_period if dispense is not None else None
             end = period_end(validity, f"{label} dispenseRequest.validityPeriod")
+        elif isinstance(resource, MedicationAdministration):
+            period = resource.effective_period or resource.occurence_period
+            start = period_start(period, f"{label} effectivePeriod") or fhir_date(
+                resource.effective_date_time or resource.occurence_date_time,
+                f"{label} effectiveDateTime",
+            )
+            end = period_end(period, f"{label} effectivePeriod") or start
         else:
             start = period_start(resource.effective_period, f"{label} effectivePeriod")
             if start is None:
@@ -67,16 +86,42 @@ class MedicationEntry:
     def status(self) -> str | None:
         return self.resource.status
 
+    @property
+    def administered(self) -> bool:
+        return isinstance(self.resource, MedicationAdministration)
+
     def record(self) -> MedicationRecord:
         resource = self.resource
+        status = self.status
         if isinstance(resource, MedicationRequest):
             route = route_of(resource.dosage_instruction)
+        elif isinstance(resource, MedicationAdministration):
+            route = route_of((resource.dosage,) if resource.dosage is not None else ())
+            status = _ADMINISTRATION_STATUS.get(status or "", status)
         else:
             route = route_of(resource.dosage)
+            status = "active" if status == "recorded" else status  # R5: a statement of use
         with refusing_impossible(self.label, "period"):
-            return MedicationRecord(
-                self.concept, self.status, self.start, self.end, route, self.label
-            )
+            return MedicationRecord(self.concept, status, self.start, self.end, route, self.label)
+
+    def given_until(self, labelled: date) -> tuple[bool, date | None]:
+        """For a long-acting method whose one dose protects until ``labelled``:
+        whether the record shows use at all, and its last day (``None``: no end).
+        Orders and administrations are one dose given on their date (a completed
+        order was given, not stopped); a statement asserts a period of use and is
+        taken at its word."""
+        status = self.status
+        if self.administered:
+            return status in GIVEN, labelled
+        if isinstance(self.resource, MedicationRequest):
+            if status in IN_USE or status == "completed":
+                return True, labelled
+            return status == "stopped", min(labelled, self.end or self.start or labelled)
+        if status in IN_USE:
+            return True, self.end
+        if status in ENDED:
+            return True, self.end or (labelled if status == "completed" else self.start)
+        return False, None
 
 
 def contraception_from_medications(
@@ -85,10 +130,17 @@ def contraception_from_medications(
     uses: list[ContraceptionUse] = []
     undated: list[str] = []
     for entry in entries:
-        if entry.status not in IN_USE | ENDED:
+        if entry.status not in IN_USE | ENDED and not entry.administered:
             continue
         found = method_for(entry.concept, kb)
         if found is None:
+            continue
+        if kb.contraception_method(found[0]).protection is not None:
+            use = _long_acting(entry, found, kb)
+            if use is not None:
+                uses.append(use)
+            continue
+        if entry.administered:
             continue
         end = None if entry.status in IN_USE else entry.end
         if entry.status in ENDED and end is None and entry.start is not None:
@@ -103,6 +155,23 @@ def contraception_from_medications(
             f"each counts for the day it started only: {', '.join(undated[:_LISTED])}{more}"
         )
     return uses
+
+
+def _long_acting(
+    entry: MedicationEntry, found: tuple[str, bool], kb: KnowledgeBase
+) -> ContraceptionUse | None:
+    """An implant, IUD or injection given on the record's date, protecting for its
+    labelled duration; one recorded as stopped or over ends then, if that is sooner."""
+    if entry.start is None:
+        return None
+    method_id, by_text = found
+    product = product_for(entry.concept, method_id, kb)
+    labelled = protected_until(method_id, product, entry.start, kb)
+    given, end = entry.given_until(labelled or entry.start)
+    if not given:
+        return None
+    with refusing_impossible(entry.label, "period"):
+        return ContraceptionUse(method_id, entry.start, end, entry.label, by_text)
 
 
 def contraception_from_procedures(
@@ -120,8 +189,10 @@ def contraception_from_procedures(
             continue
         found = method_for(procedure.concept, kb)
         if found is not None:
+            product = product_for(procedure.concept, found[0], kb)
+            end = protected_until(found[0], product, procedure.performed, kb)
             uses.append(
-                ContraceptionUse(found[0], procedure.performed, None, procedure.source, found[1])
+                ContraceptionUse(found[0], procedure.performed, end, procedure.source, found[1])
             )
     return uses, removals
 

@@ -28,9 +28,13 @@ from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.resources import (
     Dosage,
     Medication,
+    MedicationAdministration,
+    MedicationIngredient,
     MedicationRequest,
     MedicationStatement,
     Quantity,
+    Reference,
+    Substance,
 )
 from isotrack.fhir.values import concept, fhir_date, quantity_unit, refusing_impossible
 from isotrack.knowledge.base import KnowledgeBase
@@ -83,39 +87,101 @@ class ReadOrder:
     """True when no product value set matched and the product is the assumed default."""
 
 
+MedicationResource = MedicationRequest | MedicationStatement | MedicationAdministration
+"""The resources that name a medication (R4 ``medication[x]`` or R5 ``medication``)."""
+
+
 def medication_of(
-    resource: MedicationRequest | MedicationStatement, bundle: FhirBundle | None
+    resource: MedicationResource, bundle: FhirBundle | None
 ) -> tuple[Concept, Medication | None]:
-    """The medication concept of a request or statement: its CodeableConcept, or
-    the Medication it references (in the bundle or contained)."""
-    if resource.medication_codeable_concept is not None:
-        return concept(resource.medication_codeable_concept), None
-    medication = _referenced_medication(resource, bundle)
-    if medication is not None:
-        return concept(medication.code), medication
-    reference = resource.medication_reference
+    """The medication concept of a request, statement or administration: its
+    CodeableConcept (R4 ``medicationCodeableConcept``, R5 ``medication.concept``),
+    or the Medication it references (R4 ``medicationReference``, R5
+    ``medication.reference``; in the bundle or contained) with the codes of each of
+    its ingredients, so that a multivitamin listing vitamin A is read as vitamin A
+    too."""
+    coded, reference = resource.medication_codeable_concept, resource.medication_reference
+    if resource.medication is not None:
+        coded = coded or resource.medication.concept
+        reference = reference or resource.medication.reference
+    if coded is not None:
+        return concept(coded), None
+    medication = _referenced(reference, resource.contained, bundle, (Medication,))
+    if isinstance(medication, Medication):
+        return _with_ingredients(medication, resource.contained, bundle), medication
     display = reference.display if reference is not None else None
     return Concept((), display), None
 
 
-def _referenced_medication(
-    resource: MedicationRequest | MedicationStatement, bundle: FhirBundle | None
-) -> Medication | None:
-    reference = resource.medication_reference
+def _referenced(
+    reference: Reference | None,
+    contained: tuple[msgspec.Raw, ...],
+    bundle: FhirBundle | None,
+    kinds: tuple[type[Medication] | type[Substance], ...],
+) -> Medication | Substance | None:
+    """The resource of one of ``kinds`` a reference points to: contained (``#id``,
+    decoded only now) or in the bundle."""
     if reference is None or not reference.reference:
         return None
     if reference.reference.startswith("#"):
         wanted = reference.reference[1:]
-        for raw in resource.contained:
+        for raw in contained:
+            kind = next((k for k in kinds if k.__name__ == _raw_type(raw)), None)
+            if kind is None:
+                continue
             try:
-                contained = msgspec.json.decode(raw, type=Medication)
+                found = msgspec.json.decode(raw, type=kind)
             except msgspec.MsgspecError:
                 continue
-            if contained.id == wanted:
-                return contained
+            if found.id == wanted:
+                return found
         return None
-    found = bundle.resolve(reference) if bundle is not None else None
-    return found if isinstance(found, Medication) else None
+    resolved = bundle.resolve(reference) if bundle is not None else None
+    return resolved if isinstance(resolved, kinds) else None
+
+
+class _TypeOnly(msgspec.Struct, rename="camel"):
+    resource_type: str | None = None
+
+
+def _raw_type(raw: msgspec.Raw) -> str | None:
+    try:
+        return msgspec.json.decode(raw, type=_TypeOnly).resource_type
+    except msgspec.MsgspecError:
+        return None
+
+
+def _with_ingredients(
+    medication: Medication, contained: tuple[msgspec.Raw, ...], bundle: FhirBundle | None
+) -> Concept:
+    """The Medication's own concept followed by its ingredients' codes (and their text
+    when they have one): a product matches a value set of any of its ingredients."""
+    base = concept(medication.code)
+    containers = (*contained, *medication.contained)
+    parts = [_ingredient_concept(i, containers, bundle) for i in medication.ingredient]
+    parts = [p for p in parts if p.codings or p.text]
+    if not parts:
+        return base
+    codings = tuple(dict.fromkeys((*base.codings, *(c for p in parts for c in p.codings))))
+    texts = [p.text for p in parts if p.text]
+    if not texts:
+        return Concept(codings, base.text)
+    own = base.text or (base.label if base.codings else None)
+    return Concept(codings, "; ".join(dict.fromkeys(t for t in (own, *texts) if t)))
+
+
+def _ingredient_concept(
+    ingredient: MedicationIngredient, contained: tuple[msgspec.Raw, ...], bundle: FhirBundle | None
+) -> Concept:
+    item = ingredient.item
+    coded = ingredient.item_codeable_concept or (item.concept if item is not None else None)
+    if coded is not None:
+        return concept(coded)
+    reference = ingredient.item_reference or (item.reference if item is not None else None)
+    found = _referenced(reference, contained, bundle, (Substance, Medication))
+    if found is not None:
+        return concept(found.code)
+    return Concept((), reference.display if reference is not None else None)
 
 
 def is_isotretinoin(medication: Concept, kb: KnowledgeBase) -> bool:

@@ -63,6 +63,13 @@ class Reference(Element, frozen=True, kw_only=True):
     display: str | None = None
 
 
+class CodeableReference(Element, frozen=True, kw_only=True):
+    """R5 CodeableReference: a concept, a reference, or both (R5 ``medication``)."""
+
+    concept: CodeableConcept | None = None
+    reference: Reference | None = None
+
+
 # --- dosage ----------------------------------------------------------------------------
 class TimingRepeat(Element, frozen=True, kw_only=True):
     frequency: int | None = None
@@ -137,21 +144,40 @@ class AllergyIntolerance(Resource, frozen=True, kw_only=True):
         return self.patient
 
 
+class ProcedureFocalDevice(Element, frozen=True, kw_only=True):
+    manipulated: Reference | None = None
+
+
 class Procedure(Resource, frozen=True, kw_only=True):
     status: str | None = None
     code: CodeableConcept | None = None
     subject: Reference | None = None
     performed_date_time: str | None = None
     performed_period: Period | None = None
+    focal_device: tuple[ProcedureFocalDevice, ...] = ()
+    """The devices inserted or removed (an IUD or implant): their Device says which."""
 
 
 class MedicationIngredient(Element, frozen=True, kw_only=True):
+    """An ingredient: R4 ``item[x]`` (a concept, or a Substance or Medication), or the
+    R5 ``item`` CodeableReference."""
+
+    item_codeable_concept: CodeableConcept | None = None
+    item_reference: Reference | None = None
+    item: CodeableReference | None = None
     strength: Ratio | None = None
 
 
 class Medication(Resource, frozen=True, kw_only=True):
     code: CodeableConcept | None = None
     ingredient: tuple[MedicationIngredient, ...] = ()
+    contained: tuple[msgspec.Raw, ...] = ()
+
+
+class Substance(Resource, frozen=True, kw_only=True):
+    """An ingredient's substance (only its code is read)."""
+
+    code: CodeableConcept | None = None
 
 
 class MedicationRequest(Resource, frozen=True, kw_only=True):
@@ -165,6 +191,8 @@ class MedicationRequest(Resource, frozen=True, kw_only=True):
     dispense_request: DispenseRequest | None = None
     contained: tuple[msgspec.Raw, ...] = ()
     """Contained resources, left undecoded until a ``#id`` reference needs one."""
+    medication: CodeableReference | None = None
+    """R5 ``medication`` (R4 has ``medication[x]`` instead): read the same way."""
 
 
 class MedicationStatement(Resource, frozen=True, kw_only=True):
@@ -176,6 +204,54 @@ class MedicationStatement(Resource, frozen=True, kw_only=True):
     effective_period: Period | None = None
     dosage: tuple[Dosage, ...] = ()
     contained: tuple[msgspec.Raw, ...] = ()
+    medication: CodeableReference | None = None
+    """R5 ``medication`` (R4 has ``medication[x]`` instead): read the same way."""
+
+
+class MedicationAdministration(Resource, frozen=True, kw_only=True):
+    """A medication given (e.g. a depot injection or an implant given in clinic):
+    R4 ``effective[x]``, R5 ``occurence[x]`` and ``medication``."""
+
+    status: str | None = None
+    medication_codeable_concept: CodeableConcept | None = None
+    medication_reference: Reference | None = None
+    medication: CodeableReference | None = None
+    subject: Reference | None = None
+    effective_date_time: str | None = None
+    effective_period: Period | None = None
+    occurence_date_time: str | None = None
+    occurence_period: Period | None = None
+    dosage: Dosage | None = None
+    contained: tuple[msgspec.Raw, ...] = ()
+
+
+class DeviceName(Element, frozen=True, kw_only=True):
+    name: str | None = None
+
+
+class Device(Resource, frozen=True, kw_only=True):
+    """An implanted device (IUD, contraceptive implant): its type, status and patient
+    (R4; R5 has no patient, so such a Device belongs to the bundle's patient)."""
+
+    status: str | None = None
+    type: CodeableConcept | None = None
+    device_name: tuple[DeviceName, ...] = ()
+    patient: Reference | None = None
+
+    @property
+    def subject(self) -> Reference | None:
+        return self.patient
+
+
+class DeviceUseStatement(Resource, frozen=True, kw_only=True):
+    """R4 use of a device by the patient, with when (``timing[x]``, ``recordedOn``)."""
+
+    status: str | None = None
+    subject: Reference | None = None
+    device: Reference | None = None
+    timing_date_time: str | None = None
+    timing_period: Period | None = None
+    recorded_on: str | None = None
 
 
 class ReferenceRange(Element, frozen=True, kw_only=True):
@@ -247,8 +323,12 @@ AnyResource = (
     | AllergyIntolerance
     | Procedure
     | Medication
+    | Substance
     | MedicationRequest
     | MedicationStatement
+    | MedicationAdministration
+    | Device
+    | DeviceUseStatement
     | Observation
 )
 
@@ -261,8 +341,12 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
         AllergyIntolerance,
         Procedure,
         Medication,
+        Substance,
         MedicationRequest,
         MedicationStatement,
+        MedicationAdministration,
+        Device,
+        DeviceUseStatement,
         Observation,
     )
 }

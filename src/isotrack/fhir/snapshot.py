@@ -26,6 +26,7 @@ from isotrack.clinical.snapshot import (
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.courses import courses_from, prescriptions_from
 from isotrack.fhir.decode import FhirBundle
+from isotrack.fhir.devices import contraception_from_devices
 from isotrack.fhir.medications import (
     NOT_RECORDS,
     MedicationEntry,
@@ -39,6 +40,9 @@ from isotrack.fhir.order import find_isotretinoin_order, is_isotretinoin, medica
 from isotrack.fhir.resources import (
     AllergyIntolerance,
     Condition,
+    Device,
+    DeviceUseStatement,
+    MedicationAdministration,
     MedicationRequest,
     MedicationStatement,
     Observation,
@@ -95,11 +99,21 @@ def snapshot_from_bundle(
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))
-    procedures = tuple(_procedure(p) for p in selected.of(Procedure))
-    medications, isotretinoin = _medications(bundle, selected, order, kb)
+    procedure_resources = selected.of(Procedure)
+    procedures = tuple(_procedure(p) for p in procedure_resources)
+    medications, isotretinoin = _medications(bundle, selected, order, kb, notes)
     procedure_uses, removals = contraception_from_procedures(procedures, kb)
     medication_uses = contraception_from_medications(medications, kb, notes)
-    uses = merge_uses(apply_removals([*medication_uses, *procedure_uses], removals))
+    device_uses = contraception_from_devices(
+        bundle,
+        selected.of(Device),
+        selected.of(DeviceUseStatement),
+        procedure_resources,
+        kb,
+        notes,
+    )
+    recorded = [*medication_uses, *procedure_uses, *device_uses]
+    uses = merge_uses(apply_removals(recorded, removals))
     prescriptions = prescriptions_from(isotretinoin, bundle, kb, notes)
     order_date = on
     if order is not None:
@@ -182,21 +196,27 @@ def _medications(
     selected: _Selection,
     order: MedicationRequest | None,
     kb: KnowledgeBase,
+    notes: list[str],
 ) -> tuple[list[MedicationEntry], list[MedicationEntry]]:
     """(ordinary medications, earlier isotretinoin records). The order under
     review is in neither; another draft isotretinoin order is an ordinary
-    medication (it is a second order, not a prescription already issued)."""
+    medication (it is a second order, not a prescription already issued). An
+    isotretinoin administration is neither (capsules are taken at home, and a
+    dose given is no prescription): a note says it was left out."""
     ordinary: list[MedicationEntry] = []
     isotretinoin: list[MedicationEntry] = []
-    resources: list[MedicationRequest | MedicationStatement] = [
+    resources: list[MedicationRequest | MedicationStatement | MedicationAdministration] = [
         *selected.of(MedicationRequest),
         *selected.of(MedicationStatement),
+        *selected.of(MedicationAdministration),
     ]
     for resource in resources:
         if resource is order or (order is not None and _same_request(resource, order)):
             continue
         entry = MedicationEntry.of(resource, medication_of(resource, bundle)[0])
-        if is_isotretinoin(entry.concept, kb) and entry.status != "draft":
+        if is_isotretinoin(entry.concept, kb) and entry.administered:
+            notes.append(f"{entry.label}: an isotretinoin administration is not read as a course")
+        elif is_isotretinoin(entry.concept, kb) and entry.status != "draft":
             isotretinoin.append(entry)
         else:
             ordinary.append(entry)
@@ -204,7 +224,8 @@ def _medications(
 
 
 def _same_request(
-    resource: MedicationRequest | MedicationStatement, order: MedicationRequest
+    resource: MedicationRequest | MedicationStatement | MedicationAdministration,
+    order: MedicationRequest,
 ) -> bool:
     return (
         isinstance(resource, MedicationRequest) and order.id is not None and resource.id == order.id

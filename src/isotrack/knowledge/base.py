@@ -24,12 +24,14 @@ from isotrack.errors import KnowledgeError, NotFoundError
 from isotrack.knowledge.model import (
     Claim,
     ContraceptionMethod,
+    ContraceptionProduct,
     Contraindication,
     Entry,
     Indication,
     Interaction,
     MonitoringItem,
     MonographSection,
+    NdcProduct,
     OverrideReason,
     Parameter,
     PkParameter,
@@ -44,7 +46,7 @@ from isotrack.knowledge.model import (
     UnitConversion,
     ValueSet,
 )
-from isotrack.knowledge.rxnorm import check_product, expand_products
+from isotrack.knowledge.rxnorm import check_ndc_product, check_product, expand_products
 
 KINDS: dict[str, type[msgspec.Struct]] = {
     "source": Source,
@@ -66,6 +68,8 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "question": Question,
     "override_reason": OverrideReason,
     "rxnorm_product": RxNormProduct,
+    "ndc_product": NdcProduct,
+    "contraception_product": ContraceptionProduct,
     "pk_parameter": PkParameter,
 }
 
@@ -155,6 +159,9 @@ class KnowledgeBase:
     def contraception_method(self, method_id: str) -> ContraceptionMethod:
         return self._get("contraception", method_id, ContraceptionMethod)
 
+    def contraception_product(self, product_id: str) -> ContraceptionProduct:
+        return self._get("contraception_product", product_id, ContraceptionProduct)
+
     def programme(self, programme_id: str) -> Programme:
         return self._get("programme", programme_id, Programme)
 
@@ -219,6 +226,10 @@ class KnowledgeBase:
     @property
     def contraception_methods(self) -> tuple[ContraceptionMethod, ...]:
         return self._all("contraception", ContraceptionMethod)
+
+    @property
+    def contraception_products(self) -> tuple[ContraceptionProduct, ...]:
+        return self._all("contraception_product", ContraceptionProduct)
 
     @property
     def symptoms(self) -> tuple[Symptom, ...]:
@@ -303,7 +314,7 @@ def _decode_entry(name: str, kind: str, index: int, item: Any) -> msgspec.Struct
         raise KnowledgeError(
             "every entry needs at least one source", file=name, entry=label, field="sources"
         )
-    if isinstance(entry, ValueSet) and entry.products:
+    if isinstance(entry, ValueSet) and (entry.products or entry.ndc_products):
         raise KnowledgeError(
             "products are filled in from rxnorm-products.toml: list the ingredient "
             "code in codes instead",
@@ -313,6 +324,8 @@ def _decode_entry(name: str, kind: str, index: int, item: Any) -> msgspec.Struct
         )
     if isinstance(entry, RxNormProduct):
         check_product(name, entry)
+    if isinstance(entry, NdcProduct):
+        check_ndc_product(name, entry)
     if isinstance(entry, PkParameter):
         check_pk_parameter(name, entry)
     return entry
@@ -363,6 +376,7 @@ def _check_references(
 _REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "product": (("valueset", "valueset"), ("claim", "claim")),
     "contraception": (("valuesets", "valueset"),),
+    "contraception_product": (("method", "contraception"), ("valueset", "valueset")),
     "symptom": (("rule", "rule"),),
     "interaction": (("valueset", "valueset"), ("rule", "rule")),
     "contraindication": (("rule", "rule"),),

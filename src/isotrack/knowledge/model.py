@@ -115,7 +115,9 @@ class Rule(Entry, frozen=True, kw_only=True):
 
 
 class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    system: Literal["rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum"]
+    system: Literal[
+        "rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum", "cpt", "hcpcs", "icd10pcs", "ndc"
+    ]
     code: str
     display: str = ""
 
@@ -125,19 +127,24 @@ class ValueSet(Entry, frozen=True, kw_only=True, dict=True):
 
     ``products`` is filled by the loader, never written in a value-set file: the
     RxNorm product codes (SCD, SBD, packs) of ``rxnorm-products.toml`` whose
-    ingredients include one of the value set's RxNorm codes.
+    ingredients include one of the value set's RxNorm codes. ``ndc_products`` is
+    filled by the loader too: the NDC product codes (labeler-product, 5-4 digits) of
+    ``ndc-products.toml`` whose RxNorm product is in the value set.
     """
 
     description: str
     codes: tuple[Code, ...] = ()
     text: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    ndc_products: tuple[str, ...] = ()
 
     @cached_property
     def code_keys(self) -> frozenset[tuple[str, str]]:
         """(system alias, code) pairs, with the product codes under the value set's
-        RxNorm ingredients, built once: matching runs for every record."""
+        RxNorm ingredients and their NDC products, built once: matching runs for
+        every record."""
         listed = {(c.system, c.code) for c in self.codes}
+        listed |= {("ndc", code) for code in self.ndc_products}
         return frozenset(listed | {("rxnorm", code) for code in self.products})
 
     @cached_property
@@ -168,6 +175,15 @@ class RxNormProduct(Entry, frozen=True, kw_only=True):
     tty: Literal["SCD", "SBD", "GPCK", "BPCK"]
     ingredients: tuple[Ingredient, ...]
     seen: str
+
+
+class NdcProduct(Entry, frozen=True, kw_only=True):
+    """An NDC product (``id``: labeler-product code as openFDA writes it, e.g.
+    ``78206-145``) and the RxNorm product it is, so that a record coded only with
+    an NDC matches the value sets of that RxNorm product."""
+
+    display: str
+    rxcui: str
 
 
 class Claim(Entry, frozen=True, kw_only=True):
@@ -202,6 +218,28 @@ class ContraceptionMethod(Entry, frozen=True, kw_only=True):
     hormonal: bool
     valuesets: tuple[str, ...] = ()
     notes: str = ""
+    protection: Protection | None = None
+    """How long one administration or insertion protects when the product is not
+    known (the shortest labelled duration of the method's products); ``None`` for
+    methods that are not given once for a period (pills, barriers, sterilisation)."""
+
+
+class Protection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A labelled duration of protection: ``value`` years (``a``) or weeks (``wk``)."""
+
+    value: int
+    unit: Literal["a", "wk"]
+
+
+class ContraceptionProduct(Entry, frozen=True, kw_only=True):
+    """A long-acting contraceptive product of a method (e.g. Mirena of
+    ``iud-levonorgestrel``), the value set that identifies it, and how long one
+    insertion or injection protects according to its label."""
+
+    name: str
+    method: str
+    valueset: str
+    protection: Protection
 
 
 class Symptom(Entry, frozen=True, kw_only=True):

@@ -225,6 +225,7 @@ def screen_shard(work: Path, shard: int, on: date, order_all: bool, kb: Knowledg
             for patient_id in sorted(groups):
                 lines = groups.pop(patient_id)
                 wanted = [m for line in lines if b'"medicationReference"' in line
+                          or b'"medication"' in line  # R5: medication.reference
                           if (m := medication_of(line)) is not None]  # fmt: skip
                 resources = [*lines, *lookup.get(wanted)] if wanted else lines
                 result = screen_patient(resources, on=on, kb=kb, order_all=order_all)
