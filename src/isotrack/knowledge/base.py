@@ -26,6 +26,7 @@ from isotrack.knowledge.model import (
     ContraceptionMethod,
     Contraindication,
     Entry,
+    FhirVocabulary,
     Indication,
     Interaction,
     MonitoringItem,
@@ -45,6 +46,7 @@ from isotrack.knowledge.model import (
     ValueSet,
 )
 from isotrack.knowledge.rxnorm import check_product, expand_products
+from isotrack.knowledge.vocabulary import check_vocabularies
 
 KINDS: dict[str, type[msgspec.Struct]] = {
     "source": Source,
@@ -67,6 +69,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "override_reason": OverrideReason,
     "rxnorm_product": RxNormProduct,
     "pk_parameter": PkParameter,
+    "fhir_vocabulary": FhirVocabulary,
 }
 
 E = TypeVar("E", bound=msgspec.Struct)
@@ -245,6 +248,11 @@ class KnowledgeBase:
         return self._all("programme", Programme)
 
     @property
+    def fhir_vocabularies(self) -> tuple[FhirVocabulary, ...]:
+        """How the FHIR reader reads routes, timings, units and sex elements."""
+        return self._all("fhir_vocabulary", FhirVocabulary)
+
+    @property
     def override_reasons(self) -> tuple[OverrideReason, ...]:
         """Reasons offered on CDS cards for overriding a finding, in file order."""
         return self._all("override_reason", OverrideReason)
@@ -285,6 +293,7 @@ def parse_documents(documents: Iterable[tuple[str, bytes]]) -> dict[str, dict[st
                 where[(kind, entry_id)] = name
                 entries[kind][entry_id] = entry
     _check_references(entries, where)
+    check_vocabularies(entries, where)
     expand_products(entries)
     return entries
 
