@@ -67,12 +67,12 @@ class MedicationEntry:
     def status(self) -> str | None:
         return self.resource.status
 
-    def record(self) -> MedicationRecord:
+    def record(self, kb: KnowledgeBase) -> MedicationRecord:
         resource = self.resource
         if isinstance(resource, MedicationRequest):
-            route = route_of(resource.dosage_instruction)
+            route = route_of(resource.dosage_instruction, kb)
         else:
-            route = route_of(resource.dosage)
+            route = route_of(resource.dosage, kb)
         with refusing_impossible(self.label, "period"):
             return MedicationRecord(
                 self.concept, self.status, self.start, self.end, route, self.label
