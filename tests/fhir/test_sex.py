@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from isotrack.clinical.commands import EnrolPatient
 from isotrack.clinical.pregnancy import pregnancy_capability
 from isotrack.clinical.screening import screen_order
 from isotrack.clinical.snapshot import (
@@ -21,6 +22,7 @@ from isotrack.clinical.snapshot import (
     SexElement,
 )
 from isotrack.fhir import snapshot_from_bundle
+from isotrack.fhir.import_record import plan_import
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from tests.fhir.builders import (
     Json,
@@ -262,3 +264,26 @@ def test_a_discordant_record_gets_the_same_findings_however_it_is_written(
     reference = snap(kb, patient_with(birth_sex("F"), gender="male"))
     assert pregnancy_capability(snapshot, ON, kb).disagreement
     assert findings(kb, snapshot) == findings(kb, reference)
+
+
+# --- import --------------------------------------------------------------------------------
+def _enrolled(kb: KnowledgeBase, patient: Json) -> tuple[str, tuple[str, ...]]:
+    named = {**patient, "name": [{"family": "Shaw", "given": ["Amy"]}]}
+    plan = plan_import(read(bundle(named, with_patient=False)), kb=kb, on=ON)
+    enrolled = plan.commands[0]
+    assert isinstance(enrolled, EnrolPatient)
+    return enrolled.sex, plan.notes
+
+
+def test_import_enrols_a_us_core_9_patient_with_the_sex_of_its_individual_sex(
+    kb: KnowledgeBase,
+) -> None:
+    sex, notes = _enrolled(kb, patient_with(individual_sex("male")))
+    assert sex == "male"
+    assert any("enrolled as male from sex Male (finding)" in n for n in notes)
+
+
+def test_import_keeps_disagreeing_elements_unresolved_and_says_so(kb: KnowledgeBase) -> None:
+    sex, notes = _enrolled(kb, patient_with(birth_sex("F"), gender="male"))
+    assert sex == "male"
+    assert any("disagree" in n and "record the programme category" in n for n in notes)
