@@ -290,3 +290,12 @@ def test_forty_mg_twice_a_day_for_thirty_days_gives_the_same_findings_however_wr
 
 def _reference_findings(kb: KnowledgeBase) -> list[str]:
     return [f.split(":")[0] for f in _screen(kb)]
+
+
+def test_a_frequency_max_below_the_frequency_is_not_read_rather_than_refused(
+    kb: KnowledgeBase,
+) -> None:
+    timing = {"repeat": {"frequency": 3, "frequencyMax": 2, "period": 1, "periodUnit": "d"}}
+    order, notes = reading(kb, timing=timing)
+    assert order.times_per_day is None
+    assert any("frequencyMax below" in n for n in notes)

@@ -220,6 +220,9 @@ def _from_repeat(timing: Timing, words: Vocabulary, notes: list[str], label: str
             "is not a whole number of days; not read"
         )
         return None
+    if repeat.frequency_max is not None and repeat.frequency_max < (repeat.frequency or 1):
+        notes.append(f"{label}: timing frequencyMax below its frequency; not read")
+        return None
     per_day = _day_length(words) / Fraction(unit.number)
     frequency = Fraction(repeat.frequency or 1)
     longest = Fraction(repeat.period_max) if repeat.period_max else Fraction(repeat.period)

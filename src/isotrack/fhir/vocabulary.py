@@ -102,7 +102,12 @@ class Vocabulary:
             if found is not None:
                 return Read(found, text or "", by_word=True)
         written = next((w for w in words if w), None) or next(
-            (f"{c.system or ''}|{c.code}" for c in concept.coding if c.code), ""
+            (
+                f"{self.system_of(c.system) or c.system or ''}|{c.code}"
+                for c in concept.coding
+                if c.code
+            ),
+            "",
         )
         return Read(None, written)
 
