@@ -95,6 +95,8 @@ def test_a_dose_in_grams_is_converted_to_mg(kb: KnowledgeBase) -> None:
     [
         ({"value": 1}, "has no unit"),
         (quantity(2, "mL"), "cannot be converted to mg"),
+        (quantity(1, "patch", "{patch}"), "cannot be converted to mg"),
+        (quantity(0, "mg"), "not above 0"),
     ],
 )
 def test_an_unreadable_dose_stays_unknown_with_a_note(
@@ -111,14 +113,14 @@ def test_capsules_without_a_known_strength_stay_unknown(kb: KnowledgeBase) -> No
     assert any("strength is unknown" in n for n in notes)
 
 
-def test_a_dose_range_is_not_read(kb: KnowledgeBase) -> None:
+def test_a_dose_range_is_read_at_its_top_with_a_note(kb: KnowledgeBase) -> None:
     resource = isotretinoin_order()
     resource["dosageInstruction"][0]["doseAndRate"] = [
         {"doseRange": {"low": quantity(20, "mg"), "high": quantity(40, "mg")}}
     ]
     result = read_order(request_of(resource), kb)
-    assert result.order.dose_mg is None
-    assert any("range" in n for n in result.notes)
+    assert (result.order.dose_mg, result.order.lowest_daily_mg) == (40, 40)
+    assert any("checked at the top" in n for n in result.notes)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +133,7 @@ def test_a_dose_range_is_not_read(kb: KnowledgeBase) -> None:
         ({"repeat": {"when": ["MORN", "EVE"]}}, 2),
         ({"code": {"coding": [{"code": "BID"}]}}, 2),
         ({"repeat": {"frequency": 1, "period": 2, "periodUnit": "d"}}, None),
-        ({"repeat": {"frequency": 1, "frequencyMax": 2, "period": 1, "periodUnit": "d"}}, None),
+        ({"repeat": {"frequency": 1, "frequencyMax": 2, "period": 1, "periodUnit": "d"}}, 2),
         ({"repeat": {"frequency": 1, "period": 1, "periodUnit": "mo"}}, None),
     ],
 )
@@ -164,7 +166,7 @@ def test_two_dosage_instructions_with_the_same_dose_add_their_frequencies(
     assert (order.dose_mg, order.times_per_day) == (40, 2)
 
 
-def test_two_dosage_instructions_with_different_doses_are_not_read(kb: KnowledgeBase) -> None:
+def test_two_dosage_instructions_with_different_doses_add_up(kb: KnowledgeBase) -> None:
     resource = isotretinoin_order(timing={"repeat": {"when": ["MORN"]}})
     evening = {
         **resource["dosageInstruction"][0],
@@ -172,8 +174,9 @@ def test_two_dosage_instructions_with_different_doses_are_not_read(kb: Knowledge
     }
     resource["dosageInstruction"].append(evening)
     result = read_order(request_of(resource), kb)
-    assert (result.order.dose_mg, result.order.times_per_day) == (None, None)
-    assert any("different doses" in n for n in result.notes)
+    assert (result.order.doses_mg, result.order.times_per_day) == ((40, 20), 2)
+    assert result.order.daily_dose_mg == 60
+    assert any("read as one day" in n for n in result.notes)
 
 
 def test_an_order_without_dosage_is_unreadable(kb: KnowledgeBase) -> None:

@@ -4,16 +4,25 @@ pregnancy tests show (rules.md "CBP"; facts.md §7).
 Pregnancy capability ("CBP", iPLEDGE's "patient who can get pregnant"):
 
 1. a category recorded in isotrack (``snapshot.pregnancy_capability``) wins;
-2. otherwise it is assumed, and the assumption is said:
-   - administrative gender male: cannot get pregnant;
+2. otherwise it is assumed, and the assumption is said. Every sex and gender
+   element of the record is weighed: administrative gender (``snapshot.sex``)
+   and ``snapshot.sex_elements`` (sex assigned at birth, documented sex, sex
+   parameter for clinical use, a transgender identity's sex assigned at birth),
+   each pointing to female or male reproductive organs, or to neither:
+   - elements that point only to male organs: cannot get pregnant;
    - a coded hysterectomy or bilateral oophorectomy (procedure or condition) or
      menopause condition: cannot get pregnant (tubal sterilisation changes
      nothing; a record recognised by name only is not used: too weak a reason
      to drop every pregnancy safeguard);
    - age outside ``ppp.cbp_assumed_min_age``–``ppp.cbp_assumed_max_age``: cannot;
-   - otherwise can. Conservative choices: an unknown birth date, and an
-     administrative gender "other" or "unknown", are treated as able to get
-     pregnant, because wrongly dropping the safeguards is the worse error.
+   - otherwise can: female organs presumed present. Conservative choices: an
+     unknown birth date, no element pointing either way, and elements that
+     disagree (e.g. administrative gender male, sex assigned at birth female) are
+     treated as able to get pregnant, because wrongly dropping the safeguards is
+     the worse error; disagreeing elements also ask for a recorded category
+     (``CbpStatus.disagreement``: PPP-CATEGORY-UNCONFIRMED).
+   Hormone therapy never rules pregnancy out (testosterone is not
+   contraception); a recorded testosterone therapy is only mentioned.
 
 >>> from datetime import date
 >>> from isotrack.knowledge import default_knowledge
@@ -36,6 +45,7 @@ from isotrack.clinical.snapshot import (
     PatientSnapshot,
     PregnancyCapability,
     PregnancyTest,
+    RecordedSex,
     Sex,
     TestResult,
 )
@@ -54,6 +64,9 @@ class CbpStatus:
     assumed: bool
     reason: str
     basis: CbpBasis = "assumed"
+    disagreement: str = ""
+    """How the record's sex and gender elements disagree ('' when they agree or no
+    assumption was needed): PPP-CATEGORY-UNCONFIRMED asks for a recorded category."""
 
     @property
     def label(self) -> str:
@@ -107,14 +120,61 @@ def _exclusion(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> tuple[
     return coded, by_text
 
 
+@dataclass(frozen=True, slots=True)
+class SexEvidence:
+    """The record's sex and gender elements by the reproductive organs they point to."""
+
+    female: tuple[str, ...]
+    male: tuple[str, ...]
+    administrative: Sex
+
+    @property
+    def disagree(self) -> bool:
+        return bool(self.female and self.male)
+
+    def describe(self) -> str:
+        """'female', 'female (sex assigned at birth F)', 'sex elements disagree' ..."""
+        if self.disagree:
+            return "sex and gender elements disagree"
+        if self.female:
+            said = self.administrative is Sex.FEMALE
+            return "female" if said else f"female ({', '.join(self.female)})"
+        return f"administrative gender {self.administrative}"
+
+    def disagreement(self) -> str:
+        if not self.disagree:
+            return ""
+        return f"female: {', '.join(self.female)}; male: {', '.join(self.male)}"
+
+
+def _administrative(sex: Sex) -> str:
+    return f"administrative gender {sex}"
+
+
+def sex_evidence(snapshot: PatientSnapshot, on: date) -> SexEvidence:
+    """Which elements point to female and which to male reproductive organs on ``on``."""
+    female: list[str] = []
+    male: list[str] = []
+    if snapshot.sex in (Sex.FEMALE, Sex.MALE):
+        (female if snapshot.sex is Sex.FEMALE else male).append(_administrative(snapshot.sex))
+    current: list[RecordedSex] = [e for e in snapshot.sex_elements if e.current_on(on)]
+    for element in current:
+        if element.indicates is Sex.FEMALE:
+            female.append(element.describe())
+        elif element.indicates is Sex.MALE:
+            male.append(element.describe())
+    return SexEvidence(tuple(dict.fromkeys(female)), tuple(dict.fromkeys(male)), snapshot.sex)
+
+
 def pregnancy_capability(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> CbpStatus:
     """Decide whether the patient can get pregnant on ``on`` (see the module doc)."""
     recorded = snapshot.pregnancy_capability
     if recorded is not None:
         return CbpStatus(recorded is PregnancyCapability.CAN, False, "recorded in isotrack")
-    if snapshot.sex is Sex.MALE:
-        return CbpStatus(False, True, "administrative gender male", "sex")
-    sex = "female" if snapshot.sex is Sex.FEMALE else f"administrative gender {snapshot.sex}"
+    evidence = sex_evidence(snapshot, on)
+    if evidence.male and not evidence.female:
+        return CbpStatus(False, True, "; ".join(evidence.male), "sex")
+    sex = evidence.describe()
     age = age_on(snapshot.birth_date, on)
     who = f"{sex}, {age} years" if age is not None else f"{sex}, age unknown"
     coded, by_text = _exclusion(snapshot, on, kb)
@@ -124,13 +184,34 @@ def pregnancy_capability(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase)
     if age is not None and not low <= age <= high:
         return CbpStatus(False, True, f"{who}, outside the assumed {low:g}–{high:g}", "age")
     notes = [who]
-    if snapshot.sex is not Sex.FEMALE:
+    if evidence.disagree:
+        notes.append(
+            f"{evidence.disagreement()}: treated as able to get pregnant until a programme "
+            "category is recorded"
+        )
+    elif not evidence.female:
         notes.append("treated as able to get pregnant: no sex recorded as female or male")
     if age is None:
         notes.append("no birth date: treated as within the child-bearing age range")
     if by_text:
         notes.append(f"{by_text} is recognised by name only, no code: not used")
-    return CbpStatus(True, True, "; ".join(notes), "assumed")
+    hormone = _testosterone(snapshot, on, kb)
+    if hormone:
+        notes.append(f"{hormone} recorded: testosterone is not contraception")
+    return CbpStatus(True, True, "; ".join(notes), "assumed", evidence.disagreement())
+
+
+def _testosterone(snapshot: PatientSnapshot, on: date, kb: KnowledgeBase) -> str:
+    """The name of an active testosterone therapy, or ''."""
+    memory = matches_in(kb)
+    kb.valueset("testosterone-therapy")  # an unknown id fails even without medications
+    for medication in snapshot.medications:
+        if (
+            medication.active_on(on)
+            and memory.match(medication.concept, "testosterone-therapy").matched
+        ):
+            return medication.concept.label
+    return ""
 
 
 def cbp_status(ctx: ScreeningContext) -> CbpStatus:

@@ -27,6 +27,39 @@ class Sex(StrEnum):
     UNKNOWN = "unknown"
 
 
+class SexElement(StrEnum):
+    """The sex and gender elements of a record besides administrative gender
+    (rules.md "Patient who can get pregnant")."""
+
+    AT_BIRTH = "sex assigned at birth"
+    SEX = "sex"
+    """A documented sex (US Core 9 Individual Sex, LOINC 46098-0)."""
+    CLINICAL_USE = "sex parameter for clinical use"
+    GENDER_IDENTITY = "gender identity"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSex:
+    """One sex or gender element of the record, as written, and the reproductive
+    organs it points to: ``indicates`` is FEMALE or MALE, or None when it says
+    nothing about them (unknown, asked but not known, "specified", a gender
+    identity that names no sex assigned at birth)."""
+
+    element: SexElement
+    written: str
+    indicates: Sex | None = None
+    until: date | None = None
+    """The end of the element's period, when it has one: not used after that day."""
+    source: str = ""
+
+    def current_on(self, day: date) -> bool:
+        return self.until is None or self.until >= day
+
+    def describe(self) -> str:
+        """'sex assigned at birth F'."""
+        return f"{self.element} {self.written}".strip()
+
+
 class PregnancyCapability(StrEnum):
     """iPLEDGE categories, as recorded in isotrack by a clinician."""
 
@@ -253,6 +286,10 @@ class PatientSnapshot:
     patient_id: str
     birth_date: date | None = None
     sex: Sex = Sex.UNKNOWN
+    """Administrative gender (FHIR Patient.gender)."""
+    sex_elements: tuple[RecordedSex, ...] = ()
+    """The record's other sex and gender elements (sex assigned at birth, documented
+    sex, sex for clinical use, gender identity): pregnancy capability weighs them all."""
     pregnancy_capability: PregnancyCapability | None = None
     """Recorded in isotrack; overrides the assumption made from FHIR data."""
     lactating: bool | None = None
@@ -283,9 +320,19 @@ class IsotretinoinOrder:
     product: str | None = None
     """Knowledge-base product id; None when the product could not be identified."""
     route: str | None = "oral"
+    route_recognised: bool = True
+    """False when the order states a route the reader could not read (``route`` is then
+    the route as written): the order is screened as oral and DOSE-UNPARSEABLE says so."""
     dose_mg: float | None = None
-    """Amount per administration, in mg."""
+    """Amount per administration, in mg (the mean when ``doses_mg`` differ)."""
     times_per_day: int | None = None
+    doses_mg: tuple[float, ...] = ()
+    """The doses of one day when they differ (e.g. 30 mg in the morning and 25 mg in
+    the evening): the daily dose is their sum, ``times_per_day`` their number."""
+    lowest_daily_mg: float | None = None
+    """When the order allows a range (a dose range, ``frequencyMax``, ``periodMax``):
+    the lowest daily dose it allows. ``dose_mg`` and ``times_per_day`` are the top of
+    the range, what the patient may take; the supply lasts longest at this end."""
     strength_mg: float | None = None
     quantity: float | None = None
     """Dispense quantity in capsules (units of ``strength_mg``)."""
@@ -306,9 +353,23 @@ class IsotretinoinOrder:
             )
         if self.repeats is not None and self.repeats < 0:
             raise InvalidInputError("order repeats", f"cannot be negative, got {self.repeats}")
+        if self.doses_mg and (len(self.doses_mg) != self.times_per_day or min(self.doses_mg) <= 0):
+            raise InvalidInputError(
+                "order doses_mg", "needs one dose above 0 mg for each of times_per_day"
+            )
+        daily = self.daily_dose_mg
+        if self.lowest_daily_mg is not None and (
+            self.lowest_daily_mg <= 0 or daily is None or self.lowest_daily_mg > daily
+        ):
+            raise InvalidInputError(
+                "order lowest_daily_mg", "must be above 0 and not above the daily dose"
+            )
 
     @property
     def daily_dose_mg(self) -> float | None:
+        """The daily dose (at the top of a range)."""
+        if self.doses_mg:
+            return sum(self.doses_mg)
         if self.dose_mg is None or self.times_per_day is None:
             return None
         return self.dose_mg * self.times_per_day

@@ -37,8 +37,9 @@ from isotrack.clinical.commands import (
     RecordPregnancyCapability,
     SexName,
 )
+from isotrack.clinical.pregnancy import sex_evidence
 from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot, Sex
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.command_extension import CommandEntry, LoggedCommand
 from isotrack.fhir.decode import FhirBundle
@@ -142,12 +143,13 @@ def _plan_observations(
     raw = _raw_patient(bundle, snapshot.patient_id)
     target = target or _identifier(raw) or snapshot.patient_id
     head: list[AnyCommand] = []
+    notes = list(snapshot.notes)
     if existing is None:
-        head.append(_enrol(snapshot, raw, target, on))
+        head.append(_enrol(snapshot, raw, target, on, notes))
     else:
         head.extend(_capability_update(existing, raw, on))
     body = new_observations(bundle, snapshot, existing, on)
-    return ImportPlan(target, (*head, *body), snapshot.notes)
+    return ImportPlan(target, (*head, *body), tuple(notes))
 
 
 # --- the patient ----------------------------------------------------------------------
@@ -238,14 +240,16 @@ def _capability(raw: dict[str, Any]) -> tuple[CapabilityName | None, str]:
     return known, reason
 
 
-def _enrol(snapshot: PatientSnapshot, raw: dict[str, Any], target: str, on: date) -> EnrolPatient:
+def _enrol(
+    snapshot: PatientSnapshot, raw: dict[str, Any], target: str, on: date, notes: list[str]
+) -> EnrolPatient:
     if snapshot.birth_date is None:
         raise InvalidInputError("Patient.birthDate", "a new patient needs a birth date")
     name = _name(raw)
     if not name:
         raise InvalidInputError("Patient.name", "a new patient needs a name")
     capability, reason = _capability(raw)
-    sex: SexName = next((s for s in _SEXES if s == snapshot.sex.value), "unknown")
+    sex = _enrolled_sex(snapshot, on, notes)
     return EnrolPatient(
         on=on,
         patient_id=target,
@@ -256,6 +260,27 @@ def _enrol(snapshot: PatientSnapshot, raw: dict[str, Any], target: str, on: date
         capability_reason=reason,
         programme=_extension(raw, PROGRAMME_EXTENSION, "valueCode"),
     )
+
+
+def _enrolled_sex(snapshot: PatientSnapshot, on: date, notes: list[str]) -> SexName:
+    """The sex the record is enrolled with: Patient.gender, else the sex every other
+    element agrees on (a US Core 9 Patient carries sex only in its Individual Sex
+    extension); disagreeing elements are said, never resolved here."""
+    given: SexName = next((s for s in _SEXES if s == snapshot.sex.value), "unknown")
+    evidence = sex_evidence(snapshot, on)
+    if evidence.disagree:
+        notes.append(
+            f"Patient sex and gender elements disagree ({evidence.disagreement()}): enrolled "
+            f"as {given}; record the programme category"
+        )
+        return given
+    if snapshot.sex in (Sex.FEMALE, Sex.MALE):
+        return given
+    for sex, elements in (("female", evidence.female), ("male", evidence.male)):
+        if elements:
+            notes.append(f"Patient.gender is {given}: enrolled as {sex} from {', '.join(elements)}")
+            return cast(SexName, sex)
+    return given
 
 
 def _capability_update(existing: PatientRecord, raw: dict[str, Any], on: date) -> list[AnyCommand]:

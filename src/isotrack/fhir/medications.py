@@ -90,16 +90,16 @@ class MedicationEntry:
     def administered(self) -> bool:
         return isinstance(self.resource, MedicationAdministration)
 
-    def record(self) -> MedicationRecord:
+    def record(self, kb: KnowledgeBase) -> MedicationRecord:
         resource = self.resource
         status = self.status
         if isinstance(resource, MedicationRequest):
-            route = route_of(resource.dosage_instruction)
+            route = route_of(resource.dosage_instruction, kb)
         elif isinstance(resource, MedicationAdministration):
-            route = route_of((resource.dosage,) if resource.dosage is not None else ())
+            route = route_of((resource.dosage,) if resource.dosage is not None else (), kb)
             status = _ADMINISTRATION_STATUS.get(status or "", status)
         else:
-            route = route_of(resource.dosage)
+            route = route_of(resource.dosage, kb)
             status = "active" if status == "recorded" else status  # R5: a statement of use
         with refusing_impossible(self.label, "period"):
             return MedicationRecord(self.concept, status, self.start, self.end, route, self.label)

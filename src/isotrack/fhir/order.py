@@ -6,9 +6,10 @@ cannot read stays ``None`` (the DOSE-UNPARSEABLE rule and the supply rules
 report it) and :func:`read_order` says why in its notes. It never guesses a
 unit: a dose without a unit is unreadable.
 
-The route and timing vocabularies below are FHIR/HL7 and SNOMED CT route
-codes, i.e. how FHIR writes "by mouth" or "twice a day"; which products
-exist for which route is in the knowledge base.
+How dose, doses a day, route, quantity and supply are read is
+:mod:`isotrack.fhir.dosage`; the words and codes it knows are knowledge data
+(``fhir-vocabulary.toml``), and which products exist for which route is in the
+knowledge base.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 
 import msgspec
 
-from isotrack.clinical.codes import SNOMED, Concept, match
+from isotrack.clinical.codes import Concept, match
 from isotrack.clinical.snapshot import IsotretinoinOrder
-from isotrack.clinical.units import to_canonical
-from isotrack.errors import InvalidInputError
+from isotrack.fhir import dosage
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.resources import (
     Dosage,
@@ -32,7 +31,6 @@ from isotrack.fhir.resources import (
     MedicationIngredient,
     MedicationRequest,
     MedicationStatement,
-    Quantity,
     Reference,
     Substance,
 )
@@ -50,30 +48,6 @@ PRODUCTS = (
 """Product value sets, most specific first ("Absorica LD" also contains "Absorica")."""
 ASSUMED_PRODUCT = "conventional"
 
-_ROUTE_CODES = {"26643006": "oral", "37161004": "rectal", "6064005": "topical"}
-_ROUTE_WORDS = {
-    "oral": "oral",
-    "by mouth": "oral",
-    "po": "oral",
-    "rectal": "rectal",
-    "per rectum": "rectal",
-    "topical": "topical",
-    "cutaneous": "topical",
-}
-_TIMING_CODES = {"QD": 1, "AM": 1, "PM": 1, "BID": 2, "TID": 3, "QID": 4}
-"""HL7 v3 GTSAbbreviation codes with a whole number of doses a day."""
-_UNITS_PER_DAY: dict[str, Fraction] = {
-    "s": Fraction(86400),
-    "min": Fraction(1440),
-    "h": Fraction(24),
-    "d": Fraction(1),
-    "wk": Fraction(1, 7),
-}
-"""How many of each UCUM time unit make a day (months and years are not whole days)."""
-_CAPSULE_UNITS = frozenset(
-    {"{capsule}", "{capsules}", "capsule", "capsules", "cap", "caps", "ea", "each", "{each}"}
-)
-_DAY_UNITS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7}
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b", re.IGNORECASE)
 
 
@@ -226,21 +200,29 @@ def read_order(
     label = _label(request)
     notes: list[str] = []
     medication, resource = medication_of(request, bundle)
-    route = route_of(request.dosage_instruction)
-    if route not in (None, *_ROUTE_CODES.values()):
-        notes.append(f"{label}: route {route!r} is not oral, rectal or topical")
-    product, by_text, assumed = _product(medication, route, kb, notes, label)
+    route = dosage.route_of(request.dosage_instruction, kb)
+    if not route.recognised:
+        notes.append(f"{label}: route {route.word!r} not recognised; screened as oral")
+    known_route = route.word if route.recognised else None
+    product, by_text, assumed = _product(medication, known_route, kb, notes, label)
     strength = _strength(medication, resource)
-    dose, times = _dose_and_frequency(request.dosage_instruction, strength, kb, notes, label)
+    daily = dosage.daily_dose(request.dosage_instruction, strength, kb, notes, label)
     dispense = request.dispense_request
-    quantity = _quantity(dispense.quantity if dispense else None, strength, kb, notes, label)
-    supply = _supply_days(dispense.expected_supply_duration if dispense else None, notes, label)
+    quantity = dosage.dispensed_capsules(
+        dispense.quantity if dispense else None, strength, kb, notes, label
+    )
+    supply = dosage.supply_days(
+        dispense.expected_supply_duration if dispense else None, kb, notes, label
+    )
     with refusing_impossible(label, "dosage or dispenseRequest"):
         order = IsotretinoinOrder(
             product=product,
-            route=route,
-            dose_mg=dose,
-            times_per_day=times,
+            route=route.word,
+            route_recognised=route.recognised,
+            dose_mg=daily.dose_mg,
+            times_per_day=daily.times_per_day,
+            doses_mg=daily.doses_mg,
+            lowest_daily_mg=daily.lowest_daily_mg,
             strength_mg=strength,
             quantity=quantity,
             supply_days=supply,
@@ -271,20 +253,11 @@ def _product(
     return ASSUMED_PRODUCT, generic.by_text, True
 
 
-def route_of(dosages: tuple[Dosage, ...]) -> str | None:
-    """The route of the first dosage that states one: "oral", "rectal", "topical",
-    or the route as written (lower case) when it is none of these."""
-    route = next((d.route for d in dosages if d.route is not None), None)
-    if route is None:
-        return None
-    for coding in route.coding:
-        if coding.system == SNOMED and coding.code in _ROUTE_CODES:
-            return _ROUTE_CODES[coding.code]
-    words = [w.strip().casefold() for w in (route.text, *(c.display for c in route.coding)) if w]
-    known = next((_ROUTE_WORDS[w] for w in words if w in _ROUTE_WORDS), None)
-    if known is not None:
-        return known
-    return next(iter(words), None) or next((c.code for c in route.coding if c.code), None)
+def route_of(dosages: tuple[Dosage, ...], kb: KnowledgeBase) -> str | None:
+    """The route of the first dosage that states one: the route word ("oral",
+    "topical", "rectal" ...), or the route as written (lower case) when no
+    vocabulary knows it."""
+    return dosage.route_of(dosages, kb).word
 
 
 def _strength(medication: Concept, resource: Medication | None) -> float | None:
@@ -301,108 +274,3 @@ def _strength(medication: Concept, resource: Medication | None) -> float | None:
     texts = [medication.text or "", *(c.display or "" for c in medication.codings)]
     found = {float(m) for text in texts for m in _STRENGTH.findall(text)}
     return found.pop() if len(found) == 1 else None
-
-
-def _dose_and_frequency(
-    dosages: tuple[Dosage, ...],
-    strength: float | None,
-    kb: KnowledgeBase,
-    notes: list[str],
-    label: str,
-) -> tuple[float | None, int | None]:
-    """Dose per administration and administrations per day. Several dosage
-    instructions are read only when they give the same dose (their
-    frequencies add up)."""
-    if not dosages:
-        notes.append(f"{label}: no dosageInstruction; dose and frequency not read")
-        return None, None
-    doses = [_dose(d, strength, kb, notes, label) for d in dosages]
-    times = [_times_per_day(d) for d in dosages]
-    if len(dosages) > 1 and (len(set(doses)) > 1 or None in doses or None in times):
-        notes.append(f"{label}: {len(dosages)} dosage instructions with different doses; not read")
-        return None, None
-    if None in times:
-        notes.append(f"{label}: dose frequency (timing) not readable as doses per day")
-        return doses[0], None
-    return doses[0], sum(t for t in times if t is not None)
-
-
-def _dose(
-    dosage: Dosage, strength: float | None, kb: KnowledgeBase, notes: list[str], label: str
-) -> float | None:
-    amount = next((d.dose_quantity for d in dosage.dose_and_rate if d.dose_quantity), None)
-    if amount is None or amount.value is None:
-        ranged = any(d.dose_range is not None for d in dosage.dose_and_rate)
-        notes.append(f"{label}: dose {'given as a range' if ranged else 'not given'}; not read")
-        return None
-    value, unit = amount.value, quantity_unit(amount)
-    if not unit:
-        notes.append(f"{label}: dose {value:g} has no unit; not read")
-        return None
-    if unit.strip().casefold() in _CAPSULE_UNITS:
-        if strength is None:
-            notes.append(f"{label}: dose in capsules but the capsule strength is unknown")
-            return None
-        return value * strength
-    try:
-        return to_canonical("dose", value, unit, kb)
-    except InvalidInputError:
-        notes.append(f"{label}: dose unit {unit!r} cannot be converted to mg; not read")
-        return None
-
-
-def _times_per_day(dosage: Dosage) -> int | None:
-    timing = dosage.timing
-    if timing is None:
-        return None
-    repeat = timing.repeat
-    if repeat is not None and repeat.frequency_max is None and repeat.period_max is None:
-        if repeat.period is not None and repeat.period_unit in _UNITS_PER_DAY:
-            per_day = (
-                Fraction(repeat.frequency or 1)
-                * _UNITS_PER_DAY[repeat.period_unit]
-                / Fraction(repeat.period)
-            )
-            return int(per_day) if per_day.denominator == 1 and per_day >= 1 else None
-        if repeat.period is None and (repeat.when or repeat.time_of_day):
-            return len(repeat.when) + len(repeat.time_of_day)
-    if timing.code is not None:
-        codes = [c.code for c in timing.code.coding if c.code in _TIMING_CODES]
-        return _TIMING_CODES[codes[0]] if codes else None
-    return None
-
-
-def _quantity(
-    quantity: Quantity | None,
-    strength: float | None,
-    kb: KnowledgeBase,
-    notes: list[str],
-    label: str,
-) -> float | None:
-    if quantity is None or quantity.value is None:
-        return None
-    unit = quantity_unit(quantity)
-    if unit is None or unit.strip().casefold() in _CAPSULE_UNITS:
-        return quantity.value
-    try:
-        total_mg = to_canonical("dose", quantity.value, unit, kb)
-    except InvalidInputError:
-        notes.append(f"{label}: dispense quantity unit {unit!r} not understood; not read")
-        return None
-    if strength is None:
-        notes.append(f"{label}: dispense quantity in {unit} but the capsule strength is unknown")
-        return None
-    return total_mg / strength
-
-
-def _supply_days(duration: Quantity | None, notes: list[str], label: str) -> float | None:
-    if duration is None or duration.value is None:
-        return None
-    unit = (quantity_unit(duration) or "").strip().casefold()
-    if unit not in _DAY_UNITS:
-        notes.append(
-            f"{label}: expected supply duration in {unit or 'no unit'!r} not read "
-            "(give it in days or weeks)"
-        )
-        return None
-    return duration.value * _DAY_UNITS[unit]

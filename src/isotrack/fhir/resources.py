@@ -10,7 +10,7 @@ dates such as ``"1990-05"``; :mod:`isotrack.fhir.values` turns them into
 >>> import msgspec
 >>> raw = b'{"resourceType": "Patient", "id": "p1", "birthDate": "1990-05-04", "x": 1}'
 >>> msgspec.json.decode(raw, type=Patient)
-Patient(id='p1', gender=None, birth_date='1990-05-04')
+Patient(id='p1', gender=None, birth_date='1990-05-04', extension=())
 """
 
 from __future__ import annotations
@@ -56,6 +56,18 @@ class Ratio(Element, frozen=True, kw_only=True):
 class Period(Element, frozen=True, kw_only=True):
     start: str | None = None
     end: str | None = None
+
+
+class Extension(Element, frozen=True, kw_only=True):
+    """An extension, with only the value types the sex and gender extensions use
+    (every other value type is skipped while decoding)."""
+
+    url: str | None = None
+    value_code: str | None = None
+    value_coding: Coding | None = None
+    value_codeable_concept: CodeableConcept | None = None
+    value_period: Period | None = None
+    extension: tuple[Extension, ...] = ()
 
 
 class Reference(Element, frozen=True, kw_only=True):
@@ -112,6 +124,8 @@ class Resource(Element, frozen=True, kw_only=True):
 class Patient(Resource, frozen=True, kw_only=True):
     gender: str | None = None
     birth_date: str | None = None
+    extension: tuple[Extension, ...] = ()
+    """Read for the sex and gender extensions (:mod:`isotrack.fhir.sex`)."""
 
 
 class Encounter(Resource, frozen=True, kw_only=True):

@@ -51,6 +51,7 @@ from isotrack.fhir.resources import (
     Reference,
     Resource,
 )
+from isotrack.fhir.sex import sex_elements
 from isotrack.fhir.values import (
     concept,
     fhir_date,
@@ -95,7 +96,8 @@ def snapshot_from_bundle(
     selected = _Selection(bundle, pid)
     if order is None and review_order:
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
-    observations = read_observations(selected.of(Observation), kb)
+    chosen_observations = selected.of(Observation)
+    observations = read_observations(chosen_observations, kb)
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))
@@ -124,11 +126,12 @@ def snapshot_from_bundle(
         patient_id=pid,
         birth_date=birth_date,
         sex=_SEXES.get(patient.gender or "", Sex.UNKNOWN) if patient else Sex.UNKNOWN,
+        sex_elements=sex_elements(patient, chosen_observations, kb),
         pregnant=observations.pregnant,
         weights=tuple(observations.weights),
         conditions=conditions,
         medications=tuple(
-            entry.record() for entry in medications if entry.status not in NOT_RECORDS
+            entry.record(kb) for entry in medications if entry.status not in NOT_RECORDS
         ),
         allergies=allergies,
         procedures=procedures,

@@ -27,6 +27,7 @@ from isotrack.knowledge.model import (
     ContraceptionProduct,
     Contraindication,
     Entry,
+    FhirVocabulary,
     Indication,
     Interaction,
     MonitoringItem,
@@ -47,6 +48,7 @@ from isotrack.knowledge.model import (
     ValueSet,
 )
 from isotrack.knowledge.rxnorm import check_ndc_product, check_product, expand_products
+from isotrack.knowledge.vocabulary import check_vocabularies
 
 KINDS: dict[str, type[msgspec.Struct]] = {
     "source": Source,
@@ -71,6 +73,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "ndc_product": NdcProduct,
     "contraception_product": ContraceptionProduct,
     "pk_parameter": PkParameter,
+    "fhir_vocabulary": FhirVocabulary,
 }
 
 E = TypeVar("E", bound=msgspec.Struct)
@@ -256,6 +259,11 @@ class KnowledgeBase:
         return self._all("programme", Programme)
 
     @property
+    def fhir_vocabularies(self) -> tuple[FhirVocabulary, ...]:
+        """How the FHIR reader reads routes, timings, units and sex elements."""
+        return self._all("fhir_vocabulary", FhirVocabulary)
+
+    @property
     def override_reasons(self) -> tuple[OverrideReason, ...]:
         """Reasons offered on CDS cards for overriding a finding, in file order."""
         return self._all("override_reason", OverrideReason)
@@ -296,6 +304,7 @@ def parse_documents(documents: Iterable[tuple[str, bytes]]) -> dict[str, dict[st
                 where[(kind, entry_id)] = name
                 entries[kind][entry_id] = entry
     _check_references(entries, where)
+    check_vocabularies(entries, where)
     expand_products(entries)
     return entries
 

@@ -159,6 +159,62 @@ class ValueSet(Entry, frozen=True, kw_only=True, dict=True):
         return tuple(fragment.casefold() for fragment in self.text)
 
 
+VocabularyElement = Literal[
+    "code-system",
+    "route",
+    "timing",
+    "time-unit",
+    "dose-unit",
+    "patient-extension",
+    "sex-observation",
+    "sex",
+    "gender-identity",
+]
+"""The FHIR element a vocabulary entry is read in (see :class:`FhirVocabulary`)."""
+
+
+class FhirTerm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One way EHRs write a concept: a code of a code system (``system`` is the
+    system's short name, defined by a ``code-system`` entry that lists the URIs
+    FHIR resources carry for it), or, with no system, a word or unit as written
+    (compared in :func:`word_form`) or an extension URL (compared without case)."""
+
+    system: str = ""
+    code: str
+    display: str = ""
+
+
+class FhirVocabulary(Entry, frozen=True, kw_only=True):
+    """A concept the FHIR reader recognises in one kind of element, with every term
+    EHRs are known to write it with, and what the reader takes it to mean.
+
+    ``meaning`` and ``number`` by ``element``:
+
+    - ``code-system``: a short name (``snomed``, ``gts``) and, as terms, every
+      URI resources carry for that code system;
+    - ``route``: the route word the rules compare with the products' routes
+      (``oral``, ``topical``, ``rectal``, ``intravenous`` ...);
+    - ``timing``: a ``Timing.code``; ``number`` doses a day (``number_max`` the
+      most when the code gives a range); no number: not a whole number a day;
+    - ``time-unit``: the UCUM unit; ``number`` its length in seconds (none for
+      months and years, which are not a whole number of days);
+    - ``dose-unit``: one unit of presentation (a capsule, tablet, pill, "each");
+    - ``patient-extension``: which sex or gender element a Patient extension URL
+      carries; ``code_system`` is the system of a bare ``valueCode`` in it;
+    - ``sex-observation``: which element an Observation code records;
+    - ``sex``: ``female`` or ``male``: the reproductive organs a sex value points to;
+    - ``gender-identity``: the sex assigned at birth a gender-identity code implies.
+    """
+
+    element: VocabularyElement
+    meaning: str
+    description: str
+    terms: tuple[FhirTerm, ...]
+    number: float | None = None
+    number_max: float | None = None
+    code_system: str = ""
+
+
 class Ingredient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An RxNorm ingredient (TTY IN) of a product."""
 

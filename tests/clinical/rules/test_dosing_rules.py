@@ -163,6 +163,24 @@ def test_readable_order_is_not_unparseable(kb: KnowledgeBase) -> None:
     assert not screen(kb).has("DOSE-UNPARSEABLE")
 
 
-def test_rectal_order_is_left_to_route_unsupported(kb: KnowledgeBase) -> None:
+def test_a_rectal_order_is_still_dose_checked_beside_route_unsupported(kb: KnowledgeBase) -> None:
     result = screen(kb, route="rectal", product=None, dose_mg=None)
-    assert not result.has("DOSE-UNPARSEABLE")
+    assert result.has("ROUTE-UNSUPPORTED")
+    assert result.has("DOSE-UNPARSEABLE")
+
+
+def test_an_unread_route_warns_and_the_order_is_checked_as_oral(kb: KnowledgeBase) -> None:
+    result = screen(kb, route="swallow whole", route_recognised=False, dose_mg=120.0)
+    finding = next(f for f in result.findings if f.rule_id == "DOSE-UNPARSEABLE")
+    assert finding.severity is Severity.WARNING
+    assert "'swallow whole'" in finding.summary
+    assert result.has("DOSE-ABOVE-RANGE")
+    assert not result.has("ROUTE-UNSUPPORTED")
+
+
+def test_split_doses_are_checked_at_their_daily_total(kb: KnowledgeBase) -> None:
+    split = screen(kb, dose_mg=27.5, times_per_day=2, doses_mg=(30.0, 25.0), strength_mg=None)
+    assert not split.has("DOSE-UNPARSEABLE")
+    heavy = screen(kb, dose_mg=60.0, times_per_day=2, doses_mg=(80.0, 40.0), strength_mg=None)
+    finding = next(f for f in heavy.findings if f.rule_id == "DOSE-ABOVE-RANGE")
+    assert "80 + 40 mg = 120 mg/day" in finding.detail

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 import isotrack.clinical.rules.supply  # noqa: F401  # registers the supply rules
 from isotrack.clinical.findings import Assessment, Severity
 from isotrack.clinical.screening import screen_order
@@ -140,3 +142,45 @@ def test_oral_route_in_capitals_is_supported(kb: KnowledgeBase) -> None:
 def test_topical_gel_by_its_route_is_supported(kb: KnowledgeBase) -> None:
     gel = screen(kb, product="isotrex-gel", route="topical", dose_mg=None, strength_mg=None)
     assert not gel.has("ROUTE-UNSUPPORTED")
+
+
+# --- a route beside the other order checks ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"route": "rectal", "product": None},
+        {"route": "intravenous"},
+        {"route": "rectal", "product": "rectal-suppository"},
+    ],
+    ids=["rectal, no product", "intravenous capsules", "suppository that does not exist"],
+)
+def test_refills_and_supply_are_checked_beside_route_unsupported(
+    kb: KnowledgeBase, changes: dict[str, object]
+) -> None:
+    result = screen(kb, repeats=2, supply_days=90.0, **changes)
+    assert result.has("ROUTE-UNSUPPORTED")
+    assert result.has("REFILLS-NOT-ALLOWED")
+    assert result.has("SUPPLY-OVER-30-DAYS")
+
+
+def test_an_unread_route_still_gets_the_refill_check(kb: KnowledgeBase) -> None:
+    result = screen(kb, route="c99999", route_recognised=False, repeats=1)
+    assert result.has("REFILLS-NOT-ALLOWED")
+    assert not result.has("ROUTE-UNSUPPORTED")
+
+
+def test_a_topical_gel_has_no_refill_check(kb: KnowledgeBase) -> None:
+    gel = screen(
+        kb, product="isotrex-gel", route="topical", dose_mg=None, strength_mg=None, repeats=2
+    )
+    assert not gel.has("REFILLS-NOT-ALLOWED")
+
+
+def test_a_dose_range_counts_the_supply_at_its_low_end(kb: KnowledgeBase) -> None:
+    # 60 capsules of 35 mg: 30 days at 70 mg/day, but 60 days at the lowest 35 mg/day.
+    ranged = screen(kb, lowest_daily_mg=35.0)
+    finding = next(f for f in ranged.findings if f.rule_id == "SUPPLY-OVER-30-DAYS")
+    assert "at 35 mg/day" in finding.detail
+    assert not screen(kb).has("SUPPLY-OVER-30-DAYS")

@@ -4,8 +4,10 @@ The dose in mg/kg/day uses the recent weight (``ctx.recent_weight``): without
 one, no mg/kg judgement is made and the assessment says so (the missing weight
 itself is WEIGHT-MISSING, another rule). Limits are compared with the clinic's
 rounding tolerance (``dose.tolerance_mg_per_kg_day``), so 70 mg/day at 70 kg is
-exactly 1 mg/kg/day. Topical products have no mg/kg dose rules, and an order
-for a route with no product is left to ROUTE-UNSUPPORTED.
+exactly 1 mg/kg/day. Topical products have no mg/kg dose rules; an order for a
+route with no product, or whose route could not be read, is screened as oral
+(ROUTE-UNSUPPORTED, or DOSE-UNPARSEABLE for the unread route, beside these rules).
+A daily dose is judged at its top when the order allows a range.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from isotrack.clinical.rules.supply import (
     is_oral_order,
     order_product,
     product_label,
-    unsupported_route_reason,
 )
 from isotrack.clinical.screening import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import IsotretinoinOrder, Weight
@@ -53,8 +54,13 @@ class DoseCheck:
 
     def dose_text(self) -> str:
         order = self.order
+        doses = (
+            " + ".join(f"{d:g}" for d in order.doses_mg) + " mg"
+            if order.doses_mg
+            else f"{order.dose_mg:g} mg × {order.times_per_day}/day"
+        )
         return (
-            f"{order.dose_mg:g} mg × {order.times_per_day}/day = {self.daily_mg:g} mg/day "
+            f"{doses} = {self.daily_mg:g} mg/day "
             f"= {_mg_per_kg(self.mg_per_kg_day)} mg/kg/day at {self.weight.kg:g} kg "
             f"(weighed {self.weight.on.isoformat()})"
         )
@@ -81,9 +87,9 @@ class DoseCheck:
 
 def oral_dosing(ctx: ScreeningContext) -> tuple[IsotretinoinOrder, Product | None] | None:
     """The order and its product when the oral dose rules apply; None for a topical
-    product, an unsupported route or no order (with a note for the topical case)."""
+    product or no order (with a note for the topical case)."""
     order = ctx.order
-    if order is None or unsupported_route_reason(ctx) is not None:
+    if order is None:
         return None
     if not is_oral_order(ctx):
         ctx.assumptions.append(
@@ -206,21 +212,36 @@ def dose_unparseable(ctx: ScreeningContext) -> Iterator[Finding]:
             ("the product", product is None),
             ("the dose in mg", order.dose_mg is None),
             ("the number of doses a day", order.times_per_day is None),
+            (f"the route ({order.route!r})", not order.route_recognised),
         )
         if absent
     ]
     if not missing:
         return
     written = f' (order text: "{order.text}")' if order.text else ""
+    dose_read = order.daily_dose_mg is not None and product is not None
+    summary = (
+        f"Route {order.route!r} could not be read: order screened as oral"
+        if dose_read
+        else f"Dose cannot be checked: {', '.join(missing)} could not be read"
+    )
+    route_note = (
+        " The route is not one the reader knows: the order was screened as oral "
+        "(dose, supply and refill checks ran); give the route as a coded oral route."
+        if not order.route_recognised
+        else ""
+    )
     yield make_finding(
         ctx.kb,
         "DOSE-UNPARSEABLE",
-        f"Dose cannot be checked: {', '.join(missing)} could not be read"[:140],
-        f"The order does not give {' or '.join(missing)}{written}, so the daily dose "
-        f"cannot be compared with the product's range (evaluated {ctx.on.isoformat()}).",
+        summary[:140],
+        f"The order does not give {' or '.join(missing)} in a form the reader knows"
+        f"{written}; the daily dose is compared with the product's range only when it "
+        f"can be read (evaluated {ctx.on.isoformat()}).{route_note}",
         data=[
             ("product", order.product or "(not identified)"),
             ("dose", f"{order.dose_mg:g} mg" if order.dose_mg is not None else "(none)"),
             ("doses per day", order.times_per_day or "(none)"),
+            ("route", order.route or "(not stated)"),
         ],
     )

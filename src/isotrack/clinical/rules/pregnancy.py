@@ -1,10 +1,12 @@
 """Pregnancy: recorded pregnancy, pregnancy tests before a prescription and
 during or after the course, and breastfeeding (rules.md; facts.md §4, §6, §7).
 
-Every rule here except BREASTFEEDING applies only to patients who can get
-pregnant (:func:`~isotrack.clinical.pregnancy.cbp_status`); a recorded
-pregnancy or positive test is also reported when the engine assumed from age
-alone that the patient cannot get pregnant. BREASTFEEDING is a
+PPP-CATEGORY-UNCONFIRMED asks for a recorded category when the record's sex
+and gender elements disagree. Every other rule here except BREASTFEEDING
+applies only to patients who can get pregnant
+(:func:`~isotrack.clinical.pregnancy.cbp_status`); a recorded pregnancy or
+positive test is also reported when the engine assumed from age alone that the
+patient cannot get pregnant. BREASTFEEDING is a
 contraindication whatever the pregnancy capability (e.g. after a hysterectomy
 at caesarean section).
 """
@@ -228,6 +230,25 @@ def start_tests(ctx: ScreeningContext) -> Iterator[Finding]:
         _clip(f"{title}: {short}"),
         f"First prescription of a course: {full}." + _no_result_note(ctx) + _capability(cbp),
         data=[("start tests", full)],
+    )
+
+
+@order_rule("PPP-CATEGORY-UNCONFIRMED")
+def category_unconfirmed(ctx: ScreeningContext) -> Iterator[Finding]:
+    """The record's sex and gender elements disagree and no category is recorded:
+    the pregnancy rules apply meanwhile (rules.md "CBP")."""
+    cbp = cbp_status(ctx)
+    if not cbp.disagreement:
+        return
+    yield make_finding(
+        ctx.kb,
+        "PPP-CATEGORY-UNCONFIRMED",
+        "Sex and gender elements disagree: record the programme category",
+        "The record's sex and gender elements disagree about whether the patient can get "
+        f"pregnant ({cbp.disagreement}) and no programme category is recorded in isotrack. "
+        "Until one is, the patient is treated as able to get pregnant and the pregnancy "
+        "rules apply." + _capability(cbp),
+        data=[("sex and gender elements", cbp.disagreement), ("pregnancy capability", cbp.label)],
     )
 
 

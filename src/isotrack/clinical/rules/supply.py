@@ -4,11 +4,15 @@ refills, and switches between products that are not interchangeable
 
 Route words are compared with the ``route`` of the knowledge-base products
 ("oral", "topical", "rectal"), ignoring case: the translators at the door map
-coded routes (e.g. SNOMED 26643006 Oral route) to these words.
+coded routes (e.g. SNOMED 26643006 Oral route) to these words. A route the
+translator could not read (``order.route_recognised`` False) is no route at
+all here: the order is screened as oral, and DOSE-UNPARSEABLE says so.
 
 The supply and refill rules belong to the pregnancy prevention programmes,
-which cover oral isotretinoin only: they do not run for a topical product. An
-order whose product is unknown is treated as oral (the stricter reading).
+which cover oral isotretinoin only: they do not run for a topical product. Any
+other order is screened as oral (the stricter reading), including an order for
+a route with no product: ROUTE-UNSUPPORTED is reported beside the supply,
+refill and dose checks, never instead of them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from isotrack.errors import NotFoundError
 from isotrack.knowledge.model import Product
 
 ORAL = "oral"
+TOPICAL = "topical"
 
 
 def _route_word(route: str | None) -> str | None:
@@ -36,12 +41,17 @@ def order_product(ctx: ScreeningContext) -> Product | None:
     return ctx.kb.product(order.product)
 
 
+def _written_route(order: IsotretinoinOrder) -> str | None:
+    """The order's route word; None when not stated or not read."""
+    return _route_word(order.route) if order.route_recognised else None
+
+
 def order_route(ctx: ScreeningContext) -> str | None:
     """The route of the order as written, else the route of its product."""
     order = ctx.order
     if order is None:
         return None
-    written = _route_word(order.route)
+    written = _written_route(order)
     if written is not None:
         return written
     product = order_product(ctx)
@@ -56,7 +66,7 @@ def unsupported_route_reason(ctx: ScreeningContext) -> str | None:
     product = order_product(ctx)
     if product is not None and not product.available:
         return f"{product.name}: no such product exists ({product.notes})"
-    written = _route_word(order.route)
+    written = _written_route(order)
     if product is not None and written is not None and written != product.route:
         return f"{product.name} is a {product.route} product, not given by the {written} route"
     available = sorted({p.route for p in ctx.kb.products if p.available})
@@ -69,14 +79,16 @@ def unsupported_route_reason(ctx: ScreeningContext) -> str | None:
 
 
 def is_oral_order(ctx: ScreeningContext) -> bool:
-    """True for an order of an oral product (or of an unknown product by mouth or by an
-    unstated route), on a route for which a product exists."""
-    if ctx.order is None or unsupported_route_reason(ctx) is not None:
+    """True for an order screened as oral: every order but one of a topical product
+    (or of an unknown product on the topical route). An order for a route with no
+    product is screened as oral too (the stricter reading): its supply, refills and
+    dose are checked beside ROUTE-UNSUPPORTED."""
+    if ctx.order is None:
         return False
     product = order_product(ctx)
     if product is not None:
-        return product.route == ORAL
-    return order_route(ctx) in (None, ORAL)
+        return product.route != TOPICAL
+    return order_route(ctx) != TOPICAL
 
 
 def product_label(order: IsotretinoinOrder, product: Product) -> str:
@@ -117,7 +129,10 @@ def supply_over_limit(ctx: ScreeningContext) -> Iterator[Finding]:
         data.append(("expected supply", f"{order.supply_days:g} days"))
         if order.supply_days > limit:
             reasons.append(f"expected supply duration {order.supply_days:g} days")
-    daily = order.daily_dose_mg
+    # A range lasts longest at its low end: the supply is counted there.
+    daily = order.lowest_daily_mg or order.daily_dose_mg
+    if order.lowest_daily_mg is not None:
+        data.append(("lowest daily dose the order allows", f"{order.lowest_daily_mg:g} mg/day"))
     if order.quantity is not None and order.strength_mg is not None and daily is not None:
         # quantity ÷ (daily ÷ strength) > limit, multiplied out to stay exact.
         days = order.quantity * order.strength_mg / daily
