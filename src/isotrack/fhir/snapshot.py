@@ -34,7 +34,7 @@ from isotrack.fhir.medications import (
     contraception_from_procedures,
     merge_uses,
 )
-from isotrack.fhir.observations import read_observations
+from isotrack.fhir.observations import PatientFacts, read_observations
 from isotrack.fhir.order import find_isotretinoin_order, is_isotretinoin, medication_of, read_order
 from isotrack.fhir.resources import (
     AllergyIntolerance,
@@ -91,7 +91,8 @@ def snapshot_from_bundle(
     selected = _Selection(bundle, pid)
     if order is None and review_order:
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
-    observations = read_observations(selected.of(Observation), kb)
+    facts = PatientFacts(patient.gender if patient else None, birth_date)
+    observations = read_observations(selected.of(Observation), kb, facts)
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))
