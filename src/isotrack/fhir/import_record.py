@@ -146,8 +146,9 @@ def _plan_observations(
         head.append(_enrol(snapshot, raw, target, on))
     else:
         head.extend(_capability_update(existing, raw, on))
-    body = new_observations(bundle, snapshot, existing)
-    return ImportPlan(target, (*head, *body), snapshot.notes)
+    skipped: list[str] = []
+    body = new_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
+    return ImportPlan(target, (*head, *body), (*snapshot.notes, *skipped))
 
 
 # --- the patient ----------------------------------------------------------------------

@@ -120,7 +120,9 @@ def _fit(reference: ReferenceRange, on: date, patient: PatientFacts, kb: Knowled
 def _sex_fit(applies: CodeableConcept, patient: PatientFacts, kb: KnowledgeBase) -> Fit:
     as_concept = concept(applies)
     sexes = {
-        sex for sex, valueset in SEX_VALUESETS.items() if match(as_concept, kb.valueset(valueset))
+        sex
+        for sex, valueset in SEX_VALUESETS.items()
+        if match(as_concept, kb.valueset(valueset)).matched
     }
     if not sexes or patient.sex not in SEX_VALUESETS:
         return Fit.UNKNOWN if sexes != set(SEX_VALUESETS) else Fit.GENERAL
