@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from isotrack.cds.discovery import observation_codes
 from isotrack.clinical.codes import LOINC
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.fhir import snapshot_from_bundle
@@ -118,3 +119,9 @@ def test_two_totals_on_one_day_keep_the_higher_with_a_note(kb: KnowledgeBase) ->
     snapshot = snap(kb, high, low)
     assert [m.phq9_total for m in snapshot.mood_screens] == [15]
     assert any("the higher, 15, is kept" in n for n in snapshot.notes)
+
+
+def test_a_cds_prefetch_asks_for_the_phq9_panel_and_every_lab_variant(kb: KnowledgeBase) -> None:
+    asked = set(observation_codes(kb))
+    wanted = {"44249-1", "44261-6", "44260-8", "1743-4", "30239-8", "14927-8", "2345-7", "3141-9"}
+    assert {f"{LOINC}|{code}" for code in wanted} <= asked

@@ -27,8 +27,10 @@ WEIGHT = "body-weight"
 HCG = "pregnancy-test-hcg"
 PHQ9_TOTAL = "phq9-total"
 PHQ9_ITEM9 = "phq9-item9"
+PHQ9_PANEL = "phq9-panel"
+"""A panel holds no score itself: its components are read (and a CDS prefetch asks for it)."""
 PREGNANCY_STATUS = "pregnancy-status-observation"
-KINDS = (WEIGHT, *LAB_VALUESETS, HCG, PHQ9_TOTAL, PHQ9_ITEM9, PREGNANCY_STATUS)
+KINDS = (WEIGHT, *LAB_VALUESETS, HCG, PHQ9_TOTAL, PHQ9_ITEM9, PHQ9_PANEL, PREGNANCY_STATUS)
 """Value sets that make an observation relevant, in the order they are tried."""
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected", "appended"})

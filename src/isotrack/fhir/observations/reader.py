@@ -25,6 +25,7 @@ from isotrack.fhir.observations.model import (
     LAB_VALUESETS,
     NO_RESULT_STATUSES,
     PHQ9_ITEM9,
+    PHQ9_PANEL,
     PHQ9_TOTAL,
     PREGNANCY_STATUS,
     PRELIMINARY,
@@ -161,6 +162,8 @@ def _relevant_parts(
         if found is None:
             continue
         kind, code, by_text = found
+        if kind == PHQ9_PANEL:
+            continue  # its components are the parts
         if by_text:
             what = concept(holder.code).label
             notes.append(
