@@ -144,13 +144,16 @@ def test_a_fact_the_record_cannot_hold_is_reported_and_the_rest_comes_in(
         "2571-8", "TG", "2026-03-20", id="late", valueQuantity=quantity(900, "mg/dL")
     )
     heavy = observation("29463-7", "Weight", id="heavy", valueQuantity=quantity(2000, "kg"))
-    plan = plan_import(read(ehr_bundle(later, heavy)), kb=kb, on=TODAY)
+    mood = observation("44261-6", "PHQ-9", "2026-03-05", id="mood", valueInteger=3)
+    plan = plan_import(read(ehr_bundle(later, heavy, mood)), kb=kb, on=TODAY)
     assert "triglycerides" in labs(plan.commands)
     assert [n for n in plan.notes if n.startswith("not imported:")] == [
         "not imported: Observation/heavy: weight 2000 kg on 2026-02-20: value: 2000 kg "
         "(2000 kg) is outside the possible 2–400 kg: check the value and its unit",
         "not imported: Observation/late: triglycerides 900 mg/dL on 2026-03-20: dated after "
         "the import day 2026-03-02",
+        "not imported: Observation/mood: PHQ-9 total 3 on 2026-03-05: dated after the import "
+        "day 2026-03-02",
     ]
 
 

@@ -50,15 +50,15 @@ def new_observations(
     skipped: list[str],
 ) -> list[AnyCommand]:
     """The commands that add what the Bundle's patient (read as ``snapshot``) has and
-    ``existing`` does not, in date order. A weight or lab result the record cannot
-    hold (dated after ``on``, a value the record refuses) is left out with a line in
+    ``existing`` does not, in date order. A weight, lab result or PHQ-9 screen the
+    record cannot hold (dated after ``on``, a value the record refuses) is left out with a line in
     ``skipped`` naming it and why, so the rest still comes in."""
     holdable = _Holdable(kb, on, skipped)
     body = [
         *_weights(snapshot, existing, holdable),
         *_labs(snapshot, existing, holdable),
         *_pregnancy_tests(snapshot, existing, bundle),
-        *_mood_screens(snapshot, existing),
+        *_mood_screens(snapshot, existing, holdable),
         *_lesion_counts(bundle, snapshot.patient_id, existing),
         *_contraception(snapshot.contraception, existing),
     ]
@@ -76,13 +76,16 @@ def _new(key: object, seen: set[object]) -> bool:
 
 
 class _Holdable:
-    """Whether the record can hold a weight or lab result: the checks the record runs
-    on the command, run here first so that one such fact is reported, not fatal."""
+    """Whether the record can hold a weight, lab result or PHQ-9 screen: the checks the
+    record runs on the command (a PHQ-9 screen's scores are checked by the reader), run
+    here first so that one such fact is reported, not fatal."""
 
     def __init__(self, kb: KnowledgeBase, on: date, skipped: list[str]) -> None:
         self.kb, self.on, self.skipped = kb, on, skipped
 
-    def __call__(self, command: RecordWeight | RecordLabResult, source: str, what: str) -> bool:
+    def __call__(
+        self, command: RecordWeight | RecordLabResult | RecordPHQ9, source: str, what: str
+    ) -> bool:
         reason = None
         if command.on > self.on:
             reason = f"dated after the import day {self.on}"
@@ -90,7 +93,7 @@ class _Holdable:
             try:
                 if isinstance(command, RecordWeight):
                     check_weight(command, self.kb)
-                else:
+                elif isinstance(command, RecordLabResult):
                     check_lab(command, self.kb)
             except CommandRejected as refused:
                 reason = refused.message
@@ -164,15 +167,19 @@ def _pregnancy_tests(
     return commands
 
 
-def _mood_screens(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+def _mood_screens(
+    snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
+) -> list[AnyCommand]:
     seen: set[object] = (
         {(m.on, m.phq9_total, m.item9) for m in existing.mood_screens} if existing else set()
     )
-    return [
-        RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
-        for m in sorted(snapshot.mood_screens, key=lambda m: m.on)
-        if _new((m.on, m.phq9_total, m.item9), seen)
-    ]
+    commands: list[AnyCommand] = []
+    for m in sorted(snapshot.mood_screens, key=lambda m: m.on):
+        command = RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
+        what = f"PHQ-9 total {m.phq9_total}"
+        if _new((m.on, m.phq9_total, m.item9), seen) and holdable(command, m.source, what):
+            commands.append(command)
+    return commands
 
 
 def _is_lesion_count(code: CodeableConcept | None, part: str = LESION_COUNT) -> bool:
