@@ -196,3 +196,11 @@ def test_a_component_keeps_its_own_reference_range(kb: KnowledgeBase) -> None:
         pytest.approx(120),
         pytest.approx(36),
     )
+
+
+def test_ranges_only_for_other_patients_leave_the_default_uln_with_a_note(
+    kb: KnowledgeBase,
+) -> None:
+    snapshot = snap(kb, alt(95, "U/L", referenceRange=[upper(None, 45, "U/L", appliesTo=[MALE])]))
+    assert [lab.reference_high for lab in snapshot.labs] == [None]
+    assert any("reference ranges are for other patients" in n for n in snapshot.notes)

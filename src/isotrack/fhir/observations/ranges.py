@@ -60,6 +60,7 @@ def upper_limit(
     found: dict[Fit, list[float]] = {Fit.SPECIFIC: [], Fit.GENERAL: [], Fit.UNKNOWN: []}
     texts: list[str] = []
     other_types: list[str] = []
+    for_others = 0
     for reference in ranges:
         if not _is_normal(reference.type):
             other_types.append(concept(reference.type).label)
@@ -71,6 +72,7 @@ def upper_limit(
             continue
         fit = _fit(reference, on, patient, kb)
         if fit is Fit.OTHER:
+            for_others += 1
             continue
         converted = _canonical(high, analyte, value_unit, kb, notes, label)
         if converted is not None:
@@ -85,7 +87,12 @@ def upper_limit(
             f"(sex, age or another group); the lowest upper limit, {lowest:g}, is used"
         )
         return lowest
-    if texts:
+    if for_others:
+        notes.append(
+            f"{label}: {analyte} reference ranges are for other patients (sex or age); "
+            "the default upper limit of normal applies"
+        )
+    elif texts:
         notes.append(
             f"{label}: {analyte} reference range given only as text ({texts[0]!r}); "
             "not read, so the default upper limit of normal applies"

@@ -3,9 +3,9 @@
 What every kind shares is decided here, before a kind's reader sees the observation:
 
 - status: final, amended, corrected and appended are results; preliminary is read
-  as a result with a note (it is already shown to clinicians; the final result
-  replaces it); registered and unknown hold no result; cancelled and
-  entered-in-error are skipped (each with a note). The status is read whatever its
+  as a result with a note (it is already shown to clinicians); registered and
+  unknown hold no result; cancelled and entered-in-error are skipped (each with a
+  note). The status is read whatever its
   case and separators ("Final", "ENTERED_IN_ERROR"); no status is read as a result,
   with a note.
 - date: effectiveDateTime, else effectivePeriod (its start, else its end), else
@@ -100,8 +100,7 @@ def _is_result(status: str | None, label: str, notes: list[str]) -> bool:
         return True
     if code == PRELIMINARY:
         notes.append(
-            f"{label}: preliminary result, read as a result (it is already shown to "
-            "clinicians); a final result replaces it"
+            f"{label}: preliminary result, read as a result (it is already shown to clinicians)"
         )
         return True
     if code is None:
