@@ -201,7 +201,6 @@ def test_cerner_point_of_care_glucose_is_read_and_the_one_without_a_unit_is_note
     assert any("L-206310341: glucose 189 has no unit" in note for note in found.snapshot.notes)
 
 
-@needs("i12-labs", "glucose in mmol/L (LOINC 15074-8, Glucose [Moles/volume] in Blood)")
 def test_fhir_r4_blood_glucose_of_6_3_mmol_l_is_read_in_mg_dl(kb: KnowledgeBase) -> None:
     found = screen("hl7-r4-core/Observation-f001.json", "2013-04-03", kb)
     [glucose] = found.snapshot.labs
@@ -224,17 +223,19 @@ def test_rems_result_dated_only_by_its_issue_time_is_not_read_and_the_notes_say_
     # which is not when the specimen was taken; a 30-day window cannot count from it.
     found = screen(name, "2021-12-31", kb)
     assert (found.snapshot.labs, found.snapshot.weights) == ((), ())
-    assert any(note.endswith("no effective date; ignored") for note in found.snapshot.notes)
+    assert any("no effective date; ignored" in note for note in found.snapshot.notes)
 
 
 def test_fhir_r4_lipid_report_results_without_their_own_date_are_noted(
     kb: KnowledgeBase,
 ) -> None:
     found = screen("hl7-r4-core/Bundle-lipids.json", "2011-03-10", kb)
-    assert "Observation/triglyceride: no effective date; ignored" in found.snapshot.notes
+    assert any(
+        note.startswith("Observation/triglyceride: no effective date; ignored")
+        for note in found.snapshot.notes
+    )
 
 
-@needs("i12-labs", 'PHQ-9 total given as a numeric string (valueString "12")')
 def test_us_core_phq9_total_of_12_written_as_a_string_is_a_mood_screen(
     kb: KnowledgeBase,
 ) -> None:
@@ -437,7 +438,6 @@ def test_importing_a_weight_in_pounds_records_it_in_kg_and_exports_it(
     assert exported["valueQuantity"]["code"] == "kg"
 
 
-@needs("i12-labs", "import and export keep serum glucose as its own LOINC code (2345-7)")
 def test_us_core_serum_glucose_comes_back_out_as_serum_glucose(
     importer: Any, kb: KnowledgeBase
 ) -> None:

@@ -122,6 +122,7 @@ def every_command() -> list[tuple[AnyCommand, date]]:
         RecordOverride(on=day(10), rule_id="AGE-ADOLESCENT-BONE", reason="discussed"),
         StopContraception(on=day(11), method="male-condom"),
         EndCourse(on=day(12), reason="side effects"),
+        RecordLabResult(on=day(13), analyte="glucose", value=5.2, unit="mmol/L", code="2345-7"),
     ]
     return [(command, command.on) for command in commands]
 

@@ -63,6 +63,9 @@ class RecordLabResult(Command, frozen=True, kw_only=True):
     value: float
     unit: str
     reference_high: float | None = None
+    code: str = ""
+    """The LOINC code the result came with (serum glucose 2345-7 is not blood glucose
+    2339-0); empty when recorded by analyte only."""
 
 
 class RecordPregnancyTest(Command, frozen=True, kw_only=True):

@@ -181,6 +181,7 @@ def _lab(command: RecordLabResult, kb: KnowledgeBase) -> LabResult:
         reference_high=None
         if high is None
         else to_canonical(command.analyte, high, command.unit, kb),
+        code=command.code,
     )
 
 

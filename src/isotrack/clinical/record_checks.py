@@ -65,7 +65,7 @@ def check_command(
         case RecordWeight():
             check_weight(command, kb)
         case RecordLabResult():
-            _check_lab(command, kb)
+            check_lab(command, kb)
         case StartContraception():
             _check_start_contraception(record, command, kb)
         case StopContraception():
@@ -138,7 +138,9 @@ def check_weight(command: RecordWeight, kb: KnowledgeBase) -> None:
         )
 
 
-def _check_lab(command: RecordLabResult, kb: KnowledgeBase) -> None:
+def check_lab(command: RecordLabResult, kb: KnowledgeBase) -> None:
+    """A lab result of a known analyte, in a unit it converts from, with a LOINC code
+    of that analyte if it has one."""
     if command.analyte not in CANONICAL or command.analyte in NOT_LAB_ANALYTES:
         known = ", ".join(a for a in CANONICAL if a not in NOT_LAB_ANALYTES)
         raise CommandRejected("analyte", f"unknown analyte {command.analyte!r}: use one of {known}")
@@ -152,6 +154,13 @@ def _check_lab(command: RecordLabResult, kb: KnowledgeBase) -> None:
             "reference_high",
             f"{command.reference_high:g} is not above 0: give the upper limit of normal or "
             "leave it out",
+        )
+    codes = {c.code for c in kb.valueset(f"lab-{command.analyte}").codes if c.system == "loinc"}
+    if command.code and command.code not in codes:
+        raise CommandRejected(
+            "code",
+            f"{command.code!r} is not a LOINC code of {command.analyte} (known: "
+            f"{', '.join(sorted(codes))}): give one of them or leave it out",
         )
 
 

@@ -25,9 +25,13 @@ CANONICAL = {
     "ast": "U/L",
 }
 
-# Spellings seen in real data for the same UCUM unit.
+# Spellings EHRs send for the same UCUM unit (compared case-folded): UCUM codes,
+# their case-insensitive forms ([IU]/L, [LB_AV]) and the unit texts of
+# Quantity.unit. "IU" and "U" are the same enzyme unit (1 µmol/min); µ is written
+# as the micro sign (U+00B5), the Greek mu (U+03BC), "u" or "mc".
 _SPELLINGS = {
     "kg": "kg",
+    "kgs": "kg",
     "kilogram": "kg",
     "kilograms": "kg",
     "lb": "[lb_av]",
@@ -35,7 +39,12 @@ _SPELLINGS = {
     "[lb_av]": "[lb_av]",
     "pound": "[lb_av]",
     "pounds": "[lb_av]",
+    "oz": "[oz_av]",
+    "[oz_av]": "[oz_av]",
+    "ounce": "[oz_av]",
+    "ounces": "[oz_av]",
     "g": "g",
+    "gm": "g",
     "gram": "g",
     "grams": "g",
     "mg": "mg",
@@ -43,13 +52,18 @@ _SPELLINGS = {
     "ug": "ug",
     "mcg": "ug",
     "µg": "ug",
+    "μg": "ug",
     "mg/dl": "mg/dL",
     "mmol/l": "mmol/L",
+    "g/l": "g/L",
     "u/l": "U/L",
     "iu/l": "U/L",
     "[iu]/l": "U/L",
+    "units/l": "U/L",
     "ukat/l": "ukat/L",
     "µkat/l": "ukat/L",
+    "μkat/l": "ukat/L",
+    "mckat/l": "ukat/L",
 }
 
 
@@ -75,16 +89,18 @@ def to_canonical(analyte: str, value: float, unit: str, kb: KnowledgeBase) -> fl
     source = normalise_unit(unit)
     if source == target:
         return float(value)
-    for conversion in kb.unit_conversions:
-        if (
-            conversion.analyte == analyte
-            and conversion.from_unit == source
-            and conversion.to_unit == target
-        ):
-            return float(value) * conversion.factor
+    factor = kb.derived("units.conversion-factors", _factors).get((analyte, source, target))
+    if factor is not None:
+        return float(value) * factor
     raise InvalidInputError(
         analyte,
         f"unit {unit!r} cannot be converted to {target} (known: {target}, "
         + ", ".join(c.from_unit for c in kb.unit_conversions if c.analyte == analyte)
         + ")",
     )
+
+
+def _factors(kb: KnowledgeBase) -> dict[tuple[str, str, str], float]:
+    """(analyte, from unit, to unit) → factor, built once per knowledge base: every
+    weight and lab result of every record is converted."""
+    return {(c.analyte, c.from_unit, c.to_unit): c.factor for c in kb.unit_conversions}

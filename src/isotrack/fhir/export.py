@@ -52,7 +52,7 @@ from isotrack.clinical.commands import (
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
 from isotrack.fhir.export_contraception import contraception_resources
-from isotrack.fhir.export_observations import observation_of
+from isotrack.fhir.export_observations import observation_fields, observation_of
 from isotrack.fhir.export_programme import (
     answers_resource,
     authorization_resource,
@@ -148,7 +148,7 @@ class _Writer:
         if (observation := observation_of(command, self.kb)) is not None:
             kind, body = observation
             body["subject"] = self.subject
-            self.stamp(self.add(kind, key, body), entry)
+            self.stamp(self.add(kind, key, body), entry, **observation_fields(command))
         elif isinstance(command, EnrolPatient):
             self.resources[self.patient_url] = self.patient()
             self.stamp(

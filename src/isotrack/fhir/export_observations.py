@@ -1,12 +1,13 @@
 """The commands that record a measurement or a report, as FHIR R4 Observations.
 
 LOINC where a standard code exists (the first LOINC code of the knowledge base's
-value set: body weight 29463-7, each lab analyte, hCG, PHQ-9 total 44261-6 with
-item 9 44260-8 as a component), SNOMED CT for a qualitative test result, and
-isotrack's own codes (``urn:isotrack:observation``) where none does: lesion
-counts, symptom reports (each symptom ``urn:isotrack:symptom``) and the
-pregnancy capability. Each Observation keeps the command's own value and unit
-(a weight given in lb stays in lb), so the command comes back unchanged.
+value set: body weight 29463-7, hCG, PHQ-9 total 44261-6 with item 9 44260-8 as a
+component; a lab result its own LOINC code, else its analyte's first one), SNOMED
+CT for a qualitative test result, and isotrack's own codes
+(``urn:isotrack:observation``) where none does: lesion counts, symptom reports
+(each symptom ``urn:isotrack:symptom``) and the pregnancy capability. Each
+Observation keeps the command's own value and unit (a weight given in lb stays in
+lb), so the command comes back unchanged.
 """
 
 from __future__ import annotations
@@ -90,6 +91,14 @@ def first_code(kb: KnowledgeBase, valueset_id: str, system: str = "loinc") -> Re
     return {"text": valueset.description}
 
 
+def own_code(kb: KnowledgeBase, valueset_id: str, code: str) -> Resource | None:
+    """The LOINC coding (with its display) of ``code`` in the value set, if it is there."""
+    for listed in kb.valueset(valueset_id).codes:
+        if listed.system == "loinc" and listed.code == code:
+            return coding(SYSTEMS["loinc"], listed.code, listed.display)
+    return None
+
+
 def _observation(category: str, code: Resource, command: AnyCommand, **values: object) -> Resource:
     return {
         "status": "final",
@@ -104,10 +113,22 @@ def _isotrack_code(code: str, text: str) -> Resource:
     return {"coding": [coding(ISOTRACK_OBSERVATION, code)], "text": text}
 
 
+def observation_fields(command: AnyCommand) -> dict[str, str | None]:
+    """The command's fields an exported Observation keeps in its command extension (the
+    LOINC code a lab result came with: ``Observation.code`` alone cannot tell an own code
+    from the analyte's default one)."""
+    if isinstance(command, RecordLabResult):
+        return {"code": command.code or None}
+    return {}
+
+
 def _lab(command: RecordLabResult, kb: KnowledgeBase) -> Resource:
     valueset = f"lab-{command.analyte}"
     known = {v.id for v in kb.valuesets}
     code = first_code(kb, valueset) if valueset in known else {"text": command.analyte}
+    if command.code:
+        own = own_code(kb, valueset, command.code) if valueset in known else None
+        code = {"coding": [own or coding(SYSTEMS["loinc"], command.code)]}
     code = {**code, "coding": [*code.get("coding", ()), coding(ISOTRACK_ANALYTE, command.analyte)]}
     extra: Resource = {}
     if command.reference_high is not None:

@@ -23,8 +23,10 @@ from isotrack.clinical.commands import (
     TestResultName,
     TestSettingName,
 )
+from isotrack.clinical.record_checks import check_lab, check_weight
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
+from isotrack.errors import CommandRejected
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export_values import (
     ISOTRACK_OBSERVATION,
@@ -34,6 +36,7 @@ from isotrack.fhir.export_values import (
 )
 from isotrack.fhir.resources import CodeableConcept, Observation
 from isotrack.fhir.values import fhir_date
+from isotrack.knowledge.base import KnowledgeBase
 
 _SETTINGS: tuple[TestSettingName, ...] = ("medical", "home", "unknown")
 
@@ -42,16 +45,23 @@ def new_observations(
     bundle: FhirBundle,
     snapshot: PatientSnapshot,
     existing: PatientRecord | None,
-    on: date | None = None,
+    *,
+    kb: KnowledgeBase,
+    on: date,
+    skipped: list[str],
 ) -> list[AnyCommand]:
     """The commands that add what the Bundle's patient (read as ``snapshot``) has and
     ``existing`` does not, in date order. A method whose labelled protection ends
-    after ``on`` (an implant still in place) is started, not stopped."""
+    after ``on`` (an implant still in place) is started, not stopped. A weight, lab
+    result or PHQ-9 screen the record cannot hold (dated after ``on``, a value the
+    record refuses) is left out with a line in ``skipped`` naming it and why, so the
+    rest still comes in."""
+    holdable = _Holdable(kb, on, skipped)
     body = [
-        *_weights(snapshot, existing),
-        *_labs(snapshot, existing),
+        *_weights(snapshot, existing, holdable),
+        *_labs(snapshot, existing, holdable),
         *_pregnancy_tests(snapshot, existing, bundle),
-        *_mood_screens(snapshot, existing),
+        *_mood_screens(snapshot, existing, holdable),
         *_lesion_counts(bundle, snapshot.patient_id, existing),
         *_contraception(snapshot.contraception, existing, on),
     ]
@@ -68,30 +78,70 @@ def _new(key: object, seen: set[object]) -> bool:
     return True
 
 
-def _weights(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+class _Holdable:
+    """Whether the record can hold a weight, lab result or PHQ-9 screen: the checks the
+    record runs on the command (a PHQ-9 screen's scores are checked by the reader), run
+    here first so that one such fact is reported, not fatal."""
+
+    def __init__(self, kb: KnowledgeBase, on: date, skipped: list[str]) -> None:
+        self.kb, self.on, self.skipped = kb, on, skipped
+
+    def __call__(
+        self, command: RecordWeight | RecordLabResult | RecordPHQ9, source: str, what: str
+    ) -> bool:
+        reason = None
+        if command.on > self.on:
+            reason = f"dated after the import day {self.on}"
+        else:
+            try:
+                if isinstance(command, RecordWeight):
+                    check_weight(command, self.kb)
+                elif isinstance(command, RecordLabResult):
+                    check_lab(command, self.kb)
+            except CommandRejected as refused:
+                reason = refused.message
+        if reason is None:
+            return True
+        where = source or "a result"
+        self.skipped.append(f"not imported: {where}: {what} on {command.on}: {reason}")
+        return False
+
+
+def _weights(
+    snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
+) -> list[AnyCommand]:
     seen: set[object] = {(w.on, round(w.kg, 3)) for w in existing.weights} if existing else set()
-    return [
-        RecordWeight(on=w.on, value=w.kg, unit="kg")
-        for w in sorted(snapshot.weights, key=lambda w: w.on)
-        if _new((w.on, round(w.kg, 3)), seen)
-    ]
+    commands: list[AnyCommand] = []
+    for w in sorted(snapshot.weights, key=lambda w: w.on):
+        command = RecordWeight(on=w.on, value=w.kg, unit="kg")
+        what = f"weight {w.kg:g} kg"
+        if _new((w.on, round(w.kg, 3)), seen) and holdable(command, w.source, what):
+            commands.append(command)
+    return commands
 
 
-def _labs(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+def _labs(
+    snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
+) -> list[AnyCommand]:
     seen: set[object] = (
         {(lab.analyte, lab.on, round(lab.value, 3)) for lab in existing.labs} if existing else set()
     )
-    return [
-        RecordLabResult(
+    commands: list[AnyCommand] = []
+    for lab in sorted(snapshot.labs, key=lambda lab: (lab.on, lab.analyte)):
+        command = RecordLabResult(
             on=lab.on,
             analyte=lab.analyte,
             value=lab.value,
             unit=lab.unit,
             reference_high=lab.reference_high,
+            code=lab.code,
         )
-        for lab in sorted(snapshot.labs, key=lambda lab: (lab.on, lab.analyte))
-        if _new((lab.analyte, lab.on, round(lab.value, 3)), seen)
-    ]
+        what = f"{lab.analyte} {lab.value:g} {lab.unit}"
+        if _new((lab.analyte, lab.on, round(lab.value, 3)), seen) and holdable(
+            command, lab.source, what
+        ):
+            commands.append(command)
+    return commands
 
 
 def _settings(bundle: FhirBundle) -> dict[str, TestSettingName]:
@@ -120,15 +170,19 @@ def _pregnancy_tests(
     return commands
 
 
-def _mood_screens(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+def _mood_screens(
+    snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
+) -> list[AnyCommand]:
     seen: set[object] = (
         {(m.on, m.phq9_total, m.item9) for m in existing.mood_screens} if existing else set()
     )
-    return [
-        RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
-        for m in sorted(snapshot.mood_screens, key=lambda m: m.on)
-        if _new((m.on, m.phq9_total, m.item9), seen)
-    ]
+    commands: list[AnyCommand] = []
+    for m in sorted(snapshot.mood_screens, key=lambda m: m.on):
+        command = RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
+        what = f"PHQ-9 total {m.phq9_total}"
+        if _new((m.on, m.phq9_total, m.item9), seen) and holdable(command, m.source, what):
+            commands.append(command)
+    return commands
 
 
 def _is_lesion_count(code: CodeableConcept | None, part: str = LESION_COUNT) -> bool:

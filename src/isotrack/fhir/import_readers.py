@@ -118,7 +118,7 @@ def _weight(resource: Resource, _: CommandStamp) -> Fields:
     return {**_effective(resource), "value": _at(value, "value"), "unit": _at(value, "unit")}
 
 
-def _lab(resource: Resource, _: CommandStamp) -> Fields:
+def _lab(resource: Resource, stamp: CommandStamp) -> Fields:
     value = _at(resource, "valueQuantity")
     return {
         **_effective(resource),
@@ -126,6 +126,7 @@ def _lab(resource: Resource, _: CommandStamp) -> Fields:
         "value": _at(value, "value"),
         "unit": _at(value, "unit"),
         "reference_high": _optional(resource, "referenceRange", 0, "high", "value"),
+        "code": _field(stamp, "code", ""),
     }
 
 

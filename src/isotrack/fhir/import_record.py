@@ -148,8 +148,9 @@ def _plan_observations(
         head.append(_enrol(snapshot, raw, target, on, notes))
     else:
         head.extend(_capability_update(existing, raw, on))
-    body = new_observations(bundle, snapshot, existing, on)
-    return ImportPlan(target, (*head, *body), tuple(notes))
+    skipped: list[str] = []
+    body = new_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
+    return ImportPlan(target, (*head, *body), (*notes, *skipped))
 
 
 # --- the patient ----------------------------------------------------------------------

@@ -273,6 +273,7 @@ class ReferenceRange(Element, frozen=True, kw_only=True):
     high: Quantity | None = None
     type: CodeableConcept | None = None
     applies_to: tuple[CodeableConcept, ...] = ()
+    age: Range | None = None
     text: str | None = None
 
 

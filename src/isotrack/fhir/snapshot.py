@@ -35,7 +35,7 @@ from isotrack.fhir.medications import (
     contraception_from_procedures,
     merge_uses,
 )
-from isotrack.fhir.observations import read_observations
+from isotrack.fhir.observations import PatientFacts, read_observations
 from isotrack.fhir.order import find_isotretinoin_order, is_isotretinoin, medication_of, read_order
 from isotrack.fhir.resources import (
     AllergyIntolerance,
@@ -97,7 +97,8 @@ def snapshot_from_bundle(
     if order is None and review_order:
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
     chosen_observations = selected.of(Observation)
-    observations = read_observations(chosen_observations, kb)
+    facts = PatientFacts(patient.gender if patient else None, birth_date)
+    observations = read_observations(chosen_observations, kb, facts)
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))

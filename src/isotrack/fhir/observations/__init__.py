@@ -20,6 +20,7 @@ from isotrack.fhir.observations.model import (
     LAB_VALUESETS,
     ObservationKinds,
     ObservationValues,
+    PatientFacts,
 )
 from isotrack.fhir.observations.reader import read_observations
 
@@ -29,5 +30,6 @@ __all__ = [
     "LAB_VALUESETS",
     "ObservationKinds",
     "ObservationValues",
+    "PatientFacts",
     "read_observations",
 ]

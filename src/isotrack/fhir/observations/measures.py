@@ -1,4 +1,11 @@
-"""Body weight and laboratory results, in the canonical unit of each analyte."""
+"""Body weight and laboratory results, in the canonical unit of each analyte.
+
+A value comes from ``valueQuantity`` in any unit the knowledge base converts
+(``units.toml``: kg, g, [lb_av], [oz_av]; mg/dL, mmol/L, g/L; U/L, [IU]/L,
+µkat/L), spelled as UCUM codes or as the unit texts EHRs send ("lbs", "IU/L",
+"µkat/L"). A value without a unit, or in a unit that cannot be converted, is not
+guessed: a note says so and the result is left out.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,8 @@ from isotrack.clinical.snapshot import LabResult
 from isotrack.clinical.snapshot import Weight as WeightRecord
 from isotrack.clinical.units import canonical_unit, to_canonical
 from isotrack.errors import InvalidInputError
-from isotrack.fhir.observations.model import ObservationValues, Part
-from isotrack.fhir.resources import Observation
+from isotrack.fhir.observations.model import ObservationValues, Part, PatientFacts
+from isotrack.fhir.observations.ranges import upper_limit
 from isotrack.fhir.values import quantity_unit, refusing_impossible
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -48,8 +55,16 @@ def weight(part: Part, on: date, label: str, kb: KnowledgeBase, values: Observat
 
 
 def lab(
-    part: Part, analyte: str, on: date, label: str, kb: KnowledgeBase, values: ObservationValues
+    part: Part,
+    analyte: str,
+    on: date,
+    label: str,
+    kb: KnowledgeBase,
+    values: ObservationValues,
+    patient: PatientFacts,
 ) -> None:
+    """A result in the canonical unit of its analyte, with the upper limit of normal of
+    its own reference range (:mod:`.ranges`) and the LOINC code it came with."""
     read = _quantity(part, analyte, label, values.notes)
     if read is None:
         return
@@ -61,20 +76,9 @@ def lab(
             f"{canonical_unit(analyte)}; ignored"
         )
         return
-    high = _reference_high(part, analyte, unit, kb)
+    ranges = part.holder.reference_range
+    high = upper_limit(ranges, analyte, unit, on, patient, kb, values.notes, label)
     with refusing_impossible(label, "valueQuantity"):
         values.labs.append(
             LabResult(analyte, converted, canonical_unit(analyte), on, high, part.code, label)
         )
-
-
-def _reference_high(part: Part, analyte: str, value_unit: str, kb: KnowledgeBase) -> float | None:
-    holder = part.holder
-    if not isinstance(holder, Observation):
-        return None
-    for reference in holder.reference_range:
-        high = reference.high
-        if high is not None and high.value is not None:
-            unit = quantity_unit(high) or value_unit
-            return _convert(analyte, high.value, unit, kb)
-    return None

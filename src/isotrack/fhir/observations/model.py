@@ -5,6 +5,7 @@ knowledge-base value set), the values they add up to, and the part of an observa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from isotrack.clinical.codes import LOINC, SYSTEMS, match
 from isotrack.clinical.snapshot import LabResult, MoodScreen, PregnancyTest
@@ -26,11 +27,39 @@ WEIGHT = "body-weight"
 HCG = "pregnancy-test-hcg"
 PHQ9_TOTAL = "phq9-total"
 PHQ9_ITEM9 = "phq9-item9"
+PHQ9_PANEL = "phq9-panel"
+"""A panel holds no score itself: its components are read (and a CDS prefetch asks for it)."""
 PREGNANCY_STATUS = "pregnancy-status-observation"
-KINDS = (WEIGHT, *LAB_VALUESETS, HCG, PHQ9_TOTAL, PHQ9_ITEM9, PREGNANCY_STATUS)
+KINDS = (WEIGHT, *LAB_VALUESETS, HCG, PHQ9_TOTAL, PHQ9_ITEM9, PHQ9_PANEL, PREGNANCY_STATUS)
 """Value sets that make an observation relevant, in the order they are tried."""
 
+RESULT_STATUSES = frozenset({"final", "amended", "corrected", "appended"})
+"""Statuses of a result: R4 ObservationStatus final, amended and its child corrected,
+and appended (DiagnosticReportStatus, which some EHRs also put on observations)."""
+PRELIMINARY = "preliminary"
+"""A result already shown to clinicians (data may be incomplete): read, with a note."""
+NO_RESULT_STATUSES = frozenset({"registered", "unknown"})
+"""No result yet, or nobody knows: not a result (a note says so)."""
 SKIPPED_STATUSES = frozenset({"entered-in-error", "cancelled"})
+"""Withdrawn or never done: skipped (a note says so)."""
+
+
+def status_code(status: str | None) -> str | None:
+    """An Observation status as FHIR spells it (lower case, hyphens). FHIR codes are
+    case-sensitive, but EHRs send "Final" or "ENTERED_IN_ERROR"; the spelling never
+    changes the meaning, so it is read whatever the case and separators."""
+    if status is None or status in RESULT_STATUSES:
+        return status
+    return "-".join(status.strip().casefold().replace("_", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """What a reference range's ``appliesTo`` and ``age`` are checked against."""
+
+    sex: str | None = None
+    """FHIR administrative gender (female, male, other, unknown)."""
+    birth_date: date | None = None
 
 
 @dataclass
