@@ -222,16 +222,20 @@ def test_patient_view_is_silent_a_year_after_the_last_course(cds_client: TestCli
     assert post(cds_client, PATIENT_VIEW, never) == {"cards": []}
 
 
-def test_patient_view_without_medications_says_so_rather_than_staying_silent(
+def test_patient_view_without_medications_is_a_412_rather_than_silence(
     cds_client: TestClient,
 ) -> None:
     prefetch = male_prefetch()
     del prefetch["medications"]
-    answer = post(
-        cds_client, PATIENT_VIEW, hook_request(PATIENT_VIEW, PATIENT_ID, prefetch=prefetch)
+    response = cds_client.post(
+        f"/cds-services/{PATIENT_VIEW}", json=hook_request(PATIENT_VIEW, PATIENT_ID,
+                                                          prefetch=prefetch)  # fmt: skip
     )
-    assert rules(answer) == ["DATA-MISSING"]
-    assert "medications" in answer["cards"][0]["summary"]
+    assert response.status_code == 412, response.text
+    problem = response.json()
+    assert problem["code"] == "precondition-failed"
+    assert problem["field"] == "prefetch.medications"
+    assert "medications (not in the prefetch" in problem["detail"]
 
 
 @pytest.mark.parametrize("configured", [True, False])
