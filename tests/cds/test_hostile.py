@@ -146,8 +146,8 @@ def test_a_wrong_type_is_a_422_naming_the_field(
 def test_a_patient_view_request_for_another_patient_than_the_prefetch_is_a_422(
     cds_client: TestClient,
 ) -> None:
-    request = hook_request(PATIENT_VIEW, "someone-else",
-                           prefetch={"patient": patient(), "medications": searchset([])})  # fmt: skip
+    prefetch = {"patient": patient(), "medications": searchset([])}
+    request = hook_request(PATIENT_VIEW, "someone-else", prefetch=prefetch)
     url = f"/cds-services/{PATIENT_VIEW}"
     response = timed_post(cds_client, url, json.dumps(request).encode())
     assert response.status_code == 422

@@ -2,9 +2,10 @@
 
 Service ids, hooks and prefetch keys are a contract (contracts/cds-hooks.md):
 extend them, never rename one. Each service's ``usageRequirements`` says which
-data it cannot answer without (the knowledge base's ``cds_required_data``). The ``observations`` template asks only for the
-observations isotrack reads, by the LOINC codes of the knowledge base's value
-sets (weight, lipids, liver enzymes, glucose, hCG, pregnancy status, PHQ-9).
+data it cannot answer without (the knowledge base's ``cds_required_data``). The
+``observations`` template asks only for the observations isotrack reads, by the
+LOINC codes of the knowledge base's value sets (weight, lipids, liver enzymes,
+glucose, hCG, pregnancy status, PHQ-9).
 
 >>> from isotrack.knowledge import default_knowledge
 >>> templates = prefetch_templates(default_knowledge())

@@ -84,7 +84,7 @@ def read_outcome(raw: bytes) -> Outcome:
         return Outcome("the EHR sent an OperationOutcome with no issue", error=True)
     error = not all(issue.severity in NOT_ERRORS for issue in outcome.issue)
     shown = [i for i in outcome.issue if i.severity not in NOT_ERRORS] if error else outcome.issue
-    return Outcome(_one_line("; ".join(_issue_text(issue) for issue in shown)), error)
+    return Outcome(one_line("; ".join(_issue_text(issue) for issue in shown)), error)
 
 
 def outcome_in(raw: bytes) -> Outcome | None:
@@ -108,7 +108,7 @@ def bundle_outcomes(bundle: FhirBundle) -> list[Outcome]:
 
 def joined(texts: Iterable[str]) -> str:
     """Several messages as one line (cut like each)."""
-    return _one_line("; ".join(texts))
+    return one_line("; ".join(texts))
 
 
 def _issue_text(issue: _Issue) -> str:
@@ -124,7 +124,7 @@ def _issue_text(issue: _Issue) -> str:
     return f"{head}: {said}" if said else head
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Whitespace (newlines included) collapsed, control characters dropped, and cut to
     :data:`MAX_MESSAGE_CHARS`: the EHR's text is shown inside a card."""
     flat = "".join(c for c in _SPACE.sub(" ", text) if c.isprintable()).strip()

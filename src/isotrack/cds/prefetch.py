@@ -40,7 +40,7 @@ from isotrack.cds.outcomes import OPERATION_OUTCOME, bundle_outcomes, joined, re
 from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import FhirBundle, decode_bundle
 from isotrack.fhir.decode import bundle_from_envelope, join_bundles
-from isotrack.fhir.resources import RawEntry
+from isotrack.fhir.resources import Patient, RawEntry
 
 if TYPE_CHECKING:  # the reader imports this module's envelope helpers
     from isotrack.cds.fhir_server import FhirReader
@@ -210,6 +210,8 @@ def gather(
                 bundle = bundle_from_envelope(raw, found.type, found.entry)
         except FhirDecodeError as error:
             raise InvalidInputError(f"prefetch.{key}", error.message) from None
+        if key == PATIENT_KEY:
+            bundle = _identified(bundle, request.context.patient_id)
         _take(gathered, key, [bundle])
     for key, raw in checked.outcomes.items():
         gathered.ehr_errors[key] = read_outcome(raw).text
@@ -227,6 +229,16 @@ def gather(
         else:
             gathered.missing[key] = problem or _why_no_reader(request)
     return gathered
+
+
+def _identified(bundle: FhirBundle, patient_id: str) -> FhirBundle:
+    """The ``patient`` value is the read of ``Patient/{{context.patientId}}``: a Patient
+    sent without an ``id`` (as in the specification's prefetch example) is that patient."""
+    entries = bundle.entries
+    if len(entries) != 1 or not isinstance(entries[0].resource, Patient) or entries[0].resource.id:
+        return bundle
+    patient = msgspec.structs.replace(entries[0].resource, id=patient_id)
+    return FhirBundle((msgspec.structs.replace(entries[0], resource=patient),), bundle.bundle_type)
 
 
 def _take(gathered: Gathered, key: str, pages: list[FhirBundle]) -> None:
