@@ -350,3 +350,16 @@ def test_the_rems_ipledge_order_sign_request_gets_the_programmes_cards(
     assert "REFILLS-NOT-ALLOWED" in found  # numberOfRepeatsAllowed 3
     assert "DOSE-ABOVE-RANGE" in found  # 200 mg twice a day at 70 kg
     assert not {"PREG-TEST-REQUIRED", "CONTRACEPTION-REQUIRED"} & set(found)  # a man
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json"],
+)
+def test_the_specifications_feedback_examples_are_recorded(client: TestClient, name: str) -> None:
+    path = "/cds-services/isotretinoin-order-sign/feedback"
+    bearer = SANDBOX.token(PUBLIC_URL + path, lifetime=300)
+    response = client.post(path, json=load(f"spec-2.0.1/{name}"),
+                           headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json() == {"extension": {"isotrack-feedback-recorded": 1}}
