@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Prints how many storage tests ran on SQLite and on PostgreSQL (loaded here so the
 # xdist controller has it too).
-pytest_plugins = ["tests.store.backend_summary"]
+# Every response under /cds-services is checked against the CDS Hooks 2.0.1 schema.
+pytest_plugins = ["tests.store.backend_summary", "tests.cds.schema.plugin"]
 
 
 def shared_dir() -> Path:
@@ -51,17 +52,29 @@ def bulk_dir() -> Path:
 
 
 _SCHEMATHESIS_REQUESTS: list[int] = []
+_CDS_RESPONSES_CHECKED: list[int] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect the request counts the Schemathesis test reports (also from xdist workers)."""
+    """Collect the request counts the Schemathesis test reports, and the CDS responses each
+    test had checked against the CDS Hooks schema (also from xdist workers)."""
     if report.when == "call":
         for name, value in report.user_properties:
             if name == "schemathesis_requests":
                 _SCHEMATHESIS_REQUESTS.append(int(value))
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == "cds_responses_checked":
+                _CDS_RESPONSES_CHECKED.append(int(value))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _CDS_RESPONSES_CHECKED:
+        terminalreporter.write_sep("-", "cds hooks 2.0.1")
+        terminalreporter.write_line(
+            f"{sum(_CDS_RESPONSES_CHECKED)} CDS Hooks responses in "
+            f"{len(_CDS_RESPONSES_CHECKED)} test(s) checked against tests/cds/schema"
+        )
     if _SCHEMATHESIS_REQUESTS:
         terminalreporter.write_sep("-", "schemathesis")
         terminalreporter.write_line(

@@ -43,10 +43,14 @@ token's ``exp``, ``iat`` and ``nbf`` (default 30, at most 300).
 ``ISOTRACK_CDS_FHIR_TIMEOUT_SECONDS`` (default 10, at most 60): how long the
 CDS Hooks service waits for the EHR's FHIR server when it reads a prefetch key
 the request lacked. ``ISOTRACK_CDS_PUBLIC_URL``: the external base URL of the
-server (the ``aud`` of CDS Hooks tokens); default: the request's scheme and
-host. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app launch URL cards link to.
+server, e.g. ``https://isotrack.example.org``; the ``aud`` of CDS Hooks tokens
+is checked against it, never against the request's Host. Required (https) with
+``ISOTRACK_CDS_ISSUERS`` in production; in development and test the request's
+scheme and host stand in for it. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app
+launch URL cards link to.
 
->>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}').cds_issuers
+>>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}',
+...          cds_public_url="https://isotrack.example.org").cds_issuers
 {'https://ehr.example.org': '/etc/isotrack/ehr-jwks.json'}
 
 A PostgreSQL URL may be written the usual way; it is read with the psycopg 3
@@ -185,10 +189,11 @@ class Settings(BaseSettings):
     """Seconds the CDS Hooks service waits for the EHR's ``fhirServer`` on each read
     of a prefetch key the request did not carry."""
 
-    cds_public_url: str | None = None
+    cds_public_url: str | None = Field(default=None, validate_default=True)
     """The external base URL of this server (e.g. ``https://isotrack.example.org``):
-    the ``aud`` of CDS Hooks tokens is checked against it; default: the request's
-    own scheme and host."""
+    the ``aud`` of CDS Hooks tokens is checked against it. Required with
+    ``cds_issuers`` in production; in development and test the request's own scheme
+    and host stand in for it."""
 
     cds_smart_app_url: str | None = None
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
@@ -226,6 +231,29 @@ class Settings(BaseSettings):
                 "(configure ISOTRACK_CDS_ISSUERS instead, or set ISOTRACK_ENV=development)"
             )
         return value
+
+    @field_validator("cds_public_url")
+    @classmethod
+    def _public_url_for_signed_cds(cls, value: str | None, info: ValidationInfo) -> str | None:
+        env = info.data.get("env")
+        relaxed = env is None or env in RELAXED_ENVIRONMENTS
+        if value is None or not value.strip():
+            if info.data.get("cds_issuers") and not relaxed:
+                raise ValueError(
+                    f"is required with ISOTRACK_CDS_ISSUERS (ISOTRACK_ENV={env}): the https "
+                    "base URL EHRs call, e.g. https://isotrack.example.org; the aud of their "
+                    "tokens is checked against it, never against the request's Host"
+                )
+            return None
+        text = value.strip().rstrip("/")
+        scheme, separator, rest = text.partition("://")
+        allowed = ("https", "http") if relaxed else ("https",)
+        if not separator or scheme.lower() not in allowed or not rest:
+            raise ValueError(
+                f"must be an {' or '.join(allowed)} base URL such as "
+                f"https://isotrack.example.org, not {value[:80]!r}"
+            )
+        return text
 
     @property
     def relaxed(self) -> bool:

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from isotrack.cds.discovery import SEARCHES, observation_codes
 from isotrack.knowledge import KnowledgeBase
 from tests.fhir.builders import isotretinoin_order
@@ -100,3 +102,19 @@ def synthea_order(patient_id: str, on: date, **changes: Any) -> Json:
     order = isotretinoin_order(id="isotrack-test-order", authored=on.isoformat(), **changes)
     order["subject"] = {"reference": f"Patient/{patient_id}"}
     return order
+
+
+def cards_of(response: httpx.Response) -> list[Json]:
+    """The cards of a 200 answer (the test fails on any other status, showing the body)."""
+    assert response.status_code == 200, response.text
+    cards: list[Json] = response.json()["cards"]
+    return cards
+
+
+def codes(cards: list[Json]) -> list[str]:
+    """The rule id of each card, in order."""
+    return [card["source"]["topic"]["code"] for card in cards]
+
+
+def data_missing(cards: list[Json]) -> Json:
+    return next(card for card in cards if card["source"]["topic"]["code"] == "DATA-MISSING")

@@ -50,3 +50,17 @@ def test_the_observation_template_asks_for_every_loinc_code_isotrack_reads(
     assert set(codes.split(",")) == wanted
     for must in ("29463-7", "2571-8", "1742-6", "2345-7", "2106-3", "82810-3", "44261-6"):
         assert f"{LOINC}|{must}" in wanted  # weight, TG, ALT, glucose, hCG, pregnancy, PHQ-9
+
+
+def test_each_service_says_which_data_it_cannot_answer_without(
+    cds_client: TestClient, kb: KnowledgeBase
+) -> None:
+    services = cds_client.get("/cds-services").json()["services"]
+    for service in services:
+        required = kb.cds_required_data(service["hook"])
+        assert service["usageRequirements"] == required.usage
+        assert "412 Precondition Failed" in required.usage
+        for key in (*required.to_decide, *required.to_screen):
+            assert key in service["prefetch"], f"{service['hook']} requires unknown key {key}"
+            assert f"prefetch key {key}" in required.usage
+        assert "cds-hooks-2.0.1" in required.sources

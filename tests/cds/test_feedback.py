@@ -51,6 +51,7 @@ def test_accepted_and_overridden_outcomes_are_audited_with_rule_and_patient(
     ]}  # fmt: skip
     response = cds_client.post(FEEDBACK, json=body)
     assert response.status_code == 200
+    assert response.json() == {"extension": {"isotrack-feedback-recorded": 2}}
     with UnitOfWork(cds_engine) as uow:
         rows = [row for row in uow.audit.entries() if row.action.startswith("cds-feedback:")]
     assert [row.action for row in rows] == ["cds-feedback:accepted", "cds-feedback:overridden"]

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from isotrack.cds.prefetch import MAX_PAGES
+from isotrack.cds.fhir_server import MAX_PAGES
 from tests.cds.hooks import ORDER_SIGN, Json, hook_request, searchset
 from tests.fhir.builders import PATIENT_ID, isotretinoin_order, patient, quantity, weight
 
@@ -165,8 +165,24 @@ def test_without_a_readable_fhir_server_every_absent_key_is_missing(
 ) -> None:
     calls: list[httpx.Request] = []
     request = request_without_prefetch("ftp://ehr.example.org/fhir")
+    request["prefetch"] = {"patient": man()}
     cards = call(cds_app, cds_client, fhir_server({}, calls), request)
     detail = data_missing(cards)["detail"]
-    for key in ("patient", "medications", "conditions", "observations", "procedures"):
-        assert key in detail
+    for key in ("medications", "conditions", "observations", "allergies", "procedures"):
+        assert f"{key} (not in the prefetch, and fhirServer is not an https URL" in detail
+    assert calls == []
+
+
+def test_without_the_patient_from_prefetch_or_server_the_order_hook_answers_412(
+    cds_app: FastAPI, cds_client: TestClient
+) -> None:
+    calls: list[httpx.Request] = []
+    cds_app.state.cds.transport = httpx.MockTransport(fhir_server({}, calls))
+    response = cds_client.post(
+        f"/cds-services/{ORDER_SIGN}", json=request_without_prefetch("ftp://ehr.example.org/fhir")
+    )
+    assert response.status_code == 412, response.text
+    problem = response.json()
+    assert problem["field"] == "prefetch.patient"
+    assert "fhirServer is not an https URL isotrack may read" in problem["detail"]
     assert calls == []

@@ -132,6 +132,19 @@ def test_the_dose_suggestion_brings_the_dose_inside_the_usual_range(
     assert "DOSE-ABOVE-RANGE" not in rules(resubmit(cds_client, request, action["resource"]))
 
 
+def test_a_suggested_update_drops_the_null_and_empty_values_of_the_ehrs_draft(
+    cds_client: TestClient,
+) -> None:
+    """CDS Hooks 2.0.1 forbids null and empty values; an update copies the draft."""
+    order = {**isotretinoin_order(), "priority": None, "note": [], "groupIdentifier": {}}
+    order["dosageInstruction"][0]["text"] = ""
+    request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(), orders=[order])
+    card = card_of(post(cds_client, ORDER_SIGN, request), "DOSE-ABOVE-RANGE")
+    resource = card["suggestions"][0]["actions"][0]["resource"]
+    assert not {"priority", "note", "groupIdentifier"} & set(resource)
+    assert resource["dosageInstruction"][0]["text"]  # isotrack's own dosage text
+
+
 def test_the_supply_suggestion_removes_refills_and_limits_the_supply(
     cds_client: TestClient,
 ) -> None:
@@ -222,16 +235,20 @@ def test_patient_view_is_silent_a_year_after_the_last_course(cds_client: TestCli
     assert post(cds_client, PATIENT_VIEW, never) == {"cards": []}
 
 
-def test_patient_view_without_medications_says_so_rather_than_staying_silent(
+def test_patient_view_without_medications_is_a_412_rather_than_silence(
     cds_client: TestClient,
 ) -> None:
     prefetch = male_prefetch()
     del prefetch["medications"]
-    answer = post(
-        cds_client, PATIENT_VIEW, hook_request(PATIENT_VIEW, PATIENT_ID, prefetch=prefetch)
+    response = cds_client.post(
+        f"/cds-services/{PATIENT_VIEW}",
+        json=hook_request(PATIENT_VIEW, PATIENT_ID, prefetch=prefetch),
     )
-    assert rules(answer) == ["DATA-MISSING"]
-    assert "medications" in answer["cards"][0]["summary"]
+    assert response.status_code == 412, response.text
+    problem = response.json()
+    assert problem["code"] == "precondition-failed"
+    assert problem["field"] == "prefetch.medications"
+    assert "medications (not in the prefetch" in problem["detail"]
 
 
 @pytest.mark.parametrize("configured", [True, False])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from isotrack.cds.cards import escape_markdown
 from isotrack.cds.service import months_before
 from isotrack.cds.suggestions import SuggestionContext, suggestions_for
-from isotrack.clinical.findings import Assessment
+from isotrack.clinical.findings import Assessment, make_finding
 from isotrack.clinical.screening import screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, Sex, Weight
 from isotrack.fhir import decode_bundle, read_order
@@ -79,3 +79,10 @@ def test_the_dose_suggestion_is_inside_the_usual_range_and_clears_the_finding(
     assert new_order.daily_dose_mg <= usual_max * weight_kg + 1e-9
     assert "DOSE-ABOVE-RANGE" not in after.rule_ids
     assert "DOSE-UNPARSEABLE" not in after.rule_ids
+
+
+@given(summary=st.text(min_size=1, max_size=400))
+def test_every_finding_summary_is_one_line_of_fewer_than_140_characters(summary: str) -> None:
+    finding = make_finding(KB, "DATA-MISSING", summary, "detail")
+    assert len(finding.summary) < 140
+    assert finding.summary == summary or finding.summary.endswith("…")

@@ -185,11 +185,54 @@ def test_a_token_for_another_audience_is_refused(ehr: Ehr) -> None:
     assert refusal(verifier_for(ehr), token).startswith("wrong audience")
 
 
-@pytest.mark.parametrize("claim", ["sub", "aud", "exp", "iat", "jti"])
+@pytest.mark.parametrize("claim", ["aud", "exp", "iat", "jti"])
 def test_a_token_missing_a_required_claim_is_refused(ehr: Ehr, claim: str) -> None:
     assert (
         refusal(verifier_for(ehr), ehr.token(**{claim: None})) == f"the token has no {claim} claim"
     )
+
+
+def test_a_token_with_only_the_required_claims_of_the_2_0_1_table_passes(ehr: Ehr) -> None:
+    token = ehr.token(sub=None, jti="only-required")
+    assert set(jwt.decode(token, options={"verify_signature": False})) == {
+        "iss", "aud", "exp", "iat", "jti"}  # fmt: skip
+    caller = verifier_for(ehr).verify(token, audiences=[AUDIENCE])
+    assert caller == EhrCaller(issuer=ISSUER, subject=None, jti="only-required", unsigned=False)
+
+
+def test_a_tenant_claim_is_accepted_and_kept(ehr: Ehr) -> None:
+    token = ehr.token(sub=None, tenant="2ddd6c3a-8e9a-44c6-a305-52111ad302a2")
+    caller = verifier_for(ehr).verify(token, audiences=[AUDIENCE])
+    assert caller.tenant == "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
+    assert caller.subject is None
+
+
+@pytest.mark.parametrize("claim", ["sub", "tenant"])
+@pytest.mark.parametrize("value", ["", 7, ["a"]], ids=["empty", "number", "list"])
+def test_an_optional_claim_that_is_given_must_be_text(ehr: Ehr, claim: str, value: Any) -> None:
+    assert f"{claim} claim, when given, must be a non-empty string" in refusal(
+        verifier_for(ehr), ehr.token(**{claim: value})
+    )
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "dpop+jwt", "JOSE"])
+def test_a_token_typed_as_something_other_than_a_jwt_is_refused(ehr: Ehr, typ: str) -> None:
+    assert "not a CDS Hooks client token" in refusal(
+        verifier_for(ehr), ehr.token(headers={"typ": typ})
+    )
+
+
+def test_a_token_without_typ_or_with_typ_jwt_in_any_case_passes(ehr: Ehr) -> None:
+    verifier = verifier_for(ehr)
+    untyped = jwt.encode(ehr.claims(), RSA_KEY, algorithm="RS384", headers={"kid": ehr.kid})
+    header = json.loads(_unb64(untyped.split(".")[0]))
+    del header["typ"]
+    signing_input = f"{_b64(json.dumps(header).encode())}.{untyped.split('.')[1]}"
+    signature = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA384).sign(
+        signing_input.encode(), RSA_KEY
+    )
+    assert verifier.verify(f"{signing_input}.{_b64(signature)}", audiences=[AUDIENCE])
+    assert verifier.verify(ehr.token(headers={"typ": "jwt"}), audiences=[AUDIENCE])
 
 
 def test_a_token_without_iss_is_refused(ehr: Ehr) -> None:
@@ -545,12 +588,18 @@ def test_unsigned_mode_copied_into_production_settings_still_refuses(ehr: Ehr) -
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("ISOTRACK_ENV", "ISOTRACK_CDS_ISSUERS", "ISOTRACK_CDS_ALLOW_UNSIGNED"):
+    for name in (
+        "ISOTRACK_ENV",
+        "ISOTRACK_CDS_ISSUERS",
+        "ISOTRACK_CDS_ALLOW_UNSIGNED",
+        "ISOTRACK_CDS_PUBLIC_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
 def test_cds_issuers_are_read_from_a_json_object(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("ISOTRACK_CDS_PUBLIC_URL", "https://isotrack.example.org/")
     environment.setenv(
         "ISOTRACK_CDS_ISSUERS",
         json.dumps({ISSUER: "/etc/isotrack/ehr.json", "https://b.example": "https://b/jwks"}),
@@ -559,6 +608,41 @@ def test_cds_issuers_are_read_from_a_json_object(environment: pytest.MonkeyPatch
         ISSUER: "/etc/isotrack/ehr.json",
         "https://b.example": "https://b/jwks",
     }
+
+
+def test_the_public_url_is_required_with_issuers_in_production(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.setenv("ISOTRACK_CDS_ISSUERS", json.dumps({ISSUER: "/etc/isotrack/ehr.json"}))
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    assert caught.value.field == "ISOTRACK_CDS_PUBLIC_URL"
+    assert "never against the request's Host" in caught.value.message
+    environment.setenv("ISOTRACK_CDS_PUBLIC_URL", "https://isotrack.example.org/")
+    assert get_settings().cds_public_url == "https://isotrack.example.org"
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "accepted"),
+    [
+        ("production", "http://isotrack.example.org", False),
+        ("production", "isotrack.example.org", False),
+        ("production", "https://", False),
+        ("test", "http://testserver", True),
+        ("development", "https://isotrack.example.org", True),
+    ],
+)
+def test_the_public_url_is_an_https_base_url_outside_development_and_test(
+    environment: pytest.MonkeyPatch, env: str, url: str, accepted: bool
+) -> None:
+    environment.setenv("ISOTRACK_ENV", env)
+    environment.setenv("ISOTRACK_CDS_PUBLIC_URL", url)
+    if accepted:
+        assert get_settings().cds_public_url == url
+        return
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    assert caught.value.field == "ISOTRACK_CDS_PUBLIC_URL"
 
 
 def test_without_cds_issuers_no_issuer_is_trusted_and_unsigned_is_off(

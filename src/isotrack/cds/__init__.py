@@ -8,9 +8,12 @@ The service of ``contracts/cds-hooks.md``, mounted on the API app by
     POST /cds-services/{id}/feedback         card outcomes → audit trail (feedback.py)
 
 Modules, one concept each: ``models`` (the JSON as msgspec Structs),
-``discovery`` (service ids, prefetch templates), ``prefetch`` (checking and
-decoding the prefetch, reading missing keys from ``fhirServer``), ``service``
-(the use cases: screen the draft order or assess the course), ``cards`` and
+``discovery`` (service ids, prefetch templates, usage requirements), ``prefetch``
+(checking and decoding the prefetch: data, ``null``, OperationOutcome, absent),
+``outcomes`` (what an EHR's OperationOutcome says), ``fhir_server`` (reading
+absent keys from ``fhirServer``), ``drafts`` (the draft orders: the isotretinoin
+order, and those that could not be read), ``service`` (the use cases: screen the
+draft order or assess the course; 412 when a hook cannot answer), ``cards`` and
 ``suggestions`` (findings to cards), ``feedback``, ``routes`` (FastAPI), and
 ``security`` / ``jwks`` (the EHR's JWT).
 """

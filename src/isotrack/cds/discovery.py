@@ -1,9 +1,11 @@
 """The three services of the CDS Hooks contract and their prefetch templates.
 
 Service ids, hooks and prefetch keys are a contract (contracts/cds-hooks.md):
-extend them, never rename one. The ``observations`` template asks only for the
-observations isotrack reads, by the LOINC codes of the knowledge base's value
-sets (weight, lipids, liver enzymes, glucose, hCG, pregnancy status, PHQ-9).
+extend them, never rename one. Each service's ``usageRequirements`` says which
+data it cannot answer without (the knowledge base's ``cds_required_data``). The
+``observations`` template asks only for the observations isotrack reads, by the
+LOINC codes of the knowledge base's value sets (weight, lipids, liver enzymes,
+glucose, hCG, pregnancy status, PHQ-9).
 
 >>> from isotrack.knowledge import default_knowledge
 >>> templates = prefetch_templates(default_knowledge())
@@ -107,6 +109,7 @@ def discovery(kb: KnowledgeBase) -> Discovery:
                 description=s.description,
                 id=s.id,
                 prefetch=dict(templates),
+                usage_requirements=kb.cds_required_data(s.hook).usage,
             )
             for s in SERVICES.values()
         )

@@ -8,7 +8,8 @@ or long ago, is stored all the same, with the rule and patient unknown.
 Audit rows: action ``cds-feedback:accepted`` or ``cds-feedback:overridden``;
 actor ``ehr:<issuer> <subject>`` (``ehr:unsigned`` in unsigned development
 mode); detail: service, card, rule, outcome time, accepted suggestion ids, the
-override reason coding and the clinician's comment.
+override reason coding and the clinician's comment. The answer says how many
+outcomes were recorded (:func:`feedback_answer`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from isotrack.store.hashing import JsonValue
 from isotrack.store.unit_of_work import UnitOfWork
 
 FEEDBACK_ACTION_PREFIX = "cds-feedback:"
+RECORDED_EXTENSION = "isotrack-feedback-recorded"
+"""The answer's one member: CDS Hooks 2.0.1 defines no feedback answer body and forbids
+empty JSON values, so isotrack answers with an ``extension`` (the name the specification
+reserves for implementations) saying how many outcomes it recorded."""
 MAX_REMEMBERED_CARDS = 100_000
 MAX_FEEDBACK_ITEMS = 100
 MAX_TEXT = 2_000
@@ -91,6 +96,11 @@ def check_feedback(feedback: FeedbackRequest) -> None:
             raise InvalidInputError(f"{where}.card", "is empty: give the uuid of the card")
         if item.outcome == "accepted" and reason is not None:
             raise InvalidInputError(f"{where}.overrideReason", "given with an accepted outcome")
+
+
+def feedback_answer(recorded: int) -> dict[str, JsonValue]:
+    """The body of a feedback answer: ``{"extension": {"isotrack-feedback-recorded": n}}``."""
+    return {"extension": {RECORDED_EXTENSION: recorded}}
 
 
 def record_feedback(

@@ -138,7 +138,7 @@ class CardsResponse(msgspec.Struct, frozen=True):
     cards: tuple[Card, ...] = ()
 
 
-class ServiceEntry(msgspec.Struct, frozen=True):
+class ServiceEntry(msgspec.Struct, frozen=True, omit_defaults=True):
     """One service of discovery."""
 
     hook: str
@@ -146,6 +146,7 @@ class ServiceEntry(msgspec.Struct, frozen=True):
     description: str
     id: str
     prefetch: dict[str, str]
+    usage_requirements: str | None = msgspec.field(default=None, name="usageRequirements")
 
 
 class Discovery(msgspec.Struct, frozen=True):

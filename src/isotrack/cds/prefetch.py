@@ -1,43 +1,53 @@
 """The patient's data of a hook request: its prefetch, else the EHR's FHIR server.
 
 Each prefetch value is checked before anything is decoded: the ``patient`` key
-holds a Patient, every other key a Bundle, and all of them together (with
-``context.draftOrders``) hold at most :data:`MAX_ENTRIES` entries, so a hostile
-request is refused before isotrack spends time on it.
+holds a Patient, every other key a Bundle (any key may instead hold an
+OperationOutcome), and all of them together (with ``context.draftOrders``) hold
+at most :data:`MAX_ENTRIES` entries, so a hostile request is refused before
+isotrack spends time on it.
 
-A key the request lacks (absent or ``null``) is read from ``fhirServer`` with
-``fhirAuthorization.access_token``: the contract's query, then the searchset's
-``next`` links on the same server, at most :data:`MAX_PAGES` pages a key and
-:data:`MAX_FETCH_BYTES` bytes in all, each read waiting at most the settings'
-``cds_fhir_timeout_seconds``. When the key cannot be read (no server, timeout,
-an HTTP error, a body that is not the expected FHIR JSON), :class:`Gathered`
-says which key and why; the service turns that into a DATA-MISSING card.
+What each key's value means (CDS Hooks 2.0.1, § Prefetch Template), and what
+:func:`gather` makes of it:
+
+- a Patient or a searchset Bundle: the data (an OperationOutcome entry of the
+  searchset with an error is an EHR-side error for that key: its other entries
+  are used, and :attr:`Gathered.ehr_errors` says what the EHR said);
+- an OperationOutcome: the EHR could not fill the key. Not a malformed request,
+  and not read again from ``fhirServer`` (the outcome is sent "to prevent the CDS
+  Service from incurring an unneeded follow-up query"): an EHR-side error;
+- ``null``: "the CDS Client has no data to populate" the key. It is read from
+  ``fhirServer`` when the request names one isotrack may read; otherwise the EHR's
+  word is taken: a search key has no results (a note says so), and the ``patient``
+  key has no Patient, so the patient is missing;
+- absent: the EHR did not or could not fill it. It is read from ``fhirServer``
+  (:class:`~isotrack.cds.fhir_server.FhirReader`); when it cannot be,
+  :attr:`Gathered.missing` says which key and why.
+
+The service turns ``missing`` and ``ehr_errors`` into a DATA-MISSING card, or a
+412 when the hook cannot answer without the key (:mod:`isotrack.cds.service`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
-from isotrack.cds.discovery import PATIENT_ID, PATIENT_KEY, PREFETCH_KEYS
+from isotrack.cds.discovery import PATIENT_KEY, PREFETCH_KEYS
 from isotrack.cds.models import HookRequest
+from isotrack.cds.outcomes import OPERATION_OUTCOME, bundle_outcomes, joined, read_outcome
 from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import FhirBundle, decode_bundle
 from isotrack.fhir.decode import bundle_from_envelope, join_bundles
-from isotrack.fhir.resources import RawEntry
+from isotrack.fhir.resources import Patient, RawEntry
+
+if TYPE_CHECKING:  # the reader imports this module's envelope helpers
+    from isotrack.cds.fhir_server import FhirReader
 
 MAX_ENTRIES = 50_000
 """Bundle entries a request may carry in all (prefetch and draft orders); the largest
 Synthea sample bundle has 968 (all resource types)."""
-MAX_PAGES = 20
-"""Searchset pages read from the FHIR server for one prefetch key."""
-MAX_FETCH_BYTES = 10 * 1024 * 1024
-"""Bytes read from the FHIR server for one request, all keys together."""
-FHIR_JSON = "application/fhir+json"
 _NULL = b"null"
 
 
@@ -46,7 +56,7 @@ class _Link(msgspec.Struct, frozen=True):
     url: str | None = None
 
 
-class _Envelope(msgspec.Struct, frozen=True, rename="camel"):
+class Envelope(msgspec.Struct, frozen=True, rename="camel"):
     """Just enough of a resource to check its type and count its entries."""
 
     resource_type: str | None = None
@@ -65,7 +75,7 @@ class _BundleEnvelope(msgspec.Struct, frozen=True, rename="camel"):
     link: tuple[_Link, ...] = ()
 
 
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_ENVELOPE = msgspec.json.Decoder(Envelope)
 _BUNDLE_ENVELOPE = msgspec.json.Decoder(_BundleEnvelope)
 
 
@@ -73,9 +83,9 @@ def expected_type(key: str) -> str:
     return "Patient" if key == PATIENT_KEY else "Bundle"
 
 
-def envelope(raw: bytes, field_name: str, wanted: str) -> _Envelope:
+def envelope(raw: bytes, field_name: str, wanted: str, *, outcome: bool = False) -> Envelope:
     """The envelope of ``raw``, refused (InvalidInputError naming ``field_name``) unless it
-    is a ``wanted`` resource."""
+    is a ``wanted`` resource (or, with ``outcome``, an OperationOutcome)."""
     try:
         found = _ENVELOPE.decode(raw)
     except msgspec.ValidationError as error:
@@ -84,23 +94,17 @@ def envelope(raw: bytes, field_name: str, wanted: str) -> _Envelope:
         raise InvalidInputError(field_name, f"not valid JSON: {error}") from None
     except RecursionError:
         raise InvalidInputError(field_name, "JSON nested too deeply to read") from None
-    _refuse_other_type(found.resource_type, field_name, wanted)
+    if not (outcome and found.resource_type == OPERATION_OUTCOME):
+        _refuse_other_type(found.resource_type, field_name, wanted)
     return found
 
 
 def _refuse_other_type(resource_type: str | None, field_name: str, wanted: str) -> None:
     if resource_type != wanted:
         got = f"a {resource_type}" if resource_type else "no resourceType"
-        raise InvalidInputError(field_name, f"expected a FHIR {wanted}, got {got}")
-
-
-def given_prefetch(request: HookRequest) -> dict[str, bytes]:
-    """The prefetch values the request carries (``null`` counts as absent)."""
-    return {
-        key: bytes(raw)
-        for key, raw in request.prefetch.items()
-        if key in PREFETCH_KEYS and bytes(raw) != _NULL
-    }
+        raise InvalidInputError(
+            field_name, f"expected a FHIR {wanted} (or an OperationOutcome), got {got}"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,33 +113,53 @@ class Prefetch:
     entries of the prefetch and the draft orders together."""
 
     values: dict[str, bytes]
+    """The data: each key's Patient or Bundle."""
     bundles: dict[str, _BundleEnvelope]
     """The envelope of each Bundle value that reads as decode_bundle reads one."""
     entries: int
+    outcomes: dict[str, bytes] = field(default_factory=dict)
+    """Keys the EHR answered with an OperationOutcome instead of the data."""
+    nulls: tuple[str, ...] = ()
+    """Keys the EHR sent as ``null``: it has no data for them."""
 
 
 def check_prefetch(request: HookRequest) -> Prefetch:
     """The request's prefetch, each value's type checked (InvalidInputError naming
-    ``prefetch.<key>`` or ``context.draftOrders``), its entries counted."""
-    values = given_prefetch(request)
+    ``prefetch.<key>`` or ``context.draftOrders``), its entries counted. Keys that are
+    not the contract's are ignored."""
+    values: dict[str, bytes] = {}
+    outcomes: dict[str, bytes] = {}
+    nulls: list[str] = []
     bundles: dict[str, _BundleEnvelope] = {}
     total = 0
-    for key, raw in values.items():
+    for key, value in request.prefetch.items():
+        if key not in PREFETCH_KEYS:
+            continue
+        raw = bytes(value)
+        if raw == _NULL:
+            nulls.append(key)
+            continue
         field_name, wanted = f"prefetch.{key}", expected_type(key)
-        found = _bundle_envelope(raw, field_name) if wanted == "Bundle" else None
-        if found is None:
-            total += len(envelope(raw, field_name, wanted).entry) or 1
+        found = _bundle_envelope(raw) if wanted == "Bundle" else None
+        if found is None or found.resource_type == OPERATION_OUTCOME:
+            checked = envelope(raw, field_name, wanted, outcome=True)
+            total += len(checked.entry) or 1
+            if checked.resource_type == OPERATION_OUTCOME:
+                outcomes[key] = raw
+            else:
+                values[key] = raw
             continue
         _refuse_other_type(found.resource_type, field_name, wanted)
+        values[key] = raw
         bundles[key] = found
         total += len(found.entry) or 1
     drafts = bytes(request.context.draft_orders)
     if drafts != _NULL:
         total += len(envelope(drafts, "context.draftOrders", "Bundle").entry)
-    return Prefetch(values, bundles, total)
+    return Prefetch(values, bundles, total, outcomes, tuple(nulls))
 
 
-def _bundle_envelope(raw: bytes, field_name: str) -> _BundleEnvelope | None:
+def _bundle_envelope(raw: bytes) -> _BundleEnvelope | None:
     """The envelope with its entries, or None when it does not read so (then
     :func:`envelope` and :func:`~isotrack.fhir.decode.decode_bundle` say why, as ever)."""
     try:
@@ -152,42 +176,92 @@ def count_entries(request: HookRequest) -> int:
 
 @dataclass
 class Gathered:
-    """The decoded prefetch of one request, and what could not be had (key: why)."""
+    """The decoded data of one request, and what could not be had."""
 
     bundles: list[FhirBundle] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    """Keys that could not be had: key → why."""
+    ehr_errors: dict[str, str] = field(default_factory=dict)
+    """Keys the EHR answered (in whole or in part) with an error: key → what it said."""
+    notes: list[str] = field(default_factory=list)
+    """What was read as what (a ``null`` key as no data, an informational outcome)."""
+
+    def absent(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """Those of ``keys`` that could not be had at all (an EHR-side error is not
+        absence: the EHR answered, and the answer is reported, never refused)."""
+        return {key: why for key, why in self.missing.items() if key in keys}
 
 
 def gather(
     request: HookRequest, reader: FhirReader | None, prefetch: Prefetch | None = None
 ) -> Gathered:
     """Decode the given prefetch (each value once; ``prefetch``: as already checked);
-    read the other keys with ``reader`` (None: there is no server to read). A value that
-    does not decode is refused with InvalidInputError naming ``prefetch.<key>``."""
+    read absent and ``null`` keys with ``reader`` (None: there is no server to read).
+    A value that does not decode is refused with InvalidInputError naming
+    ``prefetch.<key>``."""
+    checked = prefetch if prefetch is not None else check_prefetch(request)
     gathered = Gathered()
-    checked = prefetch if prefetch is not None else Prefetch(given_prefetch(request), {}, 0)
-    given = checked.values
-    for key, raw in given.items():
+    for key, raw in checked.values.items():
         found = checked.bundles.get(key)
         try:
             if found is None:
-                gathered.bundles.append(decode_bundle(raw))
+                bundle = decode_bundle(raw)
             else:
-                gathered.bundles.append(bundle_from_envelope(raw, found.type, found.entry))
+                bundle = bundle_from_envelope(raw, found.type, found.entry)
         except FhirDecodeError as error:
             raise InvalidInputError(f"prefetch.{key}", error.message) from None
+        if key == PATIENT_KEY:
+            bundle = _identified(bundle, request.context.patient_id)
+        _take(gathered, key, [bundle])
+    for key, raw in checked.outcomes.items():
+        gathered.ehr_errors[key] = read_outcome(raw).text
     for key in PREFETCH_KEYS:
-        if key in given:
+        if key in checked.values or key in checked.outcomes:
             continue
-        if reader is None:
-            gathered.missing[key] = _why_no_reader(request)
-            continue
-        pages, problem = reader.read(key)
-        if problem is not None:
-            gathered.missing[key] = problem
+        problem: str | None = None
+        if reader is not None:
+            pages, problem = reader.read(key)
+            if problem is None:
+                _take(gathered, key, pages)
+                continue
+        if key in checked.nulls:
+            _no_data(gathered, key, problem)
         else:
-            gathered.bundles.extend(pages)
+            gathered.missing[key] = problem or _why_no_reader(request)
     return gathered
+
+
+def _identified(bundle: FhirBundle, patient_id: str) -> FhirBundle:
+    """The ``patient`` value is the read of ``Patient/{{context.patientId}}``: a Patient
+    sent without an ``id`` (as in the specification's prefetch example) is that patient."""
+    entries = bundle.entries
+    if len(entries) != 1 or not isinstance(entries[0].resource, Patient) or entries[0].resource.id:
+        return bundle
+    patient = msgspec.structs.replace(entries[0].resource, id=patient_id)
+    return FhirBundle((msgspec.structs.replace(entries[0], resource=patient),), bundle.bundle_type)
+
+
+def _take(gathered: Gathered, key: str, pages: list[FhirBundle]) -> None:
+    """Keep a key's pages, and what their OperationOutcome entries say."""
+    gathered.bundles.extend(pages)
+    outcomes = [outcome for page in pages for outcome in bundle_outcomes(page)]
+    errors = [outcome.text for outcome in outcomes if outcome.error]
+    if errors:
+        gathered.ehr_errors[key] = joined(errors)
+    remarks = [outcome.text for outcome in outcomes if not outcome.error]
+    if remarks:
+        gathered.notes.append(f"The EHR's search for prefetch {key} remarked: {joined(remarks)}")
+
+
+def _no_data(gathered: Gathered, key: str, read_problem: str | None) -> None:
+    """A ``null`` key the server did not answer for: the EHR has no data for it."""
+    tried = f" (reading it from fhirServer failed: {read_problem})" if read_problem else ""
+    if key == PATIENT_KEY:
+        gathered.missing[key] = f"the EHR sent null: it has no Patient for this patient id{tried}"
+        return
+    gathered.notes.append(
+        f"The EHR sent prefetch {key} as null (it has no data for it){tried}; read as none."
+    )
 
 
 def combine(bundles: list[FhirBundle]) -> FhirBundle:
@@ -199,108 +273,3 @@ def _why_no_reader(request: HookRequest) -> str:
     if request.fhir_server is None:
         return "not in the prefetch, and the request names no fhirServer to read it from"
     return "not in the prefetch, and fhirServer is not an https URL isotrack may read"
-
-
-class FhirReader:
-    """Reads the contract's prefetch queries from the EHR's FHIR server (one request's worth).
-
-    ``transport`` replaces the network (tests pass an ``httpx.MockTransport``)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        patient_id: str,
-        templates: dict[str, str],
-        *,
-        access_token: str | None,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.patient_id = patient_id
-        self.templates = templates
-        self.origin = _origin(self.base_url)
-        self.bytes_left = MAX_FETCH_BYTES
-        self.entries_left = MAX_ENTRIES
-        self.headers = {"accept": FHIR_JSON}
-        if access_token:
-            self.headers["authorization"] = f"Bearer {access_token}"
-        self.timeout = timeout
-        self.transport = transport
-        self._client: httpx.Client | None = None
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    @property
-    def client(self) -> httpx.Client:
-        """Made on the first read: most requests carry their prefetch and read nothing."""
-        if self._client is None:
-            self._client = httpx.Client(
-                headers=self.headers,
-                timeout=self.timeout,
-                transport=self.transport,
-                follow_redirects=False,
-            )
-        return self._client
-
-    def read(self, key: str) -> tuple[list[FhirBundle], str | None]:
-        """The decoded pages of ``key`` (a Patient, or searchset Bundles), or why they
-        could not be read."""
-        path = self.templates[key].replace(PATIENT_ID, quote(self.patient_id, safe=""))
-        url: str | None = f"{self.base_url}/{path}"
-        pages: list[FhirBundle] = []
-        wanted = expected_type(key)
-        while url is not None:
-            if len(pages) == MAX_PAGES:
-                return [], f"the FHIR server's search has more than {MAX_PAGES} pages"
-            page, problem = self._get(url)
-            if problem is not None:
-                return [], problem
-            try:
-                found = envelope(page, key, wanted)
-                self.entries_left -= len(found.entry)
-                if self.entries_left < 0:
-                    return [], f"the FHIR server returned more than {MAX_ENTRIES} entries"
-                pages.append(decode_bundle(page))
-            except InvalidInputError as error:  # FhirDecodeError included
-                reason = error.message.partition(": ")[2] or error.message
-                return [], f"the FHIR server's answer is not readable FHIR ({reason})"
-            url = next(self._next_links(found), None) if wanted == "Bundle" else None
-        return pages, None
-
-    def _next_links(self, found: _Envelope) -> Iterator[str]:
-        for link in found.link:
-            if link.relation == "next" and link.url and _origin(link.url) == self.origin:
-                yield link.url
-
-    def _get(self, url: str) -> tuple[bytes, str | None]:
-        try:
-            with self.client.stream("GET", url) as response:
-                if not response.is_success:
-                    return b"", f"the FHIR server answered HTTP {response.status_code}"
-                chunks: list[bytes] = []
-                for chunk in response.iter_bytes():
-                    self.bytes_left -= len(chunk)
-                    if self.bytes_left < 0:
-                        return b"", f"the FHIR server sent more than {MAX_FETCH_BYTES} bytes"
-                    chunks.append(chunk)
-                return b"".join(chunks), None
-        except httpx.TimeoutException:
-            return b"", f"the FHIR server did not answer within {self.timeout:g} s"
-        except httpx.HTTPError as error:
-            return b"", f"the FHIR server could not be reached ({type(error).__name__})"
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def readable_server(url: str | None, *, allow_http: bool) -> bool:
-    """May isotrack read from ``url``? https always; http only in development and test."""
-    if not url:
-        return False
-    scheme, netloc = _origin(url)
-    return bool(netloc) and (scheme == "https" or (allow_http and scheme == "http"))

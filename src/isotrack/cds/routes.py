@@ -3,9 +3,9 @@
 ``GET /cds-services`` (discovery), ``POST /cds-services/{id}`` (a hook) and
 ``POST /cds-services/{id}/feedback``. Hooks and feedback authenticate the EHR
 first (:func:`isotrack.cds.security.authenticate_cds_request`, 401 with
-``WWW-Authenticate: Bearer``); the token's ``aud`` must be the service URL or
-the ``/cds-services`` base URL, from ``ISOTRACK_CDS_PUBLIC_URL`` when set, else
-from the request's scheme and host. Errors are problem+json:
+``WWW-Authenticate: Bearer``); the token's ``aud`` must be the service URL
+(feedback: or the feedback URL) under ``ISOTRACK_CDS_PUBLIC_URL`` (in development
+and test, without it, the request's scheme and host). Errors are problem+json:
 
     not JSON, or not a JSON object            400 malformed-json
     hook not the service's hook               400 wrong-hook
@@ -13,6 +13,9 @@ from the request's scheme and host. Errors are problem+json:
     body over 10 MB (checked while streaming) 413 body-too-large (api/middleware.py)
     over 50,000 bundle entries                413 too-many-entries
     a wrong field (type, prefetch, date …)    422 naming the field
+    data the hook cannot answer without,      412 precondition-failed naming the prefetch
+      neither prefetched nor readable from      key(s) and why (CDS Hooks 2.0.1)
+      fhirServer
 
 In unsigned development mode every response under ``/cds-services`` carries
 ``X-Isotrack-Unsigned: true``. The hook path reads no database: the knowledge
@@ -27,6 +30,7 @@ from datetime import date, datetime
 from typing import Annotated, TypeVar, cast
 
 import httpx
+import msgspec
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -36,7 +40,8 @@ from isotrack.api.deps import EngineDep, NowDep, current_time
 from isotrack.api.problems import ProblemError
 from isotrack.cds.cards import CardSettings
 from isotrack.cds.discovery import SERVICES, Service, discovery, prefetch_templates
-from isotrack.cds.feedback import IssuedCard, IssuedCards, record_feedback
+from isotrack.cds.feedback import IssuedCard, IssuedCards, feedback_answer, record_feedback
+from isotrack.cds.fhir_server import FhirReader, readable_server
 from isotrack.cds.models import (
     BODY,
     CardsResponse,
@@ -46,14 +51,15 @@ from isotrack.cds.models import (
     decode_hook_request,
     encode,
 )
-from isotrack.cds.prefetch import MAX_ENTRIES, FhirReader, check_prefetch, readable_server
+from isotrack.cds.prefetch import MAX_ENTRIES, check_prefetch
 from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_request
-from isotrack.cds.service import answer_hook
-from isotrack.errors import InvalidInputError
+from isotrack.cds.service import EssentialDataMissingError, answer_hook
+from isotrack.errors import CdsAuthError, InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.settings import Settings
 
 PREFIX = "/cds-services"
+PRECONDITION_FAILED = "precondition-failed"
 UNSIGNED_HEADER = (b"x-isotrack-unsigned", b"true")
 JSON = "application/json"
 T = TypeVar("T")
@@ -180,6 +186,11 @@ def _answer(service_id: str, call: CdsCall, today: date) -> Response:
             reader=reader,
             prefetch=prefetch,
         )
+    except EssentialDataMissingError as missing:
+        field = f"prefetch.{next(iter(missing.missing))}" if len(missing.missing) == 1 else None
+        raise ProblemError(
+            412, PRECONDITION_FAILED, missing.message, field=field or "prefetch"
+        ) from None
     except OverflowError:  # date arithmetic on a date near year 1 or 9999 in the record
         raise ProblemError(
             422,
@@ -208,7 +219,7 @@ def _record(service_id: str, call: CdsCall, engine: Engine, now: datetime) -> Re
     service = _service(service_id)
     caller = _authenticate(call, service_id, feedback=True)
     parsed: FeedbackRequest = _decoded(decode_feedback, call.body)
-    record_feedback(
+    rows = record_feedback(
         engine,
         parsed,
         service_id=service.id,
@@ -216,7 +227,7 @@ def _record(service_id: str, call: CdsCall, engine: Engine, now: datetime) -> Re
         issued=call.state.issued,
         now=now,
     )
-    return Response(b"{}", media_type=JSON)
+    return Response(msgspec.json.encode(feedback_answer(len(rows))), media_type=JSON)
 
 
 def _service(service_id: str) -> Service:
@@ -231,17 +242,34 @@ def _service(service_id: str) -> Service:
 
 
 def _authenticate(call: CdsCall, service_id: str, *, feedback: bool = False) -> EhrCaller:
-    base = call.settings.cds_public_url or call.base_url
-    services = f"{base.rstrip('/')}{PREFIX}"
-    audiences = [f"{services}/{service_id}", services]
-    if feedback:
-        audiences.append(f"{services}/{service_id}/feedback")
+    token_given = bool(call.authorization and call.authorization.strip())
     return authenticate_cds_request(
         call.authorization,
-        audiences=audiences,
+        audiences=audiences(call.settings, call.base_url, service_id, feedback=feedback)
+        if token_given
+        else (),
         verifier=call.state.verifier,
         settings=call.settings,
     )
+
+
+def audiences(
+    settings: Settings, request_base: str, service_id: str, *, feedback: bool = False
+) -> list[str]:
+    """The ``aud`` a token for ``service_id`` must carry: the service's URL (CDS Hooks
+    2.0.1: "the URL of the CDS Service endpoint being invoked"); for feedback also the
+    feedback endpoint's URL. The base is ``ISOTRACK_CDS_PUBLIC_URL``; only in development
+    and test does the request's own scheme and host (``request_base``) stand in for it
+    (the settings refuse a production server with issuers and no public URL)."""
+    base = settings.cds_public_url
+    if not base:
+        if not settings.relaxed:
+            raise CdsAuthError(
+                "this server has no ISOTRACK_CDS_PUBLIC_URL to check the token's aud against"
+            )
+        base = request_base
+    service = f"{base.rstrip('/')}{PREFIX}/{service_id}"
+    return [service, f"{service}/feedback"] if feedback else [service]
 
 
 def _decoded(decode: Callable[[bytes], T], body: bytes) -> T:

@@ -3,17 +3,22 @@
 An EHR sends ``Authorization: Bearer <JWT>``; :func:`authenticate_cds_request`
 reads the header and :class:`EhrTokenVerifier` proves the token, in this order:
 
-1. the header's ``alg`` is RS384 or ES384 (``none``, HS*, RS256 … are refused)
-   and it names its key with ``kid``;
+1. the header's ``alg`` is RS384 or ES384 (``none``, HS*, RS256 … are refused),
+   it names its key with ``kid``, and its ``typ``, when given, is ``JWT`` (a token
+   typed as something else, e.g. an access token ``at+jwt``, is not a CDS Hooks
+   client token);
 2. the payload's ``iss`` (read unverified only to choose the issuer) is one of
    ``ISOTRACK_CDS_ISSUERS``; keys named by the token itself (``jku``, ``jwk``,
    ``x5u``) are never fetched;
 3. the signature verifies under the key ``kid`` of that issuer's JWKS;
-4. ``iss``, ``sub``, ``aud``, ``exp``, ``iat`` and ``jti`` are present, ``aud``
-   is one of the service's URLs, the token has not expired, ``iat`` and ``nbf``
-   are not in the future (each within the leeway), and ``exp`` is at most
-   :data:`MAX_TOKEN_LIFETIME_SECONDS` ahead (an EHR signs one short-lived token
-   per request; the bound also bounds the replay cache);
+4. the claims of the CDS Hooks 2.0.1 table (:data:`REQUIRED_CLAIMS`): ``iss``,
+   ``aud``, ``exp``, ``iat`` and ``jti`` are present; ``sub`` and ``tenant`` are
+   optional (the specification's own example token and the CDS Hooks sandbox send
+   neither ``sub``), and when present are non-empty strings. ``aud`` (a string or
+   an array holding it) is the service's URL, the token has not expired, ``iat``
+   and ``nbf`` are not in the future (each within the leeway), and ``exp`` is at
+   most :data:`MAX_TOKEN_LIFETIME_SECONDS` ahead (an EHR signs one short-lived
+   token per request; the bound also bounds the replay cache);
 5. its ``jti`` was not seen before from that issuer.
 
 Any failure is a :class:`~isotrack.errors.CdsAuthError` (401) whose message
@@ -57,7 +62,13 @@ from isotrack.cds.jwks import (
 from isotrack.errors import CdsAuthError
 from isotrack.settings import Settings
 
-REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti")
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
+"""The required claims of the CDS Hooks 2.0.1 JWT table (§ Trusting CDS Clients)."""
+OPTIONAL_TEXT_CLAIMS = ("sub", "tenant")
+"""Claims a token may carry (``tenant`` from the 2.0.1 table; ``sub`` from RFC 7519),
+never required; when present, each is a non-empty string."""
+JWT_TYPE = "JWT"
+"""The header ``typ`` the 2.0.1 table fixes; a token without ``typ`` is accepted."""
 DEFAULT_LEEWAY_SECONDS = 30
 MAX_TOKEN_LIFETIME_SECONDS = 300
 """How far ahead ``exp`` may be (plus the leeway): an EHR signs a fresh token per call."""
@@ -71,12 +82,14 @@ log = logging.getLogger("isotrack.cds.security")
 
 @dataclass(frozen=True, slots=True)
 class EhrCaller:
-    """The EHR a request came from; all None and ``unsigned`` in unsigned development mode."""
+    """The EHR a request came from; all None and ``unsigned`` in unsigned development mode.
+    ``subject`` and ``tenant`` are None when the token does not carry them."""
 
     issuer: str | None
     subject: str | None
     jti: str | None
     unsigned: bool
+    tenant: str | None = None
 
 
 class _ReplayCache:
@@ -168,6 +181,12 @@ class EhrTokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise CdsAuthError("the token header has no kid naming the EHR's signing key")
+        token_type = header.get("typ", JWT_TYPE)
+        if not isinstance(token_type, str) or token_type.upper() != JWT_TYPE:
+            raise CdsAuthError(
+                f"the token header's typ is {shown(str(token_type))}, not {JWT_TYPE}: "
+                "it is not a CDS Hooks client token"
+            )
         issuer = unverified.get("iss")
         if not isinstance(issuer, str) or not issuer:
             raise CdsAuthError("the token has no iss claim naming the EHR")
@@ -180,9 +199,10 @@ class EhrTokenVerifier:
         if key.algorithm != algorithm:
             raise CdsAuthError(f"key {shown(kid)} signs with {key.algorithm}, not {algorithm}")
         claims = self._decode(token, key, algorithm, issuer, audiences)
-        subject, jti, expires = self._checked_claims(claims)
+        jti, expires = self._checked_claims(claims)
+        subject, tenant = (_optional_text(claims, name) for name in OPTIONAL_TEXT_CLAIMS)
         self._replays.first_use(issuer, jti, expires)
-        return EhrCaller(issuer=issuer, subject=subject, jti=jti, unsigned=False)
+        return EhrCaller(issuer=issuer, subject=subject, jti=jti, unsigned=False, tenant=tenant)
 
     def _decode(
         self, token: str, key: SigningKey, algorithm: str, issuer: str, audiences: Collection[str]
@@ -199,6 +219,8 @@ class EhrTokenVerifier:
                     "verify_exp": False,  # checked below against the injected clock
                     "verify_iat": False,
                     "verify_nbf": False,
+                    "verify_sub": False,  # sub and jti: checked below, with our messages
+                    "verify_jti": False,
                 },
             )
         except jwt.InvalidSignatureError:
@@ -216,10 +238,9 @@ class EhrTokenVerifier:
         except jwt.PyJWTError as error:
             raise CdsAuthError(f"the token cannot be read ({type(error).__name__})") from None
 
-    def _checked_claims(self, claims: Mapping[str, Any]) -> tuple[str, str, float]:
-        subject, jti = claims["sub"], claims["jti"]
-        if not isinstance(subject, str) or not subject:
-            raise CdsAuthError("the token's sub claim must be a non-empty string")
+    def _checked_claims(self, claims: Mapping[str, Any]) -> tuple[str, float]:
+        """(jti, when to forget it) of claims whose times hold now."""
+        jti = claims["jti"]
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
             raise CdsAuthError(
                 f"the token's jti must be a string of 1 to {MAX_JTI_CHARS} characters"
@@ -237,7 +258,7 @@ class EhrTokenVerifier:
                 f"the token lives too long: exp may be at most {MAX_TOKEN_LIFETIME_SECONDS} "
                 "seconds ahead; sign a fresh token for each request"
             )
-        return subject, jti, expires + self._leeway
+        return jti, expires + self._leeway
 
 
 def authenticate_cds_request(
@@ -289,6 +310,16 @@ def _accepted_algorithm(header: Mapping[str, Any]) -> str:
     else:
         reason = f"{shown(algorithm)} is not accepted"
     raise CdsAuthError(f"{reason}: sign the token with RS384 or ES384")
+
+
+def _optional_text(claims: Mapping[str, Any], name: str) -> str | None:
+    """An optional claim's text (None when absent); CdsAuthError when it is not text."""
+    value = claims.get(name)
+    if value is None and name not in claims:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CdsAuthError(f"the token's {name} claim, when given, must be a non-empty string")
+    return value
 
 
 def _instant(claims: Mapping[str, Any], name: str) -> float:

@@ -6,8 +6,20 @@ order-sign) or assesses the course (patient-view) on the evaluation date:
 ``isotrack-evaluation-date``. It returns no cards when the draft orders hold
 no isotretinoin (order-select: among ``context.selections`` when given) or,
 for patient-view, when the patient had no isotretinoin in the contract's
-window (``cds.patient_view_months``). A prefetch key that could not be had
-becomes a DATA-MISSING card naming the key and why.
+window (``cds.patient_view_months``).
+
+What the request lacks (CDS Hooks 2.0.1 conformance):
+
+- a key the hook cannot answer without (the knowledge base's
+  ``cds_required_data`` of the hook: the Patient for every hook once there is
+  something to screen, the MedicationRequests for patient-view) that can be had
+  neither from the prefetch nor from ``fhirServer``: :class:`EssentialDataMissingError`,
+  which the route answers with 412 Precondition Failed naming the key;
+- any other key that could not be had, or that the EHR answered with an
+  OperationOutcome: a DATA-MISSING card naming the key and why, beside the other
+  findings (the EHR's own message in the card's notes, escaped);
+- a draft order isotrack could not read (:mod:`isotrack.cds.drafts`): a
+  DATA-MISSING card naming it, never an empty answer.
 
 Errors: InvalidInputError naming the field (``hook``, ``context.draftOrders``,
 ``prefetch.<key>``, ``extension.isotrack-evaluation-date`` ...).
@@ -18,6 +30,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,21 +39,21 @@ import msgspec
 
 from isotrack.cds.cards import CardSettings, render_cards
 from isotrack.cds.discovery import PATIENT_KEY, Service
+from isotrack.cds.drafts import (
+    UnreadableOrder,
+    order_under_review,
+    read_draft_orders,
+    unreadable_orders,
+)
+from isotrack.cds.fhir_server import FhirReader
 from isotrack.cds.models import Card, HookRequest
-from isotrack.cds.prefetch import FhirReader, Gathered, Prefetch, combine, envelope, gather
+from isotrack.cds.prefetch import Gathered, Prefetch, combine, gather
 from isotrack.cds.suggestions import SuggestionContext
-from isotrack.clinical.findings import Assessment, Finding, make_finding
+from isotrack.clinical.findings import Assessment, Finding, clip_summary, make_finding
 from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import PatientSnapshot
-from isotrack.errors import FhirDecodeError, InvalidInputError
-from isotrack.fhir import (
-    FhirBundle,
-    decode_bundle,
-    find_isotretinoin_order,
-    read_order,
-    snapshot_from_bundle,
-)
-from isotrack.fhir.order import is_isotretinoin, medication_of
+from isotrack.errors import InvalidInputError
+from isotrack.fhir import FhirBundle, read_order, snapshot_from_bundle
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -49,7 +62,6 @@ EVALUATION_YEARS_AROUND_TODAY = 150
 """An evaluation date further from today is refused: a sanity bound on input (date
 arithmetic near year 1 or 9999 overflows), not a clinical limit."""
 DATA_MISSING = "DATA-MISSING"
-_NULL = b"null"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -83,6 +95,26 @@ def evaluation_date(request: HookRequest, today: date) -> date:
     return day
 
 
+class EssentialDataMissingError(Exception):  # a 412 for the route, not a crash
+    """The hook cannot answer without data it could not have (the route answers 412
+    Precondition Failed, as CDS Hooks 2.0.1 requires): ``missing`` is key → why."""
+
+    def __init__(self, hook: str, missing: dict[str, str], reason: str) -> None:
+        self.hook = hook
+        self.missing = missing
+        self.reason = reason
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        listed = "; ".join(f"{key} ({why})" for key, why in self.missing.items())
+        return (
+            f"isotrack cannot answer {self.hook} without {', '.join(self.missing)}: {listed}. "
+            f"{self.reason} Send the prefetch key, or a fhirServer (https, with "
+            "fhirAuthorization) isotrack can read it from."
+        )
+
+
 def answer_hook(
     request: HookRequest,
     service: Service,
@@ -94,24 +126,34 @@ def answer_hook(
     prefetch: Prefetch | None = None,
 ) -> HookAnswer:
     """The cards for one hook request (the hook is already checked against the service;
-    ``prefetch``: its prefetch as :func:`~isotrack.cds.prefetch.check_prefetch` read it)."""
+    ``prefetch``: its prefetch as :func:`~isotrack.cds.prefetch.check_prefetch` read it).
+    EssentialDataMissingError when the hook cannot answer without a key it could not have."""
     on = evaluation_date(request, today)
-    patient_id = request.context.patient_id
     if service.orders:
         return _order_hook(
             request, service, kb=kb, cards=cards, on=on, reader=reader, prefetch=prefetch
         )
+    patient_id = request.context.patient_id
+    required = kb.cds_required_data(service.hook)
     gathered = gather(request, reader, prefetch)
+    _require(gathered, service, required.to_decide, required.reason)
     bundle = combine(gathered.bundles)
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=patient_id, on=on, review_order=False)
-    extra: list[Finding] = []
-    if gathered.missing:
-        extra.append(_data_missing(kb, gathered))
-    if "medications" not in gathered.missing and not _recent_isotretinoin(snapshot, on, kb):
-        return HookAnswer((), patient_id)
-    assessment = assess_course(snapshot, on=on, kb=kb)
-    findings = [*assessment.findings, *extra]
+    snapshot = _with_gathered(snapshot, gathered)
     context = SuggestionContext(kb=kb, on=on, snapshot=snapshot)
+    if not _recent_isotretinoin(snapshot, on, kb):
+        if not set(required.to_decide) & set(gathered.ehr_errors):
+            return HookAnswer((), patient_id)
+        # The EHR failed to say whether the patient had isotretinoin: say so, alone.
+        only = [_data_missing(kb, missing_items(gathered))]
+        return HookAnswer(render_cards(only, snapshot.notes, settings=cards,
+                                       suggestion_context=context), patient_id)  # fmt: skip
+    _require(gathered, service, required.to_screen, required.reason)
+    assessment = assess_course(snapshot, on=on, kb=kb)
+    findings = list(assessment.findings)
+    items = missing_items(gathered)
+    if items:
+        findings.append(_data_missing(kb, items))
     rendered = render_cards(
         findings, assessment.assumptions, settings=cards, suggestion_context=context
     )
@@ -129,18 +171,28 @@ def _order_hook(
     prefetch: Prefetch | None,
 ) -> HookAnswer:
     patient_id = request.context.patient_id
-    drafts = _draft_orders(request, service)
-    chosen = _order_under_review(drafts, request, kb)
+    drafts = read_draft_orders(request, service.hook)
+    chosen = order_under_review(drafts, request, kb)
+    unreadable = unreadable_orders(drafts, request, kb)
     if chosen is None:
-        return HookAnswer((), patient_id)
+        if not unreadable:
+            return HookAnswer((), patient_id)
+        snapshot = PatientSnapshot(patient_id)
+        context = SuggestionContext(kb=kb, on=on, snapshot=snapshot)
+        finding = _unreadable_orders(kb, unreadable)
+        return HookAnswer(render_cards([finding], (), settings=cards,
+                                       suggestion_context=context), patient_id)  # fmt: skip
+    required = kb.cds_required_data(service.hook)
     gathered = gather(request, reader, prefetch)
-    bundle = combine([*gathered.bundles, drafts])
+    _require(gathered, service, (*required.to_decide, *required.to_screen), required.reason)
+    bundle = combine([*gathered.bundles, drafts.bundle])
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=patient_id, order=chosen, on=on)
-    snapshot = _with_missing(snapshot, gathered)
+    orders = [f"draft order {o.label} ({o.why})" for o in unreadable]
+    snapshot = _with_gathered(snapshot, gathered, orders)
     read = read_order(chosen, kb, bundle=bundle)
     assessment: Assessment = screen_order(snapshot, read.order, on=on, kb=kb)
     context = SuggestionContext(
-        kb=kb, on=on, snapshot=snapshot, order=read.order, draft=_raw_of(drafts, chosen)
+        kb=kb, on=on, snapshot=snapshot, order=read.order, draft=_raw_of(drafts.bundle, chosen)
     )
     rendered = render_cards(
         assessment.findings, assessment.assumptions, settings=cards, suggestion_context=context
@@ -148,43 +200,10 @@ def _order_hook(
     return HookAnswer(rendered, patient_id)
 
 
-def _draft_orders(request: HookRequest, service: Service) -> FhirBundle:
-    raw = bytes(request.context.draft_orders)
-    field = "context.draftOrders"
-    if raw == _NULL:
-        raise InvalidInputError(field, f"{service.hook} needs a Bundle of MedicationRequest")
-    envelope(raw, field, "Bundle")
-    try:
-        return decode_bundle(raw)
-    except FhirDecodeError as error:
-        raise InvalidInputError(field, error.message) from None
-
-
-def _order_under_review(
-    drafts: FhirBundle, request: HookRequest, kb: KnowledgeBase
-) -> MedicationRequest | None:
-    """The isotretinoin order among the draft orders (among the selections when given)."""
-    selections = set(request.context.selections)
-    candidates = drafts
-    if selections:
-        kept = tuple(
-            e for e in drafts.entries
-            if e.full_url in selections or f"{e.resource_type}/{_id(e.resource)}" in selections
-        )  # fmt: skip
-        candidates = FhirBundle(kept, drafts.bundle_type)
-    found = find_isotretinoin_order(candidates, kb=kb)
-    if found is not None:
-        return found
-    return next(
-        (r for r in candidates.of_type(MedicationRequest)
-         if is_isotretinoin(medication_of(r, drafts)[0], kb)),
-        None,
-    )  # fmt: skip
-
-
-def _id(resource: object) -> str | None:
-    value = getattr(resource, "id", None)
-    return value if isinstance(value, str) else None
+def _require(gathered: Gathered, service: Service, keys: tuple[str, ...], reason: str) -> None:
+    absent = gathered.absent(keys)
+    if absent:
+        raise EssentialDataMissingError(service.hook, absent, reason)
 
 
 def _raw_of(drafts: FhirBundle, chosen: MedicationRequest) -> dict[str, Any] | None:
@@ -195,28 +214,70 @@ def _raw_of(drafts: FhirBundle, chosen: MedicationRequest) -> dict[str, Any] | N
     return None
 
 
-def _with_missing(snapshot: PatientSnapshot, gathered: Gathered) -> PatientSnapshot:
-    if not gathered.missing:
+def missing_items(gathered: Gathered, orders: Sequence[str] = ()) -> list[str]:
+    """What the request lacked, one item each ("key (why)"); the EHR's own messages go
+    to the notes (:func:`_with_gathered`), so that a summary stays one short sentence."""
+    return [
+        *(f"{key} ({why})" for key, why in gathered.missing.items()),
+        *(f"{key} (the EHR answered with an error)" for key in gathered.ehr_errors),
+        *orders,
+    ]
+
+
+def _with_gathered(
+    snapshot: PatientSnapshot, gathered: Gathered, orders: Sequence[str] = ()
+) -> PatientSnapshot:
+    """The snapshot with what the request lacked in ``missing`` (the engine's DATA-MISSING
+    rule reports it) and the EHR's messages and read-as notes in ``notes``."""
+    items = missing_items(gathered, orders)
+    said = [f"The EHR answered prefetch {key} with an error: {message}"
+            for key, message in gathered.ehr_errors.items()]  # fmt: skip
+    if not items and not said and not gathered.notes:
         return snapshot
-    described = [f"{key} ({why})" for key, why in gathered.missing.items()]
-    patient_described = PATIENT_KEY in gathered.missing
+    patient_described = PATIENT_KEY in gathered.missing or PATIENT_KEY in gathered.ehr_errors
     kept = [m for m in snapshot.missing if not (m == PATIENT_KEY and patient_described)]
-    return dataclasses.replace(snapshot, missing=(*described, *kept))
+    return dataclasses.replace(
+        snapshot,
+        missing=(*items, *kept),
+        notes=(*said, *gathered.notes, *snapshot.notes),
+    )
 
 
-def _data_missing(kb: KnowledgeBase, gathered: Gathered) -> Finding:
+def _data_missing(kb: KnowledgeBase, items: Sequence[str]) -> Finding:
     """DATA-MISSING for patient-view (the order hooks get it from the engine)."""
-    listed = "; ".join(f"{key} ({why})" for key, why in gathered.missing.items())
-    summary = f"Data missing: {listed}"
-    if len(summary) > 140:
-        summary = summary[:139] + "…"
+    listed = "; ".join(items)
+    return make_finding(
+        kb,
+        DATA_MISSING,
+        clip_summary(f"Data missing: {listed}"),
+        f"The record did not provide: {listed}. Rules that need these data could not be "
+        "checked fully; their absence is not evidence that all is well.",
+        data=[("missing", item) for item in items],
+    )
+
+
+def _unreadable_orders(kb: KnowledgeBase, orders: Sequence[UnreadableOrder]) -> Finding:
+    """DATA-MISSING for draft orders isotrack could not read (and no isotretinoin order it
+    could): never an empty answer about an order nobody checked."""
+    isotretinoin = any(o.names_isotretinoin for o in orders)
+    what = "draft isotretinoin order" if isotretinoin else "draft order"
+    if len(orders) == 1:
+        summary = f"A {what} could not be read, so isotrack did not check it"
+    else:
+        summary = f"{len(orders)} {what}s could not be read, so isotrack did not check them"
+    listed = "; ".join(f"{o.label}: {o.why}" for o in orders)
     return make_finding(
         kb,
         DATA_MISSING,
         summary,
-        f"The record did not provide: {listed}. Rules that need these data could not be "
-        "checked fully; their absence is not evidence that all is well.",
-        data=[("missing", f"{key}: {why}") for key, why in gathered.missing.items()],
+        f"isotrack could not read: {listed}. It cannot tell whether "
+        f"{'it is' if len(orders) == 1 else 'they are'} an isotretinoin order as written, so "
+        "none of the isotretinoin checks (pregnancy prevention, interactions, dose, supply) "
+        "ran on it. isotrack reads FHIR R4 MedicationRequests whose medication is a "
+        "medicationCodeableConcept or a medicationReference sent with the request.",
+        data=[("draft order", f"{o.label}: {o.why}") for o in orders],
+        action="Check the order against the isotretinoin requirements by hand, or send it as "
+        "an R4 MedicationRequest with its medication coded (RxNorm) and ask again.",
     )
 
 

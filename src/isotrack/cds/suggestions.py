@@ -14,7 +14,8 @@
   the first of the test's value set in the knowledge base.
 
 A rule without a concrete fix, or one whose fix cannot be computed (no recent
-weight, no draft order JSON), gets no suggestion.
+weight, no draft order JSON), gets no suggestion. The resources of the actions
+hold no null or empty value (:func:`pruned`), whatever the EHR's draft held.
 """
 
 from __future__ import annotations
@@ -186,7 +187,38 @@ def _mg(value: float) -> dict[str, Any]:
 
 
 def _suggestion(label: str, *actions: Action) -> Suggestion:
-    return Suggestion(label=label, uuid=str(uuid.uuid4()), is_recommended=True, actions=actions)
+    kept = tuple(
+        Action(type=a.type, description=a.description, resource=pruned(a.resource))
+        if a.resource is not None
+        else a
+        for a in actions
+    )
+    return Suggestion(label=label, uuid=str(uuid.uuid4()), is_recommended=True, actions=kept)
+
+
+def pruned(resource: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` without null or empty values (``null``, ``""``, ``[]``, ``{}``), all the
+    way down: CDS Hooks 2.0.1 and FHIR JSON both forbid them, and an update action copies
+    the EHR's draft, which may hold some.
+
+    >>> pruned({"id": None, "note": [], "dosage": [{"text": "", "route": {"text": "oral"}}]})
+    {'dosage': [{'route': {'text': 'oral'}}]}
+    """
+    kept = _pruned(resource)
+    return kept if isinstance(kept, dict) else {}
+
+
+def _pruned(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = ((key, _pruned(inner)) for key, inner in value.items())
+        return {key: inner for key, inner in items if not _empty(inner)}
+    if isinstance(value, list):
+        return [inner for inner in (_pruned(item) for item in value) if not _empty(inner)]
+    return value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
 
 
 _BY_RULE: dict[str, Callable[[SuggestionContext], Suggestion | None]] = {

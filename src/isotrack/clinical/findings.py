@@ -10,8 +10,20 @@ from enum import IntEnum
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 
-SUMMARY_MAX = 140
-"""CDS Hooks card summary limit (contracts/cds-hooks.md), not a clinical fact."""
+SUMMARY_LIMIT = 140
+"""CDS Hooks 2.0.1: a card summary is a "One-sentence, <140-character summary"
+(contracts/cds-hooks.md), strictly fewer than this many characters. Not a clinical fact."""
+SUMMARY_MAX = SUMMARY_LIMIT - 1
+"""The longest summary a finding may have."""
+
+
+def clip_summary(text: str) -> str:
+    """``text`` cut to :data:`SUMMARY_MAX` characters, with an ellipsis when cut.
+
+    >>> len(clip_summary("x" * 200)), clip_summary("short")
+    (139, 'short')
+    """
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
 class Severity(IntEnum):
@@ -70,7 +82,8 @@ def make_finding(
 ) -> Finding:
     """Build a finding for a catalogue rule; severity, basis, action and sources
     come from the catalogue unless given. A severity the catalogue does not
-    allow for the rule is refused."""
+    allow for the rule is refused; a summary too long for a card is clipped
+    (:func:`clip_summary`), whichever rule wrote it."""
     rule = kb.rule(rule_id)
     allowed = [Severity.from_label(s) for s in rule.severities]
     chosen = severity if severity is not None else allowed[0]
@@ -79,7 +92,7 @@ def make_finding(
     return Finding(
         rule_id=rule_id,
         severity=chosen,
-        summary=summary,
+        summary=clip_summary(summary),
         detail=detail,
         action=action if action is not None else rule.action,
         basis=rule.basis,

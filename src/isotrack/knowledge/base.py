@@ -22,6 +22,7 @@ import msgspec
 
 from isotrack.errors import KnowledgeError, NotFoundError
 from isotrack.knowledge.model import (
+    CdsRequiredData,
     Claim,
     ContraceptionMethod,
     ContraceptionProduct,
@@ -69,6 +70,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "programme_rule": ProgrammeRule,
     "question": Question,
     "override_reason": OverrideReason,
+    "cds_required_data": CdsRequiredData,
     "rxnorm_product": RxNormProduct,
     "ndc_product": NdcProduct,
     "contraception_product": ContraceptionProduct,
@@ -267,6 +269,10 @@ class KnowledgeBase:
     def override_reasons(self) -> tuple[OverrideReason, ...]:
         """Reasons offered on CDS cards for overriding a finding, in file order."""
         return self._all("override_reason", OverrideReason)
+
+    def cds_required_data(self, hook: str) -> CdsRequiredData:
+        """The prefetch keys the service of ``hook`` cannot answer without."""
+        return self._get("cds_required_data", hook, CdsRequiredData)
 
 
 def _data_files() -> list[tuple[str, bytes]]:

@@ -379,3 +379,17 @@ class OverrideReason(Entry, frozen=True, kw_only=True):
     ``overrideReasons``): ``id`` is the code in ``urn:isotrack:override-reason``."""
 
     display: str
+
+
+class CdsRequiredData(Entry, frozen=True, kw_only=True):
+    """The prefetch keys a CDS Hooks service cannot answer without: when one can be
+    had neither from the prefetch nor from ``fhirServer``, the service answers 412
+    Precondition Failed (CDS Hooks 2.0.1). ``id`` is the hook."""
+
+    to_decide: tuple[str, ...] = ()
+    """Keys needed to tell whether the service has anything to say at all."""
+    to_screen: tuple[str, ...] = ()
+    """Keys needed once it has (e.g. the draft orders hold isotretinoin)."""
+    reason: str
+    usage: str
+    """The discovery ``usageRequirements`` of the hook's service."""

@@ -27,14 +27,14 @@ from isotrack.clinical.codes import (
     Match,
     match,
 )
-from isotrack.clinical.findings import Finding, Severity, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
 from isotrack.clinical.screening import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import ConditionRecord
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import ValueSet
 
-SUMMARY_LIMIT = 140
-"""CDS card summary limit (contracts/cds-hooks.md), not a clinical number."""
+SUMMARY_LIMIT = SUMMARY_MAX
+"""The longest CDS card summary (contracts/cds-hooks.md), not a clinical number."""
 
 TEXT_EXCLUSIONS = "condition-text-exclusions"
 PAST_EXCLUSIONS = "condition-text-exclusions-past"

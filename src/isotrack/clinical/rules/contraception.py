@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from isotrack.clinical.contraception import ContraceptionStatus
-from isotrack.clinical.findings import Finding, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
 from isotrack.clinical.pregnancy import cbp_status, screening_contraception
 from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
 
@@ -25,7 +25,7 @@ def _status(ctx: ScreeningContext) -> ContraceptionStatus:
     return screening_contraception(ctx)
 
 
-def _clip(text: str, limit: int = 140) -> str:
+def _clip(text: str, limit: int = SUMMARY_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from isotrack.clinical.findings import Finding, Severity, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
 from isotrack.clinical.rules.supply import (
     is_oral_order,
     order_product,
@@ -143,7 +143,7 @@ def dose_above_range(ctx: ScreeningContext) -> Iterator[Finding]:
         "DOSE-ABOVE-RANGE",
         f"{check.daily_mg:g} mg/day = {_mg_per_kg(per_kg)} mg/kg/day "
         f"({check.weight.kg:g} kg, {check.weight.on.isoformat()}) is above the {word} "
-        f"of {_mg_per_kg(limit)} mg/kg/day"[:140],
+        f"of {_mg_per_kg(limit)} mg/kg/day"[:SUMMARY_MAX],
         check.detail(
             f"The daily dose is above the product's {word} of {_mg_per_kg(limit)} mg/kg/day."
         ),
@@ -166,7 +166,7 @@ def dose_below_range(ctx: ScreeningContext) -> Iterator[Finding]:
         "DOSE-BELOW-RANGE",
         f"{check.daily_mg:g} mg/day = {_mg_per_kg(per_kg)} mg/kg/day "
         f"({check.weight.kg:g} kg, {check.weight.on.isoformat()}) is below the usual "
-        f"minimum of {_mg_per_kg(check.low)} mg/kg/day"[:140],
+        f"minimum of {_mg_per_kg(check.low)} mg/kg/day"[:SUMMARY_MAX],
         check.detail(
             f"The daily dose is below the product's usual minimum of "
             f"{_mg_per_kg(check.low)} mg/kg/day: a low-dose regimen needs a longer course "
@@ -191,7 +191,7 @@ def dose_once_daily(ctx: ScreeningContext) -> Iterator[Finding]:
         ctx.kb,
         "DOSE-ONCE-DAILY",
         f"{dose} once a day: the {product.name} label gives {product.divided_doses} divided doses"[
-            :140
+            :SUMMARY_MAX
         ],
         f"Order: {product_label(order, product)}, {dose} once a day. The label gives the "
         f"daily dose in {product.divided_doses} divided doses; once-daily dosing is not "
@@ -234,7 +234,7 @@ def dose_unparseable(ctx: ScreeningContext) -> Iterator[Finding]:
     yield make_finding(
         ctx.kb,
         "DOSE-UNPARSEABLE",
-        summary[:140],
+        summary[:SUMMARY_MAX],
         f"The order does not give {' or '.join(missing)} in a form the reader knows"
         f"{written}; the daily dose is compared with the product's range only when it "
         f"can be read (evaluated {ctx.on.isoformat()}).{route_note}",

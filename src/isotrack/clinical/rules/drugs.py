@@ -128,7 +128,7 @@ def local_drugs(ctx: ScreeningContext, valueset_id: str) -> list[DrugHit]:
 
 
 def summarize(prefix: str, hits: list[DrugHit], suffix: str = "") -> str:
-    """``prefix`` + the first drug (clipped) + how many more + ``suffix``, ≤ 140 characters."""
+    """``prefix`` + the first drug (clipped) + how many more + ``suffix``, < 140 characters."""
     more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
     room = SUMMARY_LIMIT - len(prefix) - len(more) - len(suffix)
     label = hits[0].short

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from isotrack.clinical.findings import Finding, Severity, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
 from isotrack.clinical.screening import ScreeningContext, course_rule
 from isotrack.clinical.snapshot import IsotretinoinCourse, LesionCount, MoodScreen
 
@@ -150,7 +150,7 @@ def mood_screen_due(ctx: ScreeningContext) -> Iterator[Finding]:
     yield make_finding(
         ctx.kb,
         "MOOD-SCREEN-DUE",
-        f"No mood screen since {since.isoformat()} (last: {last})"[:140],
+        f"No mood screen since {since.isoformat()} (last: {last})"[:SUMMARY_MAX],
         f"Mood is screened at every visit of an active course (at least every {interval:g} "
         f"days). No PHQ-9 or equivalent from {since.isoformat()} to {ctx.on.isoformat()}; "
         f"last: {last}.",

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from isotrack.clinical.contraception import contraception_status
-from isotrack.clinical.findings import Finding, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
 from isotrack.clinical.pregnancy import (
     CbpStatus,
     active_pregnancies,
@@ -36,7 +36,7 @@ def _capability(cbp: CbpStatus) -> str:
     return f" Pregnancy capability: {cbp.label}."
 
 
-def _clip(text: str, limit: int = 140) -> str:
+def _clip(text: str, limit: int = SUMMARY_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from isotrack.clinical.findings import Finding, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
 from isotrack.clinical.screening import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import IsotretinoinCourse, IsotretinoinOrder
 from isotrack.errors import NotFoundError
@@ -107,7 +107,7 @@ def route_unsupported(ctx: ScreeningContext) -> Iterator[Finding]:
     yield make_finding(
         ctx.kb,
         "ROUTE-UNSUPPORTED",
-        f"No isotretinoin product exists for this order (route {route})"[:140],
+        f"No isotretinoin product exists for this order (route {route})"[:SUMMARY_MAX],
         f"Order route {route}; product {ctx.order.product or '(not identified)'}. {reason}.",
         data=[("route", route), ("product", ctx.order.product or "(not identified)")],
     )
@@ -163,7 +163,7 @@ def supply_over_limit(ctx: ScreeningContext) -> Iterator[Finding]:
     yield make_finding(
         ctx.kb,
         "SUPPLY-OVER-30-DAYS",
-        f"Supply over {limit:g} days: {reasons[0]}"[:140],
+        f"Supply over {limit:g} days: {reasons[0]}"[:SUMMARY_MAX],
         f"One isotretinoin prescription may cover at most {limit:g} days "
         f"(evaluated {ctx.on.isoformat()}). Order: {'; '.join(reasons)}.",
         data=data,
