@@ -45,6 +45,7 @@ LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 SYSTEMS = {
     "rxnorm": RXNORM,
@@ -53,6 +54,7 @@ SYSTEMS = {
     "icd10cm": ICD10CM,
     "atc": ATC,
     "ucum": UCUM,
+    "v3-interpretation": V3_INTERPRETATION,
 }
 _ALIASES = {uri: alias for alias, uri in SYSTEMS.items()}
 _CACHED_CONCEPTS = 1 << 16

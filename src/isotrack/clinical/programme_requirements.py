@@ -8,8 +8,12 @@ The values come from the rule set (:class:`~isotrack.clinical.programme.RuleSet`
 
 Choices written down here:
 
-- an indeterminate test result is neither negative nor positive: it counts for
-  nothing;
+- an indeterminate test result is neither negative nor positive: it never counts
+  as a negative test, and a negative test dated on or before it no longer counts
+  either (the test must be repeated);
+- a pregnancy status recorded in isotrack as pregnant, within the longest a
+  pregnancy lasts (``pregnancy.longest_duration_days``) and not followed by a "not
+  pregnant" one, refuses every prescription and dispense;
 - a test of unknown setting counts like a home test (accepted where home tests
   are, never as a start test or a medically supervised test);
 - a positive test suspends the patient until a later negative test in a medical
@@ -28,7 +32,13 @@ from isotrack.clinical.course_state import CourseState, PrescriptionState
 from isotrack.clinical.pregnancy import CbpStatus
 from isotrack.clinical.programme import RuleSet
 from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import PatientSnapshot, PregnancyTest, TestResult, TestSetting
+from isotrack.clinical.snapshot import (
+    PatientSnapshot,
+    PregnancyState,
+    PregnancyTest,
+    TestResult,
+    TestSetting,
+)
 from isotrack.errors import ProgrammeRefusal
 
 ONE_DAY = timedelta(days=1)
@@ -49,7 +59,7 @@ class Requirement:
 
     key: str
     """'pregnancy-test', 'start-tests', 'contraception', 'comprehension', 'counselling',
-    'positive-test', 'supply', 'course', 'prescription', 'dispense-window',
+    'positive-test', 'pregnancy-status', 'supply', 'course', 'prescription', 'dispense-window',
     'authorisation', 'quantity', 'post-course-test', 'contraception-after'."""
     met: bool
     text: str
@@ -150,9 +160,34 @@ def contraception_on(record: PatientRecord, on: date, rules: RuleSet) -> Contrac
 
 
 def negatives(record: PatientRecord, on: date) -> list[PregnancyTest]:
-    """Negative tests dated on or before ``on``, oldest first."""
-    found = [t for t in record.pregnancy_tests if t.on <= on and t.result is TestResult.NEGATIVE]
+    """Negative tests dated on or before ``on``, oldest first, leaving out those an
+    indeterminate result on the same day or later overrides."""
+    indeterminate = [
+        t.on for t in record.pregnancy_tests if t.on <= on and t.result is TestResult.INDETERMINATE
+    ]
+    after = max(indeterminate, default=date.min)
+    found = [
+        t
+        for t in record.pregnancy_tests
+        if t.on <= on and t.result is TestResult.NEGATIVE and (not indeterminate or t.on > after)
+    ]
     return sorted(found, key=lambda t: t.on)
+
+
+def pregnancy_status_requirement(record: PatientRecord, on: date, rules: RuleSet) -> Requirement:
+    """No pregnancy recorded as current: the latest status up to ``on`` is not
+    'pregnant' within the longest a pregnancy lasts."""
+    text = "no pregnancy recorded"
+    statuses = [s for s in record.pregnancy_statuses if s.on <= on]
+    latest = max(statuses, key=lambda s: (s.on, s.state is PregnancyState.PREGNANT), default=None)
+    longest = timedelta(days=rules.kb.number("pregnancy.longest_duration_days"))
+    if latest is None or latest.state is not PregnancyState.PREGNANT or latest.on + longest < on:
+        return Requirement("pregnancy-status", True, text, found="none current")
+    needs = (
+        f"a pregnancy status recorded as not pregnant (RecordPregnancyStatus) after the "
+        f"pregnancy recorded on {latest.on}: isotretinoin is contraindicated in pregnancy"
+    )
+    return Requirement("pregnancy-status", False, text, needs)
 
 
 def describe_test(test: PregnancyTest) -> str:

@@ -38,6 +38,8 @@ class Quantity(Element, frozen=True, kw_only=True):
     """Quantity, and its profiles Duration and SimpleQuantity."""
 
     value: float | None = None
+    comparator: str | None = None
+    """``<``, ``<=``, ``>=``, ``>`` (the true value is beyond the number), or ``ad``."""
     unit: str | None = None
     system: str | None = None
     code: str | None = None
@@ -60,7 +62,13 @@ class Period(Element, frozen=True, kw_only=True):
 
 class Reference(Element, frozen=True, kw_only=True):
     reference: str | None = None
+    type: str | None = None
+    """The type of the target resource (e.g. ``Patient``), when the reference says it."""
     display: str | None = None
+
+
+class Meta(Element, frozen=True, kw_only=True):
+    profile: tuple[str, ...] = ()
 
 
 # --- dosage ----------------------------------------------------------------------------
@@ -186,6 +194,19 @@ class ReferenceRange(Element, frozen=True, kw_only=True):
     text: str | None = None
 
 
+class SpecimenCollection(Element, frozen=True, kw_only=True):
+    collected_date_time: str | None = None
+    collected_period: Period | None = None
+
+
+class Specimen(Resource, frozen=True, kw_only=True):
+    """When a sample was taken: a pregnancy test's 7-day window counts from it."""
+
+    subject: Reference | None = None
+    type: CodeableConcept | None = None
+    collection: SpecimenCollection | None = None
+
+
 class ObservationComponent(Element, frozen=True, kw_only=True):
     code: CodeableConcept | None = None
     value_quantity: Quantity | None = None
@@ -198,6 +219,7 @@ class ObservationComponent(Element, frozen=True, kw_only=True):
 
 
 class Observation(Resource, frozen=True, kw_only=True):
+    meta: Meta | None = None
     status: str | None = None
     category: tuple[CodeableConcept, ...] = ()
     code: CodeableConcept | None = None
@@ -209,6 +231,7 @@ class Observation(Resource, frozen=True, kw_only=True):
     value_codeable_concept: CodeableConcept | None = None
     value_string: str | None = None
     value_integer: int | None = None
+    value_boolean: bool | None = None
     data_absent_reason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
     reference_range: tuple[ReferenceRange, ...] = ()
@@ -216,6 +239,9 @@ class Observation(Resource, frozen=True, kw_only=True):
     specimen: Reference | None = None
     performer: tuple[Reference, ...] = ()
     component: tuple[ObservationComponent, ...] = ()
+    contained: tuple[msgspec.Raw, ...] = ()
+    """Contained resources (e.g. the Specimen), left undecoded until a ``#id`` reference
+    needs one."""
 
 
 # --- envelopes -----------------------------------------------------------------------------
@@ -250,6 +276,7 @@ AnyResource = (
     | MedicationRequest
     | MedicationStatement
     | Observation
+    | Specimen
 )
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
@@ -264,6 +291,7 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
         MedicationRequest,
         MedicationStatement,
         Observation,
+        Specimen,
     )
 }
 """The resource types isotrack decodes; every other type is kept as raw JSON."""

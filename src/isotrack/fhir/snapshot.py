@@ -91,7 +91,7 @@ def snapshot_from_bundle(
     selected = _Selection(bundle, pid)
     if order is None and review_order:
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
-    observations = read_observations(selected.of(Observation), kb)
+    observations = read_observations(selected.of(Observation), kb, bundle)
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))
@@ -110,7 +110,7 @@ def snapshot_from_bundle(
         patient_id=pid,
         birth_date=birth_date,
         sex=_SEXES.get(patient.gender or "", Sex.UNKNOWN) if patient else Sex.UNKNOWN,
-        pregnant=observations.pregnant,
+        pregnancy_statuses=tuple(observations.pregnancy_statuses),
         weights=tuple(observations.weights),
         conditions=conditions,
         medications=tuple(

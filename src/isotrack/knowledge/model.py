@@ -115,7 +115,7 @@ class Rule(Entry, frozen=True, kw_only=True):
 
 
 class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    system: Literal["rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum"]
+    system: Literal["rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum", "v3-interpretation"]
     code: str
     display: str = ""
 

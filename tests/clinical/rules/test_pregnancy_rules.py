@@ -11,6 +11,7 @@ from isotrack.clinical.snapshot import (
     ConditionRecord,
     PatientSnapshot,
     PregnancyCapability,
+    PregnancyState,
     ProcedureRecord,
     TestSetting,
 )
@@ -22,6 +23,7 @@ from tests.clinical.builders_pregnancy import (
     course,
     negative,
     positive,
+    status,
     using,
     woman,
 )
@@ -54,7 +56,7 @@ def test_compliant_woman_gets_no_pregnancy_finding(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize(
     "snapshot",
     [
-        man(pregnancy_tests=(positive(2),), pregnant=True, lactating=None),
+        man(pregnancy_tests=(positive(2),), pregnancy_statuses=(status(2),), lactating=None),
         woman(pregnancy_capability=PregnancyCapability.CANNOT, pregnancy_tests=(positive(2),)),
         woman(pregnancy_capability=PregnancyCapability.CANNOT, pregnancy_tests=()),
     ],
@@ -94,14 +96,15 @@ def test_miscarriage_does_not_fire_preg_active(kb: KnowledgeBase) -> None:
 
 
 def test_pregnancy_status_fires_preg_active(kb: KnowledgeBase) -> None:
-    assert screen(woman(pregnant=True), kb).has("PREG-ACTIVE")
-    assert not screen(woman(pregnant=False), kb).has("PREG-ACTIVE")
+    assert screen(woman(pregnancy_statuses=(status(3),)), kb).has("PREG-ACTIVE")
+    not_pregnant = status(3, PregnancyState.NOT_PREGNANT)
+    assert not screen(woman(pregnancy_statuses=(not_pregnant,)), kb).has("PREG-ACTIVE")
 
 
 def test_pregnancy_is_reported_even_when_assumed_too_old(kb: KnowledgeBase) -> None:
     from datetime import date
 
-    snap = woman(birth_date=date(1969, 1, 1), pregnant=True)
+    snap = woman(birth_date=date(1969, 1, 1), pregnancy_statuses=(status(3),))
     assert screen(snap, kb).has("PREG-ACTIVE")
 
 

@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from isotrack.clinical.contraception import contraception_status
-from isotrack.clinical.findings import Finding, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
 from isotrack.clinical.pregnancy import (
     CbpStatus,
-    active_pregnancies,
     cbp_status,
     describe_pregnancy_test,
+    is_recent_pregnancy,
     negative_in_window,
     pregnancy_tests_newest_first,
     procedures_without_result,
+    recorded_pregnancies,
+    standing_negatives,
     window_first_day,
 )
 from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
@@ -34,7 +36,7 @@ def _capability(cbp: CbpStatus) -> str:
     return f" Pregnancy capability: {cbp.label}."
 
 
-def _clip(text: str, limit: int = 140) -> str:
+def _clip(text: str, limit: int = SUMMARY_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -54,52 +56,93 @@ def _when(test: PregnancyTest) -> str:
 
 
 def _negatives(ctx: ScreeningContext) -> list[PregnancyTest]:
-    """Negative results up to the evaluation date, oldest first."""
-    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
-    return [t for t in reversed(tests) if t.result is TestResult.NEGATIVE]
+    """Negative results up to the evaluation date that no later positive or indeterminate
+    result overrides, oldest first."""
+    return standing_negatives(ctx.snapshot, ctx.on)
 
 
 @order_rule("PREG-ACTIVE")
 def pregnancy_recorded(ctx: ScreeningContext) -> Iterator[Finding]:
+    """Critical for a pregnancy recorded within the longest a pregnancy lasts (or
+    undated); a warning asking to confirm for an older one that no record ends."""
     cbp = cbp_status(ctx)
     if not cbp.pregnancy_evidence_counts:
         return
-    hits = active_pregnancies(ctx)
-    status = ctx.snapshot.pregnant is True
-    if not hits and not status:
+    pregnancies = recorded_pregnancies(ctx)
+    if not pregnancies:
         return
-    evidence = []
-    if hits:
-        evidence.append(f"active pregnancy condition without a recorded end: {describe_hits(hits)}")
-    if status:
-        evidence.append("a pregnancy status recorded as pregnant")
-    what = describe_hits(hits[:1]) if hits else "pregnancy status: pregnant"
+    listed = "; ".join(p.describe() for p in pregnancies)
+    recent = [p for p in pregnancies if is_recent_pregnancy(p, ctx.on, ctx.kb)]
+    newest = (recent or pregnancies)[0]
+    when = newest.on.isoformat() if newest.on is not None else "date unknown"
+    data = [("pregnancy", listed), ("recorded on", when), ("pregnancy capability", cbp.label)]
+    if recent:
+        yield make_finding(
+            ctx.kb,
+            "PREG-ACTIVE",
+            _clip(f"Pregnancy recorded: {newest.describe()}"),
+            "Isotretinoin is contraindicated in pregnancy (embryo-fetal toxicity). Recorded, "
+            f"with no later end: {listed}." + _capability(cbp),
+            data=data,
+        )
+        return
+    days = ctx.kb.number("pregnancy.longest_duration_days")
     yield make_finding(
         ctx.kb,
         "PREG-ACTIVE",
-        _clip(f"Pregnancy recorded: {what}"),
-        "Isotretinoin is contraindicated in pregnancy (embryo-fetal toxicity). "
-        f"Recorded: {'; '.join(evidence)}." + _capability(cbp),
-        data=[("pregnancy", "; ".join(evidence)), ("pregnancy capability", cbp.label)],
+        _clip(f"Pregnancy recorded {when}, no end recorded: confirm it is over"),
+        f"A pregnancy was recorded more than {days:g} days ago (the longest a pregnancy "
+        f"lasts) and no end is recorded (an outcome, or a later 'not pregnant' status): "
+        f"{listed}. It is probably over; confirm the patient is not pregnant and record "
+        "its end." + _capability(cbp),
+        severity=Severity.WARNING,
+        data=data,
     )
+
+
+def _latest_test_if(
+    ctx: ScreeningContext, result: TestResult
+) -> tuple[CbpStatus, PregnancyTest, int] | None:
+    """(capability, latest test, tests up to the evaluation date) when the latest result
+    is ``result`` and a pregnancy there would be reported, else None."""
+    cbp = cbp_status(ctx)
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    if not cbp.pregnancy_evidence_counts or not tests or tests[0].result is not result:
+        return None
+    return cbp, tests[0], len(tests)
 
 
 @order_rule("PREG-TEST-POSITIVE")
 def pregnancy_test_positive(ctx: ScreeningContext) -> Iterator[Finding]:
-    cbp = cbp_status(ctx)
-    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
-    if not cbp.pregnancy_evidence_counts or not tests:
+    found = _latest_test_if(ctx, TestResult.POSITIVE)
+    if found is None:
         return
-    latest = tests[0]
-    if latest.result is not TestResult.POSITIVE:
-        return
+    cbp, latest, count = found
     yield make_finding(
         ctx.kb,
         "PREG-TEST-POSITIVE",
         f"Latest pregnancy test positive: specimen {latest.on.isoformat()}",
         f"The most recent hCG result is {describe_pregnancy_test(latest)}; "
-        f"{len(tests)} result(s) recorded up to {ctx.on.isoformat()}." + _capability(cbp),
+        f"{count} result(s) recorded up to {ctx.on.isoformat()}." + _capability(cbp),
         data=[("latest pregnancy test", describe_pregnancy_test(latest))],
+    )
+
+
+@order_rule("PREG-TEST-INDETERMINATE")
+def pregnancy_test_indeterminate(ctx: ScreeningContext) -> Iterator[Finding]:
+    found = _latest_test_if(ctx, TestResult.INDETERMINATE)
+    if found is None:
+        return
+    cbp, latest, _ = found
+    why = latest.detail or "neither positive nor negative"
+    yield make_finding(
+        ctx.kb,
+        "PREG-TEST-INDETERMINATE",
+        _clip(f"Latest pregnancy test indeterminate: specimen {latest.on.isoformat()}"),
+        f"The most recent hCG result, {describe_pregnancy_test(latest)}, is neither clearly "
+        f"negative nor positive ({why}); it is not a negative test. Repeat the test before "
+        "prescribing." + _capability(cbp),
+        data=[("latest pregnancy test", describe_pregnancy_test(latest)), ("why", why)],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.observations.measures import lab, weight
 from isotrack.fhir.observations.model import (
     HCG,
@@ -25,13 +26,15 @@ from isotrack.fhir.values import concept, fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 
 
-def read_observations(observations: Iterable[Observation], kb: KnowledgeBase) -> ObservationValues:
-    """Weights, labs, hCG tests, PHQ-9 screens and pregnancy status from observations."""
+def read_observations(
+    observations: Iterable[Observation], kb: KnowledgeBase, bundle: FhirBundle | None = None
+) -> ObservationValues:
+    """Weights, labs, hCG tests, PHQ-9 screens and pregnancy statuses from observations
+    (``bundle``: where an hCG's Specimen and performers are looked up)."""
     kinds = kb.derived("fhir.observation-kinds", ObservationKinds)
     values = ObservationValues()
     totals: dict[date, tuple[int, str]] = {}
     item9s: dict[date, tuple[int, str]] = {}
-    status_on: date | None = None
     for observation in observations:
         if observation.status in SKIPPED_STATUSES:
             continue
@@ -49,16 +52,14 @@ def read_observations(observations: Iterable[Observation], kb: KnowledgeBase) ->
             elif part.kind in LAB_VALUESETS:
                 lab(part, LAB_VALUESETS[part.kind], on, label, kb, values)
             elif part.kind == HCG:
-                hcg(part, observation, on, label, values)
+                hcg(part, observation, on, label, values, kb, bundle)
             elif part.kind in (PHQ9_TOTAL, PHQ9_ITEM9):
                 score = phq9_score(part, label, values.notes)
                 if score is not None:
                     target = totals if part.kind == PHQ9_TOTAL else item9s
                     target[on] = (score, label)
-            elif part.kind == PREGNANCY_STATUS and (status_on is None or on >= status_on):
-                pregnant = pregnancy_status(part, kb)
-                if pregnant is not None:
-                    status_on, values.pregnant = on, pregnant
+            elif part.kind == PREGNANCY_STATUS:
+                pregnancy_status(part, on, label, kb, values)
     values.mood_screens.extend(mood_screens(totals, item9s, values.notes))
     return values
 
