@@ -221,13 +221,14 @@ class RecordedPregnancy:
 def recorded_pregnancies(ctx: ScreeningContext) -> list[RecordedPregnancy]:
     """Active pregnancy conditions (an ongoing pregnancy, or a complication coded to a
     trimester) and statuses recorded as pregnant, up to the evaluation date, that no
-    later record ends: an outcome (miscarriage, termination, delivery) dated on or after
-    a dated one, or a later "not pregnant" status. An "unknown" or "possible" status
+    later record ends: a coded outcome (miscarriage, termination, delivery) dated on or
+    after a dated one, or a later "not pregnant" status (an outcome recognised by name
+    only is too weak a reason to drop the finding). An "unknown" or "possible" status
     neither records nor ends a pregnancy. Newest first; an undated one counts as new."""
     outcomes = [
         h.on
         for h in [*ctx.conditions_ever("pregnancy-ended"), *ctx.procedures_done("pregnancy-ended")]
-        if h.on is not None
+        if h.on is not None and not h.by_text
     ]
     statuses = [s for s in ctx.snapshot.pregnancy_statuses if s.on <= ctx.on]
     not_pregnant = [s.on for s in statuses if s.state is PregnancyState.NOT_PREGNANT]

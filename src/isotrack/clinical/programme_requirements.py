@@ -159,9 +159,10 @@ def contraception_on(record: PatientRecord, on: date, rules: RuleSet) -> Contrac
     return contraception_status(snapshot, on, rules.kb, rules.id)
 
 
-def negatives(record: PatientRecord, on: date) -> list[PregnancyTest]:
+def negatives(record: PatientRecord, on: date, *, overridden: bool = False) -> list[PregnancyTest]:
     """Negative tests dated on or before ``on``, oldest first, leaving out those an
-    indeterminate result on the same day or later overrides."""
+    indeterminate result on the same day or later overrides (``overridden=True``: all,
+    e.g. for the screening test that came before the confirmation test)."""
     indeterminate = [
         t.on for t in record.pregnancy_tests if t.on <= on and t.result is TestResult.INDETERMINATE
     ]
@@ -169,7 +170,9 @@ def negatives(record: PatientRecord, on: date) -> list[PregnancyTest]:
     found = [
         t
         for t in record.pregnancy_tests
-        if t.on <= on and t.result is TestResult.NEGATIVE and (not indeterminate or t.on > after)
+        if t.on <= on
+        and t.result is TestResult.NEGATIVE
+        and (overridden or not indeterminate or t.on > after)
     ]
     return sorted(found, key=lambda t: t.on)
 
@@ -389,7 +392,8 @@ def start_tests_requirement(record: PatientRecord, day: date, rules: RuleSet) ->
         )
         return Requirement("start-tests", False, text, needs, rule_ids=ids)
     confirmation = ready[-1]
-    earlier = [t for t in tests if t.on < confirmation.on]
+    screenings = negatives(record, day, overridden=True)
+    earlier = [t for t in screenings if t.on < confirmation.on and accepted(t, rules, start=True)]
     if len(earlier) < count - 1:
         needs = (
             f"{count - 1} negative screening test(s){where} dated before the confirmation "

@@ -55,6 +55,14 @@ def _when(test: PregnancyTest) -> str:
     return f"on {test.on.isoformat()} ({test.setting} setting)"
 
 
+def _no_negative(ctx: ScreeningContext) -> str:
+    """'no negative test recorded', or what overrode the earlier negative ones."""
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    if any(t.result is TestResult.NEGATIVE for t in tests):
+        return f"no negative test since the {tests[0].result} result of {tests[0].on.isoformat()}"
+    return "no negative test recorded"
+
+
 def _negatives(ctx: ScreeningContext) -> list[PregnancyTest]:
     """Negative results up to the evaluation date that no later positive or indeterminate
     result overrides, oldest first."""
@@ -172,7 +180,9 @@ def pregnancy_test_required(ctx: ScreeningContext) -> Iterator[Finding]:
 
 
 def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
-    """(short, full) description of what is missing from the two start tests."""
+    """(short, full) description of what is missing from the two start tests. The
+    confirmation test must be a standing negative one (no positive or indeterminate result
+    since); the screening test is the first negative one."""
     negatives = _negatives(ctx)
     days = ctx.kb.number("ppp.contraception_before_days")
     need = (
@@ -180,8 +190,14 @@ def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
         f"after at least {days:g} days of documented contraception"
     )
     if not negatives:
-        return "no negative test recorded", f"no negative pregnancy test is recorded; needs {need}"
-    screening = negatives[0]
+        short = _no_negative(ctx)
+        return short, f"{short}; needs {need}"
+    every = [
+        t
+        for t in pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+        if t.result is TestResult.NEGATIVE
+    ]
+    screening = every[-1]  # the first negative: a later indeterminate one does not undo it
     later = [t for t in negatives if t.on > screening.on]
     if not later:
         return (
@@ -304,8 +320,12 @@ def monthly_test_due(ctx: ScreeningContext) -> Iterator[Finding]:
         due = negatives[-1].on + timedelta(days=interval)
         short = f"last negative {negatives[-1].on.isoformat()}"
     else:
+        tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
         base = f"no negative test recorded (course started {course.start.isoformat()})"
-        due, short = course.start, "no negative test recorded"
+        due, short = course.start, _no_negative(ctx)
+        if tests:
+            base = f"the last result was {describe_pregnancy_test(tests[0])}, not negative"
+            due = max(course.start, tests[0].on)
     if due > ctx.on + timedelta(days=notice):
         return
     when = f"overdue since {due.isoformat()}" if due < ctx.on else f"due by {due.isoformat()}"
