@@ -196,3 +196,15 @@ def test_context_for_a_man_has_no_contraception_line(kb: KnowledgeBase) -> None:
     assert lines == [
         ("pregnancy capability", "cannot get pregnant (assumed: administrative gender male)")
     ]
+
+
+def test_context_shows_the_latest_pregnancy_status_with_its_date(kb: KnowledgeBase) -> None:
+    from isotrack.clinical.snapshot import PregnancyState, PregnancyStatus
+
+    statuses = (
+        PregnancyStatus(ago(400), PregnancyState.PREGNANT),
+        PregnancyStatus(ago(5), PregnancyState.UNKNOWN, detail="Possible pregnancy"),
+    )
+    snap = woman(pregnancy_statuses=statuses)
+    lines = dict(pregnancy_context(ScreeningContext(snapshot=snap, on=TODAY, kb=kb)))
+    assert lines["pregnancy status"] == f"unknown (Possible pregnancy) on {ago(5).isoformat()}"

@@ -25,6 +25,7 @@ Pregnancy capability ("CBP", iPLEDGE's "patient who can get pregnant"):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -258,12 +259,31 @@ def is_recent_pregnancy(pregnancy: RecordedPregnancy, on: date, kb: KnowledgeBas
     return (on - pregnancy.on).days <= kb.number("pregnancy.longest_duration_days")
 
 
-def latest_pregnancy_status(snapshot: PatientSnapshot, on: date) -> PregnancyStatus | None:
+_STATUS_RANK = {
+    PregnancyState.NOT_PREGNANT: 0,
+    PregnancyState.UNKNOWN: 1,
+    PregnancyState.PREGNANT: 2,
+}
+
+
+def latest_pregnancy_status(
+    statuses: Iterable[PregnancyStatus], on: date
+) -> PregnancyStatus | None:
     """The most recent status up to ``on``; on one day, pregnant before unknown before
     not pregnant (safety)."""
-    rank = {PregnancyState.NOT_PREGNANT: 0, PregnancyState.UNKNOWN: 1, PregnancyState.PREGNANT: 2}
-    found = [s for s in snapshot.pregnancy_statuses if s.on <= on]
-    return max(found, key=lambda s: (s.on, rank[s.state]), default=None)
+    found = [s for s in statuses if s.on <= on]
+    return max(found, key=lambda s: (s.on, _STATUS_RANK[s.state]), default=None)
+
+
+def current_pregnancy(
+    statuses: Iterable[PregnancyStatus], on: date, kb: KnowledgeBase
+) -> PregnancyStatus | None:
+    """The latest status up to ``on`` when it says pregnant and is recent enough that the
+    pregnancy may be ongoing (``pregnancy.longest_duration_days``), else None."""
+    latest = latest_pregnancy_status(statuses, on)
+    if latest is None or latest.state is not PregnancyState.PREGNANT:
+        return None
+    return latest if is_recent_pregnancy(RecordedPregnancy("", latest.on), on, kb) else None
 
 
 def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
@@ -278,7 +298,7 @@ def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
     lines.append(
         ("last pregnancy test", describe_pregnancy_test(tests[0]) if tests else "none recorded")
     )
-    recorded = latest_pregnancy_status(ctx.snapshot, ctx.on)
+    recorded = latest_pregnancy_status(ctx.snapshot.pregnancy_statuses, ctx.on)
     if recorded is not None:
         detail = f" ({recorded.detail})" if recorded.detail else ""
         lines.append(("pregnancy status", f"{recorded.state}{detail} on {recorded.on.isoformat()}"))

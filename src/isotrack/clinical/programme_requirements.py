@@ -8,12 +8,9 @@ The values come from the rule set (:class:`~isotrack.clinical.programme.RuleSet`
 
 Choices written down here:
 
-- an indeterminate test result is neither negative nor positive: it never counts
-  as a negative test, and a negative test dated on or before it no longer counts
-  either (the test must be repeated);
-- a pregnancy status recorded in isotrack as pregnant, within the longest a
-  pregnancy lasts (``pregnancy.longest_duration_days``) and not followed by a "not
-  pregnant" one, refuses every prescription and dispense;
+- an indeterminate test result is never a negative test, and a negative one dated
+  on or before it no longer counts (the test must be repeated);
+- a current pregnancy recorded in isotrack refuses every prescription and dispense;
 - a test of unknown setting counts like a home test (accepted where home tests
   are, never as a start test or a medically supervised test);
 - a positive test suspends the patient until a later negative test in a medical
@@ -29,16 +26,10 @@ from datetime import date, timedelta
 
 from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
 from isotrack.clinical.course_state import CourseState, PrescriptionState
-from isotrack.clinical.pregnancy import CbpStatus
+from isotrack.clinical.pregnancy import CbpStatus, current_pregnancy
 from isotrack.clinical.programme import RuleSet
 from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import (
-    PatientSnapshot,
-    PregnancyState,
-    PregnancyTest,
-    TestResult,
-    TestSetting,
-)
+from isotrack.clinical.snapshot import PatientSnapshot, PregnancyTest, TestResult, TestSetting
 from isotrack.errors import ProgrammeRefusal
 
 ONE_DAY = timedelta(days=1)
@@ -178,19 +169,15 @@ def negatives(record: PatientRecord, on: date, *, overridden: bool = False) -> l
 
 
 def pregnancy_status_requirement(record: PatientRecord, on: date, rules: RuleSet) -> Requirement:
-    """No pregnancy recorded as current: the latest status up to ``on`` is not
-    'pregnant' within the longest a pregnancy lasts."""
-    text = "no pregnancy recorded"
-    statuses = [s for s in record.pregnancy_statuses if s.on <= on]
-    latest = max(statuses, key=lambda s: (s.on, s.state is PregnancyState.PREGNANT), default=None)
-    longest = timedelta(days=rules.kb.number("pregnancy.longest_duration_days"))
-    if latest is None or latest.state is not PregnancyState.PREGNANT or latest.on + longest < on:
-        return Requirement("pregnancy-status", True, text, found="none current")
+    """No current pregnancy recorded (:func:`~isotrack.clinical.pregnancy.current_pregnancy`)."""
+    current = current_pregnancy(record.pregnancy_statuses, on, rules.kb)
+    if current is None:
+        return Requirement("pregnancy-status", True, "no pregnancy recorded", found="none current")
     needs = (
         f"a pregnancy status recorded as not pregnant (RecordPregnancyStatus) after the "
-        f"pregnancy recorded on {latest.on}: isotretinoin is contraindicated in pregnancy"
+        f"pregnancy recorded on {current.on}: isotretinoin is contraindicated in pregnancy"
     )
-    return Requirement("pregnancy-status", False, text, needs)
+    return Requirement("pregnancy-status", False, "no pregnancy recorded", needs)
 
 
 def describe_test(test: PregnancyTest) -> str:

@@ -219,7 +219,9 @@ class ObservationComponent(Element, frozen=True, kw_only=True):
 
 
 class Observation(Resource, frozen=True, kw_only=True):
-    meta: Meta | None = None
+    meta: msgspec.Raw = msgspec.Raw()
+    """Left undecoded (nearly every record carries one) until a reader needs its
+    profiles: :meth:`profiles`."""
     status: str | None = None
     category: tuple[CodeableConcept, ...] = ()
     code: CodeableConcept | None = None
@@ -242,6 +244,18 @@ class Observation(Resource, frozen=True, kw_only=True):
     contained: tuple[msgspec.Raw, ...] = ()
     """Contained resources (e.g. the Specimen), left undecoded until a ``#id`` reference
     needs one."""
+
+    def profiles(self) -> tuple[str, ...]:
+        """``meta.profile``: the profiles the observation claims (empty if unreadable)."""
+        if not len(self.meta):
+            return ()
+        try:
+            return _META.decode(self.meta).profile
+        except msgspec.DecodeError:
+            return ()
+
+
+_META = msgspec.json.Decoder(Meta)
 
 
 # --- envelopes -----------------------------------------------------------------------------

@@ -187,6 +187,13 @@ def test_a_same_day_indeterminate_counts_as_the_latest(kb: KnowledgeBase) -> Non
     assert result.has("PREG-TEST-REQUIRED")
 
 
+def test_an_indeterminate_monthly_test_makes_the_next_test_due_at_once(kb: KnowledgeBase) -> None:
+    snap = woman(pregnancy_tests=(negative(20), indeterminate(4)), courses=(course(60),))
+    found = finding(assess_course(snap, on=TODAY, kb=kb), "MON-PREG-TEST-DUE")
+    assert f"overdue since {ago(4).isoformat()}" in found.summary
+    assert "not negative" in found.detail
+
+
 def test_an_indeterminate_test_is_never_a_start_test(kb: KnowledgeBase) -> None:
     snap = woman(pregnancy_tests=(indeterminate(60), indeterminate(3)))
     found = finding(screen(snap, kb), "PPP-START-TESTS")

@@ -146,7 +146,7 @@ def _setting(
         for coding in category.coding:
             if coding.system == TEST_SETTING and coding.code in _SETTINGS:
                 return _SETTINGS[coding.code]
-    if observation.meta is not None and HOME_TEST_PROFILE in observation.meta.profile:
+    if HOME_TEST_PROFILE in observation.profiles():
         return TestSetting.HOME
     performers = {_type_of(p, bundle) for p in observation.performer}
     if performers & _LAY_PERFORMERS:
