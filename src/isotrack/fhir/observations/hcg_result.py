@@ -136,7 +136,7 @@ def read_hcg(
     """Positive, negative or indeterminate (``result`` None: no result at all)."""
     verdict = HcgVerdict()
     readings = _coded_readings(holder, vocab)
-    amount = _amount(holder, label, vocab, readings)
+    amount = _amount(holder, label)
     interpretations = [vocab.coded(c) for c in holder.interpretation]
     lab_says = {r for r in interpretations if r is not None}
     if amount is not None:
@@ -178,12 +178,7 @@ def _coded_readings(
     return readings
 
 
-def _amount(
-    holder: Observation | ObservationComponent,
-    label: str,
-    vocab: HcgVocabulary,
-    readings: list[Reading | None],
-) -> Amount | None:
+def _amount(holder: Observation | ObservationComponent, label: str) -> Amount | None:
     quantity = holder.value_quantity
     if quantity is not None and quantity.value is not None:
         amount = Amount(quantity.value, quantity.comparator, quantity_unit(quantity))
