@@ -9,6 +9,8 @@ from isotrack.clinical.snapshot import (
     ContraceptionUse,
     IsotretinoinCourse,
     PatientSnapshot,
+    PregnancyState,
+    PregnancyStatus,
     PregnancyTest,
     Sex,
     TestResult,
@@ -28,6 +30,15 @@ def negative(days_ago: int, setting: TestSetting = TestSetting.MEDICAL) -> Pregn
 
 def positive(days_ago: int) -> PregnancyTest:
     return PregnancyTest(ago(days_ago), TestResult.POSITIVE, TestSetting.MEDICAL)
+
+
+def indeterminate(days_ago: int, detail: str = "") -> PregnancyTest:
+    return PregnancyTest(ago(days_ago), TestResult.INDETERMINATE, TestSetting.MEDICAL, "", detail)
+
+
+def status(days_ago: int, state: PregnancyState = PregnancyState.PREGNANT) -> PregnancyStatus:
+    """A pregnancy status recorded ``days_ago`` (default: pregnant)."""
+    return PregnancyStatus(ago(days_ago), state, f"Observation/status-{days_ago}")
 
 
 def using(method: str, since_days: int | None, until_days: int | None = None) -> ContraceptionUse:

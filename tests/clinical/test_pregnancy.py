@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from isotrack.clinical.codes import ICD10CM, Coding, Concept
 from isotrack.clinical.pregnancy import (
-    active_pregnancies,
     cbp_status,
     negative_in_window,
     pregnancy_capability,
     pregnancy_context,
+    recorded_pregnancies,
     window_first_day,
 )
 from isotrack.clinical.screening import ScreeningContext
@@ -153,7 +153,7 @@ def test_test_window_counts_the_specimen_day_as_day_one(kb: KnowledgeBase) -> No
 def test_pregnancy_without_abatement_is_active(kb: KnowledgeBase) -> None:
     preg = ConditionRecord(sct("72892002", "Normal pregnancy"), onset=ago(40))
     ctx = ScreeningContext(snapshot=woman(conditions=(preg,)), on=TODAY, kb=kb)
-    assert [h.label for h in active_pregnancies(ctx)] == ["Normal pregnancy"]
+    assert [(p.what, p.on) for p in recorded_pregnancies(ctx)] == [("Normal pregnancy", ago(40))]
 
 
 def test_pregnancy_with_abatement_is_not_active(kb: KnowledgeBase) -> None:
@@ -164,20 +164,20 @@ def test_pregnancy_with_abatement_is_not_active(kb: KnowledgeBase) -> None:
         clinical_status="resolved",
     )
     ctx = ScreeningContext(snapshot=woman(conditions=(preg,)), on=TODAY, kb=kb)
-    assert active_pregnancies(ctx) == []
+    assert recorded_pregnancies(ctx) == []
 
 
 def test_miscarriage_is_not_an_ongoing_pregnancy(kb: KnowledgeBase) -> None:
     loss = ConditionRecord(sct("19169002", "Miscarriage in first trimester"), onset=ago(40))
     ctx = ScreeningContext(snapshot=woman(conditions=(loss,)), on=TODAY, kb=kb)
-    assert active_pregnancies(ctx) == []
+    assert recorded_pregnancies(ctx) == []
 
 
 def test_later_termination_ends_an_unabated_pregnancy(kb: KnowledgeBase) -> None:
     preg = ConditionRecord(sct("72892002", "Normal pregnancy"), onset=ago(60))
     end = ProcedureRecord(sct("714812005", "Induced termination of pregnancy"), ago(30))
     ctx = ScreeningContext(snapshot=woman(conditions=(preg,), procedures=(end,)), on=TODAY, kb=kb)
-    assert active_pregnancies(ctx) == []
+    assert recorded_pregnancies(ctx) == []
 
 
 def test_context_shows_capability_and_contraception(kb: KnowledgeBase) -> None:
@@ -196,3 +196,15 @@ def test_context_for_a_man_has_no_contraception_line(kb: KnowledgeBase) -> None:
     assert lines == [
         ("pregnancy capability", "cannot get pregnant (assumed: administrative gender male)")
     ]
+
+
+def test_context_shows_the_latest_pregnancy_status_with_its_date(kb: KnowledgeBase) -> None:
+    from isotrack.clinical.snapshot import PregnancyState, PregnancyStatus
+
+    statuses = (
+        PregnancyStatus(ago(400), PregnancyState.PREGNANT),
+        PregnancyStatus(ago(5), PregnancyState.UNKNOWN, detail="Possible pregnancy"),
+    )
+    snap = woman(pregnancy_statuses=statuses)
+    lines = dict(pregnancy_context(ScreeningContext(snapshot=snap, on=TODAY, kb=kb)))
+    assert lines["pregnancy status"] == f"unknown (Possible pregnancy) on {ago(5).isoformat()}"

@@ -31,6 +31,7 @@ from isotrack.clinical.commands import (
     RecordOverride,
     RecordPHQ9,
     RecordPregnancyCapability,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     ResumeCourse,
@@ -104,6 +105,8 @@ def every_command() -> list[tuple[AnyCommand, date]]:
         ),
         RecordLabResult(on=day(-6), analyte="alt", value=20, unit="U/L"),
         RecordPregnancyTest(on=day(-5), result="negative", setting="home"),
+        RecordPregnancyStatus(on=day(-5), status="unknown", note="Possible pregnancy"),
+        RecordPregnancyStatus(on=day(-4), status="not-pregnant"),
         StartContraception(on=day(-5), method="male-condom"),
         RecordSymptoms(on=day(-4), symptoms=("low-mood", "missed-period"), note="since Monday"),
         RecordPHQ9(on=day(-4), total=4, item9=0),
@@ -302,7 +305,7 @@ def test_a_log_with_a_gap_is_refused(kb: KnowledgeBase) -> None:
     bundle["entry"] = [
         e for e in bundle["entry"] if e["resource"]["resourceType"] != "DetectedIssue"
     ]
-    with pytest.raises(InvalidInputError, match="command 23 is missing"):
+    with pytest.raises(InvalidInputError, match="command 25 is missing"):
         logged_commands(decode_bundle(bundle))
 
 

@@ -178,17 +178,6 @@ def test_an_hcg_result_is_read_from_its_value_or_interpretation(
     assert (test.result, test.on, test.source) == (expected, date(2026, 2, 27), "Observation/hcg-1")
 
 
-def test_a_quantitative_hcg_without_interpretation_is_indeterminate_with_a_note(
-    kb: KnowledgeBase,
-) -> None:
-    quantitative = observation(
-        "21198-7", "beta-hCG", "2026-02-27", id="q-1", valueQuantity=quantity(3, "m[IU]/mL")
-    )
-    snapshot = snap(kb, quantitative)
-    assert [t.result for t in snapshot.pregnancy_tests] == [TestResult.INDETERMINATE]
-    assert any("no sourced cut-off" in n for n in snapshot.notes)
-
-
 def test_a_positive_value_wins_over_a_negative_interpretation(kb: KnowledgeBase) -> None:
     snapshot = snap(kb, hcg(valueCodeableConcept=POSITIVE, interpretation=NEG))
     assert [t.result for t in snapshot.pregnancy_tests] == [TestResult.POSITIVE]
@@ -208,15 +197,6 @@ def test_a_laboratory_hcg_is_in_a_medical_setting(kb: KnowledgeBase) -> None:
     assert other.setting is TestSetting.UNKNOWN
 
 
-def test_a_pregnancy_status_observation_sets_pregnant(kb: KnowledgeBase) -> None:
-    pregnant = observation(
-        "82810-3", "Pregnancy status", valueCodeableConcept=concept(SNOMED, "77386006", "Pregnant")
-    )
-    assert snap(kb, pregnant).pregnant is True
-    assert snap(kb).pregnant is None
-
-
-# --- PHQ-9 ---------------------------------------------------------------------------
 def test_phq9_total_and_item9_of_the_same_day_make_one_mood_screen(kb: KnowledgeBase) -> None:
     total = observation("44261-6", "PHQ-9 total", id="phq-1", valueQuantity=quantity(12, "{score}"))
     item9 = observation(

@@ -23,6 +23,7 @@ from isotrack.clinical.commands import (
     Prescribe,
     RecordLabResult,
     RecordPHQ9,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
@@ -136,6 +137,14 @@ class PregnancyTestBody(CommandBody):
 
     def to_command(self, today: date) -> AnyCommand:
         return RecordPregnancyTest(on=self.day(today), result=self.result, setting=self.setting)
+
+
+class PregnancyStatusBody(CommandBody):
+    status: Literal["pregnant", "not-pregnant", "unknown"]
+    note: str = Field(default="", max_length=500, description="The status as written")
+
+    def to_command(self, today: date) -> AnyCommand:
+        return RecordPregnancyStatus(on=self.day(today), status=self.status, note=self.note)
 
 
 class ContraceptionBody(CommandBody):

@@ -362,7 +362,8 @@ def record_command(
 
     The command is checked against the record, then stored and audited in
     one transaction, or refused with the reason. Types: EnrolPatient,
-    RecordWeight, RecordLabResult, RecordPregnancyTest, StartContraception,
+    RecordWeight, RecordLabResult, RecordPregnancyTest, RecordPregnancyStatus,
+    StartContraception,
     Prescribe, Dispense ... (docs/cli.md lists them all).
 
     Example: [bold]isotrack record demo-ana weight.json[/bold] with weight.json

@@ -93,8 +93,9 @@ def import_command(
 
     A Bundle from `isotrack export` brings back the whole record: every
     command, with who recorded it and when. From any other system, weights,
-    labs, pregnancy tests, contraception, PHQ-9 and lesion counts become
-    commands. Everything is checked first and stored in one transaction: all
+    labs, pregnancy tests, pregnancy statuses, contraception, PHQ-9 and lesion
+    counts become commands; what the record cannot hold is said in a note.
+    Everything is checked first and stored in one transaction: all
     of it or, when anything is refused, nothing.
 
     Example: [bold]isotrack import ana.json --patient demo-ana[/bold]

@@ -50,6 +50,7 @@ CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 NDC = "http://hl7.org/fhir/sid/ndc"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 SYSTEMS = {
     "rxnorm": RXNORM,
@@ -62,6 +63,7 @@ SYSTEMS = {
     "hcpcs": HCPCS,
     "icd10pcs": ICD10PCS,
     "ndc": NDC,
+    "v3-interpretation": V3_INTERPRETATION,
 }
 _OTHER_URIS = {
     "urn:oid:2.16.840.1.113883.6.12": "cpt",

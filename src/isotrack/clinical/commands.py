@@ -30,6 +30,7 @@ SexName = Literal["female", "male", "other", "unknown"]
 CapabilityName = Literal["can-get-pregnant", "cannot-get-pregnant"]
 TestResultName = Literal["positive", "negative", "indeterminate"]
 TestSettingName = Literal["medical", "home", "unknown"]
+PregnancyStateName = Literal["pregnant", "not-pregnant", "unknown"]
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, forbid_unknown_fields=True):
@@ -71,6 +72,15 @@ class RecordLabResult(Command, frozen=True, kw_only=True):
 class RecordPregnancyTest(Command, frozen=True, kw_only=True):
     result: TestResultName
     setting: TestSettingName = "medical"
+
+
+class RecordPregnancyStatus(Command, frozen=True, kw_only=True):
+    """A pregnancy status on a day: a clinician's assessment, or an EHR's pregnancy-status
+    observation brought in by ``isotrack import`` ("unknown" is not "not pregnant")."""
+
+    status: PregnancyStateName
+    note: str = ""
+    """The status as written when it says more ('Possible pregnancy')."""
 
 
 class StartContraception(Command, frozen=True, kw_only=True):
@@ -190,6 +200,7 @@ AnyCommand = (
     | RecordWeight
     | RecordLabResult
     | RecordPregnancyTest
+    | RecordPregnancyStatus
     | StartContraception
     | StopContraception
     | RecordSymptoms
@@ -213,7 +224,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls
     for cls in (
         EnrolPatient, RecordPregnancyCapability, RecordWeight, RecordLabResult,
-        RecordPregnancyTest, StartContraception, StopContraception, RecordSymptoms,
+        RecordPregnancyTest, RecordPregnancyStatus, StartContraception, StopContraception,
+        RecordSymptoms,
         RecordPHQ9, RecordLesionCount, StartCourse, Prescribe, Dispense, RecordMissedDoses,
         PauseCourse, ResumeCourse, ChangeDose, EndCourse, RecordOverride,
         RecordComprehensionAnswers, RecordCounselling, RecordAuthorization,

@@ -31,6 +31,7 @@ from isotrack.clinical.commands import (
     RecordOverride,
     RecordPHQ9,
     RecordPregnancyCapability,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
@@ -322,6 +323,9 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
             return f"{name} {command.value:g} {command.unit}"
         case RecordPregnancyTest():
             return f"Pregnancy test {command.result} ({command.setting} setting)"
+        case RecordPregnancyStatus():
+            note = f" ({command.note})" if command.note else ""
+            return f"Pregnancy status: {command.status.replace('-', ' ')}{note}"
         case StartContraception():
             return f"Contraception started: {_method(kb, command.method)}"
         case StopContraception():

@@ -34,6 +34,7 @@ Pregnancy capability ("CBP", iPLEDGE's "patient who can get pregnant"):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -44,6 +45,8 @@ from isotrack.clinical.screening import Hit, ScreeningContext
 from isotrack.clinical.snapshot import (
     PatientSnapshot,
     PregnancyCapability,
+    PregnancyState,
+    PregnancyStatus,
     PregnancyTest,
     RecordedSex,
     Sex,
@@ -232,10 +235,28 @@ def screening_contraception(ctx: ScreeningContext) -> ContraceptionStatus:
 
 
 # --- Pregnancy tests -------------------------------------------------------------------
+_SAME_DAY_RANK = {TestResult.NEGATIVE: 0, TestResult.INDETERMINATE: 1, TestResult.POSITIVE: 2}
+"""On one day the less reassuring result counts as the later one (safety)."""
+
+
 def pregnancy_tests_newest_first(snapshot: PatientSnapshot, on: date) -> list[PregnancyTest]:
-    """Results up to ``on``, newest first; on the same day a positive comes first."""
+    """Results up to ``on``, newest first; on the same day a positive comes first, then
+    an indeterminate one."""
     found = [t for t in snapshot.pregnancy_tests if t.on <= on]
-    return sorted(found, key=lambda t: (t.on, t.result is TestResult.POSITIVE), reverse=True)
+    return sorted(found, key=lambda t: (t.on, _SAME_DAY_RANK[t.result]), reverse=True)
+
+
+def standing_negatives(snapshot: PatientSnapshot, on: date) -> list[PregnancyTest]:
+    """Negative results up to ``on`` that no later result overrides, oldest first: a
+    positive or indeterminate result (on the same day or later) leaves only the negatives
+    that follow it. An indeterminate result is never a negative one."""
+    newest_first = pregnancy_tests_newest_first(snapshot, on)
+    standing: list[PregnancyTest] = []
+    for test in newest_first:
+        if test.result is not TestResult.NEGATIVE:
+            break
+        standing.append(test)
+    return standing[::-1]
 
 
 def window_first_day(on: date, kb: KnowledgeBase) -> date:
@@ -246,16 +267,15 @@ def window_first_day(on: date, kb: KnowledgeBase) -> date:
 def negative_in_window(
     snapshot: PatientSnapshot, on: date, kb: KnowledgeBase
 ) -> PregnancyTest | None:
+    """The newest standing negative result with a specimen date in the window."""
     first = window_first_day(on, kb)
-    negatives = [
-        t for t in pregnancy_tests_newest_first(snapshot, on) if t.result is TestResult.NEGATIVE
-    ]
-    return next((t for t in negatives if t.on >= first), None)
+    return next((t for t in reversed(standing_negatives(snapshot, on)) if t.on >= first), None)
 
 
 def describe_pregnancy_test(test: PregnancyTest) -> str:
-    """'negative on 2026-02-20 (medical setting)'."""
-    return f"{test.result} on {test.on.isoformat()} ({test.setting} setting)"
+    """'negative on 2026-02-20 (medical setting)'; an indeterminate one says why."""
+    why = f": {test.detail}" if test.detail and test.result is TestResult.INDETERMINATE else ""
+    return f"{test.result} on {test.on.isoformat()} ({test.setting} setting){why}"
 
 
 def procedures_without_result(ctx: ScreeningContext) -> list[Hit]:
@@ -264,19 +284,87 @@ def procedures_without_result(ctx: ScreeningContext) -> list[Hit]:
 
 
 # --- Pregnancy and lactation records ------------------------------------------------------
-def active_pregnancies(ctx: ScreeningContext) -> list[Hit]:
-    """Active pregnancy conditions without a recorded end. A pregnancy whose onset is
-    known is also over once a later outcome (miscarriage, termination, birth) is recorded."""
+@dataclass(frozen=True, slots=True)
+class RecordedPregnancy:
+    """A pregnancy the record holds and nothing recorded later has ended: an active
+    pregnancy condition, or a status recorded as pregnant."""
+
+    what: str
+    on: date | None
+    """Onset of the condition or date of the status; None when the record gives none."""
+    by_text: bool = False
+
+    def describe(self) -> str:
+        when = f"recorded {self.on.isoformat()}" if self.on is not None else "date unknown"
+        text = f"{self.what} ({when})"
+        return text + (" [recognised by name only, no matching code]" if self.by_text else "")
+
+
+def recorded_pregnancies(ctx: ScreeningContext) -> list[RecordedPregnancy]:
+    """Active pregnancy conditions (an ongoing pregnancy, or a complication coded to a
+    trimester) and statuses recorded as pregnant, up to the evaluation date, that no
+    later record ends: a coded outcome (miscarriage, termination, delivery) dated on or
+    after a dated one, or a later "not pregnant" status (an outcome recognised by name
+    only is too weak a reason to drop the finding). An "unknown" or "possible" status
+    neither records nor ends a pregnancy. Newest first; an undated one counts as new."""
     outcomes = [
         h.on
         for h in [*ctx.conditions_ever("pregnancy-ended"), *ctx.procedures_done("pregnancy-ended")]
-        if h.on is not None
+        if h.on is not None and not h.by_text
     ]
-    return [
-        hit
-        for hit in ctx.active_conditions("pregnancy")
-        if hit.on is None or not any(day >= hit.on for day in outcomes)
+    statuses = [s for s in ctx.snapshot.pregnancy_statuses if s.on <= ctx.on]
+    not_pregnant = [s.on for s in statuses if s.state is PregnancyState.NOT_PREGNANT]
+    found = [
+        RecordedPregnancy(hit.label, hit.on, hit.by_text)
+        for valueset_id in ("pregnancy", "pregnancy-complication")
+        for hit in ctx.active_conditions(valueset_id)
     ]
+    found += [
+        RecordedPregnancy(f"pregnancy status: pregnant ({s.source or 'recorded'})", s.on)
+        for s in statuses
+        if s.state is PregnancyState.PREGNANT
+    ]
+    ongoing = [
+        p
+        for p in found
+        if p.on is None
+        or not (any(day >= p.on for day in outcomes) or any(day > p.on for day in not_pregnant))
+    ]
+    return sorted(ongoing, key=lambda p: p.on or date.max, reverse=True)
+
+
+def is_recent_pregnancy(pregnancy: RecordedPregnancy, on: date, kb: KnowledgeBase) -> bool:
+    """Recorded within the longest a pregnancy lasts (or undated): it may be ongoing."""
+    if pregnancy.on is None:
+        return True
+    return (on - pregnancy.on).days <= kb.number("pregnancy.longest_duration_days")
+
+
+_STATUS_RANK = {
+    PregnancyState.NOT_PREGNANT: 0,
+    PregnancyState.UNKNOWN: 1,
+    PregnancyState.PREGNANT: 2,
+}
+
+
+def latest_pregnancy_status(
+    statuses: Iterable[PregnancyStatus], on: date
+) -> PregnancyStatus | None:
+    """The most recent status up to ``on``; on one day, pregnant before unknown before
+    not pregnant (safety)."""
+    found = [s for s in statuses if s.on <= on]
+    return max(found, key=lambda s: (s.on, _STATUS_RANK[s.state]), default=None)
+
+
+def current_pregnancy(
+    statuses: Iterable[PregnancyStatus], on: date, kb: KnowledgeBase
+) -> PregnancyStatus | None:
+    """The latest status up to ``on`` when it says pregnant and is recent enough that the
+    pregnancy may be ongoing (``pregnancy.longest_duration_days``), else None."""
+    latest = latest_pregnancy_status(statuses, on)
+    if latest is None or latest.state is not PregnancyState.PREGNANT:
+        return None
+    return latest if is_recent_pregnancy(RecordedPregnancy("", latest.on), on, kb) else None
 
 
 def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
@@ -291,4 +379,8 @@ def pregnancy_context(ctx: ScreeningContext) -> list[tuple[str, str]]:
     lines.append(
         ("last pregnancy test", describe_pregnancy_test(tests[0]) if tests else "none recorded")
     )
+    recorded = latest_pregnancy_status(ctx.snapshot.pregnancy_statuses, ctx.on)
+    if recorded is not None:
+        detail = f" ({recorded.detail})" if recorded.detail else ""
+        lines.append(("pregnancy status", f"{recorded.state}{detail} on {recorded.on.isoformat()}"))
     return lines

@@ -40,6 +40,7 @@ from isotrack.clinical.programme_requirements import (
     negatives,
     opens_course,
     positive_test_requirement,
+    pregnancy_status_requirement,
     require_all,
     start_tests_requirement,
     test_requirement,
@@ -237,6 +238,7 @@ def _prescription_requirements(
     if rules.applies("counselling_at_enrolment", can_get_pregnant=cbp):
         requirements.append(counselling_requirement(record, on, rules))
     requirements.append(positive_test_requirement(record, on, rules))
+    requirements.append(pregnancy_status_requirement(record, on, rules))
     if not cbp:
         return requirements
     if opens_course(course, prescription.on, prescription.id):
@@ -298,7 +300,10 @@ def require_dispensable(
     enough capsules left, and no positive test since it was issued."""
     rules = rule_set(record, kb)
     course = course_as_of(record, on)
-    requirements = [positive_test_requirement(record, on, rules)]
+    requirements = [
+        positive_test_requirement(record, on, rules),
+        pregnancy_status_requirement(record, on, rules),
+    ]
     prescription = course.prescription(prescription_id) if course is not None else None
     text = f"a dispensing authorisation in force for prescription {prescription_id}"
     if course is None or prescription is None:

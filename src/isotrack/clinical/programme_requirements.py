@@ -8,8 +8,9 @@ The values come from the rule set (:class:`~isotrack.clinical.programme.RuleSet`
 
 Choices written down here:
 
-- an indeterminate test result is neither negative nor positive: it counts for
-  nothing;
+- an indeterminate test result is never a negative test, and a negative one dated
+  on or before it no longer counts (the test must be repeated);
+- a current pregnancy recorded in isotrack refuses every prescription and dispense;
 - a test of unknown setting counts like a home test (accepted where home tests
   are, never as a start test or a medically supervised test);
 - a positive test suspends the patient until a later negative test in a medical
@@ -25,7 +26,7 @@ from datetime import date, timedelta
 
 from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
 from isotrack.clinical.course_state import CourseState, PrescriptionState
-from isotrack.clinical.pregnancy import CbpStatus
+from isotrack.clinical.pregnancy import CbpStatus, current_pregnancy
 from isotrack.clinical.programme import RuleSet
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import PatientSnapshot, PregnancyTest, TestResult, TestSetting
@@ -49,7 +50,7 @@ class Requirement:
 
     key: str
     """'pregnancy-test', 'start-tests', 'contraception', 'comprehension', 'counselling',
-    'positive-test', 'supply', 'course', 'prescription', 'dispense-window',
+    'positive-test', 'pregnancy-status', 'supply', 'course', 'prescription', 'dispense-window',
     'authorisation', 'quantity', 'post-course-test', 'contraception-after'."""
     met: bool
     text: str
@@ -149,10 +150,34 @@ def contraception_on(record: PatientRecord, on: date, rules: RuleSet) -> Contrac
     return contraception_status(snapshot, on, rules.kb, rules.id)
 
 
-def negatives(record: PatientRecord, on: date) -> list[PregnancyTest]:
-    """Negative tests dated on or before ``on``, oldest first."""
-    found = [t for t in record.pregnancy_tests if t.on <= on and t.result is TestResult.NEGATIVE]
+def negatives(record: PatientRecord, on: date, *, overridden: bool = False) -> list[PregnancyTest]:
+    """Negative tests dated on or before ``on``, oldest first, leaving out those an
+    indeterminate result on the same day or later overrides (``overridden=True``: all,
+    e.g. for the screening test that came before the confirmation test)."""
+    indeterminate = [
+        t.on for t in record.pregnancy_tests if t.on <= on and t.result is TestResult.INDETERMINATE
+    ]
+    after = max(indeterminate, default=date.min)
+    found = [
+        t
+        for t in record.pregnancy_tests
+        if t.on <= on
+        and t.result is TestResult.NEGATIVE
+        and (overridden or not indeterminate or t.on > after)
+    ]
     return sorted(found, key=lambda t: t.on)
+
+
+def pregnancy_status_requirement(record: PatientRecord, on: date, rules: RuleSet) -> Requirement:
+    """No current pregnancy recorded (:func:`~isotrack.clinical.pregnancy.current_pregnancy`)."""
+    current = current_pregnancy(record.pregnancy_statuses, on, rules.kb)
+    if current is None:
+        return Requirement("pregnancy-status", True, "no pregnancy recorded", found="none current")
+    needs = (
+        f"a pregnancy status recorded as not pregnant (RecordPregnancyStatus) after the "
+        f"pregnancy recorded on {current.on}: isotretinoin is contraindicated in pregnancy"
+    )
+    return Requirement("pregnancy-status", False, "no pregnancy recorded", needs)
 
 
 def describe_test(test: PregnancyTest) -> str:
@@ -354,7 +379,8 @@ def start_tests_requirement(record: PatientRecord, day: date, rules: RuleSet) ->
         )
         return Requirement("start-tests", False, text, needs, rule_ids=ids)
     confirmation = ready[-1]
-    earlier = [t for t in tests if t.on < confirmation.on]
+    screenings = negatives(record, day, overridden=True)
+    earlier = [t for t in screenings if t.on < confirmation.on and accepted(t, rules, start=True)]
     if len(earlier) < count - 1:
         needs = (
             f"{count - 1} negative screening test(s){where} dated before the confirmation "

@@ -60,6 +60,7 @@ from isotrack.clinical.programme_requirements import (
     negatives,
     opens_course,
     positive_test_requirement,
+    pregnancy_status_requirement,
     prescriptions_as_of,
     require_all,
     start_tests_requirement,
@@ -147,7 +148,11 @@ def prescribing_requirements(
     if course is not None and course_ended(course, on):
         course = None
     number = len(prescriptions_as_of(course, on)) + 1 if course else 1
-    found = [course_requirement(record, on), positive_test_requirement(record, on, rules)]
+    found = [
+        course_requirement(record, on),
+        positive_test_requirement(record, on, rules),
+        pregnancy_status_requirement(record, on, rules),
+    ]
     if rules.applies("counselling_at_enrolment", can_get_pregnant=cbp):
         found.append(counselling_requirement(record, on, rules))
     if cbp:

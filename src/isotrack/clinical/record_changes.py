@@ -32,6 +32,7 @@ from isotrack.clinical.commands import (
     RecordOverride,
     RecordPHQ9,
     RecordPregnancyCapability,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
@@ -62,6 +63,8 @@ from isotrack.clinical.snapshot import (
     LesionCount,
     MoodScreen,
     PregnancyCapability,
+    PregnancyState,
+    PregnancyStatus,
     PregnancyTest,
     Sex,
     TestResult,
@@ -112,6 +115,9 @@ def evolve(
         case RecordPregnancyTest():
             test = PregnancyTest(on, TestResult(command.result), TestSetting(command.setting))
             return replace(record, pregnancy_tests=(*record.pregnancy_tests, test))
+        case RecordPregnancyStatus():
+            status = PregnancyStatus(on, PregnancyState(command.status), detail=command.note)
+            return replace(record, pregnancy_statuses=(*record.pregnancy_statuses, status))
         case StartContraception():
             use = ContraceptionUse(command.method, start=on)
             return replace(record, contraception=(*record.contraception, use))

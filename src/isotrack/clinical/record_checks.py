@@ -28,6 +28,7 @@ from isotrack.clinical.commands import (
     RecordOverride,
     RecordPHQ9,
     RecordPregnancyCapability,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
@@ -43,7 +44,9 @@ from isotrack.clinical.units import CANONICAL, to_canonical
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 
-NOT_LAB_ANALYTES = frozenset({"weight", "dose"})
+NOT_LAB_ANALYTES = frozenset({"weight", "dose", "hcg"})
+"""Analytes with a canonical unit that are not lab results: an hCG is a pregnancy test
+(RecordPregnancyTest), never a lab value."""
 
 
 def check_command(
@@ -81,7 +84,12 @@ def check_command(
         case RecordCounselling():
             if not command.topic.strip():
                 raise CommandRejected("topic", "is empty: say what the counselling was about")
-        case RecordPregnancyCapability() | RecordPregnancyTest() | RecordLesionCount():
+        case (
+            RecordPregnancyCapability()
+            | RecordPregnancyTest()
+            | RecordPregnancyStatus()
+            | RecordLesionCount()
+        ):
             pass  # their values are checked by the value objects they become
         case _:
             check_course_command(record, command, today=today, kb=kb)

@@ -70,6 +70,7 @@ def to_snapshot(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
         weights=tuple(w for w in record.weights if w.on <= on),
         labs=tuple(lab for lab in record.labs if lab.on <= on),
         pregnancy_tests=tuple(t for t in record.pregnancy_tests if t.on <= on),
+        pregnancy_statuses=tuple(s for s in record.pregnancy_statuses if s.on <= on),
         contraception=tuple(
             _contraception_on(u, on)
             for u in record.contraception

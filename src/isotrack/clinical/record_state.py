@@ -18,6 +18,7 @@ from isotrack.clinical.snapshot import (
     LesionCount,
     MoodScreen,
     PregnancyCapability,
+    PregnancyStatus,
     PregnancyTest,
     Sex,
     Weight,
@@ -86,6 +87,7 @@ class PatientRecord:
     weights: tuple[Weight, ...] = ()
     labs: tuple[LabResult, ...] = ()
     pregnancy_tests: tuple[PregnancyTest, ...] = ()
+    pregnancy_statuses: tuple[PregnancyStatus, ...] = ()
     contraception: tuple[ContraceptionUse, ...] = ()
     symptom_reports: tuple[SymptomReport, ...] = ()
     mood_screens: tuple[MoodScreen, ...] = ()

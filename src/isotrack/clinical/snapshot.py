@@ -83,6 +83,15 @@ class TestSetting(StrEnum):
     UNKNOWN = "unknown"
 
 
+class PregnancyState(StrEnum):
+    """What a recorded pregnancy status says. UNKNOWN (unknown, possible, not yet
+    confirmed) is not NOT_PREGNANT: it neither records a pregnancy nor ends one."""
+
+    PREGNANT = "pregnant"
+    NOT_PREGNANT = "not-pregnant"
+    UNKNOWN = "unknown"
+
+
 def _order(field_name: str, start: date | None, end: date | None) -> None:
     if start is not None and end is not None and end < start:
         raise InvalidInputError(field_name, f"ends ({end}) before it starts ({start})")
@@ -205,6 +214,21 @@ class PregnancyTest:
     result: TestResult
     setting: TestSetting = TestSetting.UNKNOWN
     source: str = ""
+    detail: str = ""
+    """How the result was read when that matters to a reader (why it is indeterminate:
+    '15 m[IU]/mL, between the negative cut-off and the required sensitivity')."""
+
+
+@dataclass(frozen=True, slots=True)
+class PregnancyStatus:
+    """A pregnancy status recorded on a day (a FHIR pregnancy-status observation, or
+    recorded in isotrack): its age matters, a status from years ago is not current."""
+
+    on: date
+    state: PregnancyState
+    source: str = ""
+    detail: str = ""
+    """The status as written when it says more than the state ('Possible pregnancy')."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +317,9 @@ class PatientSnapshot:
     pregnancy_capability: PregnancyCapability | None = None
     """Recorded in isotrack; overrides the assumption made from FHIR data."""
     lactating: bool | None = None
-    pregnant: bool | None = None
-    """A recorded pregnancy status (e.g. a FHIR pregnancy-status observation)."""
+    pregnancy_statuses: tuple[PregnancyStatus, ...] = ()
+    """Recorded pregnancy statuses, each with its date (FHIR pregnancy-status
+    observations, or recorded in isotrack)."""
     committed_abstinence: bool = False
     weights: tuple[Weight, ...] = ()
     conditions: tuple[ConditionRecord, ...] = ()

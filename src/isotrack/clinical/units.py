@@ -1,5 +1,5 @@
 """Unit normalisation at the door: every value enters the snapshot in the
-canonical unit of its analyte (kg, mg, mg/dL, U/L).
+canonical unit of its analyte (kg, mg, mg/dL, U/L, m[IU]/mL for hCG).
 
 >>> from isotrack.knowledge import default_knowledge
 >>> round(to_canonical("weight", 154, "[lb_av]", default_knowledge()), 2)
@@ -23,6 +23,7 @@ CANONICAL = {
     "glucose": "mg/dL",
     "alt": "U/L",
     "ast": "U/L",
+    "hcg": "m[IU]/mL",
 }
 
 # Spellings EHRs send for the same UCUM unit (compared case-folded): UCUM codes,
@@ -64,6 +65,11 @@ _SPELLINGS = {
     "µkat/l": "ukat/L",
     "μkat/l": "ukat/L",
     "mckat/l": "ukat/L",
+    "miu/ml": "m[IU]/mL",
+    "m[iu]/ml": "m[IU]/mL",
+    "mu/ml": "mU/mL",
+    "iu/ml": "[IU]/mL",
+    "[iu]/ml": "[IU]/mL",
 }
 
 

@@ -108,6 +108,16 @@ class FhirBundle:
         absolute URL), then as ``Type/id`` (also the tail of an absolute URL).
         Contained (``#id``) references are resolved by their container.
         """
+        entry = self._entry(reference)
+        return None if entry is None else entry.resource
+
+    def type_of(self, reference: Reference | str | None) -> str | None:
+        """The resource type a reference points to within this bundle, whether or not
+        isotrack decodes that type (a Practitioner, a RelatedPerson); None if not here."""
+        entry = self._entry(reference)
+        return None if entry is None else entry.resource_type
+
+    def _entry(self, reference: Reference | str | None) -> BundleEntry | None:
         text = reference.reference if isinstance(reference, Reference) else reference
         if not text or text.startswith("#"):
             return None
@@ -118,7 +128,7 @@ class FhirBundle:
             relative = _RELATIVE.search(tail)
             if relative is not None:
                 entry = by_reference.get(f"{relative.group(1)}/{relative.group(2)}")
-        return None if entry is None else entry.resource
+        return entry
 
     def refers_to(self, reference: Reference | None, resource_type: str, resource_id: str) -> bool:
         """Does ``reference`` point to ``resource_type/resource_id``? A missing reference

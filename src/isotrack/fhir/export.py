@@ -6,7 +6,7 @@ One resource per command, or one resource per thing several commands shape:
 - ``EnrolPatient`` → ``Patient`` (name, gender, birth date; the pregnancy
   capability, its reason and the programme in force as isotrack extensions);
 - ``RecordWeight``, ``RecordLabResult``, ``RecordPregnancyTest``,
-  ``RecordPHQ9``, ``RecordLesionCount``, ``RecordSymptoms``,
+  ``RecordPregnancyStatus``, ``RecordPHQ9``, ``RecordLesionCount``, ``RecordSymptoms``,
   ``RecordPregnancyCapability`` → ``Observation`` (:mod:`isotrack.fhir.export_observations`);
 - ``StartContraception`` / ``StopContraception`` → one ``MedicationStatement``
   (or ``Procedure``, with a removal ``Procedure``) per use of a method;

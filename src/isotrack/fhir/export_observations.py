@@ -2,8 +2,9 @@
 
 LOINC where a standard code exists (the first LOINC code of the knowledge base's
 value set: body weight 29463-7, hCG, PHQ-9 total 44261-6 with item 9 44260-8 as a
-component; a lab result its own LOINC code, else its analyte's first one), SNOMED
-CT for a qualitative test result, and isotrack's own codes
+component, pregnancy status 82810-3 valued in SNOMED CT and LOINC answers as US Core
+and IPS write it; a lab result its own LOINC code, else its analyte's first one),
+SNOMED CT for a qualitative test result, and isotrack's own codes
 (``urn:isotrack:observation``) where none does: lesion counts, symptom reports
 (each symptom ``urn:isotrack:symptom``) and the pregnancy capability. Each
 Observation keeps the command's own value and unit (a weight given in lb stays in
@@ -19,6 +20,7 @@ from isotrack.clinical.commands import (
     RecordLesionCount,
     RecordPHQ9,
     RecordPregnancyCapability,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
@@ -29,6 +31,7 @@ from isotrack.fhir.export_values import (
     ISOTRACK_ANALYTE,
     ISOTRACK_CAPABILITY,
     ISOTRACK_OBSERVATION,
+    ISOTRACK_PREGNANCY_STATUS,
     ISOTRACK_SYMPTOM,
     LESION_COUNT,
     LESION_PARTS,
@@ -56,6 +59,8 @@ def observation_of(command: AnyCommand, kb: KnowledgeBase) -> tuple[str, Resourc
             body = _lab(command, kb)
         case RecordPregnancyTest():
             body = _pregnancy_test(command, kb)
+        case RecordPregnancyStatus():
+            body = _pregnancy_status(command, kb)
         case RecordPHQ9():
             extra: Resource = {}
             if command.item9 is not None:
@@ -150,6 +155,31 @@ def _pregnancy_test(command: RecordPregnancyTest, kb: KnowledgeBase) -> Resource
         # Only a laboratory test is a medical one: say where the others were done.
         body["category"] = [{"coding": [{"system": TEST_SETTING, "code": command.setting}]}]
     return body
+
+
+_STATUS_VALUESETS = {
+    "pregnant": "pregnancy-status-pregnant",
+    "not-pregnant": "pregnancy-status-not-pregnant",
+    "unknown": "pregnancy-status-unknown",
+}
+
+
+def _pregnancy_status(command: RecordPregnancyStatus, kb: KnowledgeBase) -> Resource:
+    """US Core / IPS pregnancy status: the value set's first SNOMED CT and LOINC answer
+    codes, and isotrack's own code (read back exactly); the note is the value's text."""
+    valueset = kb.valueset(_STATUS_VALUESETS[command.status])
+    codings = [coding(ISOTRACK_PREGNANCY_STATUS, command.status)]
+    for system in ("snomed", "loinc"):
+        code = next((c for c in valueset.codes if c.system == system), None)
+        if code is not None:
+            codings.append(coding(SYSTEMS[system], code.code, code.display))
+    value: Resource = {"coding": codings}
+    if command.note:
+        value["text"] = command.note
+    return _observation(
+        "social-history", first_code(kb, "pregnancy-status-observation"), command,
+        valueCodeableConcept=value,
+    )  # fmt: skip
 
 
 def _lesion_count(command: RecordLesionCount) -> Resource:

@@ -1,7 +1,11 @@
 """What a Bundle from another system adds to a record: its weights, lab results,
-pregnancy tests, PHQ-9 screens, isotrack lesion counts and contraception, as
-commands, each skipped when the record already holds it (so importing the same
-Bundle twice adds nothing the second time).
+pregnancy tests, pregnancy statuses, PHQ-9 screens, isotrack lesion counts and
+contraception, as commands, each skipped when the record already holds it (so
+importing the same Bundle twice adds nothing the second time).
+
+What the record cannot hold is said, not dropped in silence
+(:func:`unheld_notes`): a pregnancy or lactation recorded as a condition (the record
+holds pregnancy statuses, not conditions).
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from dataclasses import replace
 from datetime import date
 from typing import cast
 
+from isotrack.clinical.codes import matches_in
 from isotrack.clinical.commands import (
     AnyCommand,
     RecordLabResult,
     RecordLesionCount,
     RecordPHQ9,
+    RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordWeight,
     StartContraception,
@@ -28,17 +34,17 @@ from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
 from isotrack.errors import CommandRejected
 from isotrack.fhir.decode import FhirBundle
-from isotrack.fhir.export_values import (
-    ISOTRACK_OBSERVATION,
-    LESION_COUNT,
-    LESION_PARTS,
-    TEST_SETTING,
-)
+from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESION_PARTS
 from isotrack.fhir.resources import CodeableConcept, Observation
 from isotrack.fhir.values import fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 
-_SETTINGS: tuple[TestSettingName, ...] = ("medical", "home", "unknown")
+_UNHELD_CONDITIONS = {
+    "pregnancy": "a pregnancy",
+    "pregnancy-complication": "a pregnancy",
+    "pregnancy-ended": "the end of a pregnancy",
+    "lactation": "lactation",
+}
 
 
 def new_observations(
@@ -60,7 +66,8 @@ def new_observations(
     body = [
         *_weights(snapshot, existing, holdable),
         *_labs(snapshot, existing, holdable),
-        *_pregnancy_tests(snapshot, existing, bundle),
+        *_pregnancy_tests(snapshot, existing),
+        *_pregnancy_statuses(snapshot, existing),
         *_mood_screens(snapshot, existing, holdable),
         *_lesion_counts(bundle, snapshot.patient_id, existing),
         *_contraception(snapshot.contraception, existing, on),
@@ -144,30 +151,49 @@ def _labs(
     return commands
 
 
-def _settings(bundle: FhirBundle) -> dict[str, TestSettingName]:
-    """Observation label → the isotrack test setting written in its category."""
-    found: dict[str, TestSettingName] = {}
-    for observation in bundle.of_type(Observation):
-        for category in observation.category:
-            for coding in category.coding:
-                setting = next((s for s in _SETTINGS if s == coding.code), None)
-                if coding.system == TEST_SETTING and setting is not None:
-                    found[f"Observation/{observation.id}"] = setting
-    return found
-
-
-def _pregnancy_tests(
-    snapshot: PatientSnapshot, existing: PatientRecord | None, bundle: FhirBundle
-) -> list[AnyCommand]:
+def _pregnancy_tests(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+    """Each result with the setting the reader found (isotrack's own category included)."""
     seen: set[object] = {(t.on, t.result) for t in existing.pregnancy_tests} if existing else set()
-    settings = _settings(bundle)
     commands: list[AnyCommand] = []
     for test in sorted(snapshot.pregnancy_tests, key=lambda t: t.on):
         if _new((test.on, test.result), seen):
-            setting = settings.get(test.source) or cast(TestSettingName, test.setting.value)
+            setting = cast(TestSettingName, test.setting.value)
             result = cast(TestResultName, test.result.value)
             commands.append(RecordPregnancyTest(on=test.on, result=result, setting=setting))
     return commands
+
+
+def _pregnancy_statuses(
+    snapshot: PatientSnapshot, existing: PatientRecord | None
+) -> list[AnyCommand]:
+    """Each dated pregnancy status, old ones too (the rules judge their age)."""
+    held = existing.pregnancy_statuses if existing else ()
+    seen: set[object] = {(s.on, s.state) for s in held}
+    return [
+        RecordPregnancyStatus(on=s.on, status=s.state.value, note=s.detail)
+        for s in sorted(snapshot.pregnancy_statuses, key=lambda s: s.on)
+        if _new((s.on, s.state), seen)
+    ]
+
+
+def unheld_notes(snapshot: PatientSnapshot, kb: KnowledgeBase) -> list[str]:
+    """What the snapshot holds about pregnancy and lactation that the record cannot."""
+    memory = matches_in(kb)
+    notes = []
+    for condition in snapshot.conditions:
+        answers = memory.of(condition.concept)
+        found = next((w for v, w in _UNHELD_CONDITIONS.items() if answers.match(v).matched), None)
+        if found is None or condition.refuted:
+            continue
+        when = f", onset {condition.onset}" if condition.onset else ""
+        status = f", {condition.clinical_status}" if condition.clinical_status else ""
+        notes.append(
+            f"{condition.source or 'Condition'} ({condition.concept.label}{when}{status}) records "
+            f"{found} as a condition, which the isotrack record does not hold: it is not "
+            "imported; record a pregnancy status (RecordPregnancyStatus) or the programme "
+            "category if it is current"
+        )
+    return notes
 
 
 def _mood_screens(

@@ -20,6 +20,7 @@ from isotrack.fhir.export_values import (
     ISOTRACK_METHOD,
     ISOTRACK_OBSERVATION,
     ISOTRACK_PATIENT,
+    ISOTRACK_PREGNANCY_STATUS,
     ISOTRACK_PRESCRIPTION,
     ISOTRACK_PRODUCT,
     ISOTRACK_RULE,
@@ -139,6 +140,12 @@ def _pregnancy_test(resource: Resource, _: CommandStamp) -> Fields:
             if isinstance(coding, dict) and coding.get("system") == TEST_SETTING:
                 setting = str(coding.get("code"))
     return {**_effective(resource), "result": _RESULT_OF.get(code, code), "setting": setting}
+
+
+def _pregnancy_status(resource: Resource, _: CommandStamp) -> Fields:
+    value = _at(resource, "valueCodeableConcept")
+    status = _code(value, ISOTRACK_PREGNANCY_STATUS, "Observation.valueCodeableConcept")
+    return {**_effective(resource), "status": status, "note": str(value.get("text") or "")}
 
 
 def _phq9(resource: Resource, _: CommandStamp) -> Fields:
@@ -285,6 +292,7 @@ READERS: dict[str, tuple[tuple[str, ...], Callable[[Resource, CommandStamp], Fie
     "RecordWeight": (("Observation",), _weight),
     "RecordLabResult": (("Observation",), _lab),
     "RecordPregnancyTest": (("Observation",), _pregnancy_test),
+    "RecordPregnancyStatus": (("Observation",), _pregnancy_status),
     "RecordPHQ9": (("Observation",), _phq9),
     "RecordLesionCount": (("Observation",), _lesions),
     "RecordSymptoms": (("Observation",), _symptoms),

@@ -10,10 +10,11 @@ Two kinds of Bundle:
   from elsewhere.
 - any other (an EHR's): the Bundle is read by the same reader as every other
   FHIR input (:func:`isotrack.fhir.snapshot_from_bundle`); its weights, lab
-  results, pregnancy tests, contraception, PHQ-9 screens and isotrack lesion
-  counts become commands, recorded now by whoever imports. What the existing
-  record already holds is skipped, so importing the same Bundle twice adds
-  nothing the second time. Prescriptions, dispenses and overrides of another
+  results, pregnancy tests, pregnancy statuses, contraception, PHQ-9 screens and
+  isotrack lesion counts become commands (a pregnancy or lactation condition, which
+  the record cannot hold, is named in the plan's notes), recorded now by whoever
+  imports. What the existing record already holds is skipped, so importing the
+  same Bundle twice adds nothing the second time. Prescriptions, dispenses and overrides of another
   system are not imported: a course is started and prescribed in isotrack.
 
 The commands come out in the log's order, or in date order (``EnrolPatient``
@@ -51,7 +52,7 @@ from isotrack.fhir.export_values import (
     patient_resource_id,
 )
 from isotrack.fhir.import_log import continues, is_isotrack_export, logged_commands
-from isotrack.fhir.import_observations import new_observations
+from isotrack.fhir.import_observations import new_observations, unheld_notes
 from isotrack.fhir.resources import Patient
 from isotrack.fhir.snapshot import snapshot_from_bundle
 from isotrack.knowledge.base import KnowledgeBase
@@ -150,7 +151,7 @@ def _plan_observations(
         head.extend(_capability_update(existing, raw, on))
     skipped: list[str] = []
     body = new_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
-    return ImportPlan(target, (*head, *body), (*notes, *skipped))
+    return ImportPlan(target, (*head, *body), (*notes, *skipped, *unheld_notes(snapshot, kb)))
 
 
 # --- the patient ----------------------------------------------------------------------

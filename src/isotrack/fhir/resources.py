@@ -38,6 +38,8 @@ class Quantity(Element, frozen=True, kw_only=True):
     """Quantity, and its profiles Duration and SimpleQuantity."""
 
     value: float | None = None
+    comparator: str | None = None
+    """``<``, ``<=``, ``>=``, ``>`` (the true value is beyond the number), or ``ad``."""
     unit: str | None = None
     system: str | None = None
     code: str | None = None
@@ -72,6 +74,8 @@ class Extension(Element, frozen=True, kw_only=True):
 
 class Reference(Element, frozen=True, kw_only=True):
     reference: str | None = None
+    type: str | None = None
+    """The type of the target resource (e.g. ``Patient``), when the reference says it."""
     display: str | None = None
 
 
@@ -80,6 +84,10 @@ class CodeableReference(Element, frozen=True, kw_only=True):
 
     concept: CodeableConcept | None = None
     reference: Reference | None = None
+
+
+class Meta(Element, frozen=True, kw_only=True):
+    profile: tuple[str, ...] = ()
 
 
 # --- dosage ----------------------------------------------------------------------------
@@ -277,6 +285,19 @@ class ReferenceRange(Element, frozen=True, kw_only=True):
     text: str | None = None
 
 
+class SpecimenCollection(Element, frozen=True, kw_only=True):
+    collected_date_time: str | None = None
+    collected_period: Period | None = None
+
+
+class Specimen(Resource, frozen=True, kw_only=True):
+    """When a sample was taken: a pregnancy test's 7-day window counts from it."""
+
+    subject: Reference | None = None
+    type: CodeableConcept | None = None
+    collection: SpecimenCollection | None = None
+
+
 class ObservationComponent(Element, frozen=True, kw_only=True):
     code: CodeableConcept | None = None
     value_quantity: Quantity | None = None
@@ -289,6 +310,9 @@ class ObservationComponent(Element, frozen=True, kw_only=True):
 
 
 class Observation(Resource, frozen=True, kw_only=True):
+    meta: msgspec.Raw = msgspec.Raw()
+    """Left undecoded (nearly every record carries one) until a reader needs its
+    profiles: :meth:`profiles`."""
     status: str | None = None
     category: tuple[CodeableConcept, ...] = ()
     code: CodeableConcept | None = None
@@ -300,6 +324,7 @@ class Observation(Resource, frozen=True, kw_only=True):
     value_codeable_concept: CodeableConcept | None = None
     value_string: str | None = None
     value_integer: int | None = None
+    value_boolean: bool | None = None
     data_absent_reason: CodeableConcept | None = None
     interpretation: tuple[CodeableConcept, ...] = ()
     reference_range: tuple[ReferenceRange, ...] = ()
@@ -307,6 +332,21 @@ class Observation(Resource, frozen=True, kw_only=True):
     specimen: Reference | None = None
     performer: tuple[Reference, ...] = ()
     component: tuple[ObservationComponent, ...] = ()
+    contained: tuple[msgspec.Raw, ...] = ()
+    """Contained resources (e.g. the Specimen), left undecoded until a ``#id`` reference
+    needs one."""
+
+    def profiles(self) -> tuple[str, ...]:
+        """``meta.profile``: the profiles the observation claims (empty if unreadable)."""
+        if not len(self.meta):
+            return ()
+        try:
+            return _META.decode(self.meta).profile
+        except msgspec.DecodeError:
+            return ()
+
+
+_META = msgspec.json.Decoder(Meta)
 
 
 # --- envelopes -----------------------------------------------------------------------------
@@ -345,6 +385,7 @@ AnyResource = (
     | Device
     | DeviceUseStatement
     | Observation
+    | Specimen
 )
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
@@ -363,6 +404,7 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
         Device,
         DeviceUseStatement,
         Observation,
+        Specimen,
     )
 }
 """The resource types isotrack decodes; every other type is kept as raw JSON."""

@@ -98,7 +98,7 @@ def snapshot_from_bundle(
         order = find_isotretinoin_order(bundle, kb=kb, patient_id=pid)
     chosen_observations = selected.of(Observation)
     facts = PatientFacts(patient.gender if patient else None, birth_date)
-    observations = read_observations(chosen_observations, kb, facts)
+    observations = read_observations(chosen_observations, kb, facts, bundle)
     notes.extend(observations.notes)
     conditions = tuple(_condition(c) for c in selected.of(Condition))
     allergies = tuple(_allergies(selected.of(AllergyIntolerance)))
@@ -128,7 +128,7 @@ def snapshot_from_bundle(
         birth_date=birth_date,
         sex=_SEXES.get(patient.gender or "", Sex.UNKNOWN) if patient else Sex.UNKNOWN,
         sex_elements=sex_elements(patient, chosen_observations, kb),
-        pregnant=observations.pregnant,
+        pregnancy_statuses=tuple(observations.pregnancy_statuses),
         weights=tuple(observations.weights),
         conditions=conditions,
         medications=tuple(

@@ -9,12 +9,18 @@ datetime.date(1990, 5, 1)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from types import TracebackType
+from typing import TypeVar
+
+import msgspec
 
 from isotrack.clinical.codes import UCUM, Coding, Concept
 from isotrack.errors import FhirDecodeError, InvalidInputError
-from isotrack.fhir.resources import CodeableConcept, Period, Quantity
+from isotrack.fhir.resources import CodeableConcept, Period, Quantity, Resource
+
+R = TypeVar("R", bound=Resource)
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T.*)?\Z")
 
@@ -96,6 +102,20 @@ def status_code(codeable: CodeableConcept | None) -> str | None:
         if coding.code:
             return coding.code
     return codeable.text.strip().casefold() if codeable.text else None
+
+
+def contained(raws: Iterable[msgspec.Raw], reference: str, cls: type[R]) -> R | None:
+    """The contained resource a ``#id`` reference names, decoded as ``cls`` (contained
+    resources are kept raw until a reference needs one)."""
+    wanted = reference[1:]
+    for raw in raws:
+        try:
+            found = msgspec.json.decode(raw, type=cls)
+        except msgspec.MsgspecError:
+            continue
+        if found.id == wanted:
+            return found
+    return None
 
 
 def quantity_unit(quantity: Quantity) -> str | None:

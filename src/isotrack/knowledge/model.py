@@ -116,7 +116,17 @@ class Rule(Entry, frozen=True, kw_only=True):
 
 class Code(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     system: Literal[
-        "rxnorm", "snomed", "loinc", "icd10cm", "atc", "ucum", "cpt", "hcpcs", "icd10pcs", "ndc"
+        "rxnorm",
+        "snomed",
+        "loinc",
+        "icd10cm",
+        "atc",
+        "ucum",
+        "cpt",
+        "hcpcs",
+        "icd10pcs",
+        "ndc",
+        "v3-interpretation",
     ]
     code: str
     display: str = ""

@@ -11,6 +11,7 @@ from isotrack.clinical.snapshot import (
     ConditionRecord,
     PatientSnapshot,
     PregnancyCapability,
+    PregnancyState,
     ProcedureRecord,
     TestSetting,
 )
@@ -20,8 +21,10 @@ from tests.clinical.builders_pregnancy import (
     START_TESTS,
     ago,
     course,
+    indeterminate,
     negative,
     positive,
+    status,
     using,
     woman,
 )
@@ -29,6 +32,7 @@ from tests.clinical.builders_pregnancy import (
 PREGNANCY_RULES = (
     "PREG-ACTIVE",
     "PREG-TEST-POSITIVE",
+    "PREG-TEST-INDETERMINATE",
     "PREG-TEST-REQUIRED",
     "PPP-START-TESTS",
     "BREASTFEEDING",
@@ -54,7 +58,7 @@ def test_compliant_woman_gets_no_pregnancy_finding(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize(
     "snapshot",
     [
-        man(pregnancy_tests=(positive(2),), pregnant=True, lactating=None),
+        man(pregnancy_tests=(positive(2),), pregnancy_statuses=(status(2),), lactating=None),
         woman(pregnancy_capability=PregnancyCapability.CANNOT, pregnancy_tests=(positive(2),)),
         woman(pregnancy_capability=PregnancyCapability.CANNOT, pregnancy_tests=()),
     ],
@@ -94,15 +98,45 @@ def test_miscarriage_does_not_fire_preg_active(kb: KnowledgeBase) -> None:
 
 
 def test_pregnancy_status_fires_preg_active(kb: KnowledgeBase) -> None:
-    assert screen(woman(pregnant=True), kb).has("PREG-ACTIVE")
-    assert not screen(woman(pregnant=False), kb).has("PREG-ACTIVE")
+    assert screen(woman(pregnancy_statuses=(status(3),)), kb).has("PREG-ACTIVE")
+    not_pregnant = status(3, PregnancyState.NOT_PREGNANT)
+    assert not screen(woman(pregnancy_statuses=(not_pregnant,)), kb).has("PREG-ACTIVE")
 
 
 def test_pregnancy_is_reported_even_when_assumed_too_old(kb: KnowledgeBase) -> None:
     from datetime import date
 
-    snap = woman(birth_date=date(1969, 1, 1), pregnant=True)
+    snap = woman(birth_date=date(1969, 1, 1), pregnancy_statuses=(status(3),))
     assert screen(snap, kb).has("PREG-ACTIVE")
+
+
+def test_a_pregnancy_recorded_longer_ago_than_a_pregnancy_lasts_is_a_warning(
+    kb: KnowledgeBase,
+) -> None:
+    days = int(kb.number("pregnancy.longest_duration_days"))
+    recent = finding(screen(woman(pregnancy_statuses=(status(days),)), kb), "PREG-ACTIVE")
+    old = finding(screen(woman(pregnancy_statuses=(status(days + 1),)), kb), "PREG-ACTIVE")
+    assert (recent.severity.label, old.severity.label) == ("critical", "warning")
+    assert ago(days + 1).isoformat() in old.summary
+
+
+def test_an_undated_active_pregnancy_condition_is_critical(kb: KnowledgeBase) -> None:
+    preg = ConditionRecord(sct("72892002", "Normal pregnancy"))
+    found = finding(screen(woman(conditions=(preg,)), kb), "PREG-ACTIVE")
+    assert found.severity.label == "critical"
+    assert "date unknown" in found.summary
+
+
+def test_a_later_not_pregnant_status_ends_a_pregnancy_condition(kb: KnowledgeBase) -> None:
+    preg = ConditionRecord(sct("72892002", "Normal pregnancy"), onset=ago(100))
+    ended = status(10, PregnancyState.NOT_PREGNANT)
+    assert not screen(woman(conditions=(preg,), pregnancy_statuses=(ended,)), kb).has("PREG-ACTIVE")
+
+
+def test_an_outcome_known_by_name_only_does_not_end_a_pregnancy(kb: KnowledgeBase) -> None:
+    preg = ConditionRecord(sct("72892002", "Normal pregnancy"), onset=ago(100))
+    named = ConditionRecord(text("miscarriage at home"), onset=ago(10))
+    assert screen(woman(conditions=(preg, named)), kb).has("PREG-ACTIVE")
 
 
 # --- PREG-TEST-POSITIVE --------------------------------------------------------------------
@@ -119,6 +153,51 @@ def test_older_positive_followed_by_negative_does_not_fire(kb: KnowledgeBase) ->
 def test_same_day_positive_counts_as_the_latest(kb: KnowledgeBase) -> None:
     result = screen(woman(pregnancy_tests=(negative(2), positive(2))), kb)
     assert result.has("PREG-TEST-POSITIVE")
+
+
+# --- PREG-TEST-INDETERMINATE ---------------------------------------------------------------
+def test_latest_indeterminate_test_fires_with_its_reason(kb: KnowledgeBase) -> None:
+    why = "12 m[IU]/mL is above the negative cut-off"
+    result = screen(woman(pregnancy_tests=(*START_TESTS, indeterminate(1, why))), kb)
+    found = finding(result, "PREG-TEST-INDETERMINATE")
+    assert found.severity.label == "critical"
+    assert ago(1).isoformat() in found.summary
+    assert why in found.detail
+
+
+def test_an_indeterminate_followed_by_a_negative_does_not_fire(kb: KnowledgeBase) -> None:
+    result = screen(woman(pregnancy_tests=(negative(60), indeterminate(5), negative(3))), kb)
+    assert not result.has("PREG-TEST-INDETERMINATE")
+    assert not result.has("PREG-TEST-REQUIRED")
+
+
+def test_an_indeterminate_after_a_negative_leaves_no_negative_in_the_window(
+    kb: KnowledgeBase,
+) -> None:
+    result = screen(woman(pregnancy_tests=(negative(60), negative(3), indeterminate(1))), kb)
+    assert result.has("PREG-TEST-INDETERMINATE")
+    assert result.has("PREG-TEST-REQUIRED")
+    summary = finding(result, "PPP-START-TESTS").summary
+    assert f"no negative test since the indeterminate result of {ago(1).isoformat()}" in summary
+
+
+def test_a_same_day_indeterminate_counts_as_the_latest(kb: KnowledgeBase) -> None:
+    result = screen(woman(pregnancy_tests=(negative(60), negative(2), indeterminate(2))), kb)
+    assert result.has("PREG-TEST-INDETERMINATE")
+    assert result.has("PREG-TEST-REQUIRED")
+
+
+def test_an_indeterminate_monthly_test_makes_the_next_test_due_at_once(kb: KnowledgeBase) -> None:
+    snap = woman(pregnancy_tests=(negative(20), indeterminate(4)), courses=(course(60),))
+    found = finding(assess_course(snap, on=TODAY, kb=kb), "MON-PREG-TEST-DUE")
+    assert f"overdue since {ago(4).isoformat()}" in found.summary
+    assert "not negative" in found.detail
+
+
+def test_an_indeterminate_test_is_never_a_start_test(kb: KnowledgeBase) -> None:
+    snap = woman(pregnancy_tests=(indeterminate(60), indeterminate(3)))
+    found = finding(screen(snap, kb), "PPP-START-TESTS")
+    assert "no negative test recorded" in found.summary
 
 
 # --- PREG-TEST-REQUIRED --------------------------------------------------------------------

@@ -19,6 +19,7 @@ RecordLesionCount,
 RecordPregnancyCapability,
 RecordCounselling
 RecordPregnancyTest            clinical.record; a home test: also self.report
+RecordPregnancyStatus          clinical.record
 StartContraception,            clinical.record or self.report (confirmation)
 StopContraception
 RecordSymptoms, RecordPHQ9,    self.report or clinical.record (on behalf)
@@ -61,6 +62,7 @@ from isotrack.api.schemas_commands import (
     LabBody,
     PauseBody,
     Phq9Body,
+    PregnancyStatusBody,
     PregnancyTestBody,
     PrescribeBody,
     ResumeBody,
@@ -83,6 +85,7 @@ COMMAND_ACTIONS: dict[str, frozenset[Action]] = {
     "RecordPregnancyCapability": _RECORD,
     "RecordCounselling": _RECORD,
     "RecordPregnancyTest": _RECORD,
+    "RecordPregnancyStatus": _RECORD,
     "StartContraception": _REPORT,
     "StopContraception": _REPORT,
     "RecordSymptoms": _REPORT,
@@ -186,6 +189,7 @@ for _path, _body, _summary in (
     ("/weights", WeightBody, "Record a weight"),
     ("/labs", LabBody, "Record a lab result"),
     ("/pregnancy-tests", PregnancyTestBody, "Record a pregnancy test"),
+    ("/pregnancy-statuses", PregnancyStatusBody, "Record a pregnancy status"),
     ("/contraception", ContraceptionBody, "Start or stop contraception"),
     ("/symptoms", SymptomsBody, "Report symptoms"),
     ("/phq9", Phq9Body, "Report a PHQ-9 mood screen"),

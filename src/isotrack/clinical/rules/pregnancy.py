@@ -17,15 +17,17 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from isotrack.clinical.contraception import contraception_status
-from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
+from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
 from isotrack.clinical.pregnancy import (
     CbpStatus,
-    active_pregnancies,
     cbp_status,
     describe_pregnancy_test,
+    is_recent_pregnancy,
     negative_in_window,
     pregnancy_tests_newest_first,
     procedures_without_result,
+    recorded_pregnancies,
+    standing_negatives,
     window_first_day,
 )
 from isotrack.clinical.screening import ScreeningContext, course_rule, describe_hits, order_rule
@@ -55,53 +57,102 @@ def _when(test: PregnancyTest) -> str:
     return f"on {test.on.isoformat()} ({test.setting} setting)"
 
 
-def _negatives(ctx: ScreeningContext) -> list[PregnancyTest]:
-    """Negative results up to the evaluation date, oldest first."""
+def _no_negative(ctx: ScreeningContext) -> str:
+    """'no negative test recorded', or what overrode the earlier negative ones."""
     tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
-    return [t for t in reversed(tests) if t.result is TestResult.NEGATIVE]
+    if any(t.result is TestResult.NEGATIVE for t in tests):
+        return f"no negative test since the {tests[0].result} result of {tests[0].on.isoformat()}"
+    return "no negative test recorded"
+
+
+def _negatives(ctx: ScreeningContext) -> list[PregnancyTest]:
+    """Negative results up to the evaluation date that no later positive or indeterminate
+    result overrides, oldest first."""
+    return standing_negatives(ctx.snapshot, ctx.on)
 
 
 @order_rule("PREG-ACTIVE")
 def pregnancy_recorded(ctx: ScreeningContext) -> Iterator[Finding]:
+    """Critical for a pregnancy recorded within the longest a pregnancy lasts (or
+    undated); a warning asking to confirm for an older one that no record ends."""
     cbp = cbp_status(ctx)
     if not cbp.pregnancy_evidence_counts:
         return
-    hits = active_pregnancies(ctx)
-    status = ctx.snapshot.pregnant is True
-    if not hits and not status:
+    pregnancies = recorded_pregnancies(ctx)
+    if not pregnancies:
         return
-    evidence = []
-    if hits:
-        evidence.append(f"active pregnancy condition without a recorded end: {describe_hits(hits)}")
-    if status:
-        evidence.append("a pregnancy status recorded as pregnant")
-    what = describe_hits(hits[:1]) if hits else "pregnancy status: pregnant"
+    listed = "; ".join(p.describe() for p in pregnancies)
+    recent = [p for p in pregnancies if is_recent_pregnancy(p, ctx.on, ctx.kb)]
+    newest = (recent or pregnancies)[0]
+    when = newest.on.isoformat() if newest.on is not None else "date unknown"
+    data = [("pregnancy", listed), ("recorded on", when), ("pregnancy capability", cbp.label)]
+    if recent:
+        yield make_finding(
+            ctx.kb,
+            "PREG-ACTIVE",
+            _clip(f"Pregnancy recorded: {newest.describe()}"),
+            "Isotretinoin is contraindicated in pregnancy (embryo-fetal toxicity). Recorded, "
+            f"with no later end: {listed}." + _capability(cbp),
+            data=data,
+        )
+        return
+    days = ctx.kb.number("pregnancy.longest_duration_days")
     yield make_finding(
         ctx.kb,
         "PREG-ACTIVE",
-        _clip(f"Pregnancy recorded: {what}"),
-        "Isotretinoin is contraindicated in pregnancy (embryo-fetal toxicity). "
-        f"Recorded: {'; '.join(evidence)}." + _capability(cbp),
-        data=[("pregnancy", "; ".join(evidence)), ("pregnancy capability", cbp.label)],
+        _clip(f"Pregnancy recorded {when}, no end recorded: confirm it is over"),
+        f"A pregnancy was recorded more than {days:g} days ago (the longest a pregnancy "
+        f"lasts) and no end is recorded (an outcome, or a later 'not pregnant' status): "
+        f"{listed}. It is probably over; confirm the patient is not pregnant and record "
+        "its end." + _capability(cbp),
+        severity=Severity.WARNING,
+        data=data,
     )
+
+
+def _latest_test_if(
+    ctx: ScreeningContext, result: TestResult
+) -> tuple[CbpStatus, PregnancyTest, int] | None:
+    """(capability, latest test, tests up to the evaluation date) when the latest result
+    is ``result`` and a pregnancy there would be reported, else None."""
+    cbp = cbp_status(ctx)
+    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+    if not cbp.pregnancy_evidence_counts or not tests or tests[0].result is not result:
+        return None
+    return cbp, tests[0], len(tests)
 
 
 @order_rule("PREG-TEST-POSITIVE")
 def pregnancy_test_positive(ctx: ScreeningContext) -> Iterator[Finding]:
-    cbp = cbp_status(ctx)
-    tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
-    if not cbp.pregnancy_evidence_counts or not tests:
+    found = _latest_test_if(ctx, TestResult.POSITIVE)
+    if found is None:
         return
-    latest = tests[0]
-    if latest.result is not TestResult.POSITIVE:
-        return
+    cbp, latest, count = found
     yield make_finding(
         ctx.kb,
         "PREG-TEST-POSITIVE",
         f"Latest pregnancy test positive: specimen {latest.on.isoformat()}",
         f"The most recent hCG result is {describe_pregnancy_test(latest)}; "
-        f"{len(tests)} result(s) recorded up to {ctx.on.isoformat()}." + _capability(cbp),
+        f"{count} result(s) recorded up to {ctx.on.isoformat()}." + _capability(cbp),
         data=[("latest pregnancy test", describe_pregnancy_test(latest))],
+    )
+
+
+@order_rule("PREG-TEST-INDETERMINATE")
+def pregnancy_test_indeterminate(ctx: ScreeningContext) -> Iterator[Finding]:
+    found = _latest_test_if(ctx, TestResult.INDETERMINATE)
+    if found is None:
+        return
+    cbp, latest, _ = found
+    why = latest.detail or "neither positive nor negative"
+    yield make_finding(
+        ctx.kb,
+        "PREG-TEST-INDETERMINATE",
+        _clip(f"Latest pregnancy test indeterminate: specimen {latest.on.isoformat()}"),
+        f"The most recent hCG result, {describe_pregnancy_test(latest)}, is neither clearly "
+        f"negative nor positive ({why}); it is not a negative test. Repeat the test before "
+        "prescribing." + _capability(cbp),
+        data=[("latest pregnancy test", describe_pregnancy_test(latest)), ("why", why)],
     )
 
 
@@ -131,7 +182,9 @@ def pregnancy_test_required(ctx: ScreeningContext) -> Iterator[Finding]:
 
 
 def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
-    """(short, full) description of what is missing from the two start tests."""
+    """(short, full) description of what is missing from the two start tests. The
+    confirmation test must be a standing negative one (no positive or indeterminate result
+    since); the screening test is the first negative one."""
     negatives = _negatives(ctx)
     days = ctx.kb.number("ppp.contraception_before_days")
     need = (
@@ -139,8 +192,14 @@ def _start_tests_problem(ctx: ScreeningContext) -> tuple[str, str] | None:
         f"after at least {days:g} days of documented contraception"
     )
     if not negatives:
-        return "no negative test recorded", f"no negative pregnancy test is recorded; needs {need}"
-    screening = negatives[0]
+        short = _no_negative(ctx)
+        return short, f"{short}; needs {need}"
+    every = [
+        t
+        for t in pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
+        if t.result is TestResult.NEGATIVE
+    ]
+    screening = every[-1]  # the first negative: a later indeterminate one does not undo it
     later = [t for t in negatives if t.on > screening.on]
     if not later:
         return (
@@ -282,8 +341,12 @@ def monthly_test_due(ctx: ScreeningContext) -> Iterator[Finding]:
         due = negatives[-1].on + timedelta(days=interval)
         short = f"last negative {negatives[-1].on.isoformat()}"
     else:
+        tests = pregnancy_tests_newest_first(ctx.snapshot, ctx.on)
         base = f"no negative test recorded (course started {course.start.isoformat()})"
-        due, short = course.start, "no negative test recorded"
+        due, short = course.start, _no_negative(ctx)
+        if tests:
+            base = f"the last result was {describe_pregnancy_test(tests[0])}, not negative"
+            due = max(course.start, tests[0].on)
     if due > ctx.on + timedelta(days=notice):
         return
     when = f"overdue since {due.isoformat()}" if due < ctx.on else f"due by {due.isoformat()}"

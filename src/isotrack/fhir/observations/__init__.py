@@ -9,8 +9,9 @@ a unit that cannot be converted drops that one observation with a note. An
 impossible value (a negative result, a weight of 0) is refused with a
 :class:`~isotrack.errors.FhirDecodeError` naming the observation.
 
-One module per kind: :mod:`.measures` (weight, labs), :mod:`.pregnancy` (hCG tests,
-pregnancy status), :mod:`.mood` (PHQ-9); :mod:`.reader` sends each observation to its
+One module per kind: :mod:`.measures` (weight, labs), :mod:`.pregnancy` (hCG tests with
+their specimen date and setting, dated pregnancy statuses; :mod:`.hcg_result` says what
+an hCG result is), :mod:`.mood` (PHQ-9); :mod:`.reader` sends each observation to its
 reader, :mod:`.model` holds what they share.
 """
 

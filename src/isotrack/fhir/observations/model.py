@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from isotrack.clinical.codes import LOINC, SYSTEMS, match
-from isotrack.clinical.snapshot import LabResult, MoodScreen, PregnancyTest
+from isotrack.clinical.snapshot import LabResult, MoodScreen, PregnancyStatus, PregnancyTest
 from isotrack.clinical.snapshot import Weight as WeightRecord
 from isotrack.fhir.resources import CodeableConcept, Observation, ObservationComponent
 from isotrack.fhir.values import concept
@@ -70,7 +70,7 @@ class ObservationValues:
     labs: list[LabResult] = field(default_factory=list)
     pregnancy_tests: list[PregnancyTest] = field(default_factory=list)
     mood_screens: list[MoodScreen] = field(default_factory=list)
-    pregnant: bool | None = None
+    pregnancy_statuses: list[PregnancyStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.observations.measures import lab, weight
 from isotrack.fhir.observations.model import (
     HCG,
@@ -46,23 +47,30 @@ from isotrack.knowledge.base import KnowledgeBase
 
 
 def read_observations(
-    observations: Iterable[Observation], kb: KnowledgeBase, patient: PatientFacts | None = None
+    observations: Iterable[Observation],
+    kb: KnowledgeBase,
+    patient: PatientFacts | None = None,
+    bundle: FhirBundle | None = None,
 ) -> ObservationValues:
-    """Weights, labs, hCG tests, PHQ-9 screens and pregnancy status from observations.
+    """Weights, labs, hCG tests, PHQ-9 screens and pregnancy statuses from observations.
 
-    ``patient`` (sex, birth date) chooses among a lab result's reference ranges."""
+    ``patient`` (sex, birth date) chooses among a lab result's reference ranges;
+    ``bundle`` is where an hCG's Specimen and performers are looked up."""
     kinds = kb.derived("fhir.observation-kinds", ObservationKinds)
     facts = patient if patient is not None else PatientFacts()
     values = ObservationValues()
     totals: dict[date, tuple[int, str]] = {}
     item9s: dict[date, tuple[int, str]] = {}
-    status_on: date | None = None
     for observation in observations:
         parts = list(_relevant_parts(observation, kinds, values.notes))
         if not parts:
             continue
         label = f"Observation/{observation.id}" if observation.id else "Observation (no id)"
-        if not _is_result(observation.status, label, values.notes):
+        own_status_only = all(part.kind in READS_OWN_STATUS for part in parts)
+        if own_status_only:
+            if _skipped(observation.status, label, values.notes):
+                continue
+        elif not _is_result(observation.status, label, values.notes):
             continue
         on = _effective(observation, label)
         if on is None:
@@ -72,25 +80,38 @@ def read_observations(
             )
             continue
         for part in parts:
-            if part.kind != HCG and _value_absent(part, label, values.notes):
-                continue  # an absent hCG result is an indeterminate test: its reader decides
+            if part.kind not in READS_OWN_STATUS and _value_absent(part, label, values.notes):
+                continue
             if part.kind == WEIGHT:
                 weight(part, on, label, kb, values)
             elif part.kind in LAB_VALUESETS:
                 lab(part, LAB_VALUESETS[part.kind], on, label, kb, values, facts)
             elif part.kind == HCG:
-                hcg(part, observation, on, label, values)
+                hcg(part, observation, on, label, values, kb, bundle)
             elif part.kind in (PHQ9_TOTAL, PHQ9_ITEM9):
                 score = phq9_score(part, label, kb, values.notes)
                 if score is not None:
                     scores = totals if part.kind == PHQ9_TOTAL else item9s
                     _keep_score(scores, on, score, label, values.notes)
-            elif part.kind == PREGNANCY_STATUS and (status_on is None or on >= status_on):
-                pregnant = pregnancy_status(part, kb)
-                if pregnant is not None:
-                    status_on, values.pregnant = on, pregnant
+            elif part.kind == PREGNANCY_STATUS:
+                pregnancy_status(part, on, label, kb, values)
     values.mood_screens.extend(mood_screens(totals, item9s, values.notes))
     return values
+
+
+READS_OWN_STATUS = frozenset({HCG, PREGNANCY_STATUS})
+"""Kinds whose reader judges a status other than cancelled or entered-in-error, and an
+absent value, itself: a preliminary (or registered, unknown) positive hCG must never be
+lost, an absent hCG result is an indeterminate test, and an absent pregnancy status is an
+unknown one (:mod:`.pregnancy`)."""
+
+
+def _skipped(status: str | None, label: str, notes: list[str]) -> bool:
+    """True (with a note) for an observation that was cancelled or entered in error."""
+    if status_code(status) in SKIPPED_STATUSES:
+        notes.append(f"{label}: status {status!r}; skipped")
+        return True
+    return False
 
 
 def _is_result(status: str | None, label: str, notes: list[str]) -> bool:
