@@ -8,15 +8,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import LOINC, SNOMED
+from isotrack.clinical.commands import RecordPHQ9
+from isotrack.clinical.findings import Severity
+from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot, TestResult, TestSetting
 from isotrack.errors import FhirDecodeError
 from isotrack.fhir import snapshot_from_bundle
+from isotrack.fhir.import_record import plan_import
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from tests.fhir.builders import (
     bundle,
     concept,
     hcg,
+    isotretinoin_order,
     observation,
+    patient,
     quantity,
     read,
     triglycerides,
@@ -222,11 +228,37 @@ def test_a_phq9_panel_with_components_is_read(kb: KnowledgeBase) -> None:
     assert (screen.phq9_total, screen.item9) == (4, 0)
 
 
-def test_a_phq9_item9_without_a_total_is_not_dropped_silently(kb: KnowledgeBase) -> None:
+def test_a_phq9_item9_without_a_total_is_read_for_self_harm_not_as_a_whole_screen(
+    kb: KnowledgeBase,
+) -> None:
     item9 = observation("44260-8", "PHQ-9 item 9", valueInteger=2)
     snapshot = snap(kb, item9)
-    assert snapshot.mood_screens == ()
+    assert [(m.phq9_total, m.item9) for m in snapshot.mood_screens] == [(None, 2)]
     assert any("item 9 = 2" in n and "without a total" in n for n in snapshot.notes)
+
+
+def test_item9_without_a_total_during_a_course_is_a_critical_phq9_finding(
+    kb: KnowledgeBase,
+) -> None:
+    course = isotretinoin_order(status="active", authored="2026-01-20")
+    item9 = observation("44260-8", "PHQ-9 item 9", "2026-02-20", valueInteger=1)
+    snapshot = snapshot_from_bundle(
+        read(bundle(course, item9)), kb=kb, on=date(2026, 2, 21), review_order=False
+    )
+    findings = assess_course(snapshot, on=date(2026, 2, 21), kb=kb).findings
+    positive = [f for f in findings if f.rule_id == "MOOD-PHQ9-POSITIVE"]
+    assert [f.severity for f in positive] == [Severity.CRITICAL]
+    assert "MOOD-SCREEN-DUE" in {f.rule_id for f in findings}  # still no whole PHQ-9
+
+
+def test_importing_item9_without_a_total_reports_it_and_imports_the_rest(
+    kb: KnowledgeBase,
+) -> None:
+    item9 = observation("44260-8", "PHQ-9 item 9", "2026-02-20", valueInteger=1)
+    named = patient(name=[{"family": "Doe", "given": ["Jo"]}])
+    plan = plan_import(read(bundle(named, item9, with_patient=False)), kb=kb, on=date(2026, 3, 1))
+    assert not any(isinstance(c, RecordPHQ9) for c in plan.commands)
+    assert any("PHQ-9 item 9 = 1" in n and "not imported" in n for n in plan.notes)
 
 
 def test_an_impossible_phq9_total_is_refused(kb: KnowledgeBase) -> None:

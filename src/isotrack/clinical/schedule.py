@@ -420,7 +420,12 @@ def _mood_screens(builder: _Builder, visits: list[_Visit]) -> None:
         first = _window_start(builder, visit, visit.day - early)
         before = visits[index + 1].day - early if index + 1 < len(visits) else None
         screen = next(
-            (m for m in screens if first <= m.on and (before is None or m.on < before)), None
+            (
+                m
+                for m in screens
+                if m.phq9_total is not None and first <= m.on and (before is None or m.on < before)
+            ),
+            None,
         )
         done = None
         if screen is not None:

@@ -253,13 +253,18 @@ class ContraceptionUse:
 
 @dataclass(frozen=True, slots=True)
 class MoodScreen:
+    """A PHQ-9 screen. ``phq9_total`` is None when only item 9 (self-harm) was recorded
+    that day: the answer still counts for MOOD-PHQ9-POSITIVE, never as a full screen."""
+
     on: date
-    phq9_total: int
+    phq9_total: int | None
     item9: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not 0 <= self.phq9_total <= 27:
+        if self.phq9_total is None and self.item9 is None:
+            raise InvalidInputError("phq9_total", "a PHQ-9 screen needs a total or item 9")
+        if self.phq9_total is not None and not 0 <= self.phq9_total <= 27:
             raise InvalidInputError("phq9_total", f"must be 0–27, got {self.phq9_total}")
         if self.item9 is not None and not 0 <= self.item9 <= 3:
             raise InvalidInputError("phq9_item9", f"must be 0–3, got {self.item9}")

@@ -204,6 +204,12 @@ def _mood_screens(
     )
     commands: list[AnyCommand] = []
     for m in sorted(snapshot.mood_screens, key=lambda m: m.on):
+        if m.phq9_total is None:
+            holdable.skipped.append(
+                f"{m.source}: PHQ-9 item 9 = {m.item9} on {m.on} without a total score: "
+                "the record holds whole PHQ-9 screens only; not imported (record the PHQ-9)"
+            )
+            continue
         command = RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
         what = f"PHQ-9 total {m.phq9_total}"
         if _new((m.on, m.phq9_total, m.item9), seen) and holdable(command, m.source, what):

@@ -126,15 +126,21 @@ def nodule_response(ctx: ScreeningContext) -> Iterator[Finding]:
 # --- MOOD-SCREEN-DUE / MOOD-PHQ9-POSITIVE ----------------------------------------------
 
 
-def _latest_screen(ctx: ScreeningContext) -> MoodScreen | None:
-    """The latest screen; on a tie, the worse one (deterministic, errs on safety)."""
-    screens = [m for m in ctx.snapshot.mood_screens if m.on <= ctx.on]
-    return max(screens, key=lambda m: (m.on, m.item9 or 0, m.phq9_total), default=None)
+def _latest_screen(ctx: ScreeningContext, *, whole: bool = False) -> MoodScreen | None:
+    """The latest screen (``whole``: with a total score); on a tie, the worse one
+    (deterministic, errs on safety)."""
+    screens = [
+        m
+        for m in ctx.snapshot.mood_screens
+        if m.on <= ctx.on and not (whole and m.phq9_total is None)
+    ]
+    return max(screens, key=lambda m: (m.on, m.item9 or 0, m.phq9_total or 0), default=None)
 
 
 def _describe_screen(screen: MoodScreen) -> str:
     item9 = "not recorded" if screen.item9 is None else str(screen.item9)
-    return f"PHQ-9 {screen.phq9_total} on {screen.on.isoformat()} (item 9: {item9})"
+    total = "total not recorded" if screen.phq9_total is None else str(screen.phq9_total)
+    return f"PHQ-9 {total} on {screen.on.isoformat()} (item 9: {item9})"
 
 
 @course_rule("MOOD-SCREEN-DUE")
@@ -143,7 +149,7 @@ def mood_screen_due(ctx: ScreeningContext) -> Iterator[Finding]:
         return
     interval = ctx.kb.number("mood.screen_interval_days")
     since = ctx.days_ago(interval)
-    latest = _latest_screen(ctx)
+    latest = _latest_screen(ctx, whole=True)
     if latest is not None and latest.on >= since:
         return
     last = _describe_screen(latest) if latest is not None else "none on record"
@@ -187,7 +193,7 @@ def phq9_positive(ctx: ScreeningContext) -> Iterator[Finding]:
             f"The PHQ-9 of {latest.on.isoformat()} has no item 9 (self-harm) answer: only the "
             "total score was checked."
         )
-    if latest.phq9_total < total_cut:
+    if latest.phq9_total is None or latest.phq9_total < total_cut:
         return
     ask = " Item 9 was not recorded: ask about self-harm today." if latest.item9 is None else ""
     yield make_finding(

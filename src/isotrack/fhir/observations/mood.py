@@ -80,5 +80,7 @@ def mood_screens(
         if on not in totals:
             notes.append(
                 f"{source}: PHQ-9 item 9 = {score} on {on} without a total score on that day; "
-                "not counted as a mood screen"
+                "read for self-harm thoughts, not counted as a whole mood screen"
             )
+            with refusing_impossible(source, "PHQ-9 item 9"):
+                yield MoodScreen(on, None, score, source)

@@ -187,7 +187,9 @@ def mood_result(
 ) -> Response:
     record, _ = own_record(user, engine, now, kb)
     screen = record.mood_screens[-1] if record.mood_screens else None
-    result = phq9_result(screen.phq9_total, screen.item9, kb) if screen is not None else None
+    result = None
+    if screen is not None and screen.phq9_total is not None:  # the record holds whole screens
+        result = phq9_result(screen.phq9_total, screen.item9, kb)
     context: dict[str, Any] = {
         "screen": screen,
         "result": result,
