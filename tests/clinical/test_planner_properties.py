@@ -8,7 +8,6 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.planner import (
     CoursePlan,
     HistoryEvent,
@@ -16,6 +15,7 @@ from isotrack.clinical.planner import (
     WeightChange,
     plan_course,
 )
+from isotrack.clinical.units import exact
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 START = date(2026, 3, 2)

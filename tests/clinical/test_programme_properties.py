@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from isotrack.clinical.authorization import as_command, authorize_dispense
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.commands import (
     AnyCommand,
     Dispense,
@@ -51,6 +50,7 @@ from isotrack.clinical.course_state import AuthorizationState, CourseState, Pres
 from isotrack.clinical.programme_status import MonthState, programme_status
 from isotrack.clinical.record import PatientRecord, apply, to_snapshot
 from isotrack.clinical.snapshot import PregnancyCapability, TestResult, TestSetting
+from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import default_knowledge
 

@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.commands import (
     AnyCommand,
     ChangeDose,
@@ -49,6 +48,7 @@ from isotrack.clinical.record import (
     cumulative_dose,
     replay,
 )
+from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import default_knowledge
 from tests.clinical.builders_record import START, enrol_man

@@ -28,12 +28,13 @@ from datetime import date
 from typing import Any
 
 from isotrack.cds.models import Action, Suggestion
-from isotrack.clinical.capsules import choose_capsules, exact
+from isotrack.clinical.capsules import choose_capsules
 from isotrack.clinical.codes import SYSTEMS, UCUM
 from isotrack.clinical.findings import Finding
 from isotrack.clinical.rules.labs import BASELINE_ANALYTES
 from isotrack.clinical.screening import ScreeningContext
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.units import exact
 from isotrack.fhir.observations import HCG, LAB_VALUESETS
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -30,16 +30,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError
 
 _DECIMALS_TRIED = 4
 """Strengths are whole mg or have at most this many decimals (a data check, not a
 clinical number)."""
-
-
-def exact(value: float) -> Fraction:
-    """A float as the decimal it was written as (70.3 -> 703/10), for exact sums."""
-    return Fraction(repr(float(value)))
 
 
 @dataclass(frozen=True, slots=True)

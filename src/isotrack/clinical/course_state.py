@@ -25,7 +25,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Literal
 
-from isotrack.clinical.capsules import exact
+from isotrack.clinical.units import exact
 
 CourseStatus = Literal["active", "paused", "ended"]
 

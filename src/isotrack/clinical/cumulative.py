@@ -52,10 +52,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Literal
 
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.course_state import CourseState, DoseStep
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import Weight
+from isotrack.clinical.units import exact
 from isotrack.knowledge.base import KnowledgeBase
 
 ZERO = Fraction(0)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from isotrack.clinical.capsules import DailyCapsules, exact
+from isotrack.clinical.capsules import DailyCapsules
 from isotrack.clinical.product_doses import (
     absolute_max,
     check_mg_per_kg,
@@ -43,6 +43,7 @@ from isotrack.clinical.product_doses import (
     daily_capsules,
     oral_product,
 )
+from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Product

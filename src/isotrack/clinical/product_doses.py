@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isotrack.clinical.capsules import DailyCapsules, choose_capsules, exact
+from isotrack.clinical.capsules import DailyCapsules, choose_capsules
+from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError, KnowledgeError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Product

@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.commands import RecordAuthorization
 from isotrack.clinical.comprehension import comprehension_requirement
 from isotrack.clinical.course_state import AuthorizationState, CourseState, PrescriptionState
@@ -48,6 +47,7 @@ from isotrack.clinical.programme_requirements import (
 )
 from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import PregnancyTest
+from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from isotrack.clinical.capsules import exact
 from isotrack.clinical.commands import (
     AnyCommand,
     ChangeDose,
@@ -71,7 +70,7 @@ from isotrack.clinical.snapshot import (
     TestSetting,
     Weight,
 )
-from isotrack.clinical.units import canonical_unit, to_canonical
+from isotrack.clinical.units import canonical_unit, exact, to_canonical
 from isotrack.errors import CommandRejected
 from isotrack.knowledge.base import KnowledgeBase
 

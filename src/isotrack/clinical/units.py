@@ -1,5 +1,6 @@
 """Unit normalisation at the door: every value enters the snapshot in the
-canonical unit of its analyte (kg, mg, mg/dL, U/L, m[IU]/mL for hCG).
+canonical unit of its analyte (kg, mg, mg/dL, U/L, m[IU]/mL for hCG). :func:`exact`
+reads a float as the decimal it was written as, so that doses add up without rounding.
 
 >>> from isotrack.knowledge import default_knowledge
 >>> round(to_canonical("weight", 154, "[lb_av]", default_knowledge()), 2)
@@ -9,6 +10,8 @@ canonical unit of its analyte (kg, mg, mg/dL, U/L, m[IU]/mL for hCG).
 """
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
@@ -110,3 +113,8 @@ def _factors(kb: KnowledgeBase) -> dict[tuple[str, str, str], float]:
     """(analyte, from unit, to unit) → factor, built once per knowledge base: every
     weight and lab result of every record is converted."""
     return {(c.analyte, c.from_unit, c.to_unit): c.factor for c in kb.unit_conversions}
+
+
+def exact(value: float) -> Fraction:
+    """A float as the decimal it was written as (70.3 -> 703/10), for exact sums."""
+    return Fraction(repr(float(value)))
