@@ -29,11 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # bench/ is not a package
 
-from isotrack.api import create_app
-from isotrack.api.authz import Role
-from isotrack.api.passwords import DEMO_PATIENT_ID, create_user
 from isotrack.demo.clinic import demo_clinic
+from isotrack.http.authz import Role
+from isotrack.http.passwords import DEMO_PATIENT_ID, create_user
 from isotrack.knowledge import default_knowledge
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, execute, upgrade
 

@@ -94,7 +94,7 @@ def test_engine_modules_import_without_surface_libraries_loaded() -> None:
     import sys
 
     code = (
-        "import sys, isotrack.clinical.screening, isotrack.clinical.rules, "
+        "import sys, isotrack.clinical.screening.context, isotrack.clinical.screening.rules, "
         "isotrack.knowledge\n"
         "bad = [m for m in ('typer', 'rich', 'httpx', 'fastapi', 'sqlalchemy', "
         "'isotrack.fhir', 'isotrack.cli') if m in sys.modules]\n"

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from isotrack.clinical.programme_status import MonthState, ProgrammeStatus, programme_status
-from isotrack.clinical.record import PatientRecord, replay, to_snapshot
-from isotrack.clinical.schedule import monitoring_schedule
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.monitoring.schedule import monitoring_schedule
+from isotrack.clinical.programme.status import MonthState, ProgrammeStatus, programme_status
+from isotrack.clinical.record.aggregate import PatientRecord, replay, to_snapshot
+from isotrack.clinical.screening.context import assess_course
 from isotrack.demo.clinic import DemoPatient, demo_clinic
 from isotrack.knowledge import KnowledgeBase
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar, Component
 
-from isotrack.clinical.schedule import ItemStatus, Schedule, monitoring_schedule
+from isotrack.clinical.monitoring.schedule import ItemStatus, Schedule, monitoring_schedule
 from isotrack.errors import InvalidInputError
 from isotrack.ical import PRODID, schedule_to_ics
 from isotrack.knowledge import KnowledgeBase

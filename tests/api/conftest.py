@@ -23,9 +23,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from tests.store import conftest as store_fixtures
 
-from isotrack.api import create_app
-from isotrack.api.deps import current_time
+from isotrack.http.deps import current_time
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, upgrade
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from tests.api.conftest import API_NOW
 
-from isotrack.api.passwords import create_user, totp_code
+from isotrack.http.passwords import create_user, totp_code
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  # a URL, not a password
 PATIENTS_URL = "/api/v1/patients"

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from tests.api.conftest import API_NOW
 
-from isotrack.api.auth import FAILURE_LIMIT, FAILURE_WINDOW
-from isotrack.api.authz import Role
-from isotrack.api.deps import current_time
-from isotrack.api.passwords import NewUser, create_user, totp_code
-from isotrack.api.tokens import ACCESS_TOKEN_LIFETIME, ALGORITHM, issue_access_token
 from isotrack.errors import InvalidInputError
+from isotrack.http.authz import Role
+from isotrack.http.deps import current_time
+from isotrack.http.passwords import NewUser, create_user, totp_code
+from isotrack.http.signin import FAILURE_LIMIT, FAILURE_WINDOW
+from isotrack.http.tokens import ACCESS_TOKEN_LIFETIME, ALGORITHM, issue_access_token
 from isotrack.settings import DEVELOPMENT_KEY
 from isotrack.store import UnitOfWork
 from isotrack.store.models import UserRow

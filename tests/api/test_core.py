@@ -14,9 +14,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from tests.api.conftest import TestClient
 
-from isotrack.api import create_app
-from isotrack.api.logging_json import ACCESS_LOGGER, JsonFormatter
-from isotrack.api.middleware import BODY_LIMIT, FHIR_BODY_LIMIT, TokenBucketLimiter
 from isotrack.errors import (
     ConflictError,
     NotFoundError,
@@ -24,6 +21,9 @@ from isotrack.errors import (
     StorageError,
 )
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
+from isotrack.server.logging_json import ACCESS_LOGGER, JsonFormatter
+from isotrack.server.middleware import BODY_LIMIT, FHIR_BODY_LIMIT, TokenBucketLimiter
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, downgrade
 

@@ -9,10 +9,10 @@ from sqlalchemy import Engine
 from tests.api.conftest import API_NOW
 from tests.api.test_auth import audit_actions, bearer, make_user, sign_in
 
-from isotrack.api.authz import Role
 from isotrack.demo.clinic import demo_clinic
 from isotrack.fhir import decode_bundle
 from isotrack.fhir.import_log import logged_commands
+from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import execute, read_history
 

@@ -22,8 +22,7 @@ from sqlalchemy import Engine
 from tests.api.conftest import API_NOW
 from tests.api.test_auth import bearer, make_user, sign_in
 
-from isotrack.api.authz import MATRIX, PUBLIC_ACTIONS, Action, Role
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     AnyCommand,
     EnrolPatient,
     Prescribe,
@@ -32,6 +31,7 @@ from isotrack.clinical.commands import (
     StartCourse,
 )
 from isotrack.demo import demo_bundle
+from isotrack.http.authz import MATRIX, PUBLIC_ACTIONS, Action, Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, execute
 
@@ -290,4 +290,4 @@ def test_docs_api_renders_the_matrix_as_it_is_in_the_code() -> None:
             if cell == "yes"
         }
     in_code = {str(a): {str(r) for r in Role if a in MATRIX[r]} for a in Action}
-    assert documented == in_code, "docs/api.md is out of step with isotrack.api.authz.MATRIX"
+    assert documented == in_code, "docs/api.md is out of step with isotrack.http.authz.MATRIX"

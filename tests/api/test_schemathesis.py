@@ -21,9 +21,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from tests.api.conftest import API_NOW, UNTRIPPABLE_RATE
 from tests.api.route_helpers import MARK, enrol, sign_in
 
-from isotrack.api import create_app
-from isotrack.api.deps import current_time
+from isotrack.http.deps import current_time
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for
 

@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from isotrack.api import create_app
-from isotrack.api.deps import current_time
+from isotrack.http.deps import current_time
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, upgrade
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.api import create_app
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, upgrade
 from tests.cds.ehr_keys import ISSUER, Ehr, rsa_key

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 import isotrack.cli.ppp_cmd  # noqa: F401  (registers `isotrack ppp` until app.py imports it)
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     AnyCommand,
     EnrolPatient,
     Prescribe,

@@ -1,5 +1,5 @@
 """Builders for the pregnancy prevention programme tests: real commands applied
-through :func:`isotrack.clinical.record.apply`, each recorded on its own date.
+through :func:`isotrack.clinical.record.aggregate.apply`, each recorded on its own date.
 
 Day 0 is :data:`D0`. An event is a command, or a step that needs the record
 first (:func:`authorize`, which asks :func:`authorize_dispense` for the terms,
@@ -13,8 +13,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from isotrack.clinical.authorization import as_command, authorize_dispense
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.authorization import as_command, authorize_dispense
+from isotrack.clinical.record.aggregate import PatientRecord, apply
+from isotrack.clinical.state.commands import (
     AnyCommand,
     CapabilityName,
     Dispense,
@@ -32,7 +33,6 @@ from isotrack.clinical.commands import (
     TestResultName,
     TestSettingName,
 )
-from isotrack.clinical.record import PatientRecord, apply
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 

@@ -1,5 +1,5 @@
 """Builders of commands and records for the course-record tests: real commands
-applied through :func:`isotrack.clinical.record.apply`, no fakes.
+applied through :func:`isotrack.clinical.record.aggregate.apply`, no fakes.
 
 The standard course: a 70 kg man on conventional capsules, 35 mg twice a day
 (1 mg/kg/day, the top of the usual range), 60 capsules of 35 mg for 30 days,
@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import PatientRecord, apply
+from isotrack.clinical.state.commands import (
     AnyCommand,
     Dispense,
     EnrolPatient,
@@ -26,7 +27,6 @@ from isotrack.clinical.commands import (
     RecordWeight,
     StartCourse,
 )
-from isotrack.clinical.record import PatientRecord, apply
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 START = date(2026, 3, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from isotrack.clinical.schedule import Schedule, ScheduleItem
+from isotrack.clinical.monitoring.schedule import Schedule, ScheduleItem
 from isotrack.clinical.snapshot import (
     IsotretinoinCourse,
     LabResult,

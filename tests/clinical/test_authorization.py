@@ -13,15 +13,15 @@ from datetime import date
 import pytest
 from msgspec.structs import replace
 
-from isotrack.clinical.authorization import (
+from isotrack.clinical.programme.authorization import (
     Authorization,
     as_command,
     authorize_dispense,
     sign,
     verify_token,
 )
-from isotrack.clinical.commands import Prescribe
-from isotrack.clinical.record import PatientRecord, apply
+from isotrack.clinical.record.aggregate import PatientRecord, apply
+from isotrack.clinical.state.commands import Prescribe
 from isotrack.errors import InvalidInputError, ProgrammeRefusal
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_programme import (

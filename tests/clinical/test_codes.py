@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import ATC, RXNORM, SNOMED, Coding, Concept, Match, match
-from isotrack.clinical.contraception import REMOVAL_SUFFIX, method_for, removal_for
+from isotrack.clinical.screening.contraception import REMOVAL_SUFFIX, method_for, removal_for
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.knowledge.base import KnowledgeBase as Base
 from isotrack.knowledge.base import parse_documents

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import ICD10CM, RXNORM, SNOMED, Coding, Concept, match, matches_in
-from isotrack.clinical.rules.conditions import (
+from isotrack.clinical.screening.context import Hit, ScreeningContext
+from isotrack.clinical.screening.rules.conditions import (
     PAST_EXCLUSIONS,
     TEXT_EXCLUSIONS,
     _evidence,
@@ -18,7 +19,6 @@ from isotrack.clinical.rules.conditions import (
     match_as_words,
     words_match,
 )
-from isotrack.clinical.screening import Hit, ScreeningContext
 from isotrack.clinical.snapshot import (
     AllergyRecord,
     ConditionRecord,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import SNOMED, Coding, Concept
-from isotrack.clinical.contraception import contraception_status, method_for, removal_for
+from isotrack.clinical.screening.contraception import contraception_status, method_for, removal_for
 from isotrack.clinical.snapshot import (
     ConditionRecord,
     ContraceptionUse,

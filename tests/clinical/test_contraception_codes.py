@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from isotrack.clinical.codes import SYSTEMS, Coding, Concept, system_alias
-from isotrack.clinical.commands import StartContraception
-from isotrack.clinical.contraception import contraception_status, method_for, removal_for
-from isotrack.clinical.record import apply, to_snapshot
+from isotrack.clinical.record.aggregate import apply, to_snapshot
+from isotrack.clinical.screening.contraception import contraception_status, method_for, removal_for
+from isotrack.clinical.state.commands import StartContraception
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import day, enrol_woman
 

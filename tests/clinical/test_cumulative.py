@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import CumulativeDose, PatientRecord, cumulative_dose
+from isotrack.clinical.state.commands import (
     AnyCommand,
     ChangeDose,
     EndCourse,
@@ -13,7 +14,6 @@ from isotrack.clinical.commands import (
     RecordMissedDoses,
     ResumeCourse,
 )
-from isotrack.clinical.record import CumulativeDose, PatientRecord, cumulative_dose
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import (
     authorize,

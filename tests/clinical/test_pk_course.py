@@ -6,10 +6,10 @@ from datetime import date
 
 import numpy as np
 
-from isotrack.clinical.course_state import CourseState, DispenseState, PrescriptionState
 from isotrack.clinical.pk import course_doses, regular_regimen, simulate
-from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import Sex, Weight
+from isotrack.clinical.state.course import CourseState, DispenseState, PrescriptionState
+from isotrack.clinical.state.patient import PatientRecord
 from isotrack.knowledge import default_knowledge
 
 START = date(2026, 3, 2)

@@ -4,15 +4,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from isotrack.clinical.capsules import DailyCapsules
-from isotrack.clinical.planner import (
+from isotrack.clinical.dosing.capsules import DailyCapsules
+from isotrack.clinical.dosing.planner import (
     CoursePlan,
     DoseChange,
     MissedDose,
     WeightChange,
     plan_course,
 )
-from isotrack.clinical.product_doses import default_mg_per_kg_day, label_doses
+from isotrack.clinical.dosing.products import default_mg_per_kg_day, label_doses
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.knowledge import KnowledgeBase
 

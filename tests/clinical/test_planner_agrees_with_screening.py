@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.planner import plan_course
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.dosing.planner import plan_course
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, Sex, Weight
 from isotrack.knowledge import default_knowledge
 

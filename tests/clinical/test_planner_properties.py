@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.planner import (
+from isotrack.clinical.dosing.planner import (
     CoursePlan,
     HistoryEvent,
     MissedDose,

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import ICD10CM, Coding, Concept
-from isotrack.clinical.pregnancy import (
+from isotrack.clinical.screening.context import ScreeningContext
+from isotrack.clinical.screening.pregnancy import (
     cbp_status,
     negative_in_window,
     pregnancy_capability,
@@ -15,7 +16,6 @@ from isotrack.clinical.pregnancy import (
     recorded_pregnancies,
     window_first_day,
 )
-from isotrack.clinical.screening import ScreeningContext
 from isotrack.clinical.snapshot import (
     ConditionRecord,
     PregnancyCapability,

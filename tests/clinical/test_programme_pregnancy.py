@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from isotrack.clinical.commands import RecordPregnancyStatus
-from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.record.aggregate import PatientRecord
+from isotrack.clinical.state.commands import RecordPregnancyStatus
 from isotrack.errors import ProgrammeRefusal
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_programme import (

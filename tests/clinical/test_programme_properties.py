@@ -26,8 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
-from isotrack.clinical.authorization import as_command, authorize_dispense
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.authorization import as_command, authorize_dispense
+from isotrack.clinical.programme.status import MonthState, programme_status
+from isotrack.clinical.record.aggregate import PatientRecord, apply, to_snapshot
+from isotrack.clinical.screening.contraception import contraception_status
+from isotrack.clinical.snapshot import PregnancyCapability, TestResult, TestSetting
+from isotrack.clinical.state.commands import (
     AnyCommand,
     Dispense,
     EndCourse,
@@ -45,11 +49,7 @@ from isotrack.clinical.commands import (
     StartCourse,
     StopContraception,
 )
-from isotrack.clinical.contraception import contraception_status
-from isotrack.clinical.course_state import AuthorizationState, CourseState, PrescriptionState
-from isotrack.clinical.programme_status import MonthState, programme_status
-from isotrack.clinical.record import PatientRecord, apply, to_snapshot
-from isotrack.clinical.snapshot import PregnancyCapability, TestResult, TestSetting
+from isotrack.clinical.state.course import AuthorizationState, CourseState, PrescriptionState
 from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import default_knowledge

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from isotrack.clinical.authorization import authorize_dispense
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.authorization import authorize_dispense
+from isotrack.clinical.programme.status import programme_status, require_prescribable
+from isotrack.clinical.record.aggregate import PatientRecord, apply
+from isotrack.clinical.state.commands import (
     PauseCourse,
     RecordAuthorization,
     StopContraception,
 )
-from isotrack.clinical.programme_status import programme_status, require_prescribable
-from isotrack.clinical.record import PatientRecord, apply
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_programme import (

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from isotrack.clinical.programme_status import MonthState, programme_status
-from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.programme.status import MonthState, programme_status
+from isotrack.clinical.record.aggregate import PatientRecord
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_programme import (
     EU,

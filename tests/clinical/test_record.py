@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
+from isotrack.clinical.snapshot import PregnancyCapability, Sex, TestResult, TestSetting
+from isotrack.clinical.state.commands import (
     AnyCommand,
     ChangeDose,
     EndCourse,
@@ -27,8 +29,6 @@ from isotrack.clinical.commands import (
     StartContraception,
     StopContraception,
 )
-from isotrack.clinical.record import PatientRecord, apply, replay
-from isotrack.clinical.snapshot import PregnancyCapability, Sex, TestResult, TestSetting
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders_record import (

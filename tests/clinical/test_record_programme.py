@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.comprehension import questions_to_ask
+from isotrack.clinical.record.aggregate import PatientRecord, replay
+from isotrack.clinical.state.commands import (
     PauseCourse,
     RecordAuthorization,
     RecordComprehensionAnswers,
@@ -14,8 +16,6 @@ from isotrack.clinical.commands import (
     decode_command,
     encode_command,
 )
-from isotrack.clinical.comprehension import questions_to_ask
-from isotrack.clinical.record import PatientRecord, replay
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_programme import (

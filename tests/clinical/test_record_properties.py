@@ -25,7 +25,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.dispense import dispense_terms, valid_authorization
+from isotrack.clinical.record.aggregate import (
+    CourseState,
+    CumulativeDose,
+    PatientRecord,
+    apply,
+    cumulative_dose,
+    replay,
+)
+from isotrack.clinical.state.commands import (
     AnyCommand,
     ChangeDose,
     Dispense,
@@ -38,15 +47,6 @@ from isotrack.clinical.commands import (
     RecordWeight,
     ResumeCourse,
     StartCourse,
-)
-from isotrack.clinical.programme_dispense import dispense_terms, valid_authorization
-from isotrack.clinical.record import (
-    CourseState,
-    CumulativeDose,
-    PatientRecord,
-    apply,
-    cumulative_dose,
-    replay,
 )
 from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.monitoring.lesions import lesion_change
+from isotrack.clinical.record.aggregate import cumulative_dose, to_snapshot
+from isotrack.clinical.screening.context import assess_course, screen_order
+from isotrack.clinical.snapshot import IsotretinoinOrder
+from isotrack.clinical.state.commands import (
     ChangeDose,
     PauseCourse,
     RecordLesionCount,
@@ -10,10 +14,6 @@ from isotrack.clinical.commands import (
     StartContraception,
     StopContraception,
 )
-from isotrack.clinical.lesion_change import lesion_change
-from isotrack.clinical.record import cumulative_dose, to_snapshot
-from isotrack.clinical.screening import assess_course, screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import (
     authorize,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from isotrack.clinical.screening import COURSE_RULES, ORDER_RULES, screen_order
-from isotrack.clinical.triage import triage
+from isotrack.clinical.monitoring.triage import triage
+from isotrack.clinical.screening.context import COURSE_RULES, ORDER_RULES, screen_order
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from tests.clinical.builders import TODAY, man, order
 

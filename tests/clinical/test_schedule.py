@@ -9,7 +9,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.schedule import (
+from isotrack.clinical.monitoring.schedule import (
     ItemStatus,
     Schedule,
     monitoring_schedule,

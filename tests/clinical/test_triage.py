@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isotrack.clinical.findings import Severity
-from isotrack.clinical.triage import NOTHING_REPORTED, TriageAction, triage
+from isotrack.clinical.monitoring.triage import NOTHING_REPORTED, TriageAction, triage
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from isotrack.api.authz import Role
-from isotrack.api.passwords import totp_code
+from isotrack.http.authz import Role
+from isotrack.http.passwords import totp_code
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for
 from tests.web.demo_db import Account, create_accounts, load_demo_clinic

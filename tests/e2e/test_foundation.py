@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from isotrack import SAFETY_LINE
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from isotrack.web.templating import START_PAGES
 from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.web.routes.patient_view import PHQ9_ANSWERS, PHQ9_QUESTIONS
 from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from isotrack.api.authz import Role
-from isotrack.clinical.commands import AnyCommand, RecordComprehensionAnswers, RecordPregnancyTest
+from isotrack.clinical.state.commands import (
+    AnyCommand,
+    RecordComprehensionAnswers,
+    RecordPregnancyTest,
+)
+from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for, execute
 from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
 
 if TYPE_CHECKING:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import isotrack.clinical.rules  # noqa: F401  # registers every rule the screen runs
+import isotrack.clinical.screening.rules  # noqa: F401  # registers every rule the screen runs
 from isotrack.clinical.codes import CPT, HCPCS, ICD10PCS, NDC, RXNORM, SNOMED
-from isotrack.clinical.contraception import ContraceptionStatus, contraception_status
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening.contraception import ContraceptionStatus, contraception_status
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.fhir import read_order, snapshot_from_bundle
 from isotrack.fhir.resources import MedicationRequest

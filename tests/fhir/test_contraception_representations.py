@@ -10,7 +10,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.pregnancy import pregnancy_capability
+from isotrack.clinical.screening.pregnancy import pregnancy_capability
 from isotrack.knowledge import default_knowledge
 from tests.fhir.builders_medications import (
     CPT,

@@ -19,7 +19,7 @@ import msgspec
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.screening.context import assess_course
 from isotrack.errors import InvalidInputError
 from isotrack.fhir import decode_bundle, snapshot_from_bundle
 from isotrack.fhir.transfer import export_patient, import_bundle

@@ -20,10 +20,10 @@ import msgspec
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.clinical.commands import EnrolPatient, RecordLabResult, RecordWeight
 from isotrack.clinical.findings import Severity
-from isotrack.clinical.pregnancy import sex_evidence
+from isotrack.clinical.screening.pregnancy import sex_evidence
 from isotrack.clinical.snapshot import PregnancyState, Sex
+from isotrack.clinical.state.commands import EnrolPatient, RecordLabResult, RecordWeight
 from isotrack.fhir import decode_bundle, read_order
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.fhir.transfer import ImportResult, export_patient, import_bundle

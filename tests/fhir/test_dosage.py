@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import SNOMED, UCUM
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.fhir import find_isotretinoin_order, read_order, snapshot_from_bundle
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge import KnowledgeBase, default_knowledge

@@ -17,7 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
+from isotrack.clinical.record.view import course_view
+from isotrack.clinical.state.commands import (
     COMMAND_TYPES,
     AnyCommand,
     ChangeDose,
@@ -38,8 +40,6 @@ from isotrack.clinical.commands import (
     StartContraception,
     StopContraception,
 )
-from isotrack.clinical.course_view import course_view
-from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.demo.clinic import DemoPatient, demo_clinic
 from isotrack.errors import InvalidInputError
 from isotrack.fhir import decode_bundle, snapshot_from_bundle

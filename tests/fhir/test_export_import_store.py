@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from isotrack.clinical.commands import EnrolPatient
+from isotrack.clinical.state.commands import EnrolPatient
 from isotrack.demo.clinic import DemoPatient, demo_clinic
 from isotrack.errors import ConflictError, InvalidInputError
 from isotrack.fhir import decode_bundle

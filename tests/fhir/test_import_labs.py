@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from isotrack.clinical.codes import LOINC, SNOMED
-from isotrack.clinical.commands import AnyCommand, EnrolPatient, RecordLabResult
-from isotrack.clinical.record import PatientRecord, apply
+from isotrack.clinical.record.aggregate import PatientRecord, apply
+from isotrack.clinical.state.commands import AnyCommand, EnrolPatient, RecordLabResult
 from isotrack.errors import CommandRejected
 from isotrack.fhir import decode_bundle
 from isotrack.fhir.command_extension import LoggedCommand

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import LOINC
-from isotrack.clinical.screening import assess_course, screen_order
+from isotrack.clinical.screening.context import assess_course, screen_order
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.knowledge import default_knowledge

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isotrack.clinical.codes import LOINC, SNOMED
-from isotrack.clinical.commands import RecordPHQ9
 from isotrack.clinical.findings import Severity
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.screening.context import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot, TestResult, TestSetting
+from isotrack.clinical.state.commands import RecordPHQ9
 from isotrack.errors import FhirDecodeError
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.fhir.import_record import plan_import

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.findings import Assessment
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import (
     IsotretinoinOrder,
     PatientSnapshot,

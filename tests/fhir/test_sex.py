@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.clinical.commands import EnrolPatient
-from isotrack.clinical.pregnancy import pregnancy_capability
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening.pregnancy import pregnancy_capability
 from isotrack.clinical.snapshot import (
     IsotretinoinOrder,
     PatientSnapshot,
@@ -21,6 +20,7 @@ from isotrack.clinical.snapshot import (
     Sex,
     SexElement,
 )
+from isotrack.clinical.state.commands import EnrolPatient
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.fhir.import_record import plan_import
 from isotrack.knowledge import KnowledgeBase, default_knowledge

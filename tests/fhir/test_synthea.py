@@ -19,13 +19,13 @@ import pytest
 from typer.testing import CliRunner
 
 import isotrack.cli.screen_cmd  # registers `isotrack screen`
-import isotrack.clinical.rules.contraception  # registers the rules used below
-import isotrack.clinical.rules.pregnancy  # noqa: F401
+import isotrack.clinical.screening.rules.contraception  # registers the rules used below
+import isotrack.clinical.screening.rules.pregnancy  # noqa: F401
 from isotrack.cli.app import app
 from isotrack.clinical.codes import match
-from isotrack.clinical.contraception import contraception_status
 from isotrack.clinical.findings import Assessment
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening.contraception import contraception_status
 from isotrack.clinical.snapshot import PatientSnapshot, Sex
 from isotrack.fhir import (
     FhirBundle,

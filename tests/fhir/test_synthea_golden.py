@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.screening.context import assess_course
 from isotrack.fhir import decode_bundle, snapshot_from_bundle
 from isotrack.knowledge import KnowledgeBase
 from tests.fhir.test_synthea import FILES, order_document, patient_url, screened

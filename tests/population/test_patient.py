@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from isotrack.clinical.product_doses import label_doses
+from isotrack.clinical.dosing.products import label_doses
 from isotrack.knowledge import KnowledgeBase
 from isotrack.population import screen_patient
 from tests.population.exports import (

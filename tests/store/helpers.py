@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     AnyCommand,
     EnrolPatient,
     RecordLabResult,

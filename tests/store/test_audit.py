@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.clinical.commands import RecordWeight
+from isotrack.clinical.state.commands import RecordWeight
 from isotrack.errors import CommandRejected
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, execute, read_record, verify_audit

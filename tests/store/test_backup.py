@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
-from isotrack.api.passwords import create_user
 from isotrack.errors import CommandRejected, StorageError
+from isotrack.http.passwords import create_user
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import (
     UnitOfWork,

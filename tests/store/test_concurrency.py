@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, event
 
-from isotrack.clinical.commands import AnyCommand, RecordWeight
+from isotrack.clinical.state.commands import AnyCommand, RecordWeight
 from isotrack.errors import ConflictError
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, execute, read_record, verify_audit

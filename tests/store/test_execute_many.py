@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.clinical.commands import Dispense, RecordWeight
+from isotrack.clinical.state.commands import Dispense, RecordWeight
 from isotrack.errors import CommandRejected, ConflictError
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import (

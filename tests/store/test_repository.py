@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Engine, insert
 
-from isotrack.clinical.commands import RecordWeight, encode_command
+from isotrack.clinical.state.commands import RecordWeight, encode_command
 from isotrack.errors import ConflictError
 from isotrack.store import UnitOfWork
 from isotrack.store.hashing import GENESIS

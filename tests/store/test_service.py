@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.clinical.commands import RecordWeight
+from isotrack.clinical.state.commands import RecordWeight
 from isotrack.errors import CommandRejected, ConflictError, NotFoundError
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import (

@@ -23,11 +23,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from isotrack.api import create_app
-from isotrack.api.authz import Role
-from isotrack.api.deps import current_time
-from isotrack.api.passwords import totp_code
+from isotrack.http.authz import Role
+from isotrack.http.deps import current_time
+from isotrack.http.passwords import totp_code
 from isotrack.knowledge import KnowledgeBase
+from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for
 from tests.web.demo_db import Account, create_accounts, load_demo_clinic

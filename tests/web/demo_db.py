@@ -3,7 +3,7 @@
 Used by the page tests (``tests/web/conftest.py``) and the browser tests
 (``tests/e2e/conftest.py``). The passwords are made up for tests; the admin
 has a TOTP second factor whose secret is returned, so a test can compute the
-current code (:func:`isotrack.api.passwords.totp_code`).
+current code (:func:`isotrack.http.passwords.totp_code`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from isotrack.api.authz import Role
-from isotrack.api.passwords import DEMO_PATIENT_ID, create_user
 from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.http.authz import Role
+from isotrack.http.passwords import DEMO_PATIENT_ID, create_user
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import execute, upgrade
 

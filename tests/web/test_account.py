@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from isotrack.api.authz import Role
-from isotrack.api.tokens import refresh_token_id
+from isotrack.http.authz import Role
+from isotrack.http.tokens import refresh_token_id
 from isotrack.store.models import AuditRow, RefreshTokenRow
 from isotrack.web.routes.account import safe_next
 from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, session_id
@@ -206,7 +206,7 @@ def test_an_expired_session_is_a_redirect_to_sign_in(
 ) -> None:
     from datetime import timedelta
 
-    from isotrack.api.deps import current_time
+    from isotrack.http.deps import current_time
     from isotrack.web.sessions import SESSION_LIFETIME
 
     with page_client(web_app) as client:

@@ -12,10 +12,10 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isotrack.api.authz import Role
-from isotrack.clinical.course_state import CourseState, DispenseState, PrescriptionState
-from isotrack.clinical.record_state import PatientRecord
 from isotrack.clinical.snapshot import Sex, Weight
+from isotrack.clinical.state.course import CourseState, DispenseState, PrescriptionState
+from isotrack.clinical.state.patient import PatientRecord
+from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.web.views.clinic_pk import NO_COURSE, NO_DOSE, WASHOUT_DAYS, PkChart, pk_chart
 from tests.web.conftest import SignIn

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     RecordCounselling,
     RecordLabResult,
     RecordLesionCount,

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import read_history
 from tests.web.conftest import SignIn, csrf_token

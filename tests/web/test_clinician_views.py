@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
+from isotrack.clinical.state.commands import (
     AnyCommand,
     EnrolPatient,
     RecordCounselling,
@@ -19,7 +20,6 @@ from isotrack.clinical.commands import (
     RecordWeight,
     StartCourse,
 )
-from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.demo.clinic import demo_clinic
 from isotrack.knowledge import KnowledgeBase
 from isotrack.web.views.clinic_charts import cumulative_chart, lab_chart

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isotrack import SAFETY_LINE
-from isotrack.api.authz import Action, Role
+from isotrack.http.authz import Action, Role
 from isotrack.store.models import AuditRow
 from isotrack.web.deps import WebUser, WebUserDep, require_page
 from isotrack.web.errors import error_page, is_page_path

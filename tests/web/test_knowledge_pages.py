@@ -8,7 +8,7 @@ import html
 import pytest
 
 from isotrack import SAFETY_LINE
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from tests.web.conftest import SignIn, TestClient
 

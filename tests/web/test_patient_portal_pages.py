@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from isotrack.api.authz import Action, Role
-from isotrack.clinical.record_state import PatientRecord
+from isotrack.clinical.state.patient import PatientRecord
+from isotrack.http.authz import Action, Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, read_record
 from isotrack.store.models import AuditRow

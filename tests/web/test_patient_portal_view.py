@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isotrack.api.routes.schedule import record_schedule
-from isotrack.clinical.course_state import CourseState, DispenseState
-from isotrack.clinical.record import PatientRecord, replay
-from isotrack.clinical.triage import TriageAction, triage
+from isotrack.clinical.monitoring.triage import TriageAction, triage
+from isotrack.clinical.record.aggregate import PatientRecord, replay
+from isotrack.clinical.state.course import CourseState, DispenseState
 from isotrack.demo.clinic import demo_clinic
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge import KnowledgeBase, default_knowledge

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from isotrack.api.authz import Role
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     AnyCommand,
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordPregnancyTest,
 )
+from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, execute, read_record
 from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token

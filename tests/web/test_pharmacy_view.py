@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.programme.status import MonthState
+from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
+from isotrack.clinical.state.commands import (
     AnyCommand,
     Dispense,
     EnrolPatient,
@@ -19,8 +21,6 @@ from isotrack.clinical.commands import (
     StartContraception,
     StartCourse,
 )
-from isotrack.clinical.programme_status import MonthState
-from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.demo.clinic import demo_clinic
 from isotrack.errors import ProgrammeRefusal
 from isotrack.knowledge import KnowledgeBase

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, text
 from starlette.routing import BaseRoute
 
 from isotrack import SAFETY_LINE
-from isotrack.api.authz import STAFF_ROLES, Role
-from isotrack.api.passwords import DEMO_PATIENT_ID
+from isotrack.http.authz import STAFF_ROLES, Role
+from isotrack.http.passwords import DEMO_PATIENT_ID
 from tests.web.conftest import SignIn, TestClient
 
 PUBLIC_PATHS = frozenset({"/login"})

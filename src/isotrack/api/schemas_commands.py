@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     AnyCommand,
     Dispense,
     EndCourse,
@@ -51,7 +51,7 @@ class CommandBody(BaseModel):
 
 
 class GenericCommand(BaseModel):
-    """Any command of :mod:`isotrack.clinical.commands` as JSON: ``{"type": ..., ...}``."""
+    """Any command of :mod:`isotrack.clinical.state.commands` as JSON: ``{"type": ..., ...}``."""
 
     model_config = ConfigDict(
         extra="allow",

@@ -1,7 +1,7 @@
 """CDS Hooks 2.0 service: discovery, hooks, cards, feedback, EHR JWT verification.
 
 The service of ``contracts/cds-hooks.md``, mounted on the API app by
-:func:`isotrack.api.app.create_app` (see ``docs/cds-hooks.md``)::
+:func:`isotrack.server.app.create_app` (see ``docs/cds-hooks.md``)::
 
     GET  /cds-services                       discovery (discovery.py)
     POST /cds-services/{id}                  a hook: request → cards (routes.py → service.py)

@@ -10,7 +10,7 @@ and test, without it, the request's scheme and host). Errors are problem+json:
     not JSON, or not a JSON object            400 malformed-json
     hook not the service's hook               400 wrong-hook
     unknown service                           404
-    body over 10 MB (checked while streaming) 413 body-too-large (api/middleware.py)
+    body over 10 MB (checked while streaming) 413 body-too-large (server/middleware.py)
     over 50,000 bundle entries                413 too-many-entries
     a wrong field (type, prefetch, date …)    422 naming the field
     data the hook cannot answer without,      412 precondition-failed naming the prefetch
@@ -36,8 +36,6 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isotrack.api.deps import EngineDep, NowDep, current_time
-from isotrack.api.problems import ProblemError
 from isotrack.cds.cards import CardSettings
 from isotrack.cds.discovery import SERVICES, Service, discovery, prefetch_templates
 from isotrack.cds.feedback import IssuedCard, IssuedCards, feedback_answer, record_feedback
@@ -55,6 +53,8 @@ from isotrack.cds.prefetch import MAX_ENTRIES, check_prefetch
 from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_request
 from isotrack.cds.service import EssentialDataMissingError, answer_hook
 from isotrack.errors import CdsAuthError, InvalidInputError
+from isotrack.http.deps import EngineDep, NowDep, current_time
+from isotrack.http.problems import ProblemError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.settings import Settings
 
@@ -148,7 +148,7 @@ async def call_service(service_id: str, request: Request) -> Response:
 
 
 def request_time(request: Request) -> datetime:
-    """:func:`~isotrack.api.deps.current_time`, or the clock a test put in its place
+    """:func:`~isotrack.http.deps.current_time`, or the clock a test put in its place
     (``app.dependency_overrides[current_time]``)."""
     clock = request.app.dependency_overrides.get(current_time, current_time)
     return cast(datetime, clock())

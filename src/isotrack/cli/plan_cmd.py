@@ -17,9 +17,15 @@ from isotrack.cli.app import (
     print_json,
     translate_errors,
 )
-from isotrack.clinical.capsules import DailyCapsules
-from isotrack.clinical.planner import CoursePlan, DosePeriod, HistoryEvent, MissedDose, plan_course
-from isotrack.clinical.product_doses import LabelDose, default_mg_per_kg_day, label_doses
+from isotrack.clinical.dosing.capsules import DailyCapsules
+from isotrack.clinical.dosing.planner import (
+    CoursePlan,
+    DosePeriod,
+    HistoryEvent,
+    MissedDose,
+    plan_course,
+)
+from isotrack.clinical.dosing.products import LabelDose, default_mg_per_kg_day, label_doses
 from isotrack.knowledge.model import Product
 
 LEVEL_NAMES = {

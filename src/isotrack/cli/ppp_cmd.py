@@ -23,14 +23,14 @@ from isotrack.cli.app import (
     translate_errors,
 )
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
-from isotrack.clinical.authorization import (
+from isotrack.clinical.programme.authorization import (
     Authorization,
     as_command,
     authorize_dispense,
     sign,
     verify_token,
 )
-from isotrack.clinical.programme_status import ProgrammeStatus, Requirement, programme_status
+from isotrack.clinical.programme.status import ProgrammeStatus, Requirement, programme_status
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import programme_line
 from isotrack.settings import get_settings, signing_key

@@ -14,15 +14,15 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
-from isotrack.api import create_app
-from isotrack.api.logging_json import logging_config
-from isotrack.api.passwords import create_demo_users, demo_user_lines
 from isotrack.cli.app import PolicyOption, app, knowledge, out, translate_errors
 from isotrack.cli.db_cmd import DatabaseOption, now
 from isotrack.cli.demo_cmd import _load_patient, print_clinic
 from isotrack.demo.clinic import demo_clinic
 from isotrack.errors import InvalidInputError
+from isotrack.http.passwords import create_demo_users, demo_user_lines
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.server import create_app
+from isotrack.server.logging_json import logging_config
 from isotrack.settings import get_settings, normalise_database_url
 from isotrack.store import create_engine_for, patient_ids, upgrade
 

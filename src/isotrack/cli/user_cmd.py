@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from isotrack.api.passwords import create_user
 from isotrack.cli.app import app, out, translate_errors
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
+from isotrack.http.passwords import create_user
 
 user_app = typer.Typer(
     name="user",

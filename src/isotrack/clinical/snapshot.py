@@ -4,7 +4,7 @@ Every surface (FHIR, the store, the CLI) translates its data into a
 :class:`PatientSnapshot`; the engine reads nothing else. Values are already in
 canonical units (kg, mg, mg/dL, U/L): :mod:`isotrack.clinical.units` converts
 at the door. Construction refuses values that can never be right (a negative
-weight, an end before a start); :func:`isotrack.clinical.validation.validate`
+weight, an end before a start); :func:`isotrack.clinical.screening.validation.validate`
 checks the rest against the evaluation date and the knowledge base.
 """
 

@@ -2,11 +2,11 @@
 Device a Procedure inserted (``Procedure.focalDevice``).
 
 A Device says *what* is in place (its ``type`` or name, matched like any
-medication through :func:`~isotrack.clinical.contraception.method_for`), not
+medication through :func:`~isotrack.clinical.screening.contraception.method_for`), not
 since when. The date comes from a DeviceUseStatement about it (``timing[x]``,
 else ``recordedOn``: it was in place then) or from the Procedure that inserted
 it. From that date the device counts for its labelled duration
-(:func:`~isotrack.clinical.contraception.protected_until`) unless the statement
+(:func:`~isotrack.clinical.screening.contraception.protected_until`) unless the statement
 says its use ended. A Device that is active but has no date is in use from an
 unknown day: it is listed, and a note says it cannot prove the weeks before.
 An inactive or entered-in-error Device, or a statement entered in error or
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from isotrack.clinical.codes import Concept
-from isotrack.clinical.contraception import (
+from isotrack.clinical.screening.contraception import (
     method_for,
     product_for,
     protected_until,

@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     ChangeDose,
     Dispense,
     EndCourse,
@@ -49,7 +49,7 @@ from isotrack.clinical.commands import (
     StartCourse,
     StopContraception,
 )
-from isotrack.clinical.record_state import PatientRecord
+from isotrack.clinical.state.patient import PatientRecord
 from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
 from isotrack.fhir.export_contraception import contraception_resources
 from isotrack.fhir.export_observations import observation_fields, observation_of

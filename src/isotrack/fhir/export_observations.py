@@ -14,7 +14,8 @@ lb), so the command comes back unchanged.
 from __future__ import annotations
 
 from isotrack.clinical.codes import SNOMED, SYSTEMS
-from isotrack.clinical.commands import (
+from isotrack.clinical.snapshot import TestResult
+from isotrack.clinical.state.commands import (
     AnyCommand,
     RecordLabResult,
     RecordLesionCount,
@@ -25,7 +26,6 @@ from isotrack.clinical.commands import (
     RecordSymptoms,
     RecordWeight,
 )
-from isotrack.clinical.snapshot import TestResult
 from isotrack.fhir.export_values import (
     CATEGORY,
     ISOTRACK_ANALYTE,

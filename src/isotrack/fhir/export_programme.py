@@ -9,7 +9,7 @@ maximum quantity as its restriction and input).
 
 from __future__ import annotations
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.state.commands import (
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordCounselling,

@@ -16,7 +16,9 @@ from datetime import date
 from typing import cast
 
 from isotrack.clinical.codes import matches_in
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.checks import check_lab, check_weight
+from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
+from isotrack.clinical.state.commands import (
     AnyCommand,
     RecordLabResult,
     RecordLesionCount,
@@ -29,9 +31,7 @@ from isotrack.clinical.commands import (
     TestResultName,
     TestSettingName,
 )
-from isotrack.clinical.record_checks import check_lab, check_weight
-from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
+from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import CommandRejected
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESION_PARTS

@@ -31,16 +31,16 @@ from typing import Any, cast
 
 import msgspec
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.screening.pregnancy import sex_evidence
+from isotrack.clinical.snapshot import PatientSnapshot, Sex
+from isotrack.clinical.state.commands import (
     AnyCommand,
     CapabilityName,
     EnrolPatient,
     RecordPregnancyCapability,
     SexName,
 )
-from isotrack.clinical.pregnancy import sex_evidence
-from isotrack.clinical.record_state import PatientRecord
-from isotrack.clinical.snapshot import PatientSnapshot, Sex
+from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.command_extension import CommandEntry, LoggedCommand
 from isotrack.fhir.decode import FhirBundle

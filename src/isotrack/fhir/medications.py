@@ -1,7 +1,7 @@
 """Medications and procedures to medication records and contraception in use.
 
 Contraception comes from three kinds of record, all named through
-:func:`isotrack.clinical.contraception.method_for`:
+:func:`isotrack.clinical.screening.contraception.method_for`:
 
 - a medication (request, statement or administration): in use from
   ``authoredOn`` (the statement's start, the administration's ``effective[x]``)
@@ -10,7 +10,7 @@ Contraception comes from three kinds of record, all named through
   only);
 - a long-acting method (implant, IUD, depot injection) is different: it is given
   once and protects for its labelled duration
-  (:func:`~isotrack.clinical.contraception.protected_until`, by product). An
+  (:func:`~isotrack.clinical.screening.contraception.protected_until`, by product). An
   active or *completed* request or statement, or a completed or in-progress
   administration, means it was given on its date; it counts from then for that
   duration, never longer (an "active" order of an injection given a year ago is
@@ -18,7 +18,7 @@ Contraception comes from three kinds of record, all named through
   that was not done, stopped part-way or entered in error gives nothing;
 - a procedure: an implant or IUD insertion (or replacement) starts the method
   on the day performed, for its labelled duration; a later removal
-  (:func:`~isotrack.clinical.contraception.removal_for`) ends it.
+  (:func:`~isotrack.clinical.screening.contraception.removal_for`) ends it.
 
 Records of one method that overlap are merged (the earliest start wins), so
 an implant prescribed and inserted on the same day counts once.
@@ -31,7 +31,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from isotrack.clinical.codes import Concept
-from isotrack.clinical.contraception import method_for, product_for, protected_until, removal_for
+from isotrack.clinical.screening.contraception import (
+    method_for,
+    product_for,
+    protected_until,
+    removal_for,
+)
 from isotrack.clinical.snapshot import ContraceptionUse, MedicationRecord, ProcedureRecord
 from isotrack.fhir.order import MedicationResource, route_of
 from isotrack.fhir.resources import MedicationAdministration, MedicationRequest

@@ -5,7 +5,7 @@ and the :class:`~isotrack.store.audit.AuditTrail`, so a sign-in, its attempt
 row and its audit row commit together (or not at all).
 
 The store keeps what it is given: password hashes (the API hashes with Argon2,
-see :mod:`isotrack.api.passwords`), refresh-token digests (never the tokens).
+see :mod:`isotrack.http.passwords`), refresh-token digests (never the tokens).
 
 >>> from datetime import UTC, datetime
 >>> from isotrack.store.db import create_engine_for

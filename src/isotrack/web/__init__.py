@@ -4,7 +4,7 @@
 static files under ``/static``, the HTML error pages for page requests, the
 sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`), the public
 knowledge pages, and every router of :data:`isotrack.web.routes.WEB_ROUTERS`.
-Pages share the API's users, roles and matrix (:mod:`isotrack.api.authz`);
+Pages share the API's users, roles and matrix (:mod:`isotrack.http.authz`);
 the browser holds a session cookie instead of a bearer token (docs/web.md).
 """
 

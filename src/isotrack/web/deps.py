@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from isotrack.api.authz import Action, Role, allowed
-from isotrack.api.deps import EngineDep, NowDep, SettingsDep
+from isotrack.http.authz import Action, Role, allowed
+from isotrack.http.deps import EngineDep, NowDep, SettingsDep
 from isotrack.settings import signing_key
 from isotrack.store.users import user_transaction
 from isotrack.web.sessions import SESSION_COOKIE, accepted_csrf_tokens, live_session, tokens_match

@@ -29,8 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isotrack.api.deps import current_time
-from isotrack.api.problems import (
+from isotrack.errors import InvalidInputError, IsotrackError, StorageError
+from isotrack.http.deps import current_time
+from isotrack.http.problems import (
     INTERNAL_DETAIL,
     PROBLEM_MEDIA_TYPE,
     STORAGE_DETAIL,
@@ -38,7 +39,6 @@ from isotrack.api.problems import (
     request_id_of,
     status_of,
 )
-from isotrack.errors import InvalidInputError, IsotrackError, StorageError
 from isotrack.web.deps import LoginRequired, PageForbidden, session_user
 from isotrack.web.templating import render
 

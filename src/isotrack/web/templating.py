@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from isotrack import SAFETY_LINE, __version__
-from isotrack.api.authz import Role
+from isotrack.http.authz import Role
 from isotrack.settings import Settings, signing_key
 from isotrack.web.deps import CSRF_FIELD, CSRF_HEADER, WebUser
 from isotrack.web.sessions import (

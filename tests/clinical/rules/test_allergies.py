@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import isotrack.clinical.rules.allergies  # noqa: F401  # registers the allergy rules
+import isotrack.clinical.screening.rules.allergies  # noqa: F401  # registers the allergy rules
 from isotrack.clinical.codes import RXNORM
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import AllergyRecord
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders import TODAY, man, order

@@ -6,11 +6,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.conditions  # noqa: F401  # registers the condition rules
+import isotrack.clinical.screening.rules.conditions  # noqa: F401  # registers the condition rules
 from isotrack.clinical.codes import ICD10CM, SNOMED, Coding, Concept
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.rules.conditions import icd10_category_matches, match_as_words
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening.rules.conditions import icd10_category_matches, match_as_words
 from isotrack.clinical.snapshot import ConditionRecord
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders import TODAY, man, order

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-import isotrack.clinical.rules.contraception  # noqa: F401  # registers the rules under test
+import isotrack.clinical.screening.rules.contraception  # noqa: F401  # registers the rules under test
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening import assess_course, screen_order
+from isotrack.clinical.screening.context import assess_course, screen_order
 from isotrack.clinical.snapshot import (
     MedicationRecord,
     PatientSnapshot,

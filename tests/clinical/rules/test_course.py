@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.rules import course as course_rules  # noqa: F401  # registers the rules
-from isotrack.clinical.rules import patient as patient_rules  # noqa: F401  # WEIGHT-MISSING
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening.rules import course as course_rules  # noqa: F401  # registers the rules
+from isotrack.clinical.screening.rules import patient as patient_rules  # noqa: F401  # WEIGHT-MISSING
 from isotrack.clinical.snapshot import PatientSnapshot, Weight
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders import TODAY, man, order

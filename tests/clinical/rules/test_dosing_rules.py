@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.dosing  # noqa: F401  # registers the dose rules
+import isotrack.clinical.screening.rules.dosing  # noqa: F401  # registers the dose rules
 from isotrack.clinical.findings import Assessment, Severity
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import Weight
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders import TODAY, man, order

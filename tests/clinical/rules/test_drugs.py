@@ -6,9 +6,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.drugs  # noqa: F401  # registers the drug rules
+import isotrack.clinical.screening.rules.drugs  # noqa: F401  # registers the drug rules
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import IsotretinoinCourse, MedicationRecord
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders import TODAY, man, order, rx

@@ -5,9 +5,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.labs  # noqa: F401  # registers the lab rules
+import isotrack.clinical.screening.rules.labs  # noqa: F401  # registers the lab rules
 from isotrack.clinical.findings import Finding, Severity
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import ConditionRecord, PatientSnapshot
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders import TODAY, man, order, sct, text

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.monitoring  # noqa: F401  # registers the course rules
+import isotrack.clinical.screening.rules.monitoring  # noqa: F401  # registers the course rules
 from isotrack.clinical.findings import Assessment, Finding, Severity
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.screening.context import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders import TODAY, man

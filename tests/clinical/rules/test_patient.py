@@ -5,9 +5,9 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.patient  # noqa: F401  # registers the patient rules
+import isotrack.clinical.screening.rules.patient  # noqa: F401  # registers the patient rules
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import PatientSnapshot, Weight
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders import TODAY, man, order

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import isotrack.clinical.rules.pregnancy  # noqa: F401  # registers the rules under test
+import isotrack.clinical.screening.rules.pregnancy  # noqa: F401  # registers the rules under test
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening import assess_course, screen_order
+from isotrack.clinical.screening.context import assess_course, screen_order
 from isotrack.clinical.snapshot import (
     ConditionRecord,
     PatientSnapshot,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import isotrack.clinical.rules.pregnancy  # noqa: F401  # registers the rule
-from isotrack.clinical.screening import screen_order
+import isotrack.clinical.screening.rules.pregnancy  # noqa: F401  # registers the rule
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import TestSetting
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from tests.clinical.builders import order

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-import isotrack.clinical.rules.supply  # noqa: F401  # registers the supply rules
+import isotrack.clinical.screening.rules.supply  # noqa: F401  # registers the supply rules
 from isotrack.clinical.findings import Assessment, Severity
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.snapshot import IsotretinoinCourse, PatientSnapshot
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders import TODAY, man, order

@@ -1,10 +1,10 @@
-"""The resource routers of the API, included by :func:`isotrack.api.app.create_app`.
+"""The resource routers of the API, included by :func:`isotrack.server.app.create_app`.
 
 Each module is one resource; the handlers are thin: they check the caller's
-right (:mod:`isotrack.api.authz`), call the library (:mod:`isotrack.store`,
+right (:mod:`isotrack.http.authz`), call the library (:mod:`isotrack.store`,
 :mod:`isotrack.clinical`, :mod:`isotrack.fhir`, :mod:`isotrack.ical`) and turn
 its values into the response models. Errors are isotrack errors, rendered as
-problem+json by :mod:`isotrack.api.problems`.
+problem+json by :mod:`isotrack.http.problems`.
 """
 
 from __future__ import annotations

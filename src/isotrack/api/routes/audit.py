@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep
 from isotrack.store import verify_audit
 from isotrack.store.db import storage_errors
 from isotrack.store.models import AuditRow

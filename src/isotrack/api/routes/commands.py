@@ -1,6 +1,6 @@
 """``/api/v1/patients/{id}/commands`` and the typed command endpoints.
 
-Every change to a record is a command (:mod:`isotrack.clinical.commands`),
+Every change to a record is a command (:mod:`isotrack.clinical.state.commands`),
 checked by the record and stored with its audit row in one transaction. The
 generic endpoint takes any command as JSON; the typed ones (``/prescribe``,
 ``/weights`` ...) document their bodies. All take ``If-Match`` (or
@@ -42,17 +42,6 @@ from typing import Annotated, Any
 import msgspec
 from fastapi import APIRouter, Depends, Response
 
-from isotrack.api.authz import Action, Principal, ensure_action, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.api.routes._access import (
-    ExpectedVersionQuery,
-    IfMatchHeader,
-    PatientIdPath,
-    etag,
-    expected_version,
-    store_command,
-)
-from isotrack.api.schemas import CommandResult
 from isotrack.api.schemas_commands import (
     CommandBody,
     ContraceptionBody,
@@ -70,8 +59,19 @@ from isotrack.api.schemas_commands import (
     SymptomsBody,
     WeightBody,
 )
-from isotrack.clinical.commands import AnyCommand, RecordPregnancyTest, command_from_dict
+from isotrack.clinical.state.commands import AnyCommand, RecordPregnancyTest, command_from_dict
 from isotrack.errors import InvalidInputError
+from isotrack.http.access import (
+    ExpectedVersionQuery,
+    IfMatchHeader,
+    PatientIdPath,
+    etag,
+    expected_version,
+    store_command,
+)
+from isotrack.http.authz import Action, Principal, ensure_action, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep
+from isotrack.http.schemas import CommandResult
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["commands"])
 

@@ -14,10 +14,10 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, Depends, Response
 
-from isotrack.api.authz import Action, Principal, ensure_patient_access, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.api.routes._access import PatientIdPath
 from isotrack.fhir.transfer import export_patient
+from isotrack.http.access import PatientIdPath
+from isotrack.http.authz import Action, Principal, ensure_patient_access, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 
 FHIR_JSON = "application/fhir+json"
 

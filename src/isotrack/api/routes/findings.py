@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.api.routes._access import (
+from isotrack.clinical.record.aggregate import to_snapshot
+from isotrack.clinical.screening.context import assess_course
+from isotrack.clinical.state.commands import RecordOverride
+from isotrack.http.access import (
     ExpectedVersionQuery,
     IfMatchHeader,
     PatientIdPath,
@@ -20,10 +21,9 @@ from isotrack.api.routes._access import (
     read_allowed_record,
     store_command,
 )
-from isotrack.api.schemas import AssessmentOut, CommandResult, assessment_out
-from isotrack.clinical.commands import RecordOverride
-from isotrack.clinical.record import to_snapshot
-from isotrack.clinical.screening import assess_course
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep
+from isotrack.http.schemas import AssessmentOut, CommandResult, assessment_out
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/findings", tags=["findings"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from isotrack.api.deps import KbDep
+from isotrack.http.deps import KbDep
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 

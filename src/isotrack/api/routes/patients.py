@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.api.routes._access import PatientIdPath, etag, read_allowed_record, store_command
-from isotrack.api.schemas import CommandResult
-from isotrack.clinical.commands import EnrolPatient
-from isotrack.clinical.record import PatientRecord, cumulative_dose
+from isotrack.clinical.record.aggregate import PatientRecord, cumulative_dose
+from isotrack.clinical.state.commands import EnrolPatient
+from isotrack.http.access import PatientIdPath, etag, read_allowed_record, store_command
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep
+from isotrack.http.schemas import CommandResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.db import storage_errors
 from isotrack.store.models import Patient

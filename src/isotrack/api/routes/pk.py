@@ -17,8 +17,6 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from isotrack import SAFETY_LINE
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import KbDep
 from isotrack.clinical.pk import (
     AUC_INTERVAL,
     DayLevels,
@@ -33,6 +31,8 @@ from isotrack.clinical.pk import (
     single_dose,
 )
 from isotrack.errors import InvalidInputError
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import KbDep
 
 router = APIRouter(prefix="/api/v1/pk", tags=["tools"])
 

@@ -16,17 +16,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep, SettingsDep
-from isotrack.api.routes._access import PatientIdPath, read_allowed_record, store_command
-from isotrack.clinical.authorization import (
+from isotrack.clinical.programme.authorization import (
     Authorization,
     as_command,
     authorize_dispense,
     sign,
     verify_token,
 )
-from isotrack.clinical.programme_status import ProgrammeStatus, programme_status
+from isotrack.clinical.programme.status import ProgrammeStatus, programme_status
+from isotrack.http.access import PatientIdPath, read_allowed_record, store_command
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
 from isotrack.settings import signing_key
 
 router = APIRouter(prefix="/api/v1", tags=["programme"])

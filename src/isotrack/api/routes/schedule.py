@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.api.routes._access import PatientIdPath, read_allowed_record
-from isotrack.clinical.record import PatientRecord, to_snapshot
-from isotrack.clinical.schedule import monitoring_schedule
-from isotrack.clinical.schedule_model import Schedule
+from isotrack.clinical.monitoring.schedule import monitoring_schedule
+from isotrack.clinical.monitoring.schedule_model import Schedule
+from isotrack.clinical.record.aggregate import PatientRecord, to_snapshot
+from isotrack.http.access import PatientIdPath, read_allowed_record
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.ical import schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import KbDep, NowDep
-from isotrack.api.schemas import AssessmentOut, assessment_out
-from isotrack.clinical.planner import CoursePlan, plan_course
-from isotrack.clinical.product_doses import default_mg_per_kg_day
-from isotrack.clinical.screening import screen_order
+from isotrack.clinical.dosing.planner import CoursePlan, plan_course
+from isotrack.clinical.dosing.products import default_mg_per_kg_day
+from isotrack.clinical.screening.context import screen_order
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.fhir import decode_bundle, find_isotretinoin_order, read_order, snapshot_from_bundle
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import KbDep, NowDep
+from isotrack.http.schemas import AssessmentOut, assessment_out
 from isotrack.knowledge.base import KnowledgeBase
 
 router = APIRouter(prefix="/api/v1", tags=["tools"])

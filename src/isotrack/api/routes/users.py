@@ -15,10 +15,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.api.authz import Action, Principal, require
-from isotrack.api.deps import EngineDep, NowDep
-from isotrack.api.passwords import create_user
 from isotrack.errors import NotFoundError
+from isotrack.http.authz import Action, Principal, require
+from isotrack.http.deps import EngineDep, NowDep
+from isotrack.http.passwords import create_user
 from isotrack.store.users import StoredUser, user_transaction
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])

@@ -1,8 +1,8 @@
 """Reading and changing a record for a signed-in browser user, through the API's
-own access helpers (:mod:`isotrack.api.routes._access`): the same patient-access
+own access helpers (:mod:`isotrack.http.access`): the same patient-access
 check, the same audited read, the same command store with optimistic locking.
 
-- :func:`principal_of`: the :class:`~isotrack.api.authz.Principal` of a web user
+- :func:`principal_of`: the :class:`~isotrack.http.authz.Principal` of a web user
   (a refusal after sign-in is audited like the API's);
 - :func:`read_for`, :func:`store_for`: read a record / store a command as that user;
 - :data:`PatientDep`, :func:`own_record`: the patient pages' user (patient accounts
@@ -19,12 +19,12 @@ from typing import Annotated
 from fastapi import Depends, Form
 from sqlalchemy import Engine, func, or_, select
 
-from isotrack.api.authz import Action, Principal
-from isotrack.api.deps import EngineDep, NowDep
-from isotrack.api.routes._access import read_allowed_record, store_command
-from isotrack.api.schemas import CommandResult
-from isotrack.clinical.commands import AnyCommand
-from isotrack.clinical.record_state import PatientRecord
+from isotrack.clinical.state.commands import AnyCommand
+from isotrack.clinical.state.patient import PatientRecord
+from isotrack.http.access import read_allowed_record, store_command
+from isotrack.http.authz import Action, Principal
+from isotrack.http.deps import EngineDep, NowDep
+from isotrack.http.schemas import CommandResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.db import storage_errors
 from isotrack.store.models import CommandRow, Patient

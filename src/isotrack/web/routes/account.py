@@ -16,10 +16,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from isotrack.api.auth import ADDRESS_STORED_LENGTH, USERNAME_STORED_LENGTH, check_credentials
-from isotrack.api.authz import Role
-from isotrack.api.deps import EngineDep, NowDep, SettingsDep
-from isotrack.api.problems import ProblemError
+from isotrack.http.authz import Role
+from isotrack.http.deps import EngineDep, NowDep, SettingsDep
+from isotrack.http.problems import ProblemError
+from isotrack.http.signin import ADDRESS_STORED_LENGTH, USERNAME_STORED_LENGTH, check_credentials
 from isotrack.store.users import StoredUser, UserTransaction, user_transaction
 from isotrack.web.deps import CsrfDep, OptionalWebUserDep, WebUserDep
 from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, start_session

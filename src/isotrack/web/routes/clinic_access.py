@@ -16,11 +16,11 @@ from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
-from isotrack.api.authz import Action
-from isotrack.api.routes._access import PATIENT_ID_PATTERN
-from isotrack.clinical.commands import AnyCommand
-from isotrack.clinical.record import PatientRecord, replay
+from isotrack.clinical.record.aggregate import PatientRecord, replay
+from isotrack.clinical.state.commands import AnyCommand
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
+from isotrack.http.access import PATIENT_ID_PATTERN
+from isotrack.http.authz import Action
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import PendingCommand, execute, execute_many, read_histories, read_history
 from isotrack.web.deps import WebUser, require_page

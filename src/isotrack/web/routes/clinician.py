@@ -23,10 +23,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from isotrack.api.authz import Action
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.clinical.commands import RecordOverride
+from isotrack.clinical.state.commands import RecordOverride
 from isotrack.errors import CommandRejected
+from isotrack.http.authz import Action
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes.clinic_access import (
     ClinicUser,

@@ -17,10 +17,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from isotrack.api.authz import Action
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.clinical.commands import AnyCommand, EndCourse, PauseCourse, ResumeCourse
+from isotrack.clinical.state.commands import AnyCommand, EndCourse, PauseCourse, ResumeCourse
 from isotrack.errors import CommandRejected
+from isotrack.http.authz import Action
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes.clinic_access import PatientId, back_to_patient, store
 from isotrack.web.routes.clinic_page import render_patient

@@ -27,10 +27,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from isotrack.api.authz import Action
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.clinical.commands import AnyCommand, EnrolPatient, RecordCounselling
+from isotrack.clinical.state.commands import AnyCommand, EnrolPatient, RecordCounselling
 from isotrack.errors import CommandRejected, NotFoundError
+from isotrack.http.authz import Action
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes.clinic_access import (

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from isotrack.api.deps import KbDep
 from isotrack.errors import NotFoundError
+from isotrack.http.deps import KbDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import active_programme, basis_text, programme_line
 from isotrack.knowledge.model import Rule, Source

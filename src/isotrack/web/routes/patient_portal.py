@@ -26,13 +26,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
-from isotrack.api.deps import EngineDep, KbDep, NowDep
 from isotrack.api.routes.schedule import ICS_MEDIA_TYPE, record_schedule
-from isotrack.clinical.commands import RecordMissedDoses, StartContraception, StopContraception
-from isotrack.clinical.programme import category_of, rule_set
-from isotrack.clinical.programme_requirements import contraception_requirement
-from isotrack.clinical.record_state import PatientRecord
+from isotrack.clinical.programme.requirements import contraception_requirement
+from isotrack.clinical.programme.rule_sets import category_of, rule_set
+from isotrack.clinical.state.commands import (
+    RecordMissedDoses,
+    StartContraception,
+    StopContraception,
+)
+from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import CommandRejected, InvalidInputError
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.ical import schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser

@@ -18,7 +18,7 @@ page                                  what
 
 A report is stored first, then the browser is sent (303) to the page that reads it
 back from the record: a reload never sends it twice, and what the patient reads is
-what the clinic sees. The advice is :func:`isotrack.clinical.triage.triage` of the
+what the clinic sees. The advice is :func:`isotrack.clinical.monitoring.triage.triage` of the
 stored symptoms; the PHQ-9 result uses the thresholds of MOOD-PHQ9-POSITIVE.
 """
 
@@ -29,11 +29,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from isotrack.api.deps import EngineDep, KbDep, NowDep
-from isotrack.clinical.commands import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
-from isotrack.clinical.comprehension import questions_to_ask
-from isotrack.clinical.triage import triage
+from isotrack.clinical.monitoring.triage import triage
+from isotrack.clinical.programme.comprehension import questions_to_ask
+from isotrack.clinical.state.commands import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
 from isotrack.errors import CommandRejected
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Question
 from isotrack.web.deps import CsrfDep, WebUser

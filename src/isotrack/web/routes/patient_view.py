@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.course_state import CourseState, DoseStep
-from isotrack.clinical.schedule_model import ItemStatus, Schedule, ScheduleItem
-from isotrack.clinical.triage import TriageAction
+from isotrack.clinical.monitoring.schedule_model import ItemStatus, Schedule, ScheduleItem
+from isotrack.clinical.monitoring.triage import TriageAction
+from isotrack.clinical.state.course import CourseState, DoseStep
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Symptom

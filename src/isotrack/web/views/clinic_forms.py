@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from isotrack.clinical.commands import (
+from isotrack.clinical.record.aggregate import PatientRecord
+from isotrack.clinical.state.commands import (
     AnyCommand,
     RecordCounselling,
     RecordLabResult,
@@ -24,7 +25,6 @@ from isotrack.clinical.commands import (
     StartContraception,
     StopContraception,
 )
-from isotrack.clinical.record import PatientRecord
 from isotrack.clinical.units import CANONICAL
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -2,7 +2,7 @@
 and its command log alone.
 
 It reuses the course view of ``isotrack course show``
-(:func:`isotrack.clinical.course_view.course_view`: timeline, cumulative dose,
+(:func:`isotrack.clinical.record.view.course_view`: timeline, cumulative dose,
 projected end, schedule, the day's findings and the next prescription's
 screening) and adds what a page shows besides: the programme status of the
 month, the charts, and each finding with the overrides already recorded for
@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from isotrack.clinical.commands import AnyCommand
-from isotrack.clinical.course_view import CourseView, course_view
 from isotrack.clinical.findings import Finding
-from isotrack.clinical.programme_status import ProgrammeStatus, programme_status
-from isotrack.clinical.record import Override, PatientRecord
+from isotrack.clinical.programme.status import ProgrammeStatus, programme_status
+from isotrack.clinical.record.aggregate import Override, PatientRecord
+from isotrack.clinical.record.view import CourseView, course_view
+from isotrack.clinical.state.commands import AnyCommand
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.clinic_charts import (
     Chart,

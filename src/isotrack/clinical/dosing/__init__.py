@@ -1,0 +1,1 @@
+"""Dosing: capsules, label doses, the course planner, the cumulative dose."""

@@ -1,0 +1,1 @@
+"""Monitoring: the schedule of tests, side-effect triage, lesion change."""

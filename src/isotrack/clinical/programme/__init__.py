@@ -1,0 +1,1 @@
+"""The pregnancy prevention programme: requirements, status, dispensing."""

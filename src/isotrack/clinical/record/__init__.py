@@ -1,0 +1,1 @@
+"""The patient record: apply a command, checked; replay; the course view."""

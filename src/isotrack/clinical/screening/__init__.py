@@ -1,0 +1,1 @@
+"""Order screening: the context every rule reads, and the rules."""

@@ -1,0 +1,1 @@
+"""The patient record's data model: the commands and the state they build."""

@@ -1,0 +1,1 @@
+"""What the HTTP surfaces (api, web, cds) share: requests, sign-in, errors."""
