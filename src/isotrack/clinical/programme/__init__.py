@@ -1,1 +1,85 @@
-"""The pregnancy prevention programme: requirements, status, dispensing."""
+"""The pregnancy prevention programme (iPLEDGE, the EU programme): what it
+requires of a patient each month, and whether a prescription or a dispense is
+allowed today.
+
+- :mod:`.rule_sets`: the patient's programme and its rules as data;
+- :mod:`.requirements`: each requirement, one function each;
+- :mod:`.status`: :func:`programme_status`, the programme as a state machine
+  per patient-month (months counted by :mod:`.months`);
+- :mod:`.dispense`: the dispensing window and an authorisation's terms;
+- :mod:`.authorization`: signed dispensing authorisations a pharmacy checks offline;
+- :mod:`.comprehension`: the comprehension questions and this month's check.
+
+Reads the record's data model and screening's pregnancy and contraception
+answers; the record (:mod:`isotrack.clinical.record`) asks it before a
+command is accepted.
+"""
+
+from __future__ import annotations
+
+from isotrack.clinical.programme.authorization import (
+    Authorization,
+    as_command,
+    authorize_dispense,
+    sign,
+    verify_token,
+)
+from isotrack.clinical.programme.comprehension import (
+    answer_problems,
+    questions_to_ask,
+    wrong_answers,
+)
+from isotrack.clinical.programme.dispense import (
+    DispenseTerms,
+    authorization_requirements,
+    check_recorded_terms,
+    require_dispensable,
+    valid_authorization,
+)
+from isotrack.clinical.programme.requirements import (
+    Requirement,
+    contraception_requirement,
+    course_as_of,
+    course_ended,
+    refusal,
+    supply_requirement,
+)
+from isotrack.clinical.programme.rule_sets import RuleSet, category_of, programme_of, rule_set
+from isotrack.clinical.programme.status import (
+    MonthState,
+    ProgrammeStatus,
+    prescribing_requirements,
+    programme_status,
+    require_prescribable,
+)
+
+__all__ = [
+    "Authorization",
+    "DispenseTerms",
+    "MonthState",
+    "ProgrammeStatus",
+    "Requirement",
+    "RuleSet",
+    "answer_problems",
+    "as_command",
+    "authorization_requirements",
+    "authorize_dispense",
+    "category_of",
+    "check_recorded_terms",
+    "contraception_requirement",
+    "course_as_of",
+    "course_ended",
+    "prescribing_requirements",
+    "programme_of",
+    "programme_status",
+    "questions_to_ask",
+    "refusal",
+    "require_dispensable",
+    "require_prescribable",
+    "rule_set",
+    "sign",
+    "supply_requirement",
+    "valid_authorization",
+    "verify_token",
+    "wrong_answers",
+]

@@ -1,1 +1,44 @@
-"""The patient record: apply a command, checked; replay; the course view."""
+"""The patient record as it changes: a command is checked, then applied.
+
+- :mod:`.aggregate`: :func:`apply` (check, then change; refused commands change
+  nothing), :func:`replay` of a command log, :func:`to_snapshot`;
+- :mod:`.checks` and :mod:`.course_checks`: every rule a command must meet,
+  the programme's included;
+- :mod:`.changes`: how each accepted command changes the record;
+- :mod:`.snapshot`: the record as the engine reads it on one day;
+- :mod:`.view`: what ``isotrack course show`` and the patient page show.
+
+The top of clinical/: built on the record's data model
+(:mod:`isotrack.clinical.state`), the programme, dosing, monitoring and
+screening; nothing in clinical/ imports it.
+"""
+
+from __future__ import annotations
+
+from isotrack.clinical.record.aggregate import (
+    Override,
+    PatientRecord,
+    apply,
+    cumulative_dose,
+    replay,
+    to_snapshot,
+)
+from isotrack.clinical.record.view import (
+    CourseView,
+    course_view,
+    describe_command,
+    record_schedule,
+)
+
+__all__ = [
+    "CourseView",
+    "Override",
+    "PatientRecord",
+    "apply",
+    "course_view",
+    "cumulative_dose",
+    "describe_command",
+    "record_schedule",
+    "replay",
+    "to_snapshot",
+]
