@@ -25,6 +25,7 @@ from isotrack.clinical.screening.contraception import (
 )
 from isotrack.clinical.screening.pregnancy import (
     CbpStatus,
+    current_pregnancy,
     describe_pregnancy_test,
     pregnancy_capability,
     pregnancy_tests_newest_first,
@@ -38,6 +39,7 @@ __all__ = [
     "ScreeningContext",
     "assess_course",
     "contraception_status",
+    "current_pregnancy",
     "describe_pregnancy_test",
     "method_for",
     "pregnancy_capability",
