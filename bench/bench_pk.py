@@ -36,8 +36,7 @@ import numpy as np
 from common import load_average, machine
 from scipy.integrate import solve_ivp
 
-from isotrack.clinical.pk import Dose, regular_regimen
-from isotrack.clinical.pk.parameters import pk_model
+from isotrack.clinical.pk import Dose, pk_model, regular_regimen
 from isotrack.clinical.pk.simulation import run
 from isotrack.clinical.pk.solver import (
     CENTRAL,

@@ -111,7 +111,7 @@ def screen_bundle(bundle: Bundle, kb: Any) -> Any:
     bundle, add the order file's resources, find the order, snapshot, read the
     order, screen) and as the CDS order hooks, minus reading files and printing.
     """
-    from isotrack.clinical.screening.context import screen_order
+    from isotrack.clinical.screening import screen_order
     from isotrack.fhir import decode_bundle, read_order, snapshot_from_bundle
     from isotrack.fhir.order import is_isotretinoin, medication_of
     from isotrack.fhir.resources import MedicationRequest

@@ -9,7 +9,7 @@ before their window opens. The ``icalendar`` library writes the text: CRLF
 line ends, lines folded at 75 octets, values escaped.
 
 >>> from datetime import UTC, date, datetime
->>> from isotrack.clinical.monitoring.schedule import Schedule
+>>> from isotrack.clinical.monitoring import Schedule
 >>> empty = Schedule("p1", date(2026, 3, 2), reason="No course.")
 >>> schedule_to_ics(empty, patient_name="Dana", generated=datetime(2026, 3, 2, tzinfo=UTC))
 Traceback (most recent call last):
@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
-from isotrack.clinical.monitoring.schedule import ONE_DAY, ItemStatus, Schedule, ScheduleItem
+from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem
+from isotrack.clinical.monitoring.schedule import ONE_DAY
 from isotrack.errors import InvalidInputError
 
 PRODID = "-//isotrack//EN"

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     Dispense,
     EndCourse,

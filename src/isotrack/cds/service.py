@@ -50,7 +50,7 @@ from isotrack.cds.models import Card, HookRequest
 from isotrack.cds.prefetch import Gathered, Prefetch, combine, gather
 from isotrack.cds.suggestions import SuggestionContext
 from isotrack.clinical.findings import Assessment, Finding, clip_summary, make_finding
-from isotrack.clinical.screening.context import assess_course, screen_order
+from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.errors import InvalidInputError
 from isotrack.fhir import FhirBundle, read_order, snapshot_from_bundle

@@ -3,7 +3,7 @@
 - DOSE-ABOVE-RANGE: update the draft MedicationRequest to the dose closest to,
   and not above, the product's usual maximum for the recent weight, in the
   label's number of equal divided doses, made of the order's capsule strength
-  (capsules chosen by :func:`isotrack.clinical.dosing.capsules.choose_capsules`, as the
+  (capsules chosen by :func:`isotrack.clinical.dosing.choose_capsules`, as the
   planner does). When that strength cannot make such a dose, one capsule
   strength of the product that can is used and the medication becomes the
   text "Isotretinoin N MG Oral Capsule" (the EHR maps it to its product).
@@ -29,9 +29,9 @@ from typing import Any
 
 from isotrack.cds.models import Action, Suggestion
 from isotrack.clinical.codes import SYSTEMS, UCUM
-from isotrack.clinical.dosing.capsules import choose_capsules
+from isotrack.clinical.dosing import choose_capsules
 from isotrack.clinical.findings import Finding
-from isotrack.clinical.screening.context import ScreeningContext
+from isotrack.clinical.screening import ScreeningContext
 from isotrack.clinical.screening.rules.labs import BASELINE_ANALYTES
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
 from isotrack.clinical.units import exact

@@ -29,10 +29,17 @@ from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
 from isotrack.cli.plan_cmd import number
 from isotrack.cli.screen_cmd import SEVERITY_STYLES, finding_json, order_json
 from isotrack.clinical.findings import Assessment
-from isotrack.clinical.monitoring.schedule import ItemStatus, Schedule, ScheduleItem
-from isotrack.clinical.record.aggregate import PatientRecord, replay, to_snapshot
-from isotrack.clinical.record.view import CourseView, course_view, describe_command, record_schedule
-from isotrack.clinical.state.commands import AnyCommand, command_from_dict
+from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem
+from isotrack.clinical.record import (
+    CourseView,
+    PatientRecord,
+    course_view,
+    describe_command,
+    record_schedule,
+    replay,
+    to_snapshot,
+)
+from isotrack.clinical.state import AnyCommand, command_from_dict
 from isotrack.errors import InvalidInputError, IsotrackError, StorageError
 from isotrack.ical import schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase

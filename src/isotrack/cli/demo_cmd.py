@@ -17,9 +17,8 @@ from isotrack.cli.app import PolicyOption, app, knowledge, out, parse_day, trans
 from isotrack.cli.db_cmd import DatabaseOption, now, open_database
 from isotrack.cli.plan_cmd import print_tables
 from isotrack.cli.screen_cmd import order_under_review, print_assessment
-from isotrack.clinical.dosing.planner import plan_course
-from isotrack.clinical.dosing.products import default_mg_per_kg_day, label_doses
-from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.dosing import default_mg_per_kg_day, label_doses, plan_course
+from isotrack.clinical.screening import screen_order
 from isotrack.demo import DEMO_DATE, DEMO_PATIENTS, demo_bundle
 from isotrack.demo.clinic import DemoPatient, demo_clinic
 from isotrack.errors import ConflictError, InvalidInputError

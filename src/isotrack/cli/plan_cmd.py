@@ -17,15 +17,17 @@ from isotrack.cli.app import (
     print_json,
     translate_errors,
 )
-from isotrack.clinical.dosing.capsules import DailyCapsules
-from isotrack.clinical.dosing.planner import (
+from isotrack.clinical.dosing import (
     CoursePlan,
+    DailyCapsules,
     DosePeriod,
     HistoryEvent,
+    LabelDose,
     MissedDose,
+    default_mg_per_kg_day,
+    label_doses,
     plan_course,
 )
-from isotrack.clinical.dosing.products import LabelDose, default_mg_per_kg_day, label_doses
 from isotrack.knowledge.model import Product
 
 LEVEL_NAMES = {

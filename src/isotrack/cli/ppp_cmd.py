@@ -23,14 +23,16 @@ from isotrack.cli.app import (
     translate_errors,
 )
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, now, open_database
-from isotrack.clinical.programme.authorization import (
+from isotrack.clinical.programme import (
     Authorization,
+    ProgrammeStatus,
+    Requirement,
     as_command,
     authorize_dispense,
+    programme_status,
     sign,
     verify_token,
 )
-from isotrack.clinical.programme.status import ProgrammeStatus, Requirement, programme_status
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import programme_line
 from isotrack.settings import get_settings, signing_key

@@ -20,7 +20,7 @@ from isotrack.cli.app import (
     translate_errors,
 )
 from isotrack.clinical.findings import Assessment, Finding, Severity
-from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.screening import screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.fhir import (

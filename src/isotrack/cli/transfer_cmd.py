@@ -11,7 +11,7 @@ import typer
 
 from isotrack.cli.app import PolicyOption, app, err, knowledge, out, parse_day, translate_errors
 from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, database_url, now, open_database
-from isotrack.clinical.record.view import describe_command
+from isotrack.clinical.record import describe_command
 from isotrack.errors import InvalidInputError, StorageError
 from isotrack.fhir import load_bundle_file
 from isotrack.fhir.transfer import export_patient, import_bundle

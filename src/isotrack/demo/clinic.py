@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     CapabilityName,
     ChangeDose,

@@ -3,7 +3,7 @@ stems from, who recorded it and when, and the command's fields FHIR has no
 element for.
 
 >>> from datetime import UTC, date, datetime
->>> from isotrack.clinical.state.commands import PauseCourse
+>>> from isotrack.clinical.state import PauseCourse
 >>> entry = LoggedCommand(
 ...     seq=7,
 ...     command=PauseCourse(on=date(2026, 3, 2), reason="dry lips"),
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from isotrack.clinical.state.commands import AnyCommand
+from isotrack.clinical.state import AnyCommand
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.export_values import COMMAND_EXTENSION, Resource
 

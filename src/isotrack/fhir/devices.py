@@ -2,7 +2,7 @@
 Device a Procedure inserted (``Procedure.focalDevice``).
 
 A Device says *what* is in place (its ``type`` or name, matched like any
-medication through :func:`~isotrack.clinical.screening.contraception.method_for`), not
+medication through :func:`~isotrack.clinical.screening.method_for`), not
 since when. The date comes from a DeviceUseStatement about it (``timing[x]``,
 else ``recordedOn``: it was in place then) or from the Procedure that inserted
 it. From that date the device counts for its labelled duration
@@ -19,12 +19,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from isotrack.clinical.codes import Concept
-from isotrack.clinical.screening.contraception import (
-    method_for,
-    product_for,
-    protected_until,
-    removal_for,
-)
+from isotrack.clinical.screening import method_for, removal_for
+from isotrack.clinical.screening.contraception import product_for, protected_until
 from isotrack.clinical.snapshot import ContraceptionUse
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.resources import Device, DeviceUseStatement, Procedure

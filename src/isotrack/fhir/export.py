@@ -32,11 +32,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     ChangeDose,
     Dispense,
     EndCourse,
     EnrolPatient,
+    PatientRecord,
     PauseCourse,
     Prescribe,
     RecordAuthorization,
@@ -49,7 +50,6 @@ from isotrack.clinical.state.commands import (
     StartCourse,
     StopContraception,
 )
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
 from isotrack.fhir.export_contraception import contraception_resources
 from isotrack.fhir.export_observations import observation_fields, observation_of

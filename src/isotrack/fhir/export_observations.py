@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from isotrack.clinical.codes import SNOMED, SYSTEMS
 from isotrack.clinical.snapshot import TestResult
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     RecordLabResult,
     RecordLesionCount,

@@ -9,7 +9,7 @@ maximum quantity as its restriction and input).
 
 from __future__ import annotations
 
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordCounselling,

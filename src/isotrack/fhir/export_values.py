@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 
 from isotrack.clinical.codes import RXNORM, SNOMED, SYSTEMS, UCUM
-from isotrack.clinical.screening.contraception import REMOVAL_SUFFIX
+from isotrack.clinical.screening import REMOVAL_SUFFIX
 from isotrack.clinical.snapshot import TestResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import ContraceptionMethod

@@ -18,8 +18,8 @@ from typing import Any, cast
 
 import msgspec
 
-from isotrack.clinical.record.aggregate import PatientRecord, apply
-from isotrack.clinical.state.commands import AnyCommand, EnrolPatient
+from isotrack.clinical.record import PatientRecord, apply
+from isotrack.clinical.state import AnyCommand, EnrolPatient
 from isotrack.errors import CommandRejected, InvalidInputError
 from isotrack.fhir.command_extension import (
     CommandEntry,

@@ -18,8 +18,9 @@ from typing import cast
 from isotrack.clinical.codes import matches_in
 from isotrack.clinical.record.checks import check_lab, check_weight
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
+    PatientRecord,
     RecordLabResult,
     RecordLesionCount,
     RecordPHQ9,
@@ -31,7 +32,6 @@ from isotrack.clinical.state.commands import (
     TestResultName,
     TestSettingName,
 )
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import CommandRejected
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESION_PARTS

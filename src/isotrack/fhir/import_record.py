@@ -33,14 +33,14 @@ import msgspec
 
 from isotrack.clinical.screening.pregnancy import sex_evidence
 from isotrack.clinical.snapshot import PatientSnapshot, Sex
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     CapabilityName,
     EnrolPatient,
+    PatientRecord,
     RecordPregnancyCapability,
     SexName,
 )
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.command_extension import CommandEntry, LoggedCommand
 from isotrack.fhir.decode import FhirBundle

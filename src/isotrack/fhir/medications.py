@@ -1,7 +1,7 @@
 """Medications and procedures to medication records and contraception in use.
 
 Contraception comes from three kinds of record, all named through
-:func:`isotrack.clinical.screening.contraception.method_for`:
+:func:`isotrack.clinical.screening.method_for`:
 
 - a medication (request, statement or administration): in use from
   ``authoredOn`` (the statement's start, the administration's ``effective[x]``)
@@ -18,7 +18,7 @@ Contraception comes from three kinds of record, all named through
   that was not done, stopped part-way or entered in error gives nothing;
 - a procedure: an implant or IUD insertion (or replacement) starts the method
   on the day performed, for its labelled duration; a later removal
-  (:func:`~isotrack.clinical.screening.contraception.removal_for`) ends it.
+  (:func:`~isotrack.clinical.screening.removal_for`) ends it.
 
 Records of one method that overlap are merged (the earliest start wins), so
 an implant prescribed and inserted on the same day counts once.
@@ -31,12 +31,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from isotrack.clinical.codes import Concept
-from isotrack.clinical.screening.contraception import (
-    method_for,
-    product_for,
-    protected_until,
-    removal_for,
-)
+from isotrack.clinical.screening import method_for, removal_for
+from isotrack.clinical.screening.contraception import product_for, protected_until
 from isotrack.clinical.snapshot import ContraceptionUse, MedicationRecord, ProcedureRecord
 from isotrack.fhir.order import MedicationResource, route_of
 from isotrack.fhir.resources import MedicationAdministration, MedicationRequest

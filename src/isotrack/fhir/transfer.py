@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
+from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.errors import ConflictError
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export import record_to_bundle

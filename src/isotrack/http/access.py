@@ -16,8 +16,8 @@ from typing import Annotated
 from fastapi import Header, Path, Query
 from sqlalchemy import Engine
 
-from isotrack.clinical.record.aggregate import PatientRecord
-from isotrack.clinical.state.commands import AnyCommand, EnrolPatient, command_type
+from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.http.authz import Principal, ensure_patient_access
 from isotrack.http.schemas import CommandResult

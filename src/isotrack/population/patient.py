@@ -20,10 +20,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from isotrack.clinical.dosing.products import label_doses
+from isotrack.clinical.dosing import label_doses
 from isotrack.clinical.findings import Assessment, Finding
-from isotrack.clinical.screening.context import assess_course, screen_order
-from isotrack.clinical.screening.contraception import contraception_status, method_for
+from isotrack.clinical.screening import (
+    assess_course,
+    contraception_status,
+    method_for,
+    screen_order,
+)
 from isotrack.clinical.screening.rules.contraception import MINIPILL
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
@@ -60,8 +64,8 @@ def screen_patient(
 
     Patients on isotretinoin on ``on`` (a draft or active isotretinoin order, or
     a course running or recently ended) have their order screened
-    (:func:`~isotrack.clinical.screening.context.screen_order`) and the course rules
-    run (:func:`~isotrack.clinical.screening.context.assess_course`). With
+    (:func:`~isotrack.clinical.screening.screen_order`) and the course rules
+    run (:func:`~isotrack.clinical.screening.assess_course`). With
     ``order_all``, every patient without an order of their own gets a
     hypothetical new order screened (:func:`hypothetical_order`).
     """

@@ -1,7 +1,7 @@
 """The tables: patients, their command logs, the audit trail, and the API's users.
 
 The command log is the record: a patient's state is rebuilt by replaying their
-commands in ``seq`` order (``isotrack.clinical.record.aggregate.replay``). ``patients``
+commands in ``seq`` order (``isotrack.clinical.record.replay``). ``patients``
 holds the optimistic-locking ``version`` (the number of commands, so the next
 command's ``seq`` is ``version + 1``) and ``record_hash``, a SHA-256 chained over
 the patient's commands (see :mod:`isotrack.store.hashing`).

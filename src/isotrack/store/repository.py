@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     EnrolPatient,
     StartCourse,

@@ -18,8 +18,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
-from isotrack.clinical.state.commands import AnyCommand, EnrolPatient, command_type, encode_command
+from isotrack.clinical.record import PatientRecord, apply, replay
+from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type, encode_command
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX

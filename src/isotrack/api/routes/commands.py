@@ -59,7 +59,7 @@ from isotrack.api.schemas_commands import (
     SymptomsBody,
     WeightBody,
 )
-from isotrack.clinical.state.commands import AnyCommand, RecordPregnancyTest, command_from_dict
+from isotrack.clinical.state import AnyCommand, RecordPregnancyTest, command_from_dict
 from isotrack.errors import InvalidInputError
 from isotrack.http.access import (
     ExpectedVersionQuery,

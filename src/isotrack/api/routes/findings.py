@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.clinical.record.aggregate import to_snapshot
-from isotrack.clinical.screening.context import assess_course
-from isotrack.clinical.state.commands import RecordOverride
+from isotrack.clinical.record import to_snapshot
+from isotrack.clinical.screening import assess_course
+from isotrack.clinical.state import RecordOverride
 from isotrack.http.access import (
     ExpectedVersionQuery,
     IfMatchHeader,

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
-from isotrack.clinical.record.aggregate import PatientRecord, cumulative_dose
-from isotrack.clinical.state.commands import EnrolPatient
+from isotrack.clinical.record import PatientRecord, cumulative_dose
+from isotrack.clinical.state import EnrolPatient
 from isotrack.http.access import PatientIdPath, etag, read_allowed_record, store_command
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep

@@ -16,14 +16,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.clinical.programme.authorization import (
+from isotrack.clinical.programme import (
     Authorization,
+    ProgrammeStatus,
     as_command,
     authorize_dispense,
+    programme_status,
     sign,
     verify_token,
 )
-from isotrack.clinical.programme.status import ProgrammeStatus, programme_status
 from isotrack.http.access import PatientIdPath, read_allowed_record, store_command
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep

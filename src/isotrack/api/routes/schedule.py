@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from isotrack.clinical.monitoring.schedule import monitoring_schedule
-from isotrack.clinical.monitoring.schedule_model import Schedule
-from isotrack.clinical.record.aggregate import PatientRecord, to_snapshot
+from isotrack.clinical.monitoring import Schedule, monitoring_schedule
+from isotrack.clinical.record import PatientRecord, to_snapshot
 from isotrack.http.access import PatientIdPath, read_allowed_record
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from isotrack.clinical.dosing.planner import CoursePlan, plan_course
-from isotrack.clinical.dosing.products import default_mg_per_kg_day
-from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.dosing import CoursePlan, default_mg_per_kg_day, plan_course
+from isotrack.clinical.screening import screen_order
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.fhir import decode_bundle, find_isotretinoin_order, read_order, snapshot_from_bundle
 from isotrack.http.authz import Action, Principal, require

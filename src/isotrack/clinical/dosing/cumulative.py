@@ -26,8 +26,7 @@ before it); it is None when a dose was taken on a day with no weight yet.
 Sums are exact (fractions of the decimal values entered).
 
 >>> from datetime import date
->>> from isotrack.clinical.state.course import CourseState, DispenseState, PrescriptionState
->>> from isotrack.clinical.state.patient import PatientRecord
+>>> from isotrack.clinical.state import CourseState, DispenseState, PatientRecord, PrescriptionState
 >>> from isotrack.clinical.snapshot import Sex, Weight
 >>> from isotrack.knowledge import default_knowledge
 >>> course = CourseState(
@@ -53,8 +52,7 @@ from fractions import Fraction
 from typing import Literal
 
 from isotrack.clinical.snapshot import Weight
-from isotrack.clinical.state.course import CourseState, DoseStep
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, DoseStep, PatientRecord
 from isotrack.clinical.units import exact
 from isotrack.knowledge.base import KnowledgeBase
 

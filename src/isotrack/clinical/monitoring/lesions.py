@@ -19,8 +19,7 @@ from datetime import date
 from typing import Literal
 
 from isotrack.clinical.snapshot import LesionCount
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, PatientRecord
 
 LesionKind = Literal["nodules", "inflammatory", "comedones"]
 LESION_KINDS: tuple[LesionKind, ...] = ("nodules", "inflammatory", "comedones")

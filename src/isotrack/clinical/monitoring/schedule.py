@@ -8,7 +8,7 @@ parameters behind it and their sources.
   done when the course records that many prescriptions.
 - ``pregnancy-test`` (patients who can get pregnant), one per visit: the
   programme's ``ppp.test_window_days`` ending on the visit (prescription) day,
-  as :func:`~isotrack.clinical.screening.pregnancy.window_first_day` counts it; a
+  as :func:`~isotrack.clinical.screening.window_first_day` counts it; a
   negative or positive result in it does it, an indeterminate one does not.
   ``end-of-course-pregnancy-test``: the same window ending on the last dose;
   ``post-course-pregnancy-test``: a window of the same length from
@@ -47,7 +47,7 @@ from isotrack.clinical.monitoring.schedule_model import (
     Schedule,
     ScheduleItem,
 )
-from isotrack.clinical.screening.pregnancy import (
+from isotrack.clinical.screening import (
     describe_pregnancy_test,
     pregnancy_capability,
     pregnancy_tests_newest_first,

@@ -1,11 +1,10 @@
 """The dose history of a course record, for the PK model: the days the ledger of
-:func:`isotrack.clinical.dosing.cumulative.cumulative_dose` counts as taken (dispensed,
+:func:`isotrack.clinical.dosing.cumulative_dose` counts as taken (dispensed,
 in force, not missed, not paused), each day's mg split evenly over the times a
 day of the dose in force. Hour 0 is the first day of the course.
 
 >>> from datetime import date
->>> from isotrack.clinical.state.course import CourseState, DispenseState, PrescriptionState
->>> from isotrack.clinical.state.patient import PatientRecord
+>>> from isotrack.clinical.state import CourseState, DispenseState, PatientRecord, PrescriptionState
 >>> from isotrack.clinical.snapshot import Sex, Weight
 >>> from isotrack.knowledge import default_knowledge
 >>> course = CourseState(
@@ -27,11 +26,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from isotrack.clinical.dosing.cumulative import cumulative_dose
+from isotrack.clinical.dosing import cumulative_dose
 from isotrack.clinical.pk.parameters import formulation_of
 from isotrack.clinical.pk.regimen import HOURS_PER_DAY, Dose
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 
 

@@ -41,8 +41,7 @@ from typing import Any
 
 from isotrack.clinical.programme.dispense import dispense_terms
 from isotrack.clinical.programme.rule_sets import rule_set
-from isotrack.clinical.state.commands import RecordAuthorization
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import PatientRecord, RecordAuthorization
 from isotrack.errors import InvalidInputError, ProgrammeRefusal
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -30,8 +30,7 @@ from datetime import date
 
 from isotrack.clinical.programme.requirements import ONE_DAY, Requirement
 from isotrack.clinical.programme.rule_sets import RuleSet, programme_of
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import ComprehensionCheck, PatientRecord
+from isotrack.clinical.state import ComprehensionCheck, CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Question
 

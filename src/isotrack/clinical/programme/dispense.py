@@ -44,9 +44,13 @@ from isotrack.clinical.programme.requirements import (
 )
 from isotrack.clinical.programme.rule_sets import RuleSet, category_of, rule_set
 from isotrack.clinical.snapshot import PregnancyTest
-from isotrack.clinical.state.commands import RecordAuthorization
-from isotrack.clinical.state.course import AuthorizationState, CourseState, PrescriptionState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import (
+    AuthorizationState,
+    CourseState,
+    PatientRecord,
+    PrescriptionState,
+    RecordAuthorization,
+)
 from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase

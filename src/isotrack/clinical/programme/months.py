@@ -10,7 +10,7 @@ prescription n, and a month without a prescription lasts until one is written
 ends on the course's last day (no month opens on that day).
 
 >>> from datetime import date
->>> from isotrack.clinical.state.course import CourseState, PrescriptionState
+>>> from isotrack.clinical.state import CourseState, PrescriptionState
 >>> p1 = PrescriptionState("p1", date(2026, 3, 2), 30, 2, 30, 60, 30)
 >>> course = CourseState("c1", "absorica", date(2026, 3, 2), 150, prescriptions=(p1,))
 >>> [(m.number, m.start) for m in course_months(course, date(2026, 4, 5))]
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from isotrack.clinical.state.course import CourseState, PrescriptionState
+from isotrack.clinical.state import CourseState, PrescriptionState
 
 
 @dataclass(frozen=True, slots=True)

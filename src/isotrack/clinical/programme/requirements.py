@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from isotrack.clinical.programme.rule_sets import RuleSet
-from isotrack.clinical.screening.contraception import ContraceptionStatus, contraception_status
-from isotrack.clinical.screening.pregnancy import CbpStatus, current_pregnancy
+from isotrack.clinical.screening import (
+    CbpStatus,
+    ContraceptionStatus,
+    contraception_status,
+    current_pregnancy,
+)
 from isotrack.clinical.snapshot import PatientSnapshot, PregnancyTest, TestResult, TestSetting
-from isotrack.clinical.state.course import CourseState, PrescriptionState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, PatientRecord, PrescriptionState
 from isotrack.errors import ProgrammeRefusal
 
 ONE_DAY = timedelta(days=1)
@@ -169,7 +172,7 @@ def negatives(record: PatientRecord, on: date, *, overridden: bool = False) -> l
 
 
 def pregnancy_status_requirement(record: PatientRecord, on: date, rules: RuleSet) -> Requirement:
-    """No current pregnancy recorded (:func:`~isotrack.clinical.screening.pregnancy.current_pregnancy`)."""
+    """No current pregnancy recorded (:func:`~isotrack.clinical.screening.current_pregnancy`)."""
     current = current_pregnancy(record.pregnancy_statuses, on, rules.kb)
     if current is None:
         return Requirement("pregnancy-status", True, "no pregnancy recorded", found="none current")

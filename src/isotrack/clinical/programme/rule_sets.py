@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.screening.pregnancy import CbpStatus, pregnancy_capability
+from isotrack.clinical.screening import CbpStatus, pregnancy_capability
 from isotrack.clinical.snapshot import PatientSnapshot
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import PatientRecord
 from isotrack.errors import NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Programme, ProgrammeRule
@@ -97,7 +97,7 @@ def rule_set(record: PatientRecord, kb: KnowledgeBase) -> RuleSet:
 def category_of(record: PatientRecord, on: date, kb: KnowledgeBase) -> CbpStatus:
     """Whether the patient can get pregnant on ``on``: the category recorded in isotrack,
     else the assumption from sex and age
-    (:func:`isotrack.clinical.screening.pregnancy.pregnancy_capability`)."""
+    (:func:`isotrack.clinical.screening.pregnancy_capability`)."""
     snapshot = PatientSnapshot(
         record.patient_id,
         birth_date=record.birth_date,

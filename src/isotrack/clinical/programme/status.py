@@ -67,8 +67,7 @@ from isotrack.clinical.programme.requirements import (
     unresolved_positive,
 )
 from isotrack.clinical.programme.rule_sets import CAN, CANNOT, RuleSet, category_of, rule_set
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 
 __all__ = [

@@ -12,7 +12,7 @@ The public API of the aggregate:
 - :func:`to_snapshot` — the record as the engine reads it on one day.
 
 >>> from datetime import date
->>> from isotrack.clinical.state.commands import EnrolPatient, RecordWeight, StartCourse
+>>> from isotrack.clinical.state import EnrolPatient, RecordWeight, StartCourse
 >>> from isotrack.knowledge import default_knowledge
 >>> kb = default_knowledge()
 >>> day = date(2026, 3, 2)
@@ -39,21 +39,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from isotrack.clinical.dosing.cumulative import CumulativeDose, DayDose, cumulative_dose
+from isotrack.clinical.dosing import CumulativeDose, DayDose, cumulative_dose
 from isotrack.clinical.record.changes import evolve
 from isotrack.clinical.record.checks import check_command
 from isotrack.clinical.record.course_checks import rejection
 from isotrack.clinical.record.snapshot import to_snapshot
-from isotrack.clinical.state.commands import AnyCommand
-from isotrack.clinical.state.course import (
+from isotrack.clinical.state import (
+    AnyCommand,
     CourseState,
     CourseStatus,
     DispenseState,
     DoseChangeState,
     DoseStep,
+    Override,
+    PatientRecord,
     PrescriptionState,
+    SymptomReport,
 )
-from isotrack.clinical.state.patient import Override, PatientRecord, SymptomReport
 from isotrack.errors import CommandRejected, InvalidInputError, NotFoundError
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from isotrack.clinical.programme.comprehension import wrong_answers
-from isotrack.clinical.programme.rule_sets import programme_of
+from isotrack.clinical.programme import programme_of, wrong_answers
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     LabResult,
@@ -30,14 +29,23 @@ from isotrack.clinical.snapshot import (
     TestSetting,
     Weight,
 )
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
+    AuthorizationState,
     ChangeDose,
+    ComprehensionCheck,
+    Counselling,
+    CourseState,
     Dispense,
+    DispenseState,
+    DoseChangeState,
     EndCourse,
     EnrolPatient,
+    Override,
+    PatientRecord,
     PauseCourse,
     Prescribe,
+    PrescriptionState,
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordCounselling,
@@ -55,19 +63,6 @@ from isotrack.clinical.state.commands import (
     StartContraception,
     StartCourse,
     StopContraception,
-)
-from isotrack.clinical.state.course import (
-    AuthorizationState,
-    CourseState,
-    DispenseState,
-    DoseChangeState,
-    PrescriptionState,
-)
-from isotrack.clinical.state.patient import (
-    ComprehensionCheck,
-    Counselling,
-    Override,
-    PatientRecord,
     SymptomReport,
 )
 from isotrack.clinical.units import canonical_unit, exact, to_canonical

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from isotrack.clinical.programme.comprehension import answer_problems
-from isotrack.clinical.programme.rule_sets import programme_of
+from isotrack.clinical.programme import answer_problems, programme_of
 from isotrack.clinical.record.course_checks import check_course_command, rejection
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     EnrolPatient,
+    PatientRecord,
     RecordComprehensionAnswers,
     RecordCounselling,
     RecordLabResult,
@@ -39,7 +39,6 @@ from isotrack.clinical.state.commands import (
     StopContraception,
     command_type,
 )
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.clinical.units import CANONICAL, to_canonical
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase

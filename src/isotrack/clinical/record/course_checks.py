@@ -15,7 +15,7 @@ Then the pregnancy prevention programme (:mod:`isotrack.clinical.programme.statu
 a prescription must pass ``require_prescribable``, a dispense ``require_dispensable``
 (a recorded authorisation in force), and a ``RecordAuthorization`` may allow no
 later date and no more capsules than the programme's terms on its day
-(:func:`isotrack.clinical.programme.dispense.check_recorded_terms`). These come last, so
+(:func:`isotrack.clinical.programme.check_recorded_terms`). These come last, so
 that a malformed command is refused for what is wrong with it first.
 """
 
@@ -23,16 +23,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from isotrack.clinical.dosing.products import check_target, oral_product
-from isotrack.clinical.programme.dispense import check_recorded_terms
-from isotrack.clinical.programme.requirements import refusal, supply_requirement
-from isotrack.clinical.programme.rule_sets import rule_set
-from isotrack.clinical.programme.status import require_dispensable, require_prescribable
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.dosing import check_target, oral_product
+from isotrack.clinical.programme import (
+    check_recorded_terms,
+    refusal,
+    require_dispensable,
+    require_prescribable,
+    rule_set,
+    supply_requirement,
+)
+from isotrack.clinical.state import (
     AnyCommand,
     ChangeDose,
+    CourseState,
     Dispense,
     EndCourse,
+    PatientRecord,
     PauseCourse,
     Prescribe,
     RecordAuthorization,
@@ -41,8 +47,6 @@ from isotrack.clinical.state.commands import (
     StartCourse,
     command_type,
 )
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Product

@@ -4,7 +4,7 @@
 everything dated after it is left out (a course started later, a later test),
 a course or a contraceptive method that ended after it is still running, and
 each course's cumulative dose is counted up to it
-(:func:`isotrack.clinical.dosing.cumulative.cumulative_dose`). Then
+(:func:`isotrack.clinical.dosing.cumulative_dose`). Then
 ``screen_order(snapshot, order, on=day, kb=kb)`` and ``assess_course(snapshot,
 on=day, kb=kb)`` judge it. A course paused on that day is said in the notes.
 """
@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from isotrack.clinical.dosing.cumulative import cumulative_dose
+from isotrack.clinical.dosing import cumulative_dose
 from isotrack.clinical.snapshot import ContraceptionUse, IsotretinoinCourse, PatientSnapshot
-from isotrack.clinical.state.course import CourseState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 
 SOURCE = "isotrack record"

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.dosing.planner import plan_course
-from isotrack.clinical.dosing.products import default_mg_per_kg_day
+from isotrack.clinical.dosing import default_mg_per_kg_day, plan_course
 from isotrack.clinical.findings import Assessment
-from isotrack.clinical.monitoring.schedule import Schedule, monitoring_schedule
+from isotrack.clinical.monitoring import Schedule, monitoring_schedule
 from isotrack.clinical.record.aggregate import (
     CourseState,
     CumulativeDose,
@@ -25,9 +24,9 @@ from isotrack.clinical.record.aggregate import (
     cumulative_dose,
     to_snapshot,
 )
-from isotrack.clinical.screening.context import assess_course, screen_order
+from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.state import (
     AnyCommand,
     ChangeDose,
     Dispense,

@@ -183,7 +183,7 @@ class RecordCounselling(Command, frozen=True, kw_only=True):
 
 class RecordAuthorization(Command, frozen=True, kw_only=True):
     """A dispensing authorisation issued for a prescription of the current course
-    (:func:`isotrack.clinical.programme.authorization.authorize_dispense`), kept so that it can
+    (:func:`isotrack.clinical.programme.authorize_dispense`), kept so that it can
     be looked up by id; ``Dispense`` needs a valid one."""
 
     authorization_id: str

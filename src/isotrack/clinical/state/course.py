@@ -1,7 +1,7 @@
 """The state of one isotretinoin course in a patient's record.
 
 A course changes only through the commands of :mod:`isotrack.clinical.state.commands`
-(:func:`isotrack.clinical.record.aggregate.apply`); these classes are its frozen state and
+(:func:`isotrack.clinical.record.apply`); these classes are its frozen state and
 the questions asked of it (is it paused on a day, which daily dose is in force).
 
 Dates are inclusive: ``start`` is the first day of the course, ``end`` its last

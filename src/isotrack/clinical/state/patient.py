@@ -1,7 +1,7 @@
 """The state of a patient's record: who the patient is, what was measured and
 reported, and every isotretinoin course (:mod:`isotrack.clinical.state.course`).
 
-The record changes only through commands (:func:`isotrack.clinical.record.aggregate.apply`).
+The record changes only through commands (:func:`isotrack.clinical.record.apply`).
 Values are in canonical units (kg, mg/dL, U/L). Tuples keep the order in which
 the commands were recorded.
 """

@@ -19,8 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from sqlalchemy import Engine, func, or_, select
 
-from isotrack.clinical.state.commands import AnyCommand
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import AnyCommand, PatientRecord
 from isotrack.http.access import read_allowed_record, store_command
 from isotrack.http.authz import Action, Principal
 from isotrack.http.deps import EngineDep, NowDep

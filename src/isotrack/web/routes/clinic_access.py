@@ -16,8 +16,8 @@ from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
-from isotrack.clinical.record.aggregate import PatientRecord, replay
-from isotrack.clinical.state.commands import AnyCommand
+from isotrack.clinical.record import PatientRecord, replay
+from isotrack.clinical.state import AnyCommand
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.http.access import PATIENT_ID_PATTERN
 from isotrack.http.authz import Action

@@ -23,7 +23,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from isotrack.clinical.state.commands import RecordOverride
+from isotrack.clinical.state import RecordOverride
 from isotrack.errors import CommandRejected
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep

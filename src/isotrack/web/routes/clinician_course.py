@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from isotrack.clinical.state.commands import AnyCommand, EndCourse, PauseCourse, ResumeCourse
+from isotrack.clinical.state import AnyCommand, EndCourse, PauseCourse, ResumeCourse
 from isotrack.errors import CommandRejected
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep

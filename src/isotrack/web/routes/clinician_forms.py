@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from isotrack.clinical.state.commands import AnyCommand, EnrolPatient, RecordCounselling
+from isotrack.clinical.state import AnyCommand, EnrolPatient, RecordCounselling
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep

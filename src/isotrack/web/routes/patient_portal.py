@@ -27,14 +27,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
 from isotrack.api.routes.schedule import ICS_MEDIA_TYPE, record_schedule
-from isotrack.clinical.programme.requirements import contraception_requirement
-from isotrack.clinical.programme.rule_sets import category_of, rule_set
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.programme import category_of, contraception_requirement, rule_set
+from isotrack.clinical.state import (
+    PatientRecord,
     RecordMissedDoses,
     StartContraception,
     StopContraception,
 )
-from isotrack.clinical.state.patient import PatientRecord
 from isotrack.errors import CommandRejected, InvalidInputError
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.ical import schedule_to_ics

@@ -18,7 +18,7 @@ page                                  what
 
 A report is stored first, then the browser is sent (303) to the page that reads it
 back from the record: a reload never sends it twice, and what the patient reads is
-what the clinic sees. The advice is :func:`isotrack.clinical.monitoring.triage.triage` of the
+what the clinic sees. The advice is :func:`isotrack.clinical.monitoring.triage` of the
 stored symptoms; the PHQ-9 result uses the thresholds of MOOD-PHQ9-POSITIVE.
 """
 
@@ -29,9 +29,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from isotrack.clinical.monitoring.triage import triage
-from isotrack.clinical.programme.comprehension import questions_to_ask
-from isotrack.clinical.state.commands import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
+from isotrack.clinical.monitoring import triage
+from isotrack.clinical.programme import questions_to_ask
+from isotrack.clinical.state import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
 from isotrack.errors import CommandRejected
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase

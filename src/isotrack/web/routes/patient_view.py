@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.monitoring.schedule_model import ItemStatus, Schedule, ScheduleItem
-from isotrack.clinical.monitoring.triage import TriageAction
-from isotrack.clinical.state.course import CourseState, DoseStep
+from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, TriageAction
+from isotrack.clinical.state import CourseState, DoseStep
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Symptom

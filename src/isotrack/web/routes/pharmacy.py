@@ -12,7 +12,7 @@ page                                           what                      action
 
 The verdict and its reasons are :func:`~isotrack.web.routes.pharmacy_view.dispense_check`;
 the authorisation is issued exactly as ``POST /api/v1/patients/{id}/authorizations``
-issues it (:func:`~isotrack.clinical.programme.authorization.authorize_dispense`, a new
+issues it (:func:`~isotrack.clinical.programme.authorize_dispense`, a new
 ``PA-`` id, stored as ``RecordAuthorization``), and the dispense is the ``Dispense``
 command, which the record refuses without an authorisation in force. Both forms
 carry the record version they were drawn from: a record changed meanwhile gives
@@ -28,9 +28,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from isotrack.api.routes.programme import new_authorization_id
-from isotrack.clinical.programme.authorization import as_command, authorize_dispense
-from isotrack.clinical.state.commands import Dispense
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.programme import as_command, authorize_dispense
+from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action

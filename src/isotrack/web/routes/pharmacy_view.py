@@ -5,16 +5,16 @@ The verdict comes from the programme's own functions, the ones the API and the
 aggregate use, so the page can never say "yes" where the record would refuse:
 
 - ``dispense``: a recorded authorisation is in force for the month's prescription
-  with capsules left (:func:`~isotrack.clinical.programme.dispense.valid_authorization`)
-  and :func:`~isotrack.clinical.programme.status.require_dispensable` passes;
+  with capsules left (:func:`~isotrack.clinical.programme.valid_authorization`)
+  and :func:`~isotrack.clinical.programme.require_dispensable` passes;
 - ``authorise``: no authorisation in force, but every requirement of one is met
-  (:func:`~isotrack.clinical.programme.dispense.authorization_requirements` gives
+  (:func:`~isotrack.clinical.programme.authorization_requirements` gives
   terms): the pharmacist may issue it;
 - ``refused``: anything else, with each unmet requirement and what would satisfy it.
 
 When the month has no prescription to dispense (none yet, or all dispensed), the
 check also lists what the *next* prescription needs
-(:func:`~isotrack.clinical.programme.status.programme_status`), so the pharmacist
+(:func:`~isotrack.clinical.programme.programme_status`), so the pharmacist
 can tell the patient what to do.
 """
 
@@ -25,20 +25,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from isotrack.clinical.programme.dispense import (
+from isotrack.clinical.programme import (
     DispenseTerms,
-    authorization_requirements,
-    valid_authorization,
-)
-from isotrack.clinical.programme.requirements import Requirement, course_as_of, course_ended
-from isotrack.clinical.programme.status import (
     MonthState,
     ProgrammeStatus,
+    Requirement,
+    authorization_requirements,
+    course_as_of,
+    course_ended,
     programme_status,
     require_dispensable,
+    valid_authorization,
 )
-from isotrack.clinical.state.course import AuthorizationState, PrescriptionState
-from isotrack.clinical.state.patient import PatientRecord
+from isotrack.clinical.state import AuthorizationState, PatientRecord, PrescriptionState
 from isotrack.errors import ProgrammeRefusal
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from isotrack.clinical.dosing.cumulative import CumulativeDose
+from isotrack.clinical.dosing import CumulativeDose
 from isotrack.clinical.dosing.planner import DAYS_PER_WEEK
-from isotrack.clinical.record.aggregate import PatientRecord
-from isotrack.clinical.state.course import CourseState
+from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.state import CourseState
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.lab_thresholds import ANALYTE_NAMES, limits
 

@@ -28,11 +28,10 @@ from datetime import date
 from typing import Literal
 
 from isotrack.clinical.findings import Assessment, Severity
-from isotrack.clinical.monitoring.schedule import monitoring_schedule
-from isotrack.clinical.monitoring.schedule_model import ItemStatus, Schedule, ScheduleItem
-from isotrack.clinical.programme.status import MonthState, ProgrammeStatus, programme_status
-from isotrack.clinical.record.aggregate import PatientRecord, cumulative_dose, to_snapshot
-from isotrack.clinical.screening.context import assess_course
+from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, monitoring_schedule
+from isotrack.clinical.programme import MonthState, ProgrammeStatus, programme_status
+from isotrack.clinical.record import PatientRecord, cumulative_dose, to_snapshot
+from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.lab_thresholds import (

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from isotrack.clinical.record.aggregate import PatientRecord
-from isotrack.clinical.state.commands import (
+from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.state import (
     AnyCommand,
     RecordCounselling,
     RecordLabResult,

@@ -2,7 +2,7 @@
 and its command log alone.
 
 It reuses the course view of ``isotrack course show``
-(:func:`isotrack.clinical.record.view.course_view`: timeline, cumulative dose,
+(:func:`isotrack.clinical.record.course_view`: timeline, cumulative dose,
 projected end, schedule, the day's findings and the next prescription's
 screening) and adds what a page shows besides: the programme status of the
 month, the charts, and each finding with the overrides already recorded for
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from isotrack.clinical.findings import Finding
-from isotrack.clinical.programme.status import ProgrammeStatus, programme_status
-from isotrack.clinical.record.aggregate import Override, PatientRecord
-from isotrack.clinical.record.view import CourseView, course_view
-from isotrack.clinical.state.commands import AnyCommand
+from isotrack.clinical.programme import ProgrammeStatus, programme_status
+from isotrack.clinical.record import CourseView, Override, PatientRecord, course_view
+from isotrack.clinical.state import AnyCommand
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.clinic_charts import (
     Chart,

@@ -23,8 +23,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from isotrack.clinical.pk import DayLevels, course_doses, daily_levels, simulate
-from isotrack.clinical.record.aggregate import PatientRecord
-from isotrack.clinical.state.course import CourseState
+from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.state import CourseState
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.views.clinic_charts import COLOURS, Chart, Series
 

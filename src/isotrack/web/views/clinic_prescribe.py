@@ -5,9 +5,9 @@ A :class:`Draft` is what the form holds. :func:`evaluate` reads it against the
 record on one day, with no side effect: it starts the course in memory when
 there is none (``StartCourse`` of the form's product and target), asks the
 planner for the dose at the weight in force (:func:`suggest`), screens the
-order (:func:`~isotrack.clinical.screening.context.screen_order`), lists the
+order (:func:`~isotrack.clinical.screening.screen_order`), lists the
 programme's prescribing requirements, and tries the commands on the record in
-memory (:func:`~isotrack.clinical.record.aggregate.apply`) so that a refusal is shown
+memory (:func:`~isotrack.clinical.record.apply`) so that a refusal is shown
 next to its field before anything is stored. :func:`commands_to_store` gives
 the commands the submit stores in one transaction: the course (if new), one
 ``RecordOverride`` per overridden warning, and the prescription.
@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from isotrack.clinical.dosing.planner import CoursePlan, plan_course
-from isotrack.clinical.dosing.products import default_mg_per_kg_day
+from isotrack.clinical.dosing import CoursePlan, default_mg_per_kg_day, plan_course
 from isotrack.clinical.findings import Assessment, Finding, Severity
-from isotrack.clinical.programme.status import Requirement, prescribing_requirements
-from isotrack.clinical.record.aggregate import PatientRecord, apply, to_snapshot
-from isotrack.clinical.screening.context import screen_order
+from isotrack.clinical.programme import Requirement, prescribing_requirements
+from isotrack.clinical.record import PatientRecord, apply, to_snapshot
+from isotrack.clinical.screening import screen_order
 from isotrack.clinical.snapshot import IsotretinoinOrder
-from isotrack.clinical.state.commands import AnyCommand, Prescribe, RecordOverride, StartCourse
+from isotrack.clinical.state import AnyCommand, Prescribe, RecordOverride, StartCourse
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 

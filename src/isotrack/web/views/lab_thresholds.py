@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from isotrack.clinical.record.aggregate import PatientRecord
+from isotrack.clinical.record import PatientRecord
 from isotrack.clinical.snapshot import LabResult
 from isotrack.knowledge.base import KnowledgeBase
 
