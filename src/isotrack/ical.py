@@ -28,6 +28,9 @@ from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem
 from isotrack.clinical.monitoring.schedule import ONE_DAY
 from isotrack.errors import InvalidInputError
 
+ICS_MEDIA_TYPE = "text/calendar"
+"""The media type of an iCalendar file, for the routes that send one."""
+
 PRODID = "-//isotrack//EN"
 REMINDER_BEFORE_START = timedelta(hours=15)
 """An all-day event starts at midnight: 15 hours before is 09:00 the day before."""

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isotrack.api.routes.schedule import record_schedule
 from isotrack.clinical.monitoring.triage import TriageAction, triage
+from isotrack.clinical.record import record_schedule
 from isotrack.clinical.record.aggregate import PatientRecord, replay
 from isotrack.clinical.state.course import CourseState, DispenseState
 from isotrack.demo.clinic import demo_clinic

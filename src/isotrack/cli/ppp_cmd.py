@@ -4,7 +4,6 @@ the server key, and the offline check of a printed authorisation token."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +32,7 @@ from isotrack.clinical.programme import (
     sign,
     verify_token,
 )
+from isotrack.http.ids import new_authorization_id
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import programme_line
 from isotrack.settings import get_settings, signing_key
@@ -45,9 +45,6 @@ DateOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-AUTHORIZATION_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-"""Letters and digits a pharmacist can read aloud (no 0/O, 1/I)."""
-AUTHORIZATION_ID_LENGTH = 10
 
 ppp_app = typer.Typer(
     name="ppp",
@@ -251,14 +248,6 @@ def authorize_command(
     out.print("Signed token (check offline with `isotrack ppp verify TOKEN`):", markup=False)
     out.print(token, markup=False, soft_wrap=True)
     out.print(SAFETY_LINE, markup=False)
-
-
-def new_authorization_id() -> str:
-    """'PA-7KQ2MX9RTD': random, short enough to read over the phone."""
-    body = "".join(
-        secrets.choice(AUTHORIZATION_ID_ALPHABET) for _ in range(AUTHORIZATION_ID_LENGTH)
-    )
-    return f"PA-{body}"
 
 
 def describe(authorization: Authorization) -> str:

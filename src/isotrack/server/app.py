@@ -29,6 +29,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from isotrack import SAFETY_LINE, __version__
+from isotrack.api.routes import ROUTERS
+from isotrack.cds.routes import install_cds
 from isotrack.errors import StorageError
 from isotrack.http.deps import EngineDep, RequestIdDep
 from isotrack.http.problems import (
@@ -38,6 +40,7 @@ from isotrack.http.problems import (
     install_problem_handlers,
     problem_response,
 )
+from isotrack.http.signin import router as auth_router
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.server.middleware import RequestGuard, TokenBucketLimiter
 from isotrack.settings import Settings
@@ -100,8 +103,6 @@ def create_app(
     app.include_router(probes)
     for router in api_routers():
         app.include_router(router)
-    from isotrack.cds.routes import install_cds  # imports isotrack.api, like the routers
-
     install_cds(app, settings, app.state.kb)
     install_web(app)
     _add_docs(app)
@@ -136,11 +137,6 @@ def ready(engine: EngineDep, request_id: RequestIdDep) -> Readiness | JSONRespon
 
 def api_routers() -> list[APIRouter]:
     """The authentication router and every resource router."""
-    # Imported here, not at the top: the routers import isotrack.api (deps, problems),
-    # whose __init__ imports this module.
-    from isotrack.api.routes import ROUTERS
-    from isotrack.http.signin import router as auth_router
-
     return [auth_router, *ROUTERS]
 
 

@@ -9,7 +9,6 @@ needs only the server key: no record is read.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Annotated
 
@@ -28,13 +27,10 @@ from isotrack.clinical.programme import (
 from isotrack.http.access import PatientIdPath, read_allowed_record, store_command
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.http.ids import new_authorization_id
 from isotrack.settings import signing_key
 
 router = APIRouter(prefix="/api/v1", tags=["programme"])
-
-AUTHORIZATION_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-"""No 0/O or 1/I: the id is read over the phone."""
-AUTHORIZATION_ID_LENGTH = 10
 
 
 class RequirementOut(BaseModel):
@@ -234,11 +230,3 @@ def verify_authorization(
         checked_on=day,
         authorization=authorization_out(authorization),
     )
-
-
-def new_authorization_id() -> str:
-    """'PA-7KQ2MX9RTD': random, short enough to read over the phone."""
-    body = "".join(
-        secrets.choice(AUTHORIZATION_ID_ALPHABET) for _ in range(AUTHORIZATION_ID_LENGTH)
-    )
-    return f"PA-{body}"

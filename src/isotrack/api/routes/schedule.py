@@ -9,17 +9,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from isotrack.clinical.monitoring import Schedule, monitoring_schedule
-from isotrack.clinical.record import PatientRecord, to_snapshot
+from isotrack.clinical.monitoring import Schedule
+from isotrack.clinical.record import record_schedule
 from isotrack.http.access import PatientIdPath, read_allowed_record
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep
-from isotrack.ical import schedule_to_ics
-from isotrack.knowledge.base import KnowledgeBase
+from isotrack.ical import ICS_MEDIA_TYPE, schedule_to_ics
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}", tags=["schedule"])
 
-ICS_MEDIA_TYPE = "text/calendar"
 DateQuery = Annotated[date | None, Query(description="The day to look at; default: today")]
 
 
@@ -47,23 +45,6 @@ class ScheduleOut(BaseModel):
     reason: str = ""
     items: list[ScheduleItemOut]
     notes: list[str]
-
-
-def record_schedule(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Schedule:
-    """The schedule of the course running on ``on`` (else the latest started), with
-    its real prescription days."""
-    started = [c for c in record.courses if c.start <= on]
-    running = [c for c in started if c.end is None or c.end >= on]
-    chosen = running or started
-    course = chosen[-1] if chosen else None
-    days = [p.on for p in course.prescriptions if p.on <= on] if course is not None else []
-    return monitoring_schedule(
-        to_snapshot(record, on=on, kb=kb),
-        on=on,
-        kb=kb,
-        prescription_days=days or None,
-        programme=record.programme,
-    )
 
 
 def schedule_out(schedule: Schedule) -> ScheduleOut:

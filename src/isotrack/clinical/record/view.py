@@ -142,9 +142,16 @@ def course_view(
 
 
 def record_schedule(
-    record: PatientRecord, snapshot: PatientSnapshot, *, on: date, kb: KnowledgeBase
+    record: PatientRecord,
+    snapshot: PatientSnapshot | None = None,
+    *,
+    on: date,
+    kb: KnowledgeBase,
 ) -> Schedule:
-    """The monitoring schedule of the course on ``on``, with its real prescription days."""
+    """The monitoring schedule of the course on ``on``, with its real prescription days
+    (the record's snapshot on ``on`` is made when not given)."""
+    if snapshot is None:
+        snapshot = to_snapshot(record, on=on, kb=kb)
     course = course_on(record, on)
     days = [p.on for p in course.prescriptions if p.on <= on] if course is not None else []
     return monitoring_schedule(

@@ -26,8 +26,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
-from isotrack.api.routes.schedule import ICS_MEDIA_TYPE, record_schedule
 from isotrack.clinical.programme import category_of, contraception_requirement, rule_set
+from isotrack.clinical.record import record_schedule
 from isotrack.clinical.state import (
     PatientRecord,
     RecordMissedDoses,
@@ -36,7 +36,7 @@ from isotrack.clinical.state import (
 )
 from isotrack.errors import CommandRejected, InvalidInputError
 from isotrack.http.deps import EngineDep, KbDep, NowDep
-from isotrack.ical import schedule_to_ics
+from isotrack.ical import ICS_MEDIA_TYPE, schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes._records import PatientDep, VersionField, own_record, store_for

@@ -153,7 +153,7 @@ def patient_home(
 
 def home_course(courses: tuple[CourseState, ...], on: date) -> CourseState | None:
     """The course the schedule is about: running on ``on``, else the latest started
-    (as :func:`isotrack.api.routes.schedule.record_schedule` chooses)."""
+    (as :func:`isotrack.clinical.record.record_schedule` chooses)."""
     started = [c for c in courses if c.start <= on]
     running = [c for c in started if c.end is None or c.end >= on]
     chosen = running or started

@@ -27,13 +27,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from isotrack.api.routes.programme import new_authorization_id
 from isotrack.clinical.programme import as_command, authorize_dispense
 from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.http.ids import new_authorization_id
 from isotrack.settings import signing_key
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes._records import (
