@@ -9,7 +9,7 @@ import pytest
 
 from isotrack.errors import KnowledgeError
 from isotrack.knowledge import KnowledgeBase, load_knowledge
-from isotrack.knowledge.base import parse_documents
+from isotrack.knowledge.loader import parse_documents
 from isotrack.knowledge.model import Entry
 from tests.conftest import shared_dir
 

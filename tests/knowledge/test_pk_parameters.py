@@ -11,7 +11,7 @@ import pytest
 from isotrack.clinical.pk.parameters import pk_model
 from isotrack.errors import KnowledgeError
 from isotrack.knowledge import KnowledgeBase
-from isotrack.knowledge.base import parse_documents
+from isotrack.knowledge.loader import parse_documents
 
 SOURCE = b'[[source]]\nid = "s1"\ntitle = "A label"\ngrade = "P"\ncitation = "A label."\n'
 

@@ -16,7 +16,7 @@ from isotrack.clinical.codes import RXNORM
 from isotrack.errors import KnowledgeError
 from isotrack.knowledge import KnowledgeBase, load_knowledge
 from isotrack.knowledge.base import KnowledgeBase as Base
-from isotrack.knowledge.base import parse_documents
+from isotrack.knowledge.loader import parse_documents
 
 SOURCE = b"""
 [[source]]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from isotrack.knowledge.base import KnowledgeBase, load_knowledge
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.loader import load_knowledge
 
 
 @lru_cache(maxsize=1)
