@@ -36,9 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import get_args
 
+from isotrack.clinical.monitoring.schedule_builder import Done, ScheduleBuilder
+from isotrack.clinical.monitoring.schedule_labs import add_lab_items
 from isotrack.clinical.monitoring.schedule_model import (
     ONE_DAY,
     PREGNANCY_TEST_KINDS,
@@ -57,10 +59,6 @@ from isotrack.clinical.snapshot import IsotretinoinCourse, PatientSnapshot, Test
 from isotrack.knowledge.base import KnowledgeBase
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(get_args(ItemKind))}
-_LABS: tuple[tuple[str, ItemKind, str, str], ...] = (
-    ("triglycerides", "lipids", "Fasting triglycerides (lipids)", "fasting triglycerides"),
-    ("alt", "alt", "ALT (liver test)", "ALT (a liver test)"),
-)
 
 
 def schedule_course(snapshot: PatientSnapshot, on: date) -> IsotretinoinCourse | None:
@@ -94,13 +92,13 @@ def monitoring_schedule(
             reason="No isotretinoin course is recorded: there is nothing to schedule yet.",
             programme=programme_id,
         )
-    builder = _Builder(snapshot, on, kb, chosen)
+    builder = ScheduleBuilder(snapshot, on, kb, chosen)
     cbp = pregnancy_capability(snapshot, on, kb)
     notes = [cbp.assumption] if cbp.assumed else []
     visits = _visits(builder, prescription_days, notes)
     _visit_items(builder, visits)
     _mood_screens(builder, visits)
-    _labs(builder, eu=kb.programme(programme_id).region == "EU")
+    add_lab_items(builder, eu=kb.programme(programme_id).region == "EU")
     if cbp.can_get_pregnant:
         _monthly_pregnancy_tests(builder, visits)
         _after_the_course(builder, notes)
@@ -122,79 +120,14 @@ def monitoring_schedule(
 
 
 @dataclass(frozen=True, slots=True)
-class _Done:
-    on: date | None
-    by: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Visit:
     month: int
     day: date
-    done: _Done | None
-
-
-class _Builder:
-    """The inputs, and the items made so far."""
-
-    def __init__(
-        self, snapshot: PatientSnapshot, on: date, kb: KnowledgeBase, course: IsotretinoinCourse
-    ) -> None:
-        self.snapshot, self.on, self.kb, self.course = snapshot, on, kb, course
-        self.items: list[ScheduleItem] = []
-
-    def days(self, parameter_id: str) -> timedelta:
-        return timedelta(days=self.kb.number(parameter_id))
-
-    @property
-    def last_planned_day(self) -> date:
-        """Planned items go up to here: the day before the last dose, or the horizon."""
-        if self.course.end is not None:
-            return self.course.end - ONE_DAY
-        return self.on + self.days("schedule.horizon_days")
-
-    def add(
-        self,
-        kind: ItemKind,
-        anchor: str,
-        title: str,
-        window: tuple[date, date],
-        what_to_do: str,
-        parameters: tuple[str, ...],
-        done: _Done | None = None,
-        *,
-        baseline: bool = False,
-        label: str = "",
-    ) -> None:
-        start, end = window
-        if done is not None:
-            status = ItemStatus.DONE
-        elif self.on < start:
-            status = ItemStatus.UPCOMING
-        else:
-            status = ItemStatus.DUE if self.on <= end else ItemStatus.OVERDUE
-        sources = dict.fromkeys(s for p in parameters for s in self.kb.parameter(p).sources)
-        self.items.append(
-            ScheduleItem(
-                key=f"{self.course.start.isoformat()}/{kind}/{anchor}",
-                kind=kind,
-                title=title,
-                start=start,
-                end=end,
-                status=status,
-                what_to_do=what_to_do,
-                done_on=done.on if done else None,
-                done_by=done.by if done else "",
-                baseline=baseline,
-                label=label,
-                parameters=parameters,
-                sources=tuple(sources),
-            )
-        )
+    done: Done | None
 
 
 def _visits(
-    builder: _Builder, prescription_days: Sequence[date] | None, notes: list[str]
+    builder: ScheduleBuilder, prescription_days: Sequence[date] | None, notes: list[str]
 ) -> list[_Visit]:
     course, on = builder.course, builder.on
     interval = builder.days("schedule.visit_interval_days")
@@ -208,7 +141,7 @@ def _visits(
         last = min(on, course.end) if course.end is not None else on
         known = sorted({day for day in prescription_days if course.start <= day <= last})
         visits = [
-            _Visit(n, day, _Done(day, f"prescription issued on {day.isoformat()}"))
+            _Visit(n, day, Done(day, f"prescription issued on {day.isoformat()}"))
             for n, day in enumerate(known, start=1)
         ]
     if course.end is None:
@@ -221,13 +154,13 @@ def _visits(
         month = len(visits) + 1
         done = None
         if prescription_days is None and month <= course.prescriptions:
-            done = _Done(None, f"prescription {month} of the course is recorded (date not given)")
+            done = Done(None, f"prescription {month} of the course is recorded (date not given)")
         visits.append(_Visit(month, day, done))
         day += interval
     return visits
 
 
-def _visit_items(builder: _Builder, visits: list[_Visit]) -> None:
+def _visit_items(builder: ScheduleBuilder, visits: list[_Visit]) -> None:
     supply = builder.kb.number("ppp.max_supply_days")
     for visit in visits:
         first = visit.month == 1
@@ -244,12 +177,12 @@ def _visit_items(builder: _Builder, visits: list[_Visit]) -> None:
         )
 
 
-def _window_start(builder: _Builder, visit: _Visit, first: date) -> date:
+def _window_start(builder: ScheduleBuilder, visit: _Visit, first: date) -> date:
     """Windows of later visits are clipped to the course start, never lengthened."""
     return first if visit.month == 1 else max(first, builder.course.start)
 
 
-def _test_between(builder: _Builder, first: date, last: date | None) -> _Done | None:
+def _test_between(builder: ScheduleBuilder, first: date, last: date | None) -> Done | None:
     tests = [
         t
         for t in reversed(pregnancy_tests_newest_first(builder.snapshot, builder.on))
@@ -265,10 +198,10 @@ def _test_between(builder: _Builder, first: date, last: date | None) -> _Done | 
     )
     if test.result is TestResult.POSITIVE:
         text += ": stop isotretinoin and contact the prescriber today"
-    return _Done(test.on, text)
+    return Done(test.on, text)
 
 
-def _monthly_pregnancy_tests(builder: _Builder, visits: list[_Visit]) -> None:
+def _monthly_pregnancy_tests(builder: ScheduleBuilder, visits: list[_Visit]) -> None:
     window = builder.kb.number("ppp.test_window_days")
     for visit in visits:
         first = _window_start(builder, visit, window_first_day(visit.day, builder.kb))
@@ -291,7 +224,7 @@ def _monthly_pregnancy_tests(builder: _Builder, visits: list[_Visit]) -> None:
         )
 
 
-def _after_the_course(builder: _Builder, notes: list[str]) -> None:
+def _after_the_course(builder: ScheduleBuilder, notes: list[str]) -> None:
     end, kb = builder.course.end, builder.kb
     if end is None:
         notes.append(
@@ -330,88 +263,11 @@ def _after_the_course(builder: _Builder, notes: list[str]) -> None:
         f"Keep using your contraception every day until {until.isoformat()}, "
         f"{kb.number('ppp.contraception_after_days'):g} days after the last dose.",
         ("ppp.contraception_after_days",),
-        _Done(until, f"the period ended on {until.isoformat()}") if builder.on > until else None,
+        Done(until, f"the period ended on {until.isoformat()}") if builder.on > until else None,
     )
 
 
-def _lab_from(builder: _Builder, analyte: str, first: date, last: date | None) -> _Done | None:
-    results = sorted(
-        (
-            lab
-            for lab in builder.snapshot.labs
-            if lab.analyte == analyte
-            and first <= lab.on <= builder.on
-            and (last is None or lab.on <= last)
-        ),
-        key=lambda lab: lab.on,
-    )
-    if not results:
-        return None
-    lab = results[0]
-    source = f", {lab.source}" if lab.source else ""
-    return _Done(lab.on, f"{analyte} {lab.value:g} {lab.unit} on {lab.on.isoformat()}{source}")
-
-
-@dataclass(frozen=True, slots=True)
-class _LabCheck:
-    anchor: str
-    what: str
-    start: date
-    end: date
-    parameters: tuple[str, ...]
-    label: str = ""
-
-
-def _lab_checks(builder: _Builder, *, eu: bool) -> list[_LabCheck]:
-    course = builder.course
-    after, early = builder.days("labs.recheck_after_days"), builder.days("labs.recheck_early_days")
-    first = course.start - builder.days("labs.baseline_window_days")
-    checks = [
-        _LabCheck("baseline", "baseline", first, course.start, ("labs.baseline_window_days",))
-    ]
-    references = [(course.start, "after-start", "recheck 1 month after the start")]
-    increase = course.last_dose_increase
-    if increase is not None and course.active_on(increase) and increase > course.start:
-        if increase < course.start + after - early:
-            references = []  # the peak-dose recheck replaces the 1-month one (MON-LABS-DUE)
-        day = increase.isoformat()
-        references.append(
-            (increase, f"after-increase-{day}", f"recheck after the increase on {day}")
-        )
-    for reference, anchor, what in references:
-        due = reference + after
-        recheck = ("labs.recheck_after_days", "labs.recheck_early_days")
-        checks.append(_LabCheck(anchor, what, max(due - early, reference + ONE_DAY), due, recheck))
-    interval = builder.days("labs.repeat_interval_days")
-    due, number = course.start + after + interval, 1
-    while eu and due <= builder.last_planned_day:
-        repeat = ("labs.repeat_interval_days", "labs.recheck_early_days")
-        what = f"repeat check (EU: every {interval.days} days)"
-        checks.append(_LabCheck(f"repeat-{number}", what, due - early, due, repeat, "EU SmPC"))
-        due, number = due + interval, number + 1
-    return [c for c in checks if course.end is None or c.start <= course.end]
-
-
-def _labs(builder: _Builder, *, eu: bool) -> None:
-    checks = _lab_checks(builder, eu=eu)
-    for analyte, kind, name, blood_test in _LABS:
-        for check in checks:
-            baseline = check.anchor == "baseline"
-            builder.add(
-                kind,
-                check.anchor,
-                f"{name}: {check.what}",
-                (check.start, check.end),
-                f"Have a blood test for {blood_test} between {check.start.isoformat()} and "
-                f"{check.end.isoformat()}.",
-                check.parameters,
-                _lab_from(builder, analyte, check.start, check.end if baseline else None),
-                baseline=baseline,
-                label=check.label,
-            )
-
-
-def _mood_screens(builder: _Builder, visits: list[_Visit]) -> None:
+def _mood_screens(builder: ScheduleBuilder, visits: list[_Visit]) -> None:
     early = builder.days("schedule.mood_screen_early_days")
     screens = sorted(
         (m for m in builder.snapshot.mood_screens if m.on <= builder.on), key=lambda m: m.on
@@ -430,7 +286,7 @@ def _mood_screens(builder: _Builder, visits: list[_Visit]) -> None:
         done = None
         if screen is not None:
             source = f", {screen.source}" if screen.source else ""
-            done = _Done(screen.on, f"PHQ-9 {screen.phq9_total} on {screen.on.isoformat()}{source}")
+            done = Done(screen.on, f"PHQ-9 {screen.phq9_total} on {screen.on.isoformat()}{source}")
         builder.add(
             "mood-screen",
             f"m{visit.month}",
