@@ -10,7 +10,8 @@ from isotrack.clinical.monitoring.schedule import monitoring_schedule
 from isotrack.clinical.programme.status import MonthState, ProgrammeStatus, programme_status
 from isotrack.clinical.record.aggregate import PatientRecord, replay, to_snapshot
 from isotrack.clinical.screening.context import assess_course
-from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.demo.clinic import demo_clinic
+from isotrack.demo.story import DemoPatient
 from isotrack.knowledge import KnowledgeBase
 
 TODAY = date(2026, 3, 2)

@@ -40,7 +40,8 @@ from isotrack.clinical.state.commands import (
     StartContraception,
     StopContraception,
 )
-from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.demo.clinic import demo_clinic
+from isotrack.demo.story import DemoPatient
 from isotrack.errors import InvalidInputError
 from isotrack.fhir import decode_bundle, snapshot_from_bundle
 from isotrack.fhir.command_extension import LoggedCommand

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from isotrack.clinical.state.commands import EnrolPatient
-from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.demo.clinic import demo_clinic
+from isotrack.demo.story import DemoPatient
 from isotrack.errors import ConflictError, InvalidInputError
 from isotrack.fhir import decode_bundle
 from isotrack.fhir.transfer import export_patient, import_bundle

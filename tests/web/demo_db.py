@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.demo.clinic import demo_clinic
+from isotrack.demo.story import DemoPatient
 from isotrack.http.authz import Role
 from isotrack.http.passwords import DEMO_PATIENT_ID, create_user
 from isotrack.knowledge import KnowledgeBase

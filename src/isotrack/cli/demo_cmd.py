@@ -20,7 +20,8 @@ from isotrack.cli.screen_cmd import order_under_review, print_assessment
 from isotrack.clinical.dosing import default_mg_per_kg_day, label_doses, plan_course
 from isotrack.clinical.screening import screen_order
 from isotrack.demo import DEMO_DATE, DEMO_PATIENTS, demo_bundle
-from isotrack.demo.clinic import DemoPatient, demo_clinic
+from isotrack.demo.clinic import demo_clinic
+from isotrack.demo.story import DemoPatient
 from isotrack.errors import ConflictError, InvalidInputError
 from isotrack.fhir import decode_bundle, read_order, snapshot_from_bundle
 from isotrack.knowledge.base import KnowledgeBase

@@ -20,181 +20,22 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from isotrack.clinical.state import (
-    AnyCommand,
-    CapabilityName,
     ChangeDose,
-    Dispense,
     EndCourse,
-    EnrolPatient,
     PauseCourse,
-    Prescribe,
-    RecordAuthorization,
-    RecordComprehensionAnswers,
-    RecordCounselling,
-    RecordLabResult,
     RecordLesionCount,
     RecordMissedDoses,
     RecordOverride,
     RecordPHQ9,
     RecordPregnancyTest,
     RecordSymptoms,
-    RecordWeight,
-    SexName,
-    StartContraception,
     StartCourse,
 )
+from isotrack.demo.story import DemoPatient, Story
 from isotrack.knowledge import KnowledgeBase, default_knowledge
-
-MONTH = 30
-"""Days between two monthly visits of the made-up courses (demo data, not a rule)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoPatient:
-    patient_id: str
-    name: str
-    story: str
-    """One line: what this patient shows."""
-    commands: list[tuple[AnyCommand, date]] = field(default_factory=list)
-    """Each command with the day it is recorded (its clinical date), oldest first."""
-
-
-def years_before(day: date, years: int) -> date:
-    """The same calendar day ``years`` earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-class _Story:
-    """Collects one patient's commands; each is recorded on its clinical date."""
-
-    def __init__(self, today: date, patient_id: str, kb: KnowledgeBase) -> None:
-        self.today, self.patient_id, self.kb = today, patient_id, kb
-        self.commands: list[AnyCommand] = []
-        self.rx = 0
-        self.kg = 0.0
-        self.can_get_pregnant = False
-
-    def day(self, offset: int) -> date:
-        """``today + offset`` (offsets are zero or negative)."""
-        return self.today + timedelta(days=offset)
-
-    def add(self, *commands: AnyCommand) -> None:
-        self.commands.extend(commands)
-
-    def enrol(
-        self,
-        offset: int,
-        name: str,
-        age: int,
-        sex: SexName,
-        *,
-        capability: CapabilityName | None = None,
-        reason: str = "",
-    ) -> None:
-        self.can_get_pregnant = capability == "can-get-pregnant"
-        self.add(
-            EnrolPatient(
-                on=self.day(offset),
-                patient_id=self.patient_id,
-                name=name,
-                birth_date=years_before(self.today, age) - timedelta(days=40),
-                sex=sex,
-                pregnancy_capability=capability,
-                capability_reason=reason,
-            ),
-            RecordCounselling(
-                on=self.day(offset),
-                topic="enrolment: isotretinoin risks and the pregnancy prevention programme",
-            ),
-        )
-
-    def weigh(self, offset: int, kg: float | None = None) -> None:
-        """A weight (default: the last one again): a dose is checked in mg/kg against it."""
-        self.kg = kg if kg is not None else self.kg
-        on = self.day(offset)
-        if not any(isinstance(c, RecordWeight) and c.on == on for c in self.commands):
-            self.add(RecordWeight(on=on, value=self.kg))
-
-    def labs(self, offset: int, triglycerides: float, alt: float) -> None:
-        on = self.day(offset)
-        self.add(
-            RecordLabResult(on=on, analyte="triglycerides", value=triglycerides, unit="mg/dL"),
-            RecordLabResult(on=on, analyte="alt", value=alt, unit="U/L", reference_high=40),
-        )
-
-    def contraception(self, offset: int, *methods: str) -> None:
-        self.add(*(StartContraception(on=self.day(offset), method=m) for m in methods))
-
-    def start_tests(self, course_start: int) -> None:
-        """A screening test, then a confirmation test in a medical setting the day before."""
-        self.add(
-            RecordPregnancyTest(on=self.day(course_start - 35), result="negative"),
-            RecordPregnancyTest(on=self.day(course_start - 1), result="negative"),
-        )
-
-    def course(
-        self,
-        offset: int,
-        product: str,
-        *,
-        dose_mg: float,
-        strength_mg: float,
-        months: int,
-        monthly_tests: bool = False,
-        phq9: int = 3,
-    ) -> None:
-        """Start a course and write ``months`` monthly prescriptions of 30 days,
-        each dispensed on the day, with a PHQ-9 at each visit."""
-        self.add(
-            StartCourse(on=self.day(offset), course_id=f"{self.patient_id}-c1", product=product)
-        )
-        for month in range(months):
-            visit = offset + month * MONTH
-            if monthly_tests and month > 0:
-                self.add(RecordPregnancyTest(on=self.day(visit - 1), result="negative"))
-            self.prescribe(visit, dose_mg, strength_mg, phq9=phq9)
-
-    def prescribe(self, offset: int, dose_mg: float, strength_mg: float, *, phq9: int) -> None:
-        self.rx += 1
-        prescription = f"{self.patient_id}-rx{self.rx}"
-        capsules = round(dose_mg / strength_mg) * 2 * MONTH
-        on = self.day(offset)
-        self.weigh(offset)
-        if self.can_get_pregnant:
-            bank = self.kb.questions(self.kb.text("ppp.default_programme"))
-            answers = tuple((q.id, q.correct) for q in bank)
-            self.add(RecordComprehensionAnswers(on=on, answers=answers))
-        self.add(
-            RecordPHQ9(on=on, total=phq9, item9=0),
-            Prescribe(
-                on=on,
-                prescription_id=prescription,
-                dose_mg=dose_mg,
-                times_per_day=2,
-                strength_mg=strength_mg,
-                quantity=capsules,
-                supply_days=MONTH,
-            ),
-            RecordAuthorization(
-                on=on,
-                authorization_id=f"{prescription}-pa",
-                prescription_id=prescription,
-                not_after=on,
-                max_quantity=capsules,
-            ),
-            Dispense(on=on, prescription_id=prescription, quantity=capsules),
-        )
-
-    def patient(self, name: str, story: str) -> DemoPatient:
-        ordered = sorted(self.commands, key=lambda c: c.on)  # stable: same-day order kept
-        return DemoPatient(self.patient_id, name, story, [(c, c.on) for c in ordered])
 
 
 def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatient]:
@@ -218,7 +59,7 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
 
 
 def _ana(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-ana", kb)
+    s = Story(today, "demo-ana", kb)
     s.enrol(-140, "Ana Moreau", 24, "female", capability="can-get-pregnant")
     s.weigh(-140, 60)
     s.contraception(-135, "implant-etonogestrel", "male-condom")
@@ -234,7 +75,7 @@ def _ana(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _ben(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-ben", kb)
+    s = Story(today, "demo-ben", kb)
     s.enrol(-60, "Ben Okafor", 19, "male")
     s.weigh(-60, 82)
     s.labs(-50, 160, 28)
@@ -246,7 +87,7 @@ def _ben(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _carlos(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-carlos", kb)
+    s = Story(today, "demo-carlos", kb)
     s.enrol(-70, "Carlos Mendes", 22, "male")
     s.weigh(-70, 74)
     s.labs(-60, 120, 30)
@@ -260,7 +101,7 @@ def _carlos(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _dev(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-dev", kb)
+    s = Story(today, "demo-dev", kb)
     s.enrol(-70, "Dev Sharma", 27, "male")
     s.weigh(-70, 85)
     s.labs(-55, 130, 26)
@@ -274,7 +115,7 @@ def _dev(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _eva(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-eva", kb)
+    s = Story(today, "demo-eva", kb)
     s.enrol(-250, "Eva Lind", 29, "female", capability="can-get-pregnant")
     s.weigh(-250, 58)
     s.contraception(-240, "iud-levonorgestrel", "male-condom")
@@ -289,7 +130,7 @@ def _eva(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _farah(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-farah", kb)
+    s = Story(today, "demo-farah", kb)
     s.enrol(-120, "Farah Haddad", 31, "female", capability="can-get-pregnant")
     s.weigh(-120, 60)
     s.contraception(-110, "iud-levonorgestrel")
@@ -303,7 +144,7 @@ def _farah(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _grace(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-grace", kb)
+    s = Story(today, "demo-grace", kb)
     s.enrol(
         -60,
         "Grace Kim",
@@ -322,7 +163,7 @@ def _grace(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _hugo(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-hugo", kb)
+    s = Story(today, "demo-hugo", kb)
     s.enrol(-45, "Hugo Rossi", 15, "male")
     s.weigh(-45, 55)
     s.labs(-40, 90, 17)
@@ -341,7 +182,7 @@ def _hugo(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _iris(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-iris", kb)
+    s = Story(today, "demo-iris", kb)
     s.enrol(-40, "Iris Novak", 21, "female", capability="can-get-pregnant")
     s.weigh(-40, 63)
     s.contraception(-40, "patch", "male-condom")
@@ -356,7 +197,7 @@ def _iris(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _jonas(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-jonas", kb)
+    s = Story(today, "demo-jonas", kb)
     s.enrol(-80, "Jonas Weber", 24, "male")
     s.weigh(-80, 78)
     s.labs(-70, 115, 23)
@@ -373,7 +214,7 @@ def _jonas(today: date, kb: KnowledgeBase) -> DemoPatient:
 
 
 def _kara(today: date, kb: KnowledgeBase, window: int) -> DemoPatient:
-    s = _Story(today, "demo-kara", kb)
+    s = Story(today, "demo-kara", kb)
     s.enrol(-130, "Kara Singh", 26, "female", capability="can-get-pregnant")
     s.weigh(-130, 66)
     s.contraception(-120, "combined-oral", "male-condom")
@@ -391,7 +232,7 @@ def _kara(today: date, kb: KnowledgeBase, window: int) -> DemoPatient:
 
 
 def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
-    s = _Story(today, "demo-luca", kb)
+    s = Story(today, "demo-luca", kb)
     s.enrol(-120, "Luca Costa", 30, "male")
     s.weigh(-120, 80)
     s.labs(-110, 125, 27)
