@@ -46,7 +46,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 }
 """What each top-level part of isotrack may import, besides itself."""
 
-CLINICAL_SHARED = frozenset({"codes", "snapshot", "units", "findings"})
+CLINICAL_SHARED = frozenset({"codes", "snapshot", "order", "units", "findings"})
 """The modules at the top of clinical/: every package may import them directly."""
 CLINICAL_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"state", "screening"}),

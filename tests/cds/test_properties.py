@@ -14,8 +14,9 @@ from isotrack.cds.cards import escape_markdown
 from isotrack.cds.service import months_before
 from isotrack.cds.suggestions import SuggestionContext, suggestions_for
 from isotrack.clinical.findings import Assessment, make_finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, Sex, Weight
+from isotrack.clinical.snapshot import PatientSnapshot, Sex, Weight
 from isotrack.fhir import decode_bundle, read_order
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge import default_knowledge

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.codes import RXNORM, SNOMED, Coding, Concept
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, Sex, Weight
+from isotrack.clinical.order import IsotretinoinOrder
+from isotrack.clinical.snapshot import PatientSnapshot, Sex, Weight
 
 TODAY = date(2026, 3, 2)
 

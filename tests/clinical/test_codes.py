@@ -13,8 +13,8 @@ from isotrack.clinical.codes import ATC, RXNORM, SNOMED, Coding, Concept, Match,
 from isotrack.clinical.screening.contraception import REMOVAL_SUFFIX, method_for, removal_for
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.knowledge.base import KnowledgeBase as Base
+from isotrack.knowledge.codelists import Code, ValueSet
 from isotrack.knowledge.loader import parse_documents
-from isotrack.knowledge.model import Code, ValueSet
 
 DOCUMENTS = [
     (

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.dosing.planner import plan_course
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, Sex, Weight
+from isotrack.clinical.snapshot import PatientSnapshot, Sex, Weight
 from isotrack.knowledge import default_knowledge
 
 KB = default_knowledge()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from isotrack.clinical.monitoring.lesions import lesion_change
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.record.aggregate import cumulative_dose, to_snapshot
 from isotrack.clinical.screening.context import assess_course, screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder
 from isotrack.clinical.state.commands import (
     ChangeDose,
     PauseCourse,

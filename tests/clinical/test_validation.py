@@ -9,15 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import (
-    IsotretinoinOrder,
-    LabResult,
-    MoodScreen,
-    PregnancyTest,
-    TestResult,
-    Weight,
-)
+from isotrack.clinical.snapshot import LabResult, MoodScreen, PregnancyTest, TestResult, Weight
 from isotrack.clinical.units import to_canonical
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.knowledge import KnowledgeBase, default_knowledge

@@ -14,8 +14,9 @@ from datetime import date
 import msgspec
 
 from isotrack.clinical.findings import Assessment
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.fhir import decode_bundle, find_isotretinoin_order, read_order, snapshot_from_bundle
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge import KnowledgeBase

@@ -24,7 +24,7 @@ from isotrack.fhir.bulk import (
     shard_of,
     shard_path,
 )
-from isotrack.fhir.resources import Reference
+from isotrack.fhir.datatypes import Reference
 from tests.population.exports import condition, patient, weight, write_export
 
 IDS = st.from_regex(r"[A-Za-z0-9\-.]{1,64}", fullmatch=True)

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isotrack.cds.cards import escape_markdown
+from isotrack.fhir.datatypes import CodeableConcept, Coding
 from isotrack.fhir.decode import FhirBundle, decode_bundle, join_bundles
-from isotrack.fhir.resources import CodeableConcept, Coding, Condition, Patient, Procedure
+from isotrack.fhir.resources import Condition, Patient, Procedure
 from isotrack.fhir.values import _concept, concept
 
 words = st.sampled_from(["Diabetes", "Hysterectomy", "", " ", "x"])

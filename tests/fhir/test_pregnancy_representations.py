@@ -20,14 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isotrack.clinical.findings import Assessment
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import (
-    IsotretinoinOrder,
-    PatientSnapshot,
-    PregnancyState,
-    TestResult,
-    TestSetting,
-)
+from isotrack.clinical.snapshot import PatientSnapshot, PregnancyState, TestResult, TestSetting
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from tests.fhir.builders import Json, bundle, read

@@ -9,8 +9,9 @@ import pytest
 
 from isotrack.clinical.codes import ICD10CM, SNOMED
 from isotrack.clinical.findings import Assessment, Finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot, PregnancyState
+from isotrack.clinical.snapshot import PatientSnapshot, PregnancyState
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.knowledge import KnowledgeBase
 from tests.fhir.builders import Json, bundle, concept, read

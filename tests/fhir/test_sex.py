@@ -11,15 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import screen_order
 from isotrack.clinical.screening.pregnancy import pregnancy_capability
-from isotrack.clinical.snapshot import (
-    IsotretinoinOrder,
-    PatientSnapshot,
-    PregnancyCapability,
-    Sex,
-    SexElement,
-)
+from isotrack.clinical.snapshot import PatientSnapshot, PregnancyCapability, Sex, SexElement
 from isotrack.clinical.state.commands import EnrolPatient
 from isotrack.fhir import snapshot_from_bundle
 from isotrack.fhir.import_record import plan_import

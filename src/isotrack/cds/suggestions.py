@@ -31,9 +31,10 @@ from isotrack.cds.models import Action, Suggestion
 from isotrack.clinical.codes import SYSTEMS, UCUM
 from isotrack.clinical.dosing import choose_capsules
 from isotrack.clinical.findings import Finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening import ScreeningContext
 from isotrack.clinical.screening.rules.labs import BASELINE_ANALYTES
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.units import exact
 from isotrack.fhir.observations import HCG, LAB_VALUESETS
 from isotrack.knowledge.base import KnowledgeBase

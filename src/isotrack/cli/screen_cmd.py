@@ -20,8 +20,9 @@ from isotrack.cli.app import (
     translate_errors,
 )
 from isotrack.clinical.findings import Assessment, Finding, Severity
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.errors import InvalidInputError, NotFoundError
 from isotrack.fhir import (
     FhirBundle,

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
-from isotrack.knowledge.model import ValueSet, word_form
+from isotrack.knowledge.codelists import ValueSet, word_form
 from isotrack.knowledge.rxnorm import ndc_product_key
 
 if TYPE_CHECKING:

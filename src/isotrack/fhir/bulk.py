@@ -37,7 +37,8 @@ from typing import IO
 import msgspec
 
 from isotrack.errors import InvalidInputError
-from isotrack.fhir.resources import RESOURCE_TYPES, CodeableReference, Reference
+from isotrack.fhir.datatypes import CodeableReference, Reference
+from isotrack.fhir.resources import RESOURCE_TYPES
 
 NDJSON = re.compile(r"(?P<type>[A-Z][A-Za-z]+)(?:\.[^/]*)?\.ndjson(?:\.gz)?\Z")
 """``Type.ndjson``, ``Type.000.ndjson.gz``, ``Type.anything.ndjson``."""

@@ -35,14 +35,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from isotrack.errors import FhirDecodeError, InvalidInputError
-from isotrack.fhir.resources import (
-    RESOURCE_TYPES,
-    RawBundle,
-    RawEntry,
-    Reference,
-    Resource,
-    ResourceHeader,
-)
+from isotrack.fhir.datatypes import Reference
+from isotrack.fhir.resources import RESOURCE_TYPES, RawBundle, RawEntry, Resource, ResourceHeader
 
 R = TypeVar("R", bound=Resource)
 _Indexes = tuple[dict[str, tuple[Resource, ...]], dict[str, "BundleEntry"]]

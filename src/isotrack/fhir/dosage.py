@@ -28,7 +28,7 @@ from fractions import Fraction
 
 from isotrack.clinical.units import to_canonical
 from isotrack.errors import InvalidInputError
-from isotrack.fhir.resources import Dosage, Quantity, Timing
+from isotrack.fhir.datatypes import Dosage, Quantity, Timing
 from isotrack.fhir.values import describe_quantity, quantity_unit
 from isotrack.fhir.vocabulary import Vocabulary, vocabulary
 from isotrack.knowledge.base import KnowledgeBase

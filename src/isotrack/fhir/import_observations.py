@@ -33,9 +33,10 @@ from isotrack.clinical.state import (
     TestSettingName,
 )
 from isotrack.errors import CommandRejected
+from isotrack.fhir.datatypes import CodeableConcept
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESION_PARTS
-from isotrack.fhir.resources import CodeableConcept, Observation
+from isotrack.fhir.resources import Observation
 from isotrack.fhir.values import fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -21,17 +21,16 @@ from datetime import date
 import msgspec
 
 from isotrack.clinical.codes import Concept, match
-from isotrack.clinical.snapshot import IsotretinoinOrder
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.fhir import dosage
+from isotrack.fhir.datatypes import Dosage, Reference
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.resources import (
-    Dosage,
     Medication,
     MedicationAdministration,
     MedicationIngredient,
     MedicationRequest,
     MedicationStatement,
-    Reference,
     Substance,
 )
 from isotrack.fhir.values import concept, fhir_date, quantity_unit, refusing_impossible

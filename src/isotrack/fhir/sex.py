@@ -26,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from isotrack.clinical.snapshot import RecordedSex, Sex, SexElement
-from isotrack.fhir.resources import Extension, Observation, Patient
+from isotrack.fhir.datatypes import Extension
+from isotrack.fhir.resources import Observation, Patient
 from isotrack.fhir.values import concept, fhir_date
 from isotrack.fhir.vocabulary import Read, Vocabulary, vocabulary
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import FhirVocabulary
+from isotrack.knowledge.codelists import FhirVocabulary
 
 _ELEMENTS = {element.value: element for element in SexElement}
 _SEXES = {"female": Sex.FEMALE, "male": Sex.MALE}

@@ -25,6 +25,7 @@ from isotrack.clinical.snapshot import (
 )
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.courses import courses_from, prescriptions_from
+from isotrack.fhir.datatypes import Reference
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.devices import contraception_from_devices
 from isotrack.fhir.medications import (
@@ -48,7 +49,6 @@ from isotrack.fhir.resources import (
     Observation,
     Patient,
     Procedure,
-    Reference,
     Resource,
 )
 from isotrack.fhir.sex import sex_elements

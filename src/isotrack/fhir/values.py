@@ -18,7 +18,8 @@ import msgspec
 
 from isotrack.clinical.codes import UCUM, Coding, Concept
 from isotrack.errors import FhirDecodeError, InvalidInputError
-from isotrack.fhir.resources import CodeableConcept, Period, Quantity, Resource
+from isotrack.fhir.datatypes import CodeableConcept, Period, Quantity
+from isotrack.fhir.resources import Resource
 
 R = TypeVar("R", bound=Resource)
 

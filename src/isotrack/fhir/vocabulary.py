@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isotrack.fhir.resources import CodeableConcept, Coding, Quantity
+from isotrack.fhir.datatypes import CodeableConcept, Coding, Quantity
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import FhirVocabulary
+from isotrack.knowledge.codelists import FhirVocabulary
 from isotrack.knowledge.vocabulary import term_key
 
 

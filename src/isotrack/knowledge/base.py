@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 import msgspec
 
 from isotrack.errors import NotFoundError
+from isotrack.knowledge.codelists import FhirVocabulary, RxNormProduct, ValueSet
 from isotrack.knowledge.model import (
     CdsRequiredData,
     Claim,
     ContraceptionMethod,
     ContraceptionProduct,
     Contraindication,
-    FhirVocabulary,
     Indication,
     Interaction,
     MonitoringItem,
@@ -36,11 +36,9 @@ from isotrack.knowledge.model import (
     ProgrammeRule,
     Question,
     Rule,
-    RxNormProduct,
     Source,
     Symptom,
     UnitConversion,
-    ValueSet,
 )
 
 E = TypeVar("E", bound=msgspec.Struct)

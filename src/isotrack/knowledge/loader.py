@@ -17,6 +17,7 @@ import msgspec
 
 from isotrack.errors import KnowledgeError
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.knowledge.codelists import FhirVocabulary, NdcProduct, RxNormProduct, ValueSet
 from isotrack.knowledge.model import (
     CdsRequiredData,
     Claim,
@@ -24,12 +25,10 @@ from isotrack.knowledge.model import (
     ContraceptionProduct,
     Contraindication,
     Entry,
-    FhirVocabulary,
     Indication,
     Interaction,
     MonitoringItem,
     MonographSection,
-    NdcProduct,
     OverrideReason,
     Parameter,
     PkParameter,
@@ -38,11 +37,9 @@ from isotrack.knowledge.model import (
     ProgrammeRule,
     Question,
     Rule,
-    RxNormProduct,
     Source,
     Symptom,
     UnitConversion,
-    ValueSet,
 )
 from isotrack.knowledge.rxnorm import check_ndc_product, check_product, expand_products
 from isotrack.knowledge.vocabulary import check_vocabularies

@@ -25,7 +25,7 @@ from __future__ import annotations
 import msgspec
 
 from isotrack.errors import KnowledgeError
-from isotrack.knowledge.model import NdcProduct, RxNormProduct, ValueSet
+from isotrack.knowledge.codelists import NdcProduct, RxNormProduct, ValueSet
 
 _LABELER, _PRODUCT = 5, 4
 """Digits of the labeler and product segments in the 11-digit (5-4-2) NDC."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import msgspec
 
 from isotrack.errors import KnowledgeError
-from isotrack.knowledge.model import FhirVocabulary, word_form
+from isotrack.knowledge.codelists import FhirVocabulary, word_form
 
 EXACT_ELEMENTS = frozenset({"code-system", "patient-extension"})
 """Elements whose words are URIs: compared case-folded, not in word form."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from isotrack.clinical.dosing import label_doses
 from isotrack.clinical.findings import Assessment, Finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening import (
     assess_course,
     contraception_status,
@@ -29,12 +30,7 @@ from isotrack.clinical.screening import (
     screen_order,
 )
 from isotrack.clinical.screening.rules.contraception import MINIPILL
-from isotrack.clinical.snapshot import (
-    ContraceptionUse,
-    IsotretinoinCourse,
-    IsotretinoinOrder,
-    PatientSnapshot,
-)
+from isotrack.clinical.snapshot import ContraceptionUse, IsotretinoinCourse, PatientSnapshot
 from isotrack.errors import IsotrackError
 from isotrack.fhir.decode import FhirBundle, decode_bundle
 from isotrack.fhir.order import ASSUMED_PRODUCT, find_isotretinoin_order, read_order

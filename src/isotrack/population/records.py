@@ -23,7 +23,7 @@ from datetime import date
 import msgspec
 
 from isotrack.errors import FhirDecodeError
-from isotrack.fhir.resources import Period
+from isotrack.fhir.datatypes import Period
 from isotrack.fhir.values import fhir_date
 
 

@@ -27,22 +27,24 @@ from isotrack.clinical.programme.comprehension import comprehension_requirement
 from isotrack.clinical.programme.requirements import (
     ONE_DAY,
     Requirement,
-    accepted,
     contraception_requirement,
     counselling_requirement,
     course_as_of,
     course_requirement,
     dispensed_as_of,
-    negatives,
     opens_course,
+    require_all,
+)
+from isotrack.clinical.programme.rule_sets import RuleSet, category_of, rule_set
+from isotrack.clinical.programme.test_requirements import (
+    accepted,
+    negatives,
     positive_test_requirement,
     pregnancy_status_requirement,
-    require_all,
     start_tests_requirement,
     test_requirement,
     window_start,
 )
-from isotrack.clinical.programme.rule_sets import RuleSet, category_of, rule_set
 from isotrack.clinical.snapshot import PregnancyTest
 from isotrack.clinical.state import (
     AuthorizationState,

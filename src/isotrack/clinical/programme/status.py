@@ -46,27 +46,29 @@ from isotrack.clinical.programme.months import CourseMonth, course_months, month
 from isotrack.clinical.programme.requirements import (
     ONE_DAY,
     Requirement,
-    accepted,
-    confirmation_ready,
     contraception_on,
     contraception_requirement,
     counselling_requirement,
     course_as_of,
     course_ended,
     course_requirement,
-    describe_test,
-    negatives,
     opens_course,
-    positive_test_requirement,
-    pregnancy_status_requirement,
     prescriptions_as_of,
     require_all,
-    start_tests_requirement,
     supply_requirement,
+)
+from isotrack.clinical.programme.rule_sets import CAN, CANNOT, RuleSet, category_of, rule_set
+from isotrack.clinical.programme.test_requirements import (
+    accepted,
+    confirmation_ready,
+    describe_test,
+    negatives,
+    positive_test_requirement,
+    pregnancy_status_requirement,
+    start_tests_requirement,
     test_requirement,
     unresolved_positive,
 )
-from isotrack.clinical.programme.rule_sets import CAN, CANNOT, RuleSet, category_of, rule_set
 from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from isotrack.clinical.dosing import default_mg_per_kg_day, plan_course
 from isotrack.clinical.findings import Assessment
 from isotrack.clinical.monitoring import Schedule, monitoring_schedule
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.record.aggregate import (
     CourseState,
     CumulativeDose,
@@ -25,7 +26,7 @@ from isotrack.clinical.record.aggregate import (
     to_snapshot,
 )
 from isotrack.clinical.screening import assess_course, screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.state import (
     AnyCommand,
     ChangeDose,

@@ -7,7 +7,8 @@ registered under its catalogue id with :func:`order_rule` (or
 
 >>> from datetime import date
 >>> from isotrack.knowledge import default_knowledge
->>> from isotrack.clinical.snapshot import PatientSnapshot, IsotretinoinOrder, Sex
+>>> from isotrack.clinical.snapshot import PatientSnapshot, Sex
+>>> from isotrack.clinical.order import IsotretinoinOrder
 >>> snap = PatientSnapshot("p1", birth_date=date(1990, 1, 1), sex=Sex.MALE)
 >>> order = IsotretinoinOrder(product="conventional", dose_mg=40, times_per_day=2)
 >>> result = screen_order(snap, order, on=date(2026, 3, 1), kb=default_knowledge())
@@ -25,12 +26,12 @@ from typing import Any, TypeVar
 
 from isotrack.clinical.codes import Concept, ConceptMatches, ConceptMemory, Match, matches_in
 from isotrack.clinical.findings import Assessment, Finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.validation import validate
 from isotrack.clinical.snapshot import (
     AllergyRecord,
     ConditionRecord,
     IsotretinoinCourse,
-    IsotretinoinOrder,
     LabResult,
     MedicationRecord,
     PatientSnapshot,

@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from isotrack.clinical.codes import Concept, match
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import ContraceptionMethod, Protection, ValueSet
+from isotrack.knowledge.codelists import ValueSet
+from isotrack.knowledge.model import ContraceptionMethod, Protection
 
 REMOVAL_SUFFIX = "-removal"
 V = TypeVar("V")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from isotrack.clinical.snapshot import IsotretinoinOrder, PatientSnapshot
+from isotrack.clinical.order import IsotretinoinOrder
+from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
 

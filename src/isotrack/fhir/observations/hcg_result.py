@@ -28,7 +28,8 @@ from isotrack.clinical.codes import SYSTEMS
 from isotrack.clinical.snapshot import TestResult
 from isotrack.clinical.units import to_canonical
 from isotrack.errors import FhirDecodeError, InvalidInputError
-from isotrack.fhir.resources import CodeableConcept, Observation, ObservationComponent, Quantity
+from isotrack.fhir.datatypes import CodeableConcept, Quantity
+from isotrack.fhir.resources import Observation, ObservationComponent
 from isotrack.fhir.values import quantity_unit
 from isotrack.knowledge.base import KnowledgeBase
 

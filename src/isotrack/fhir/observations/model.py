@@ -10,7 +10,8 @@ from datetime import date
 from isotrack.clinical.codes import LOINC, SYSTEMS, match
 from isotrack.clinical.snapshot import LabResult, MoodScreen, PregnancyStatus, PregnancyTest
 from isotrack.clinical.snapshot import Weight as WeightRecord
-from isotrack.fhir.resources import CodeableConcept, Observation, ObservationComponent
+from isotrack.fhir.datatypes import CodeableConcept
+from isotrack.fhir.resources import Observation, ObservationComponent
 from isotrack.fhir.values import concept
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -38,6 +38,7 @@ from isotrack.clinical.snapshot import (
     TestResult,
     TestSetting,
 )
+from isotrack.fhir.datatypes import Reference
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.observations.hcg_result import HcgVocabulary, read_hcg
 from isotrack.fhir.observations.model import (
@@ -46,7 +47,7 @@ from isotrack.fhir.observations.model import (
     Part,
     status_code,
 )
-from isotrack.fhir.resources import Observation, Reference, Resource, Specimen
+from isotrack.fhir.resources import Observation, Resource, Specimen
 from isotrack.fhir.values import concept, contained, fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 

@@ -25,8 +25,9 @@ from enum import Enum
 from isotrack.clinical.codes import match
 from isotrack.clinical.units import to_canonical
 from isotrack.errors import InvalidInputError
+from isotrack.fhir.datatypes import CodeableConcept, Quantity
 from isotrack.fhir.observations.model import PatientFacts
-from isotrack.fhir.resources import CodeableConcept, Quantity, ReferenceRange
+from isotrack.fhir.resources import ReferenceRange
 from isotrack.fhir.values import concept, quantity_unit
 from isotrack.knowledge.base import KnowledgeBase
 

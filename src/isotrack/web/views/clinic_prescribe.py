@@ -23,10 +23,10 @@ from fractions import Fraction
 
 from isotrack.clinical.dosing import CoursePlan, default_mg_per_kg_day, plan_course
 from isotrack.clinical.findings import Assessment, Finding, Severity
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.programme import Requirement, prescribing_requirements
 from isotrack.clinical.record import PatientRecord, apply, to_snapshot
 from isotrack.clinical.screening import screen_order
-from isotrack.clinical.snapshot import IsotretinoinOrder
 from isotrack.clinical.state import AnyCommand, Prescribe, RecordOverride, StartCourse
 from isotrack.errors import CommandRejected, InvalidInputError, IsotrackError
 from isotrack.knowledge.base import KnowledgeBase

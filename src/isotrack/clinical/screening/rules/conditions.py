@@ -31,7 +31,7 @@ from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_find
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
 from isotrack.clinical.snapshot import ConditionRecord
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import ValueSet
+from isotrack.knowledge.codelists import ValueSet
 
 SUMMARY_LIMIT = SUMMARY_MAX
 """The longest CDS card summary (contracts/cds-hooks.md), not a clinical number."""

@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from isotrack.clinical.findings import SUMMARY_MAX, Finding, Severity, make_finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
 from isotrack.clinical.screening.rules.supply import (
     is_oral_order,
     order_product,
     product_label,
 )
-from isotrack.clinical.snapshot import IsotretinoinOrder, Weight
+from isotrack.clinical.snapshot import Weight
 from isotrack.knowledge.model import Product
 
 

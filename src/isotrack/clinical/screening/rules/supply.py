@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
+from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
-from isotrack.clinical.snapshot import IsotretinoinCourse, IsotretinoinOrder
+from isotrack.clinical.snapshot import IsotretinoinCourse
 from isotrack.errors import NotFoundError
 from isotrack.knowledge.model import Product
 
