@@ -24,6 +24,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from isotrack.clinical.programme.comprehension import comprehension_requirement
+from isotrack.clinical.programme.pregnancy_tests import (
+    accepted,
+    negatives,
+    positive_test_requirement,
+    pregnancy_status_requirement,
+    start_tests_requirement,
+    test_requirement,
+    window_start,
+)
 from isotrack.clinical.programme.requirements import (
     ONE_DAY,
     Requirement,
@@ -36,15 +45,6 @@ from isotrack.clinical.programme.requirements import (
     require_all,
 )
 from isotrack.clinical.programme.rule_sets import RuleSet, category_of, rule_set
-from isotrack.clinical.programme.test_requirements import (
-    accepted,
-    negatives,
-    positive_test_requirement,
-    pregnancy_status_requirement,
-    start_tests_requirement,
-    test_requirement,
-    window_start,
-)
 from isotrack.clinical.snapshot import PregnancyTest
 from isotrack.clinical.state import (
     AuthorizationState,

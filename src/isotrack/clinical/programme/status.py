@@ -43,6 +43,17 @@ from isotrack.clinical.programme.dispense import (
     valid_authorization,
 )
 from isotrack.clinical.programme.months import CourseMonth, course_months, month_last_day
+from isotrack.clinical.programme.pregnancy_tests import (
+    accepted,
+    confirmation_ready,
+    describe_test,
+    negatives,
+    positive_test_requirement,
+    pregnancy_status_requirement,
+    start_tests_requirement,
+    test_requirement,
+    unresolved_positive,
+)
 from isotrack.clinical.programme.requirements import (
     ONE_DAY,
     Requirement,
@@ -58,17 +69,6 @@ from isotrack.clinical.programme.requirements import (
     supply_requirement,
 )
 from isotrack.clinical.programme.rule_sets import CAN, CANNOT, RuleSet, category_of, rule_set
-from isotrack.clinical.programme.test_requirements import (
-    accepted,
-    confirmation_ready,
-    describe_test,
-    negatives,
-    positive_test_requirement,
-    pregnancy_status_requirement,
-    start_tests_requirement,
-    test_requirement,
-    unresolved_positive,
-)
 from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
 
