@@ -13,13 +13,13 @@ returns them on a read; isotrack reads a *record*: a Bundle holding the patient.
   MedicationRequest references);
 - a record without a Patient gets the Patient its resources name as subject:
   the file of the same folder with that id (the Patient of a US Core
-  Observation), else a **stand-in** Patient with that id (a Cerner search Bundle
-  names ``Patient/12724066``, but the documentation publishes no such Patient):
+  Observation), else a **stand-in** Patient with that id (the Oracle Health-shaped
+  search Bundles name ``Patient/70001002``, which no file holds):
   :data:`STAND_IN` says what it holds (female, of an age to get pregnant, so the
   pregnancy rules apply), and :attr:`Record.stand_in` tells which records have one.
 
 Nothing else is added, changed or removed: what a test asserts about a record
-is what the third party wrote.
+is what the third party (or, for ``oracle-health-shaped/``, isotrack) wrote.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def store(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:  # noqa: F
 
 def test_the_corpus_holds_every_source_and_at_least_forty_records() -> None:
     sources = {record.path.parent.name for record in RECORDS}
-    assert sources == {"cerner", "hl7-r4-core", "ips", "rems-test-ehr", "us-core"}
+    assert sources == {"hl7-r4-core", "ips", "oracle-health-shaped", "rems-test-ehr", "us-core"}
     assert len(RECORDS) >= 40
 
 

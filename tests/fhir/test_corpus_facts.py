@@ -101,8 +101,10 @@ def test_us_core_7_patient_whose_sex_elements_agree_is_female_and_can_get_pregna
     assert not found.assessment.has("PPP-CATEGORY-UNCONFIRMED")
 
 
-def test_cerner_male_patient_is_not_asked_for_pregnancy_tests(kb: KnowledgeBase) -> None:
-    found = screen("cerner/patient-12724067.json", "2026-06-01", kb)
+def test_oracle_health_shaped_male_patient_is_not_asked_for_pregnancy_tests(
+    kb: KnowledgeBase,
+) -> None:
+    found = screen("oracle-health-shaped/patient-male.json", "2026-06-01", kb)
     assert (found.snapshot.sex, found.snapshot.birth_date) == (Sex.MALE, date(1976, 4, 29))
     assert not set(PREGNANCY_RULES) & set(found.assessment.rule_ids)
 
@@ -140,19 +142,19 @@ def test_ips_pregnancy_status_answered_in_loinc_is_pregnant_on_2020_01_10(
     assert severity_of(found, "PREG-ACTIVE") is Severity.CRITICAL
 
 
-def test_cerner_resolved_pregnancy_problem_is_not_a_current_pregnancy(
+def test_oracle_health_shaped_resolved_pregnancy_problem_is_not_current(
     kb: KnowledgeBase,
 ) -> None:
-    found = screen("cerner/condition-pregnancy.json", "2020-07-01", kb)
+    found = screen("oracle-health-shaped/condition-pregnancy.json", "2020-07-01", kb)
     assert {"77386006"} in codes_of(found, "conditions")  # Patient currently pregnant
     assert found.snapshot.conditions[0].clinical_status == "resolved"
     assert not found.assessment.has("PREG-ACTIVE")
 
 
-def test_cerner_condition_search_keeps_its_patients_conditions_and_leaves_another_out(
+def test_oracle_health_shaped_condition_search_keeps_its_patients_conditions_only(
     kb: KnowledgeBase,
 ) -> None:
-    found = screen("cerner/condition-bundle.json", "2020-07-01", kb)
+    found = screen("oracle-health-shaped/condition-bundle.json", "2020-07-01", kb)
     assert codes_of(found, "conditions") == [{"77386006"}, {"271737000", "D64.9"}]
     assert "Resources of another patient were ignored: 1 Condition" in found.snapshot.notes
 
@@ -170,9 +172,17 @@ def test_fhir_r4_body_weight_of_185_pounds_is_read_as_83_9_kg(kb: KnowledgeBase)
     assert not found.assessment.has("WEIGHT-MISSING")
 
 
-def test_cerner_weight_coded_body_weight_measured_is_61_kg(kb: KnowledgeBase) -> None:
-    found = screen("cerner/observation-bundle-2020-labs.json", "2016-01-27", kb)
+def test_oracle_health_shaped_weight_coded_body_weight_measured_is_61_kg(kb: KnowledgeBase) -> None:
+    found = screen("oracle-health-shaped/observation-labs.json", "2016-01-27", kb)
     assert [(w.kg, w.on) for w in found.snapshot.weights] == [(61.0, date(2016, 1, 26))]
+
+
+def test_a_result_entered_in_error_with_a_trailing_space_is_never_a_result(
+    kb: KnowledgeBase,
+) -> None:
+    found = screen("oracle-health-shaped/observation-entered-in-error.json", "2016-01-27", kb)
+    assert found.snapshot.labs == ()  # triglycerides 900 mg/dL, "entered-in-error "
+    assert not found.assessment.has("LIPIDS-HIGH")
 
 
 def test_us_core_serum_glucose_76_mg_dl_has_its_own_reference_range(
@@ -184,20 +194,20 @@ def test_us_core_serum_glucose_76_mg_dl_has_its_own_reference_range(
     assert (glucose.on, glucose.reference_high, glucose.code) == (date(2005, 7, 5), 109.0, "2345-7")
 
 
-def test_cerner_alt_without_a_unit_is_not_guessed_and_the_notes_say_so(
+def test_oracle_health_shaped_alt_without_a_unit_is_not_guessed_and_the_notes_say_so(
     kb: KnowledgeBase,
 ) -> None:
-    found = screen("cerner/observation-bundle-2020-labs.json", "2016-01-27", kb)
+    found = screen("oracle-health-shaped/observation-labs.json", "2016-01-27", kb)
     assert [lab.analyte for lab in found.snapshot.labs] == ["glucose"]  # fasting, mg/dL
-    assert "Observation/M-5853330: alt 40 has no unit; ignored" in found.snapshot.notes
+    assert "Observation/M-6001: alt 40 has no unit; ignored" in found.snapshot.notes
 
 
-def test_cerner_point_of_care_glucose_is_read_and_the_one_without_a_unit_is_noted(
+def test_oracle_health_shaped_point_of_care_glucose_read_and_the_unitless_one_noted(
     kb: KnowledgeBase,
 ) -> None:
-    found = screen("cerner/observation-bundle.json", "2023-10-31", kb)
+    found = screen("oracle-health-shaped/observation-bundle.json", "2023-10-31", kb)
     assert [(lab.value, lab.code) for lab in found.snapshot.labs] == [(181.0, "2339-0")]
-    assert any("L-206310341: glucose 189 has no unit" in note for note in found.snapshot.notes)
+    assert any("L-5002: glucose 189 has no unit" in note for note in found.snapshot.notes)
 
 
 def test_fhir_r4_blood_glucose_of_6_3_mmol_l_is_read_in_mg_dl(kb: KnowledgeBase) -> None:
@@ -265,8 +275,10 @@ def test_us_core_counselling_coded_in_snomed_and_icd_10_pcs_is_read(kb: Knowledg
     assert codes_of(found, "procedures") == [{"24165007", "HZ30ZZZ"}]
 
 
-def test_cerner_procedures_in_cpt_dated_by_year_only_are_read(kb: KnowledgeBase) -> None:
-    found = screen("cerner/procedure-bundle.json", "2020-01-01", kb)
+def test_oracle_health_shaped_procedures_in_cpt_dated_by_year_only_are_read(
+    kb: KnowledgeBase,
+) -> None:
+    found = screen("oracle-health-shaped/procedure-bundle.json", "2020-01-01", kb)
     assert [
         (c, p.performed)
         for c, p in zip(codes_of(found, "procedures"), found.snapshot.procedures, strict=True)
@@ -276,7 +288,9 @@ def test_cerner_procedures_in_cpt_dated_by_year_only_are_read(kb: KnowledgeBase)
     ]
 
 
-@pytest.mark.parametrize("name", ["us-core/Device-defib.json", "cerner/device-pacemaker.json"])
+@pytest.mark.parametrize(
+    "name", ["us-core/Device-defib.json", "oracle-health-shaped/device-pacemaker.json"]
+)
 def test_an_implanted_cardiac_device_is_not_contraception(name: str, kb: KnowledgeBase) -> None:
     found = screen(name, "2026-06-01", kb)
     assert found.snapshot.contraception == ()
@@ -308,8 +322,8 @@ def test_us_core_nizatidine_is_read_coded_contained_or_referenced(
         ("hl7-r4-core/MedicationRequest-medrx0303.json", "2015-01-17", "CORTICOSTEROID-SYSTEMIC"),
         # active prednisone 1 mg tablets among 25 orders of one patient
         (
-            "cerner/medication-request-patient-bundle-2020.json",
-            "2020-12-01",
+            "oracle-health-shaped/medication-request-bundle.json",
+            "2020-06-01",
             "CORTICOSTEROID-SYSTEMIC",
         ),
     ],
@@ -330,34 +344,36 @@ def test_ips_document_reads_its_medications_through_urn_uuid_references(
 
 
 # --- the isotretinoin order: dose, frequency, route and supply ------------------------
-def cerner_order(request_id: str, kb: KnowledgeBase) -> tuple[float | None, int | None]:
-    """(dose in mg, doses a day) of one MedicationRequest of the Cerner 2020 bundle."""
+def oracle_health_order(request_id: str, kb: KnowledgeBase) -> tuple[float | None, int | None]:
+    """(dose in mg, doses a day) of one MedicationRequest of the Oracle Health-shaped bundle."""
     bundle = decode_bundle(
-        msgspec.json.encode(record("cerner/medication-request-patient-bundle-2020.json").document)
+        msgspec.json.encode(record("oracle-health-shaped/medication-request-bundle.json").document)
     )
     request = next(r for r in bundle.of_type(MedicationRequest) if r.id == request_id)
     order = read_order(request, kb, bundle=bundle).order
     return order.dose_mg, order.times_per_day
 
 
-def test_cerner_dose_of_2_capsules_of_325_mg_written_in_capsule_units_is_650_mg(
+def test_oracle_health_shaped_dose_of_2_capsules_of_325_mg_is_650_mg(
     kb: KnowledgeBase,
 ) -> None:
-    assert cerner_order("314010287", kb)[0] == 650  # 2 {Capsule}, acetaminophen 325 MG cap
+    assert oracle_health_order("900101", kb)[0] == 650  # 2 {Capsule}, acetaminophen 325 MG cap
 
 
-def test_cerner_dose_of_1_capsule_twice_a_day_is_100_mg_two_times_a_day(
+def test_oracle_health_shaped_dose_of_1_capsule_twice_a_day_is_100_mg_two_times_a_day(
     kb: KnowledgeBase,
 ) -> None:
-    assert cerner_order("311877117", kb) == (100, 2)  # Colace 100 mg, 1 {Capsule}, BID
+    assert oracle_health_order("900102", kb) == (100, 2)  # Colace 100 mg, 1 {Capsule}, BID
 
 
-def test_cerner_dose_of_half_a_tablet_of_50_mg_twice_a_day_is_25_mg(kb: KnowledgeBase) -> None:
-    assert cerner_order("311877067", kb) == (25, 2)  # Lopressor 50 mg, 0.5 {tbl}, BID
+def test_oracle_health_shaped_dose_of_half_a_tablet_of_50_mg_twice_a_day_is_25_mg(
+    kb: KnowledgeBase,
+) -> None:
+    assert oracle_health_order("900103", kb) == (25, 2)  # Lopressor 50 mg, 0.5 {tbl}, BID
 
 
-def test_cerner_every_4_hours_is_6_doses_a_day(kb: KnowledgeBase) -> None:
-    assert cerner_order("314010287", kb) == (650, 6)
+def test_oracle_health_shaped_every_4_hours_is_6_doses_a_day(kb: KnowledgeBase) -> None:
+    assert oracle_health_order("900101", kb) == (650, 6)
 
 
 def test_rems_ipledge_order_is_read_and_its_refills_and_supply_are_refused(
