@@ -3,9 +3,8 @@ pregnancy tests, pregnancy statuses, PHQ-9 screens, isotrack lesion counts and
 contraception, as commands, each skipped when the record already holds it (so
 importing the same Bundle twice adds nothing the second time).
 
-What the record cannot hold is said, not dropped in silence
-(:func:`unheld_notes`): a pregnancy or lactation recorded as a condition (the record
-holds pregnancy statuses, not conditions).
+What the record cannot hold is said, not dropped in silence: see
+:mod:`isotrack.fhir.import_unheld`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from dataclasses import replace
 from datetime import date
 from typing import cast
 
-from isotrack.clinical.codes import matches_in
 from isotrack.clinical.record.checks import check_lab, check_weight
 from isotrack.clinical.snapshot import ContraceptionUse, PatientSnapshot
 from isotrack.clinical.state import (
@@ -39,13 +37,6 @@ from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESI
 from isotrack.fhir.resources import Observation
 from isotrack.fhir.values import fhir_date
 from isotrack.knowledge.base import KnowledgeBase
-
-_UNHELD_CONDITIONS = {
-    "pregnancy": "a pregnancy",
-    "pregnancy-complication": "a pregnancy",
-    "pregnancy-ended": "the end of a pregnancy",
-    "lactation": "lactation",
-}
 
 
 def new_observations(
@@ -175,26 +166,6 @@ def _pregnancy_statuses(
         for s in sorted(snapshot.pregnancy_statuses, key=lambda s: s.on)
         if _new((s.on, s.state), seen)
     ]
-
-
-def unheld_notes(snapshot: PatientSnapshot, kb: KnowledgeBase) -> list[str]:
-    """What the snapshot holds about pregnancy and lactation that the record cannot."""
-    memory = matches_in(kb)
-    notes = []
-    for condition in snapshot.conditions:
-        answers = memory.of(condition.concept)
-        found = next((w for v, w in _UNHELD_CONDITIONS.items() if answers.match(v).matched), None)
-        if found is None or condition.refuted:
-            continue
-        when = f", onset {condition.onset}" if condition.onset else ""
-        status = f", {condition.clinical_status}" if condition.clinical_status else ""
-        notes.append(
-            f"{condition.source or 'Condition'} ({condition.concept.label}{when}{status}) records "
-            f"{found} as a condition, which the isotrack record does not hold: it is not "
-            "imported; record a pregnancy status (RecordPregnancyStatus) or the programme "
-            "category if it is current"
-        )
-    return notes
 
 
 def _mood_screens(

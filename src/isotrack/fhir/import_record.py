@@ -52,7 +52,8 @@ from isotrack.fhir.export_values import (
     patient_resource_id,
 )
 from isotrack.fhir.import_log import continues, is_isotrack_export, logged_commands
-from isotrack.fhir.import_observations import new_observations, unheld_notes
+from isotrack.fhir.import_observations import new_observations
+from isotrack.fhir.import_unheld import unheld_notes
 from isotrack.fhir.resources import Patient
 from isotrack.fhir.snapshot import snapshot_from_bundle
 from isotrack.knowledge.base import KnowledgeBase
