@@ -290,3 +290,56 @@ def test_without_unsigned_mode_a_hook_without_a_token_is_a_401_and_discovery_sta
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Bearer")
             assert "x-isotrack-unsigned" not in response.headers
+
+
+ISOTRETINOIN_10 = {
+    "coding": [{"system": RXNORM, "code": "197843", "display": "Isotretinoin 10 MG Oral Capsule"}],
+    "text": "Isotretinoin 10 MG Oral Capsule",
+}
+
+
+def test_an_untakeable_dose_is_refused_with_takeable_regimens_to_choose_from(
+    cds_client: TestClient,
+) -> None:
+    """27.5 mg twice a day from 10 mg capsules (the issue 13 bug): no whole number of
+    10 mg capsules makes 27.5 mg, so the order cannot be taken as written."""
+    order = isotretinoin_order(
+        medication=ISOTRETINOIN_10,
+        dose=quantity(27.5, "mg"),
+        dispense={
+            "numberOfRepeatsAllowed": 0,
+            "quantity": quantity(165, "capsule", "{capsule}"),
+            "expectedSupplyDuration": quantity(30, "days", "d"),
+        },
+    )
+    request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(), orders=[order])
+    card = card_of(post(cds_client, ORDER_SIGN, request), "DOSE-NOT-TAKEABLE")
+    assert card["indicator"] == "critical"
+    assert "27.5 mg" in card["summary"]
+    assert "10 mg capsules" in card["summary"]
+    labels = [s["label"] for s in card["suggestions"]]
+    assert labels[0].startswith("Prescribe morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)")
+    assert any("(3 × 10 mg)" in label and "(2 × 10 mg)" in label for label in labels)
+    for suggestion in card["suggestions"]:
+        (action,) = suggestion["actions"]
+        resource = action["resource"]
+        assert action["type"] == "update"
+        assert resource["id"] == order["id"]
+        assert [d["timing"]["repeat"]["when"] for d in resource["dosageInstruction"]] == [
+            ["MORN"],
+            ["EVE"],
+        ]
+        again = rules(resubmit(cds_client, request, resource))
+        assert "DOSE-NOT-TAKEABLE" not in again
+        assert "DOSE-ABOVE-RANGE" not in again  # 60 kg: the nearest stay in the usual range
+
+
+def test_a_split_dose_the_capsules_make_passes(cds_client: TestClient) -> None:
+    morning = isotretinoin_order(medication=ISOTRETINOIN_10, dose=quantity(30, "mg"))
+    evening = {**morning["dosageInstruction"][0]}
+    evening["doseAndRate"] = [{"doseQuantity": quantity(20, "mg")}]
+    morning["dosageInstruction"].append(evening)
+    for dosage in morning["dosageInstruction"]:
+        dosage["timing"] = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}
+    request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(), orders=[morning])
+    assert "DOSE-NOT-TAKEABLE" not in rules(post(cds_client, ORDER_SIGN, request))

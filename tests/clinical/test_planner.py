@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from isotrack.clinical.dosing.capsules import DailyCapsules
+from isotrack.clinical.dosing import Regimen
 from isotrack.clinical.dosing.planner import (
     CoursePlan,
     DoseChange,
@@ -56,7 +56,7 @@ def plan(kb: KnowledgeBase, **changes: object) -> CoursePlan:
     return plan_course(**arguments)  # type: ignore[arg-type]
 
 
-def assert_real_capsules(capsules: DailyCapsules, strengths: tuple[float, ...]) -> None:
+def assert_real_capsules(capsules: Regimen, strengths: tuple[float, ...]) -> None:
     assert all(c in strengths for dose in capsules.doses for c in dose.capsules_mg)
     assert sum(c for dose in capsules.doses for c in dose.capsules_mg) == capsules.total_mg
 

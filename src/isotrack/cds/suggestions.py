@@ -7,6 +7,14 @@
   planner does). When that strength cannot make such a dose, one capsule
   strength of the product that can is used and the medication becomes the
   text "Isotretinoin N MG Oral Capsule" (the EHR maps it to its product).
+- DOSE-NOT-TAKEABLE: one suggestion per nearest takeable regimen
+  (:func:`isotrack.clinical.screening.untakeable_dose`): the draft updated to
+  one ``dosageInstruction`` per administration (morning, evening), each with its
+  dose in mg and its capsules in the text. A regimen of one capsule strength
+  names that strength ("Absorica 10 MG Oral Capsule" when it is not the
+  order's) and its capsule quantity; a regimen of several strengths names the
+  product's capsules without a strength and gives the quantity per strength in
+  the dispense note (one FHIR quantity cannot count two strengths).
 - SUPPLY-OVER-30-DAYS, REFILLS-NOT-ALLOWED: update the draft order to the
   programme's supply limit (``ppp.max_supply_days``) and no repeats.
 - PREG-TEST-REQUIRED: create a ServiceRequest for an hCG test;
@@ -29,10 +37,10 @@ from typing import Any
 
 from isotrack.cds.models import Action, Suggestion
 from isotrack.clinical.codes import SYSTEMS, UCUM
-from isotrack.clinical.dosing import choose_capsules
+from isotrack.clinical.dosing import Regimen, administration_names, choose_capsules
 from isotrack.clinical.findings import Finding
 from isotrack.clinical.order import IsotretinoinOrder
-from isotrack.clinical.screening import ScreeningContext
+from isotrack.clinical.screening import ScreeningContext, untakeable_dose
 from isotrack.clinical.screening.rules.labs import BASELINE_ANALYTES
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.units import exact
@@ -55,6 +63,8 @@ class SuggestionContext:
 
 
 def suggestions_for(finding: Finding, ctx: SuggestionContext) -> tuple[Suggestion, ...]:
+    if finding.rule_id == "DOSE-NOT-TAKEABLE":
+        return _takeable_regimens(ctx)
     make = _BY_RULE.get(finding.rule_id)
     if make is None:
         return ()
@@ -107,6 +117,65 @@ def _dose_in_range(ctx: SuggestionContext) -> Suggestion | None:
         f"({daily_mg:g} mg/day, {per_kg:g} mg/kg/day)"
     )
     return _suggestion(label, Action(type="update", description=label, resource=updated))
+
+
+_EVENT_TIMING = {"morning": "MORN", "evening": "EVE"}
+"""FHIR event timing codes (http://hl7.org/fhir/event-timing) of the administrations."""
+
+
+def _takeable_regimens(ctx: SuggestionContext) -> tuple[Suggestion, ...]:
+    order, draft = ctx.order, ctx.draft
+    if order is None or draft is None:
+        return ()
+    untakeable = untakeable_dose(ScreeningContext(ctx.snapshot, ctx.on, ctx.kb, order))
+    if untakeable is None:
+        return ()
+    made = []
+    for regimen in untakeable.nearest:
+        updated = _with_regimen(ctx, draft, regimen, untakeable.product.name)
+        label = f"Prescribe {regimen.describe()} ({regimen.total_mg:g} mg/day)"
+        made.append(_suggestion(label, Action(type="update", description=label, resource=updated)))
+    return tuple(made)
+
+
+def _with_regimen(
+    ctx: SuggestionContext, draft: dict[str, Any], regimen: Regimen, product_name: str
+) -> dict[str, Any]:
+    order = ctx.order
+    assert order is not None
+    updated = copy.deepcopy(draft)
+    strengths = sorted(regimen.strengths_used, reverse=True)
+    if strengths != [order.strength_mg]:
+        updated.pop("medicationReference", None)
+        written = " and ".join(f"{s:g} MG" for s in strengths)
+        updated["medicationCodeableConcept"] = {"text": f"{product_name} {written} Oral Capsule"}
+    old = (draft.get("dosageInstruction") or [{}])[0]
+    dosages = []
+    for number, (name, dose) in enumerate(
+        zip(administration_names(regimen.times_per_day), regimen.doses, strict=True), start=1
+    ):
+        repeat: dict[str, Any] = {"frequency": 1, "period": 1, "periodUnit": "d"}
+        if name in _EVENT_TIMING:
+            repeat["when"] = [_EVENT_TIMING[name]]
+        dosage: dict[str, Any] = {
+            "sequence": number,
+            "text": f"{name}: {dose.describe()} by mouth",
+            "timing": {"repeat": repeat},
+            "doseAndRate": [{"doseQuantity": _mg(dose.total_mg)}],
+        }
+        if isinstance(old, dict) and "route" in old:
+            dosage["route"] = old["route"]
+        dosages.append(dosage)
+    updated["dosageInstruction"] = dosages
+    if order.quantity is not None or order.supply_days is not None:
+        days = int(min(order.supply_days or _limit(ctx), _limit(ctx)))
+        capsules = regimen.capsule_count * days if len(strengths) == 1 else None
+        _set_supply(updated, days, capsules)
+        if capsules is None:
+            updated["dispenseRequest"].pop("quantity", None)
+            each = " and ".join(f"{n} × {s:g} mg" for s, n in regimen.quantities(days))
+            updated["note"] = [{"text": f"Dispense {each} capsules ({days} days)."}]
+    return updated
 
 
 def _supply_within_limit(ctx: SuggestionContext) -> Suggestion | None:

@@ -19,11 +19,12 @@ from isotrack.cli.app import (
 )
 from isotrack.clinical.dosing import (
     CoursePlan,
-    DailyCapsules,
     DosePeriod,
     HistoryEvent,
     LabelDose,
     MissedDose,
+    Regimen,
+    administration_names,
     default_mg_per_kg_day,
     label_doses,
     plan_course,
@@ -42,30 +43,26 @@ def number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
-def dose_names(count: int) -> list[str]:
-    if count == 1:
-        return ["once daily"]
-    if count == 2:  # two divided doses: morning and evening
-        return ["morning", "evening"]
-    return [f"dose {i + 1}" for i in range(count)]
-
-
-def doses_json(capsules: DailyCapsules) -> list[dict[str, Any]]:
+def doses_json(capsules: Regimen) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
             "capsules_mg": [number(c) for c in dose.capsules_mg],
             "total_mg": number(dose.total_mg),
         }
-        for name, dose in zip(dose_names(len(capsules.doses)), capsules.doses, strict=True)
+        for name, dose in zip(
+            administration_names(len(capsules.doses)), capsules.doses, strict=True
+        )
     ]
 
 
-def doses_text(capsules: DailyCapsules) -> str:
+def doses_text(capsules: Regimen) -> str:
     """'morning 25 mg, evening 10 mg'; a dose of several capsules shows them: '40+40 mg'."""
     return ", ".join(
         f"{name} {'+'.join(f'{c:g}' for c in dose.capsules_mg)} mg"
-        for name, dose in zip(dose_names(len(capsules.doses)), capsules.doses, strict=True)
+        for name, dose in zip(
+            administration_names(len(capsules.doses)), capsules.doses, strict=True
+        )
     )
 
 

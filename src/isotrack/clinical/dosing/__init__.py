@@ -1,7 +1,10 @@
-"""Dosing: from a weight and a product to capsules, a course plan and the dose
+"""Dosing: from a weight and a product to a regimen, a course plan and the dose
 taken so far.
 
-- :mod:`.capsules`: a daily dose made of a product's real capsule strengths;
+- :class:`Regimen` (defined in :mod:`isotrack.clinical.order.regimen`, below the
+  record and screening, which hold it): each daily administration with its
+  capsule combination of a product's real strengths; :func:`regimen_of` whether
+  doses can be taken, :func:`nearest_regimens` the takeable ones nearest;
 - :mod:`.products`: a product's label doses and allowed range at one weight;
 - :mod:`.planner`: :func:`plan_course`, days to the cumulative target, end date,
   weekly table;
@@ -13,7 +16,6 @@ Built on the record's data model (:mod:`isotrack.clinical.state`).
 
 from __future__ import annotations
 
-from isotrack.clinical.dosing.capsules import DailyCapsules, choose_capsules
 from isotrack.clinical.dosing.cumulative import CumulativeDose, DayDose, cumulative_dose
 from isotrack.clinical.dosing.planner import (
     CoursePlan,
@@ -31,23 +33,37 @@ from isotrack.clinical.dosing.products import (
     label_doses,
     oral_product,
 )
+from isotrack.clinical.order.regimen import (
+    Administration,
+    Regimen,
+    administration_names,
+    administration_of,
+    choose_capsules,
+    nearest_regimens,
+    regimen_of,
+)
 
 __all__ = [
+    "Administration",
     "CoursePlan",
     "CumulativeDose",
-    "DailyCapsules",
     "DayDose",
     "DoseChange",
     "DosePeriod",
     "HistoryEvent",
     "LabelDose",
     "MissedDose",
+    "Regimen",
     "WeightChange",
+    "administration_names",
+    "administration_of",
     "check_target",
     "choose_capsules",
     "cumulative_dose",
     "default_mg_per_kg_day",
     "label_doses",
+    "nearest_regimens",
     "oral_product",
     "plan_course",
+    "regimen_of",
 ]

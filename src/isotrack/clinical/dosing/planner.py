@@ -15,7 +15,7 @@ it:
 - :class:`MissedDose` — no dose that day; the calendar runs on.
 
 Every daily dose is a combination of the product's real capsule strengths
-(:mod:`isotrack.clinical.dosing.capsules`), never above ``absolute_max × weight``.
+(:mod:`isotrack.clinical.order.regimen`), never above ``absolute_max × weight``.
 Days to target count dosing days until the cumulative mg/kg reaches the target;
 the end date is the last dosing day. A plan longer than ``course.max_plan_days``
 calendar days is refused.
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from isotrack.clinical.dosing.capsules import DailyCapsules
 from isotrack.clinical.dosing.products import (
     absolute_max,
     check_mg_per_kg,
@@ -43,6 +42,7 @@ from isotrack.clinical.dosing.products import (
     daily_capsules,
     oral_product,
 )
+from isotrack.clinical.order.regimen import Regimen
 from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
@@ -79,7 +79,7 @@ class DosePeriod:
     weight_kg: float
     mg_per_kg_day: float
     """The mg/kg/day asked for in this period."""
-    capsules: DailyCapsules
+    capsules: Regimen
     reason: str
 
     @property
@@ -111,7 +111,7 @@ class CoursePlan:
     target_mg_per_kg: float
     mg_per_kg_day: float
     """The chosen daily dose in mg/kg/day (after any start-low phase)."""
-    capsules: DailyCapsules
+    capsules: Regimen
     """The capsules of the chosen dose at the starting weight."""
     dosing_days: int
     end: date
@@ -334,9 +334,9 @@ class _Simulation:
         day: date,
         weight: float,
         level: float,
-        capsules: DailyCapsules,
+        capsules: Regimen,
         dose_changed: bool,
-    ) -> DailyCapsules:
+    ) -> Regimen:
         """The capsules from ``day``: recalculated for a new dose, and for a new weight
         only in a weight-based plan or when the fixed dose would exceed the maximum."""
         if self.weight_based or dose_changed:

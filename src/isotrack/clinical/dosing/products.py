@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isotrack.clinical.dosing.capsules import DailyCapsules, choose_capsules
+from isotrack.clinical.order.regimen import Regimen, choose_capsules
 from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError, KnowledgeError
 from isotrack.knowledge.base import KnowledgeBase
@@ -34,7 +34,7 @@ class LabelDose:
     level: str
     mg_per_kg_day: float
     weight_kg: float
-    capsules: DailyCapsules
+    capsules: Regimen
 
     @property
     def daily_mg(self) -> float:
@@ -95,7 +95,7 @@ def check_target(kb: KnowledgeBase, target: float) -> None:
         )
 
 
-def daily_capsules(product: Product, weight_kg: float, mg_per_kg_day: float) -> DailyCapsules:
+def daily_capsules(product: Product, weight_kg: float, mg_per_kg_day: float) -> Regimen:
     """The capsules closest to ``weight × mg/kg/day``, never above the absolute maximum.
 
     A dose asked for within the usual range also stays within it (so the plan never

@@ -7,7 +7,9 @@
 - :mod:`.pregnancy` and :mod:`.contraception` (with
   :mod:`.contraception_methods`): can the patient get pregnant, what the tests
   show, which methods are in use and whether they meet the programme;
-- :mod:`.validation`: the input checks made before any rule runs.
+- :mod:`.validation`: the input checks made before any rule runs;
+- :func:`untakeable_dose` (:mod:`.rules.regimen`): an order's doses its capsules
+  cannot make, with the nearest takeable regimens (DOSE-NOT-TAKEABLE).
 
 Built on the shared snapshot, codes and findings only; the programme and the
 monitoring schedule ask it about pregnancy and contraception.
@@ -31,12 +33,14 @@ from isotrack.clinical.screening.pregnancy import (
     pregnancy_tests_newest_first,
     window_first_day,
 )
+from isotrack.clinical.screening.rules.regimen import UntakeableDose, untakeable_dose
 
 __all__ = [
     "REMOVAL_SUFFIX",
     "CbpStatus",
     "ContraceptionStatus",
     "ScreeningContext",
+    "UntakeableDose",
     "assess_course",
     "contraception_status",
     "current_pregnancy",
@@ -46,5 +50,6 @@ __all__ = [
     "pregnancy_tests_newest_first",
     "removal_for",
     "screen_order",
+    "untakeable_dose",
     "window_first_day",
 ]

@@ -1,11 +1,17 @@
 """The isotretinoin order under review: what screening reads besides the
 patient's snapshot (product, route, dose, frequency, strength, quantity,
-supply, repeats), each ``None`` when it was not given or could not be read."""
+supply, repeats), each ``None`` when it was not given or could not be read.
+
+:mod:`.regimen` is the regimen an order prescribes (each daily administration
+with its capsules), kept beside the order so that the record and screening,
+which sit below dosing, hold the same value; :mod:`isotrack.clinical.dosing` is
+its public face."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from isotrack.clinical.order.regimen import Regimen
 from isotrack.errors import InvalidInputError
 
 
@@ -34,6 +40,10 @@ class IsotretinoinOrder:
     """Dispense quantity in capsules (units of ``strength_mg``)."""
     supply_days: float | None = None
     repeats: int | None = None
+    regimen: Regimen | None = None
+    """The capsules of each administration when the order gives them (a prescription
+    recorded with its regimen); its doses are then ``doses_mg`` (or ``dose_mg`` ×
+    ``times_per_day``)."""
     text: str | None = None
     product_by_text: bool = False
     source: str = ""

@@ -1,9 +1,20 @@
-"""Capsule combinations: a daily dose made of a product's real strengths.
+"""Regimens: each daily administration of isotretinoin with its capsule combination,
+made of a product's real strengths (e.g. morning 30 mg, evening 25 mg; 40 mg as
+2 × 20 mg).
+
+:class:`Regimen` is the one regimen value of isotrack: the planner chooses one,
+a prescription holds one (:class:`isotrack.clinical.state.Prescribe`), order
+screening reads the order's as one (DOSE-NOT-TAKEABLE when the strengths cannot
+make it), and the pharmacy check, the dispense quantities per strength, the
+cumulative-dose ledger, the PK curve, the FHIR export and the CDS suggestions
+all read it. It lives beside the order (a shared module of ``clinical/``, below ``state/``
+and ``screening/``, which hold and screen it); :mod:`isotrack.clinical.dosing`
+is its public face.
 
 No source gives a rounding rule (facts.md §2, "Weight-based rounding"); the
-choice here is explicit and deterministic. Among all combinations of the
-product's strengths whose total does not exceed the allowed maximum, the
-chosen one is, in order of preference:
+choice in :func:`choose_capsules` is explicit and deterministic. Among all
+combinations of the product's strengths whose total does not exceed the allowed
+maximum, the chosen one is, in order of preference:
 
 1. the total closest to the target daily dose;
 2. split into the label's number of divided doses (each dose at least one
@@ -21,14 +32,19 @@ chosen one is, in order of preference:
 [(25.0,), (10.0,)]
 >>> choose_capsules(Fraction(140), Fraction(140), (10, 20, 25, 30, 35, 40), 2).doses[0].capsules_mg
 (35.0, 35.0)
+>>> regimen_of((27.5, 27.5), (10,)) is None
+True
+>>> regimen_of((30, 25), (10, 20, 25, 30, 35, 40)).describe()
+'morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)'
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
+
+import msgspec
 
 from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError
@@ -38,8 +54,7 @@ _DECIMALS_TRIED = 4
 clinical number)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CapsuleDose:
+class Administration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The capsules taken at one time of day, largest first."""
 
     capsules_mg: tuple[float, ...]
@@ -48,12 +63,34 @@ class CapsuleDose:
     def total_mg(self) -> float:
         return float(sum(exact(c) for c in self.capsules_mg))
 
+    def counts(self) -> tuple[tuple[float, int], ...]:
+        """(strength, capsules) of this administration, largest strength first."""
+        return tuple((s, self.capsules_mg.count(s)) for s in sorted(set(self.capsules_mg))[::-1])
 
-@dataclass(frozen=True, slots=True)
-class DailyCapsules:
-    """A day's doses (largest first: morning, then evening)."""
+    def describe(self) -> str:
+        """'30 mg (1 × 30 mg)', '40 mg (2 × 20 mg)'."""
+        parts = " + ".join(f"{n} × {s:g} mg" for s, n in self.counts())
+        return f"{self.total_mg:g} mg ({parts})"
 
-    doses: tuple[CapsuleDose, ...]
+
+class Regimen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A day's administrations (largest first: morning, then evening)."""
+
+    doses: tuple[Administration, ...]
+
+    def __post_init__(self) -> None:
+        if not self.doses or any(not d.capsules_mg or min(d.capsules_mg) <= 0 for d in self.doses):
+            raise InvalidInputError(
+                "regimen", "needs at least one administration, each of capsules above 0 mg"
+            )
+
+    @property
+    def times_per_day(self) -> int:
+        return len(self.doses)
+
+    @property
+    def doses_mg(self) -> tuple[float, ...]:
+        return tuple(d.total_mg for d in self.doses)
 
     @property
     def total_mg(self) -> float:
@@ -66,6 +103,29 @@ class DailyCapsules:
     @property
     def strengths_used(self) -> frozenset[float]:
         return frozenset(c for d in self.doses for c in d.capsules_mg)
+
+    def capsules_per_day(self) -> tuple[tuple[float, int], ...]:
+        """(strength, capsules a day), largest strength first."""
+        every = [c for d in self.doses for c in d.capsules_mg]
+        return tuple((s, every.count(s)) for s in sorted(set(every))[::-1])
+
+    def quantities(self, days: int) -> tuple[tuple[float, int], ...]:
+        """(strength, capsules) for ``days`` days of this regimen."""
+        return tuple((s, n * days) for s, n in self.capsules_per_day())
+
+    def describe(self) -> str:
+        """'morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)'."""
+        names = administration_names(len(self.doses))
+        return ", ".join(f"{n} {d.describe()}" for n, d in zip(names, self.doses, strict=True))
+
+
+def administration_names(count: int) -> tuple[str, ...]:
+    """What each administration of a day is called: morning and evening for two."""
+    if count == 1:
+        return ("once daily",)
+    if count == 2:  # the two divided doses of the labels
+        return ("morning", "evening")
+    return tuple(f"dose {i + 1}" for i in range(count))
 
 
 def _scale(strengths: Sequence[float]) -> int:
@@ -173,7 +233,7 @@ def _totals_by_distance(target: Fraction, most: int) -> Iterator[list[int]]:
 
 def choose_capsules(
     target_mg: Fraction, max_mg: Fraction, strengths_mg: Sequence[float], doses_per_day: int
-) -> DailyCapsules | None:
+) -> Regimen | None:
     """The capsule combination for ``target_mg`` a day, never above ``max_mg`` (see the
     module docstring for the order of preference); None when even the smallest capsule
     is above ``max_mg``."""
@@ -199,10 +259,76 @@ def choose_capsules(
                     break
         if options:
             _, doses = min(options)
-            return DailyCapsules(
+            return Regimen(
                 tuple(
-                    CapsuleDose(tuple(float(Fraction(u, scale)) for u in search.dose(d)))
+                    Administration(tuple(float(Fraction(u, scale)) for u in search.dose(d)))
                     for d in doses
                 )
             )
     return None
+
+
+def _units(strengths_mg: Sequence[float]) -> tuple[int, tuple[int, ...]]:
+    if not strengths_mg or min(strengths_mg) <= 0:
+        raise InvalidInputError("strengths_mg", "a product with capsule strengths is needed")
+    scale = _scale(strengths_mg)
+    return scale, tuple(sorted({int(exact(s) * scale) for s in strengths_mg}, reverse=True))
+
+
+def administration_of(dose_mg: float, strengths_mg: Sequence[float]) -> Administration | None:
+    """The fewest capsules of ``strengths_mg`` that make exactly ``dose_mg`` (fewest
+    different strengths, then the largest capsules); None when none does.
+
+    >>> administration_of(40, (10, 20)).capsules_mg, administration_of(27.5, (10, 20))
+    ((20.0, 20.0), None)
+    """
+    scale, units = _units(strengths_mg)
+    wanted = exact(dose_mg) * scale
+    if wanted.denominator != 1 or wanted <= 0:
+        return None
+    search = _Search(units, int(wanted))
+    if not search.reachable(int(wanted)):
+        return None
+    return Administration(tuple(float(Fraction(u, scale)) for u in search.dose(int(wanted))))
+
+
+def regimen_of(doses_mg: Sequence[float], strengths_mg: Sequence[float]) -> Regimen | None:
+    """The regimen that gives each of ``doses_mg`` (one per administration, in the
+    order given) from ``strengths_mg``; None when a dose cannot be made."""
+    doses = []
+    for dose in doses_mg:
+        made = administration_of(dose, strengths_mg)
+        if made is None:
+            return None
+        doses.append(made)
+    return Regimen(tuple(doses)) if doses else None
+
+
+def nearest_regimens(
+    daily_mg: float, max_mg: float, strengths_mg: Sequence[float], doses_per_day: int
+) -> tuple[Regimen, ...]:
+    """The takeable regimens nearest a daily dose that cannot be made: the nearest
+    at or below ``daily_mg`` and the nearest above it (never above ``max_mg``), each
+    chosen as :func:`choose_capsules` does; the closer one first, the lower on a tie.
+
+    >>> [r.doses_mg for r in nearest_regimens(55, 110, (10,), 2)]
+    [(30.0, 20.0), (30.0, 30.0)]
+    """
+    target = exact(daily_mg)
+    found: list[Regimen] = []
+    below = choose_capsules(target, min(target, exact(max_mg)), strengths_mg, doses_per_day)
+    if below is not None:
+        found.append(below)
+    scale, units = _units(strengths_mg)
+    most = math.floor(exact(max_mg) * scale)
+    search = _Search(units, most) if most >= units[-1] else None
+    start = math.floor(target * scale) + 1
+    above_total = next(
+        (t for t in range(start, most + 1) if search is not None and search.reachable(t)), None
+    )
+    if above_total is not None:
+        total = Fraction(above_total, scale)
+        above = choose_capsules(total, total, strengths_mg, doses_per_day)
+        if above is not None and above not in found:
+            found.append(above)
+    return tuple(sorted(found, key=lambda r: (abs(exact(r.total_mg) - target), r.total_mg)))
