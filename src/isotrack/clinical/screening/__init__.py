@@ -7,6 +7,7 @@
 - :mod:`.pregnancy` and :mod:`.contraception` (with
   :mod:`.contraception_methods`): can the patient get pregnant, what the tests
   show, which methods are in use and whether they meet the programme;
+- :mod:`.supply_on_hand`: the isotretinoin supply left from the dispenses;
 - :mod:`.validation`: the input checks made before any rule runs.
 
 Built on the shared snapshot, codes and findings only; the programme and the
@@ -31,12 +32,14 @@ from isotrack.clinical.screening.pregnancy import (
     pregnancy_tests_newest_first,
     window_first_day,
 )
+from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
 
 __all__ = [
     "REMOVAL_SUFFIX",
     "CbpStatus",
     "ContraceptionStatus",
     "ScreeningContext",
+    "SupplyOnHand",
     "assess_course",
     "contraception_status",
     "current_pregnancy",
@@ -46,5 +49,6 @@ __all__ = [
     "pregnancy_tests_newest_first",
     "removal_for",
     "screen_order",
+    "supply_on_hand",
     "window_first_day",
 ]
