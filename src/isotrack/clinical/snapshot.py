@@ -309,6 +309,28 @@ class IsotretinoinCourse:
 
 
 @dataclass(frozen=True, slots=True)
+class SupplyRecord:
+    """Isotretinoin handed to the patient (a dispense): the supply on hand is counted
+    from these (:mod:`isotrack.clinical.screening.supply_on_hand`)."""
+
+    on: date
+    """The day it was handed over."""
+    days: float | None
+    """Days of treatment it supplies; None when not recorded (a finding, never 0)."""
+    quantity: float | None = None
+    """Capsules, when known."""
+    prescription: str | None = None
+    """The prescription it was dispensed for, when known."""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.days is not None and not self.days > 0:
+            raise InvalidInputError("days supplied", f"must be above 0 days, got {self.days}")
+        if self.quantity is not None and not self.quantity > 0:
+            raise InvalidInputError("dispensed quantity", f"must be above 0, got {self.quantity}")
+
+
+@dataclass(frozen=True, slots=True)
 class PatientSnapshot:
     """What the rules may read about one patient. Lists are in any order."""
 
@@ -337,6 +359,8 @@ class PatientSnapshot:
     mood_screens: tuple[MoodScreen, ...] = ()
     lesion_counts: tuple[LesionCount, ...] = ()
     courses: tuple[IsotretinoinCourse, ...] = ()
+    supplies: tuple[SupplyRecord, ...] = ()
+    """Isotretinoin dispensed, any course (the supply on hand is counted from them)."""
     missing: tuple[str, ...] = ()
     """Data the source could not provide (e.g. a CDS prefetch key): DATA-MISSING."""
     notes: tuple[str, ...] = field(default=())

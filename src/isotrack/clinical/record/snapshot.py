@@ -7,6 +7,10 @@ each course's cumulative dose is counted up to it
 (:func:`isotrack.clinical.dosing.cumulative_dose`). Then
 ``screen_order(snapshot, order, on=day, kb=kb)`` and ``assess_course(snapshot,
 on=day, kb=kb)`` judge it. A course paused on that day is said in the notes.
+
+Each dispense is a :class:`SupplyRecord` of the days its capsules last: the
+prescription's days of supply, in proportion to the capsules handed out
+(:func:`supplies_of`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,14 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.dosing import cumulative_dose
-from isotrack.clinical.snapshot import ContraceptionUse, IsotretinoinCourse, PatientSnapshot
+from isotrack.clinical.snapshot import (
+    ContraceptionUse,
+    IsotretinoinCourse,
+    PatientSnapshot,
+    SupplyRecord,
+)
 from isotrack.clinical.state import CourseState, PatientRecord
+from isotrack.clinical.units import exact
 from isotrack.knowledge.base import KnowledgeBase
 
 SOURCE = "isotrack record"
@@ -35,6 +45,32 @@ def course_on(
         prescriptions=sum(1 for p in course.prescriptions if p.on <= on),
         source=f"{SOURCE}, course {course.course_id}",
     )
+
+
+def supplies_of(record: PatientRecord, *, on: date) -> tuple[SupplyRecord, ...]:
+    """The dispenses of every course up to ``on``, each with the days it supplies:
+    the prescription's ``supply_days`` × capsules handed out ÷ capsules prescribed."""
+    found: list[SupplyRecord] = []
+    for course in record.courses:
+        prescriptions = {p.id: p for p in course.prescriptions}
+        for dispense in course.dispenses:
+            if dispense.on > on:
+                continue
+            prescription = prescriptions.get(dispense.prescription_id)
+            days = None
+            if prescription is not None and prescription.quantity > 0:
+                share = exact(dispense.quantity) / prescription.quantity
+                days = float(prescription.supply_days * share)
+            found.append(
+                SupplyRecord(
+                    on=dispense.on,
+                    days=days if days is None or days > 0 else None,
+                    quantity=float(dispense.quantity),
+                    prescription=dispense.prescription_id,
+                    source=f"{SOURCE}, course {course.course_id}",
+                )
+            )
+    return tuple(found)
 
 
 def _contraception_on(use: ContraceptionUse, on: date) -> ContraceptionUse:
@@ -78,5 +114,6 @@ def to_snapshot(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
         mood_screens=tuple(m for m in record.mood_screens if m.on <= on),
         lesion_counts=tuple(c for c in record.lesion_counts if c.on <= on),
         courses=tuple(course_on(record, c, on=on, kb=kb) for c in courses),
+        supplies=supplies_of(record, on=on),
         notes=tuple(notes),
     )

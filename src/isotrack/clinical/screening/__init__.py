@@ -9,7 +9,8 @@
   show, which methods are in use and whether they meet the programme;
 - :mod:`.validation`: the input checks made before any rule runs;
 - :func:`untakeable_dose` (:mod:`.rules.regimen`): an order's doses its capsules
-  cannot make, with the nearest takeable regimens (DOSE-NOT-TAKEABLE).
+  cannot make, with the nearest takeable regimens (DOSE-NOT-TAKEABLE);
+- :mod:`.supply_on_hand`: the isotretinoin supply left from the dispenses.
 
 Built on the shared snapshot, codes and findings only; the programme and the
 monitoring schedule ask it about pregnancy and contraception.
@@ -34,6 +35,7 @@ from isotrack.clinical.screening.pregnancy import (
     window_first_day,
 )
 from isotrack.clinical.screening.rules.regimen import UntakeableDose, untakeable_dose
+from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
 
 __all__ = [
     "REMOVAL_SUFFIX",
@@ -41,6 +43,7 @@ __all__ = [
     "ContraceptionStatus",
     "ScreeningContext",
     "UntakeableDose",
+    "SupplyOnHand",
     "assess_course",
     "contraception_status",
     "current_pregnancy",
@@ -51,5 +54,6 @@ __all__ = [
     "removal_for",
     "screen_order",
     "untakeable_dose",
+    "supply_on_hand",
     "window_first_day",
 ]

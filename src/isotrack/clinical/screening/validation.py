@@ -43,6 +43,7 @@ def validate(
     _not_after("pregnancy test", (t.on for t in snapshot.pregnancy_tests), on)
     _not_after("mood screen", (m.on for m in snapshot.mood_screens), on)
     _not_after("lesion count", (c.on for c in snapshot.lesion_counts), on)
+    _not_after("dispense", (s.on for s in snapshot.supplies), on)
     if order is not None:
         daily = order.daily_dose_mg
         limit = kb.number("valid.max_daily_dose_mg")

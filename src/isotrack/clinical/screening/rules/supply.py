@@ -1,6 +1,6 @@
 """What is dispensed: the route and product of the order, the supply length,
-refills, and switches between products that are not interchangeable
-(facts.md §1, §7).
+refills, the supply still on hand from earlier dispenses, and switches between
+products that are not interchangeable (facts.md §1, §7).
 
 Route words are compared with the ``route`` of the knowledge-base products
 ("oral", "topical", "rectal"), ignoring case: the translators at the door map
@@ -17,12 +17,14 @@ refill and dose checks, never instead of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
 from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
-from isotrack.clinical.snapshot import IsotretinoinCourse
+from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
+from isotrack.clinical.snapshot import IsotretinoinCourse, SupplyRecord
 from isotrack.errors import NotFoundError
 from isotrack.knowledge.model import Product
 
@@ -186,6 +188,55 @@ def refills_not_allowed(ctx: ScreeningContext) -> Iterator[Finding]:
         "Each isotretinoin prescription needs a new authorisation: no refills.",
         data=[("repeats allowed", order.repeats)],
     )
+
+
+def _dispense_words(supply: SupplyRecord) -> str:
+    days = "days supplied not recorded" if supply.days is None else f"{supply.days:g} days"
+    quantity = f"{supply.quantity:g} capsules, " if supply.quantity is not None else ""
+    of = f" of {supply.prescription}" if supply.prescription else ""
+    return f"{supply.on.isoformat()}{of}: {quantity}{days}"
+
+
+def on_hand_words(found: SupplyOnHand, limit: float) -> tuple[str, str]:
+    """(summary, detail) of the supply on hand against the clinic's limit."""
+    dispensed = "; ".join(_dispense_words(s) for s in (*found.counted, *found.unknown))
+    if found.over(limit):
+        summary = (
+            f"Supply on hand: {math.floor(found.days)} days left from earlier dispenses "
+            f"(clinic policy: at most {limit:g})"
+        )
+        detail = (
+            f"On {found.on.isoformat()} the isotretinoin already dispensed still covers "
+            f"{_supply_days_text(found.days)} days, up to {found.last_covered_day}: "
+            f"an early or overlapping supply. Not before {found.due_on(limit).isoformat()} "
+            f"under the clinic's limit of {limit:g} days. Dispenses: {dispensed}."
+        )
+    else:
+        summary = "Supply on hand unknown: a recent dispense has no days supplied"
+        detail = (
+            f"On {found.on.isoformat()}: the days supplied of "
+            f"{', '.join(s.on.isoformat() for s in found.unknown)} are not recorded, so "
+            f"more than {limit:g} days may still be on hand. Dispenses: {dispensed}."
+        )
+    return summary[:SUMMARY_MAX], detail
+
+
+@order_rule("SUPPLY-ON-HAND")
+def supply_still_on_hand(ctx: ScreeningContext) -> Iterator[Finding]:
+    if ctx.order is None or not is_oral_order(ctx):
+        return
+    limit = ctx.kb.number("ppp.supply_on_hand_max_days")
+    longest = ctx.kb.number("ppp.max_supply_days")
+    found = supply_on_hand(ctx.snapshot.supplies, ctx.on, longest_days=longest, limit=limit)
+    if not found.over(limit) and not found.unknown:
+        return
+    summary, detail = on_hand_words(found, limit)
+    data: list[tuple[str, object]] = [
+        ("supply on hand", f"{_supply_days_text(found.days)} days"),
+        ("clinic policy", f"at most {limit:g} days on hand"),
+    ]
+    data += [("dispensed", _dispense_words(s)) for s in (*found.counted, *found.unknown)]
+    yield make_finding(ctx.kb, "SUPPLY-ON-HAND", summary, detail, data=data)
 
 
 def _course_product(ctx: ScreeningContext) -> tuple[IsotretinoinCourse, Product] | None:
