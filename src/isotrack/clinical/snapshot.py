@@ -309,6 +309,19 @@ class IsotretinoinCourse:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportToReview:
+    """A patient report that asks the clinic to act and that no clinician has
+    acknowledged yet (REPORT-NEEDS-REVIEW; derived by :mod:`isotrack.clinical.worklist`)."""
+
+    item_id: str
+    """The worklist item it stands for ('report-symptoms-3')."""
+    on: date
+    summary: str
+    critical: bool
+    """A "stop" or emergency symptom, PHQ-9 item 9 > 0, a positive home test."""
+
+
+@dataclass(frozen=True, slots=True)
 class PatientSnapshot:
     """What the rules may read about one patient. Lists are in any order."""
 
@@ -337,6 +350,8 @@ class PatientSnapshot:
     mood_screens: tuple[MoodScreen, ...] = ()
     lesion_counts: tuple[LesionCount, ...] = ()
     courses: tuple[IsotretinoinCourse, ...] = ()
+    reports_to_review: tuple[ReportToReview, ...] = ()
+    """Patient reports recorded in isotrack that await a clinician's acknowledgement."""
     missing: tuple[str, ...] = ()
     """Data the source could not provide (e.g. a CDS prefetch key): DATA-MISSING."""
     notes: tuple[str, ...] = field(default=())

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.dosing import cumulative_dose
+from isotrack.clinical.record.reports import reports_to_review
 from isotrack.clinical.snapshot import ContraceptionUse, IsotretinoinCourse, PatientSnapshot
 from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.knowledge.base import KnowledgeBase
@@ -78,5 +79,6 @@ def to_snapshot(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
         mood_screens=tuple(m for m in record.mood_screens if m.on <= on),
         lesion_counts=tuple(c for c in record.lesion_counts if c.on <= on),
         courses=tuple(course_on(record, c, on=on, kb=kb) for c in courses),
+        reports_to_review=reports_to_review(record, on=on, kb=kb),
         notes=tuple(notes),
     )

@@ -15,5 +15,6 @@ from isotrack.clinical.screening.rules import (  # noqa: F401  # imported to reg
     monitoring,
     patient,
     pregnancy,
+    reports,
     supply,
 )
