@@ -128,7 +128,7 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE login_attempts, refresh_tokens, users, audit, commands, patients "
+                "TRUNCATE clinic_settings, login_attempts, refresh_tokens, users, audit, commands, patients "
                 "RESTART IDENTITY"
             )
         )
