@@ -51,7 +51,7 @@ CLINICAL_SHARED = frozenset({"codes", "snapshot", "order", "units", "findings"})
 CLINICAL_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"state", "screening"}),
     frozenset({"dosing", "monitoring"}),
-    frozenset({"programme", "pk"}),
+    frozenset({"programme", "pk", "worklist"}),
     frozenset({"record"}),
 )
 """The clinical packages, bottom layer first: a package imports only the faces of

@@ -163,9 +163,9 @@ FORBIDDEN = [
         id="a shared clinical module imports a package",
     ),
     pytest.param(
-        "clinical/worklist.py",
+        "clinical/triage_board.py",
         "from isotrack.clinical.snapshot import PatientSnapshot",
-        "clinical/worklist is neither a shared module nor a package",
+        "clinical/triage_board is neither a shared module nor a package",
         id="a new clinical module must be placed",
     ),
     pytest.param(
@@ -229,7 +229,9 @@ def test_the_layers_name_every_part_of_clinical_once() -> None:
         if p.suffix == ".py" or (p / "__init__.py").exists()
     } - {"__init__"}
     assert on_disk == set(CLINICAL_PARTS)
-    assert len(on_disk) <= 12  # issue 18: a handful of packages, a few shared modules
+    assert (
+        len(on_disk) <= 13
+    )  # issue 18: a handful of packages, a few shared modules (issue 13: worklist)
 
 
 @pytest.mark.parametrize("part", CLINICAL_PARTS)

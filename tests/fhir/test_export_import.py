@@ -21,7 +21,9 @@ from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
 from isotrack.clinical.record.view import course_view
 from isotrack.clinical.state.commands import (
     COMMAND_TYPES,
+    AcknowledgeWorkItem,
     AnyCommand,
+    AssignWorkItem,
     ChangeDose,
     EndCourse,
     EnrolPatient,
@@ -36,6 +38,7 @@ from isotrack.clinical.state.commands import (
     RecordPregnancyStatus,
     RecordPregnancyTest,
     RecordSymptoms,
+    ResolveWorkItem,
     ResumeCourse,
     StartContraception,
     StopContraception,
@@ -110,6 +113,9 @@ def every_command() -> list[tuple[AnyCommand, date]]:
         RecordPregnancyStatus(on=day(-4), status="not-pregnant"),
         StartContraception(on=day(-5), method="male-condom"),
         RecordSymptoms(on=day(-4), symptoms=("low-mood", "missed-period"), note="since Monday"),
+        AssignWorkItem(on=day(-4), item="symptoms-1", assignee="dr.lee"),
+        AcknowledgeWorkItem(on=day(-4), item="symptoms-1", note="called the patient"),
+        ResolveWorkItem(on=day(-4), item="symptoms-1", note="seen, mood fine"),
         RecordPHQ9(on=day(-4), total=4, item9=0),
         RecordPHQ9(on=day(-4), total=3),
         RecordLesionCount(on=day(-3), nodules=3, inflammatory=12),
@@ -306,7 +312,7 @@ def test_a_log_with_a_gap_is_refused(kb: KnowledgeBase) -> None:
     bundle["entry"] = [
         e for e in bundle["entry"] if e["resource"]["resourceType"] != "DetectedIssue"
     ]
-    with pytest.raises(InvalidInputError, match="command 25 is missing"):
+    with pytest.raises(InvalidInputError, match="command 28 is missing"):
         logged_commands(decode_bundle(bundle))
 
 

@@ -120,6 +120,7 @@ def _register_commands() -> None:
         serve_cmd,
         transfer_cmd,
         user_cmd,
+        worklist_cmd,
     )
 
 

@@ -331,6 +331,19 @@ class SupplyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportToReview:
+    """A patient report that asks the clinic to act and that no clinician has
+    acknowledged yet (REPORT-NEEDS-REVIEW; derived by :mod:`isotrack.clinical.worklist`)."""
+
+    item_id: str
+    """The worklist item it stands for ('report-symptoms-3')."""
+    on: date
+    summary: str
+    critical: bool
+    """A "stop" or emergency symptom, PHQ-9 item 9 > 0, a positive home test."""
+
+
+@dataclass(frozen=True, slots=True)
 class PatientSnapshot:
     """What the rules may read about one patient. Lists are in any order."""
 
@@ -361,6 +374,8 @@ class PatientSnapshot:
     courses: tuple[IsotretinoinCourse, ...] = ()
     supplies: tuple[SupplyRecord, ...] = ()
     """Isotretinoin dispensed, any course (the supply on hand is counted from them)."""
+    reports_to_review: tuple[ReportToReview, ...] = ()
+    """Patient reports recorded in isotrack that await a clinician's acknowledgement."""
     missing: tuple[str, ...] = ()
     """Data the source could not provide (e.g. a CDS prefetch key): DATA-MISSING."""
     notes: tuple[str, ...] = field(default=())

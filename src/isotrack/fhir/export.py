@@ -50,6 +50,7 @@ from isotrack.clinical.state import (
     StartCourse,
     StopContraception,
 )
+from isotrack.clinical.worklist import WORK_STEPS
 from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
 from isotrack.fhir.export_contraception import contraception_resources
 from isotrack.fhir.export_observations import observation_fields, observation_of
@@ -58,6 +59,7 @@ from isotrack.fhir.export_programme import (
     authorization_resource,
     counselling_resource,
     override_resource,
+    work_step_resource,
 )
 from isotrack.fhir.export_values import (
     CAPABILITY_EXTENSION,
@@ -215,6 +217,8 @@ class _Writer:
             focus = self.prescription_reference(command.prescription_id)
             task = authorization_resource(command, focus, self.subject)
             self.stamp(self.add("Task", key, task), entry)
+        elif isinstance(command, WORK_STEPS):
+            self.stamp(self.add("Task", key, work_step_resource(command, self.subject)), entry)
         else:  # pragma: no cover - every command type has a branch (a test sends each)
             raise TypeError(f"no FHIR form for {type(command).__name__}")
 

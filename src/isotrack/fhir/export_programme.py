@@ -4,17 +4,24 @@ reason, who), comprehension answers as a ``QuestionnaireResponse`` (one item per
 question, the chosen option's index), counselling as a ``Procedure`` (SNOMED CT
 409063005 Counseling, the topic as its text) and a dispensing authorisation as a
 ``Task`` (focus: the prescription; the do-not-dispense-after date and the
-maximum quantity as its restriction and input).
+maximum quantity as its restriction and input); a clinician's step on a worklist
+item as a ``Task`` too (the item's id, the step as its status: ready when
+assigned, with the owner; in-progress when acknowledged; completed when resolved).
 """
 
 from __future__ import annotations
 
 from isotrack.clinical.state import (
+    AcknowledgeWorkItem,
+    AssignWorkItem,
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordCounselling,
     RecordOverride,
+    ResolveWorkItem,
+    command_type,
 )
+from isotrack.clinical.worklist import describe_step
 from isotrack.fhir.export_values import (
     COUNSELLING,
     DISPENSE_AUTHORIZATION,
@@ -22,7 +29,10 @@ from isotrack.fhir.export_values import (
     ISOTRACK_QUESTIONNAIRE,
     ISOTRACK_RULE,
     ISOTRACK_TASK,
+    ISOTRACK_WORK_ITEM,
     MAX_QUANTITY,
+    WORK_STEP,
+    WORK_STEP_STATUS,
     Resource,
     capsules,
     coding,
@@ -100,3 +110,21 @@ def authorization_resource(
             }
         ],
     }
+
+
+def work_step_resource(
+    command: AssignWorkItem | AcknowledgeWorkItem | ResolveWorkItem, subject: Resource
+) -> Resource:
+    task: Resource = {
+        "identifier": [{"system": ISOTRACK_WORK_ITEM, "value": command.item}],
+        "status": WORK_STEP_STATUS[command_type(command)],
+        "intent": "order",
+        "code": {"coding": [coding(ISOTRACK_TASK, WORK_STEP)], "text": describe_step(command)},
+        "for": subject,
+        "authoredOn": command.on.isoformat(),
+    }
+    if isinstance(command, AssignWorkItem):
+        task["owner"] = {"display": command.assignee}
+    elif command.note:
+        task["note"] = [{"text": command.note}]
+    return task

@@ -53,6 +53,8 @@ ISOTRACK_PREGNANCY_STATUS = "urn:isotrack:pregnancy-status"
 next to its SNOMED CT and LOINC answer codes."""
 ISOTRACK_TASK = "urn:isotrack:task"
 """Codes of isotrack's tasks (``dispense-authorization``) and their inputs (``max-quantity``)."""
+ISOTRACK_WORK_ITEM = "urn:isotrack:work-item"
+"""Ids of the items of the clinic's worklist ('symptoms-3')."""
 ISOTRACK_QUESTIONNAIRE = "urn:isotrack:questionnaire:"
 """Prefix of a programme's comprehension questionnaire (followed by the programme id)."""
 LESION_COUNT = "lesion-count"
@@ -60,6 +62,10 @@ SYMPTOM_REPORT = "symptom-report"
 PREGNANCY_CAPABILITY = "pregnancy-capability"
 DISPENSE_AUTHORIZATION = "dispense-authorization"
 MAX_QUANTITY = "max-quantity"
+WORK_STEP = "worklist-step"
+WORK_STEP_STATUS = {"AssignWorkItem": "ready", "AcknowledgeWorkItem": "in-progress",
+                    "ResolveWorkItem": "completed"}  # fmt: skip
+"""The FHIR Task status of each clinician's step on a worklist item."""
 LESION_PARTS = ("nodules", "inflammatory", "comedones")
 
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"

@@ -25,6 +25,7 @@ from isotrack.fhir.export_values import (
     ISOTRACK_PRODUCT,
     ISOTRACK_RULE,
     ISOTRACK_SYMPTOM,
+    ISOTRACK_WORK_ITEM,
     LESION_PARTS,
     RESULTS,
     TEST_SETTING,
@@ -286,6 +287,18 @@ def _authorization(resource: Resource, _: CommandStamp) -> Fields:
     }
 
 
+def _work_item(resource: Resource, _: CommandStamp) -> Fields:
+    return {"on": _at(resource, "authoredOn"), "item": _identifier(resource, ISOTRACK_WORK_ITEM)}
+
+
+def _assign(resource: Resource, stamp: CommandStamp) -> Fields:
+    return {**_work_item(resource, stamp), "assignee": _at(resource, "owner", "display")}
+
+
+def _step_note(resource: Resource, stamp: CommandStamp) -> Fields:
+    return {**_work_item(resource, stamp), "note": _note(resource)}
+
+
 READERS: dict[str, tuple[tuple[str, ...], Callable[[Resource, CommandStamp], Fields]]] = {
     "EnrolPatient": (("Patient",), _enrol),
     "RecordPregnancyCapability": (("Observation",), _capability),
@@ -310,4 +323,7 @@ READERS: dict[str, tuple[tuple[str, ...], Callable[[Resource, CommandStamp], Fie
     "RecordComprehensionAnswers": (("QuestionnaireResponse",), _answers),
     "RecordCounselling": (("Procedure",), _counselling),
     "RecordAuthorization": (("Task",), _authorization),
+    "AssignWorkItem": (("Task",), _assign),
+    "AcknowledgeWorkItem": (("Task",), _step_note),
+    "ResolveWorkItem": (("Task",), _step_note),
 }

@@ -24,6 +24,7 @@ from isotrack.knowledge.model import (
     ContraceptionMethod,
     ContraceptionProduct,
     Contraindication,
+    CrisisLine,
     Indication,
     Interaction,
     MonitoringItem,
@@ -155,6 +156,14 @@ class KnowledgeBase:
     @property
     def rxnorm_products(self) -> tuple[RxNormProduct, ...]:
         return self._all("rxnorm_product", RxNormProduct)
+
+    def crisis_line(self, country_code: str) -> CrisisLine:
+        """The national crisis line of a country (ISO 3166-1 alpha-2 code, 'US')."""
+        return self._get("crisis_line", country_code.upper(), CrisisLine)
+
+    @property
+    def crisis_lines(self) -> tuple[CrisisLine, ...]:
+        return self._all("crisis_line", CrisisLine)
 
     def symptom(self, symptom_id: str) -> Symptom:
         return self._get("symptom", symptom_id, Symptom)

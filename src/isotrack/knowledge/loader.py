@@ -24,6 +24,7 @@ from isotrack.knowledge.model import (
     ContraceptionMethod,
     ContraceptionProduct,
     Contraindication,
+    CrisisLine,
     Entry,
     Indication,
     Interaction,
@@ -69,6 +70,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "contraception_product": ContraceptionProduct,
     "pk_parameter": PkParameter,
     "fhir_vocabulary": FhirVocabulary,
+    "crisis_line": CrisisLine,
 }
 
 

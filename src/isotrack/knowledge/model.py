@@ -115,6 +115,21 @@ VocabularyElement = Literal[
 """The FHIR element a vocabulary entry is read in (see :class:`FhirVocabulary`)."""
 
 
+class CrisisLine(Entry, frozen=True, kw_only=True):
+    """A country's national suicide and crisis line: what a patient told to call a
+    crisis line is given (``id`` is the ISO 3166-1 alpha-2 country code)."""
+
+    country: str
+    """The country's name in English."""
+    name: str
+    phone: str
+    """The number as dialled in that country."""
+    text: str = ""
+    """Also reachable by text message, and how."""
+    hours: str
+    url: str = ""
+
+
 class Claim(Entry, frozen=True, kw_only=True):
     """A claim of the seed articles with its verdict (shared/clinical/seed-claims.md)."""
 

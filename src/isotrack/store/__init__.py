@@ -11,6 +11,8 @@ Public API:
 - :func:`execute`, :func:`read_record`, :func:`read_history`, :func:`read_histories`,
   :func:`patient_ids` — the use cases, each one audited transaction;
   :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
+- :func:`read_clinic_settings`, :func:`save_clinic_settings` — the clinic's name,
+  numbers and country (one row, each change audited).
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
 - :func:`backup`, :func:`restore` — SQLite online backup or portable JSON.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from isotrack.store.audit import AuditEntry, AuditTrail
 from isotrack.store.backup import backup, export_tables, import_tables, restore, row_counts
+from isotrack.store.clinic import ClinicSettings, read_clinic_settings, save_clinic_settings
 from isotrack.store.db import backend_of, create_engine_for
 from isotrack.store.migrate import (
     current_revision,
@@ -49,6 +52,7 @@ __all__ = [
     "AuditEntry",
     "AuditTrail",
     "AuditVerification",
+    "ClinicSettings",
     "PatientRepository",
     "PendingCommand",
     "StoredCommand",
@@ -64,12 +68,14 @@ __all__ = [
     "head_revision",
     "import_tables",
     "patient_ids",
+    "read_clinic_settings",
     "read_histories",
     "read_history",
     "read_record",
     "require_current_schema",
     "restore",
     "row_counts",
+    "save_clinic_settings",
     "upgrade",
     "verify_audit",
 ]

@@ -183,6 +183,22 @@ class LoginAttemptRow(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
+class ClinicSettingsRow(Base):
+    """The clinic's own details, one row (``id`` 1): its name, its numbers and its
+    country, whose crisis line the knowledge base gives (:mod:`isotrack.store.clinic`)."""
+
+    __tablename__ = "clinic_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(64))
+    out_of_hours_phone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+    """ISO 3166-1 alpha-2 code of a crisis line of the knowledge base."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "refresh_tokens", "login_attempts")

@@ -32,6 +32,9 @@ Prescribe                      prescribe
 Dispense                       dispense
 RecordAuthorization            authorization.create
 RecordOverride                 finding.override
+AssignWorkItem,                clinical.record
+AcknowledgeWorkItem,
+ResolveWorkItem
 =============================  ==========================================
 """
 
@@ -101,6 +104,9 @@ COMMAND_ACTIONS: dict[str, frozenset[Action]] = {
     "Dispense": frozenset({Action.DISPENSE}),
     "RecordAuthorization": frozenset({Action.AUTHORIZATION_CREATE}),
     "RecordOverride": frozenset({Action.FINDING_OVERRIDE}),
+    "AssignWorkItem": _RECORD,
+    "AcknowledgeWorkItem": _RECORD,
+    "ResolveWorkItem": _RECORD,
 }
 """The actions a command type needs (any one of them); the table in the docstring."""
 

@@ -6,7 +6,10 @@
   the programme's included;
 - :mod:`.changes`: how each accepted command changes the record;
 - :mod:`.snapshot`: the record as the engine reads it on one day;
-- :mod:`.view`: what ``isotrack course show`` and the patient page show.
+- :mod:`.view`: what ``isotrack course show`` and the patient page show;
+- :mod:`.worklist` and :mod:`.reports`: the patient's worklist on one day
+  (:func:`patient_worklist`) and the stop instruction a report left
+  (:func:`stop_instruction`); :mod:`.work_checks`: the rules of a clinician's step.
 
 The top of clinical/: built on the record's data model
 (:mod:`isotrack.clinical.state`), the programme, dosing, monitoring and
@@ -23,12 +26,14 @@ from isotrack.clinical.record.aggregate import (
     replay,
     to_snapshot,
 )
+from isotrack.clinical.record.reports import stop_instruction
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
     describe_command,
     record_schedule,
 )
+from isotrack.clinical.record.worklist import patient_worklist
 
 __all__ = [
     "CourseView",
@@ -38,7 +43,9 @@ __all__ = [
     "course_view",
     "cumulative_dose",
     "describe_command",
+    "patient_worklist",
     "record_schedule",
     "replay",
+    "stop_instruction",
     "to_snapshot",
 ]

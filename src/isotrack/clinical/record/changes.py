@@ -30,7 +30,9 @@ from isotrack.clinical.snapshot import (
     Weight,
 )
 from isotrack.clinical.state import (
+    AcknowledgeWorkItem,
     AnyCommand,
+    AssignWorkItem,
     AuthorizationState,
     ChangeDose,
     ComprehensionCheck,
@@ -59,11 +61,13 @@ from isotrack.clinical.state import (
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
+    ResolveWorkItem,
     ResumeCourse,
     StartContraception,
     StartCourse,
     StopContraception,
     SymptomReport,
+    WorkReview,
 )
 from isotrack.clinical.units import canonical_unit, exact, to_canonical
 from isotrack.errors import CommandRejected
@@ -132,6 +136,15 @@ def evolve(
                 on, command.rule_id, command.reason, current.course_id if current else None
             )
             return replace(record, overrides=(*record.overrides, override))
+        case AssignWorkItem():
+            review = WorkReview(on, command.item, "assigned", assignee=command.assignee.strip())
+            return replace(record, work_reviews=(*record.work_reviews, review))
+        case AcknowledgeWorkItem():
+            review = WorkReview(on, command.item, "acknowledged", note=command.note.strip())
+            return replace(record, work_reviews=(*record.work_reviews, review))
+        case ResolveWorkItem():
+            review = WorkReview(on, command.item, "resolved", note=command.note.strip())
+            return replace(record, work_reviews=(*record.work_reviews, review))
         case RecordComprehensionAnswers():
             return replace(
                 record,

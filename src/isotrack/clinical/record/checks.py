@@ -20,8 +20,11 @@ from datetime import date
 
 from isotrack.clinical.programme import answer_problems, programme_of
 from isotrack.clinical.record.course_checks import check_course_command, rejection
+from isotrack.clinical.record.work_checks import check_work_command
 from isotrack.clinical.state import (
+    AcknowledgeWorkItem,
     AnyCommand,
+    AssignWorkItem,
     EnrolPatient,
     PatientRecord,
     RecordComprehensionAnswers,
@@ -35,6 +38,7 @@ from isotrack.clinical.state import (
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
+    ResolveWorkItem,
     StartContraception,
     StopContraception,
     command_type,
@@ -80,6 +84,8 @@ def check_command(
             _check_override(command, kb)
         case RecordComprehensionAnswers():
             _check_answers(record, command, kb)
+        case AssignWorkItem() | AcknowledgeWorkItem() | ResolveWorkItem():
+            check_work_command(record, command, kb)
         case RecordCounselling():
             if not command.topic.strip():
                 raise CommandRejected("topic", "is empty: say what the counselling was about")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.dosing import cumulative_dose
+from isotrack.clinical.record.reports import reports_to_review
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     IsotretinoinCourse,
@@ -115,5 +116,6 @@ def to_snapshot(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
         lesion_counts=tuple(c for c in record.lesion_counts if c.on <= on),
         courses=tuple(course_on(record, c, on=on, kb=kb) for c in courses),
         supplies=supplies_of(record, on=on),
+        reports_to_review=reports_to_review(record, on=on, kb=kb),
         notes=tuple(notes),
     )

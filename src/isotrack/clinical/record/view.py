@@ -53,6 +53,7 @@ from isotrack.clinical.state import (
     StartCourse,
     StopContraception,
 )
+from isotrack.clinical.worklist import WORK_STEPS, describe_step
 from isotrack.errors import IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -311,6 +312,8 @@ def _product(kb: KnowledgeBase, product_id: str) -> str:
 
 def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
     """One line in plain words: 'Weight 60 kg', 'Pregnancy test negative (medical setting)'."""
+    if isinstance(command, WORK_STEPS):
+        return describe_step(command)
     match command:
         case EnrolPatient():
             capability = command.pregnancy_capability or "pregnancy capability not recorded"

@@ -42,8 +42,8 @@ __all__ = [
     "CbpStatus",
     "ContraceptionStatus",
     "ScreeningContext",
-    "UntakeableDose",
     "SupplyOnHand",
+    "UntakeableDose",
     "assess_course",
     "contraception_status",
     "current_pregnancy",
@@ -53,7 +53,7 @@ __all__ = [
     "pregnancy_tests_newest_first",
     "removal_for",
     "screen_order",
-    "untakeable_dose",
     "supply_on_hand",
+    "untakeable_dose",
     "window_first_day",
 ]

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from isotrack.clinical.state.commands import (
     COMMAND_TYPES,
+    AcknowledgeWorkItem,
     AnyCommand,
+    AssignWorkItem,
     CapabilityName,
     ChangeDose,
     Command,
@@ -38,6 +40,7 @@ from isotrack.clinical.state.commands import (
     RecordPregnancyTest,
     RecordSymptoms,
     RecordWeight,
+    ResolveWorkItem,
     ResumeCourse,
     SexName,
     StartContraception,
@@ -65,11 +68,14 @@ from isotrack.clinical.state.patient import (
     Override,
     PatientRecord,
     SymptomReport,
+    WorkReview,
 )
 
 __all__ = [
     "COMMAND_TYPES",
+    "AcknowledgeWorkItem",
     "AnyCommand",
+    "AssignWorkItem",
     "AuthorizationState",
     "CapabilityName",
     "ChangeDose",
@@ -102,6 +108,7 @@ __all__ = [
     "RecordPregnancyTest",
     "RecordSymptoms",
     "RecordWeight",
+    "ResolveWorkItem",
     "ResumeCourse",
     "SexName",
     "StartContraception",
@@ -110,6 +117,7 @@ __all__ = [
     "SymptomReport",
     "TestResultName",
     "TestSettingName",
+    "WorkReview",
     "command_from_dict",
     "command_type",
     "decode_command",

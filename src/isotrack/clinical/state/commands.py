@@ -194,6 +194,31 @@ class RecordAuthorization(Command, frozen=True, kw_only=True):
     """Capsules."""
 
 
+# --- the clinic's worklist ---------------------------------------------------------------
+class AssignWorkItem(Command, frozen=True, kw_only=True):
+    """Give a worklist item (:mod:`isotrack.clinical.worklist`) to a clinician."""
+
+    item: str
+    """The item's id ('report-symptoms-3')."""
+    assignee: str
+    """The clinician's user name."""
+
+
+class AcknowledgeWorkItem(Command, frozen=True, kw_only=True):
+    """A clinician has seen a worklist item and is acting on it: a patient report no
+    longer raises REPORT-NEEDS-REVIEW."""
+
+    item: str
+    note: str = ""
+
+
+class ResolveWorkItem(Command, frozen=True, kw_only=True):
+    """A worklist item is dealt with; the note says how (required)."""
+
+    item: str
+    note: str
+
+
 AnyCommand = (
     EnrolPatient
     | RecordPregnancyCapability
@@ -218,6 +243,9 @@ AnyCommand = (
     | RecordComprehensionAnswers
     | RecordCounselling
     | RecordAuthorization
+    | AssignWorkItem
+    | AcknowledgeWorkItem
+    | ResolveWorkItem
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -229,6 +257,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RecordPHQ9, RecordLesionCount, StartCourse, Prescribe, Dispense, RecordMissedDoses,
         PauseCourse, ResumeCourse, ChangeDose, EndCourse, RecordOverride,
         RecordComprehensionAnswers, RecordCounselling, RecordAuthorization,
+        AssignWorkItem, AcknowledgeWorkItem, ResolveWorkItem,
     )
 }  # fmt: skip
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
@@ -75,6 +76,17 @@ class Counselling:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkReview:
+    """A clinician's step on a worklist item: assigned, acknowledged or resolved."""
+
+    on: date
+    item: str
+    step: Literal["assigned", "acknowledged", "resolved"]
+    note: str = ""
+    assignee: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PatientRecord:
     patient_id: str
     name: str
@@ -96,6 +108,7 @@ class PatientRecord:
     overrides: tuple[Override, ...] = ()
     comprehension_checks: tuple[ComprehensionCheck, ...] = ()
     counselling: tuple[Counselling, ...] = ()
+    work_reviews: tuple[WorkReview, ...] = ()
 
     @property
     def current_course(self) -> CourseState | None:

@@ -16,5 +16,6 @@ from isotrack.clinical.screening.rules import (  # noqa: F401  # imported to reg
     patient,
     pregnancy,
     regimen,
+    reports,
     supply,
 )
