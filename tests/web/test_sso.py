@@ -238,6 +238,26 @@ def test_a_pharmacist_lands_on_the_pharmacy_and_a_local_name_is_never_taken_over
     assert sorted(rows)[1][1] == "pharmacist"
 
 
+def test_an_sso_account_has_no_password_and_a_disabled_one_is_refused(
+    browser: TestClient, provider: OpenIdProvider, web_engine: Engine
+) -> None:
+    from isotrack.store.users import user_transaction
+
+    assert browser.get(local(provider.authorize(start(browser), "dr.sso"))).status_code == 303
+    for password in ("", "!sso", "any password"):
+        answer = browser.post(
+            "/api/v1/auth/token", data={"username": "dr.sso", "password": password}
+        )
+        assert answer.status_code in {401, 422}, answer.text
+    with user_transaction(web_engine) as tx:
+        user = tx.users.by_username("dr.sso")
+        assert user is not None
+        tx.users.deactivate(user.id)
+    browser.cookies.clear()
+    refused = browser.get(local(provider.authorize(start(browser), "dr.sso")))
+    assert_refused(refused, 403, "Your isotrack account is disabled")
+
+
 def _now() -> Any:
     from datetime import UTC, datetime
 
