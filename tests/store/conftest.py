@@ -128,7 +128,8 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE login_attempts, refresh_tokens, users, audit, commands, patients "
+                "TRUNCATE sso_requests, sso_identities, login_attempts, refresh_tokens, users, "
+                "audit, commands, patients "
                 "RESTART IDENTITY"
             )
         )
