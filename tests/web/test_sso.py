@@ -8,6 +8,7 @@ session: only an ``auth:sso-refused`` audit row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -93,6 +94,17 @@ def audit_actions(engine: Engine) -> list[str]:
         return [action for action in actions if action.startswith("auth:")]
 
 
+def refusal_reasons(engine: Engine) -> list[str]:
+    """The reasons of the ``auth:sso-refused`` audit rows, oldest first."""
+    with engine.connect() as connection:
+        details = connection.scalars(
+            select(AuditRow.detail)
+            .where(AuditRow.action == "auth:sso-refused")
+            .order_by(AuditRow.id)
+        )
+        return [json.loads(detail)["reason"] for detail in details]
+
+
 def assert_refused(response: Any, status: int, words: str) -> None:
     assert response.status_code == status, response.text
     assert "Sign-in not completed" in response.text
@@ -155,6 +167,7 @@ def test_a_wrong_state_is_refused_and_nothing_is_stored(
         k: before[k] for k in ("users", "sso_identities", "refresh_tokens")
     }
     assert audit_actions(web_engine)[-1] == "auth:sso-refused"
+    assert refusal_reasons(web_engine)[-1] == "state unknown, used already or expired"
 
 
 def test_a_replayed_callback_and_a_replayed_code_are_refused(
@@ -172,6 +185,31 @@ def test_a_replayed_callback_and_a_replayed_code_are_refused(
     assert after["users"] == before["users"]
     assert after["refresh_tokens"] == before["refresh_tokens"]
     assert audit_actions(web_engine)[-2:] == ["auth:sso-refused", "auth:sso-refused"]
+    assert refusal_reasons(web_engine)[-2:] == [
+        "state unknown, used already or expired",
+        "token endpoint refused the code: invalid_grant",
+    ]
+
+
+def test_a_code_issued_to_another_client_and_a_foreign_iss_are_refused(
+    browser: TestClient, provider: OpenIdProvider, web_engine: Engine
+) -> None:
+    # the person is sent to the provider as another client (other-app) with
+    # isotrack's state: the code is other-app's, and the provider refuses it to isotrack
+    authorization = start(browser)
+    as_other = authorization.replace("client_id=isotrack", "client_id=other-app")
+    assert as_other != authorization
+    before = counts(web_engine)
+    assert_refused(browser.get(local(provider.authorize(as_other, "dr.sso"))), 400, "Start again")
+    # a callback naming another issuer (RFC 9207) is refused before any code exchange
+    callback = provider.authorize(start(browser), "dr.sso")
+    assert_refused(browser.get(with_query(callback, iss="http://evil.example")), 400, "Start")
+    assert counts(web_engine)["users"] == before["users"]
+    assert counts(web_engine)["refresh_tokens"] == before["refresh_tokens"]
+    assert refusal_reasons(web_engine)[-2:] == [
+        "token endpoint refused the code: invalid_grant",
+        "callback from issuer 'http://evil.example'",
+    ]
 
 
 def test_a_callback_in_another_browser_is_refused(
@@ -182,6 +220,7 @@ def test_a_callback_in_another_browser_is_refused(
     with page_client(sso_app) as other:
         assert_refused(other.get(local(callback)), 400, "Start again")
     assert counts(web_engine)["users"] == before["users"]
+    assert refusal_reasons(web_engine)[-1] == "state started in another browser"
 
 
 @pytest.mark.parametrize(
@@ -216,6 +255,7 @@ def test_a_provider_answering_with_another_issuer_is_refused(
     with page_client(app) as client:
         assert_refused(client.get("/login/sso"), 502, "cannot be reached")
     assert counts(web_engine) == before
+    assert "the discovery document names issuer" in refusal_reasons(web_engine)[-1]
 
 
 def test_a_pharmacist_lands_on_the_pharmacy_and_a_local_name_is_never_taken_over(
