@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -21,6 +22,7 @@ from isotrack.knowledge import KnowledgeBase
 from isotrack.server import create_app
 from isotrack.settings import Settings
 from isotrack.store.models import AuditRow, RefreshTokenRow, SsoIdentityRow, SsoRequestRow, UserRow
+from isotrack.store.users import StoredUser, user_transaction
 from tests.oidc.provider import CLIENT_SECRET, OpenIdProvider, running_provider
 from tests.web.conftest import UNTRIPPABLE_RATE, TestClient, page_client
 
@@ -261,10 +263,10 @@ def test_a_provider_answering_with_another_issuer_is_refused(
 def test_a_pharmacist_lands_on_the_pharmacy_and_a_local_name_is_never_taken_over(
     browser: TestClient, provider: OpenIdProvider, web_engine: Engine
 ) -> None:
-    from isotrack.store.users import StoredUser, user_transaction
-
     with user_transaction(web_engine) as tx:
-        local_user = StoredUser.new("ph.sso", "nurse", "$argon2id$local", created_at=_now())
+        local_user = StoredUser.new(
+            "ph.sso", "nurse", "$argon2id$local", created_at=datetime.now(UTC)
+        )
         tx.users.add(local_user)
     response = browser.get(local(provider.authorize(start(browser), "ph.sso")))
     assert response.status_code == 303
@@ -281,8 +283,6 @@ def test_a_pharmacist_lands_on_the_pharmacy_and_a_local_name_is_never_taken_over
 def test_an_sso_account_has_no_password_and_a_disabled_one_is_refused(
     browser: TestClient, provider: OpenIdProvider, web_engine: Engine
 ) -> None:
-    from isotrack.store.users import user_transaction
-
     assert browser.get(local(provider.authorize(start(browser), "dr.sso"))).status_code == 303
     for password in ("", "!sso", "any password"):
         answer = browser.post(
@@ -298,7 +298,16 @@ def test_an_sso_account_has_no_password_and_a_disabled_one_is_refused(
     assert_refused(refused, 403, "Your isotrack account is disabled")
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
+def test_the_role_follows_the_groups_at_each_sign_in(
+    browser: TestClient, provider: OpenIdProvider, web_engine: Engine, kb: KnowledgeBase
+) -> None:
+    assert browser.get(local(provider.authorize(start(browser), "dr.sso"))).status_code == 303
+    remapped = sso_settings(
+        web_engine, provider.issuer, oidc_role_groups={"derm-prescribers": "nurse"}
+    )
+    with page_client(create_app(remapped, engine=web_engine, kb=kb)) as client:
+        assert client.get(local(provider.authorize(start(client), "dr.sso"))).status_code == 303
+    with web_engine.connect() as connection:
+        roles = connection.scalars(select(UserRow.role).where(UserRow.username == "dr.sso")).all()
+    assert roles == ["nurse"]
+    assert audit_actions(web_engine)[-2:] == ["auth:sso-role-changed", "auth:sso-login"]

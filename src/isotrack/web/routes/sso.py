@@ -93,7 +93,7 @@ def sso_start(
                 browser_digest=_digest(browser),
                 nonce=nonce,
                 code_verifier=verifier,
-                next_url=safe_next(next) or "",
+                next_url=_return_to(next),
                 expires_at=now + REQUEST_LIFETIME,
             )
         )
@@ -101,6 +101,12 @@ def sso_start(
     max_age = int(REQUEST_LIFETIME.total_seconds())
     cookie_policy(settings).set(response, SSO_COOKIE, browser, max_age=max_age)
     return response
+
+
+def _return_to(next_url: str | None) -> str:
+    """The page to return to after sign-in: a path of this site, else none."""
+    target = safe_next(next_url) or ""
+    return target if len(target) <= _MAX_PARAMETER else ""
 
 
 @router.get("/login/sso/callback", name="sso_callback")
