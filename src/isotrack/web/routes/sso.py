@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
 
 from isotrack.http.authz import Role
 from isotrack.http.deps import EngineDep, NowDep, SettingsDep
 from isotrack.http.oidc import OidcClient, SsoRefused
 from isotrack.http.signin import ADDRESS_STORED_LENGTH
 from isotrack.http.sso import SsoConfig, audit_refusal, sign_in_identity
+from isotrack.settings import Settings
 from isotrack.store.sso import PendingSsoRequest
 from isotrack.store.users import user_transaction
 from isotrack.web.routes.account import safe_next, start_page
@@ -156,7 +158,7 @@ def sso_callback(
 
 
 def _refused(
-    request: Request, settings: SettingsDep, engine: EngineDep, refusal: SsoRefused, now: NowDep
+    request: Request, settings: Settings, engine: Engine, refusal: SsoRefused, now: datetime
 ) -> Response:
     address = (request.client.host if request.client else "unknown")[:ADDRESS_STORED_LENGTH]
     log.warning("single sign-on refused: %s", refusal.reason)
