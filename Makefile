@@ -34,9 +34,11 @@ unit: $(VENV)/.test-installed
 
 # The browser tests (tests/e2e) need Debian's chromium and axe-core from npm: installed
 # here when missing (chromium with apt, as root only; never `playwright install`, which
-# downloads a browser build). Without them the browser tests skip and say why.
+# downloads a browser build). The single sign-on tests run a real OpenID Provider, the
+# oidc-provider package from npm (tests/oidc). Without them the tests skip and say why.
 CHROMIUM := /usr/bin/chromium
 E2E_DIR  := tests/e2e
+OIDC_DIR := tests/oidc
 
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -47,6 +49,10 @@ browser:
 	@if [ ! -d $(E2E_DIR)/node_modules ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix $(E2E_DIR) --no-audit --no-fund; \
 	  else echo "npm missing: the accessibility checks of the browser tests will be skipped"; fi; \
+	fi
+	@if [ ! -d $(OIDC_DIR)/node_modules ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix $(OIDC_DIR) --no-audit --no-fund; \
+	  else echo "npm missing: the single sign-on tests (a real OpenID Provider) will be skipped"; fi; \
 	fi
 
 test: lint typecheck browser unit
@@ -64,4 +70,5 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/bench_web_pages.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(E2E_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(E2E_DIR)/node_modules \
+	  $(OIDC_DIR)/node_modules

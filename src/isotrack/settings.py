@@ -4,8 +4,7 @@
 the database. Default ``sqlite:///isotrack.db``, an SQLite file ``isotrack.db``
 in the working directory.
 
-``ISOTRACK_ENV`` (setting ``env``): ``production`` (the default),
-``development`` or ``test``.
+``ISOTRACK_ENV`` (setting ``env``): ``production`` (the default), ``development`` or ``test``.
 
 ``ISOTRACK_CORS_ORIGINS`` (setting ``cors_origins``): the web origins allowed
 to call the API from a browser, comma-separated (e.g.
@@ -80,6 +79,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isotrack.errors import InvalidInputError
+from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
 
@@ -148,8 +148,8 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
-    """isotrack's settings, read from ``ISOTRACK_*`` environment variables."""
+class Settings(SsoSettings, BaseSettings):
+    """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 

@@ -6,10 +6,12 @@ Fixtures and helpers for every ``tests/e2e/test_*.py`` (mark each test ``e2e``):
   free port, on a temporary SQLite database holding the demo clinic (as of
   today) and one user per role with known passwords
   (:func:`tests.web.demo_db.password_for`); ``live_server.url``,
-  ``live_server.accounts``, ``live_server.database_url``.
+  ``live_server.accounts``, ``live_server.database_url``. :func:`serve` starts
+  another such server with more settings (e.g. single sign-on).
 - ``browser`` (session): chromium (``/usr/bin/chromium``), headless.
 - ``page``: a fresh browser context and page (1280×800) for one test; the test
-  fails when the page reported a Content-Security-Policy violation or a script error.
+  fails when the page reported a Content-Security-Policy violation or a script error
+  (:func:`open_page` makes one on another server).
 - :func:`login` ``(page, live_server, role)``: signs in through the login form.
 - :func:`assert_accessible` ``(page)``: runs axe-core (``tests/e2e/node_modules``,
   installed by ``make test`` with ``npm ci``) and fails on any serious or critical
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +112,14 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     """``isotrack serve`` on the demo clinic, for the whole session."""
+    with serve() as server:
+        yield server
+
+
+@contextmanager
+def serve(extra_env: dict[str, str] | None = None, port: int | None = None) -> Iterator[LiveServer]:
+    """``isotrack serve`` on a new demo clinic database, on ``port`` (default: a free
+    one), with ``extra_env`` added to its environment, for the life of the block."""
     _require_browser()
     with tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'isotrack.db'}"
@@ -117,13 +128,14 @@ def live_server() -> Iterator[LiveServer]:
         load_demo_clinic(engine, now, default_knowledge())
         accounts = create_accounts(engine, now)
         engine.dispose()
-        port = free_port()
+        port = port if port is not None else free_port()
         env = {
             **os.environ,
             "ISOTRACK_ENV": "test",
             "ISOTRACK_DATABASE_URL": database_url,
             "ISOTRACK_RATE_LIMIT_PER_MINUTE": "100000",
             "ISOTRACK_RATE_LIMIT_BURST": "100000",
+            **(extra_env or {}),
         }
         log = Path(folder) / "server.log"
         command = [sys.executable, "-m", "isotrack", "serve", "--host", "127.0.0.1"]
@@ -178,7 +190,15 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
 def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A page in a fresh context (no cookies); fails the test on CSP violations and
     script errors the page reported."""
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    with open_page(browser, live_server.url) as new_page:
+        yield new_page
+
+
+@contextmanager
+def open_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page in a fresh context on ``base_url``; at the end of the block, fails the
+    test on CSP violations and script errors the page reported."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
     context.set_default_timeout(15_000)
     new_page = context.new_page()
     problems: list[str] = []

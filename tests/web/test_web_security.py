@@ -19,7 +19,7 @@ from isotrack.http.authz import STAFF_ROLES, Role
 from isotrack.http.passwords import DEMO_PATIENT_ID
 from tests.web.conftest import SignIn, TestClient
 
-PUBLIC_PATHS = frozenset({"/login"})
+PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback"})  # SSO: docs/sso.md
 PUBLIC_PREFIXES = ("/knowledge",)
 SAMPLE_PARAMETERS = {"patient_id": DEMO_PATIENT_ID, "rule_id": "PREG-ACTIVE"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

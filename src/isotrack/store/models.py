@@ -199,6 +199,35 @@ class ClinicSettingsRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
+class SsoIdentityRow(Base):
+    """A user's account at the clinic's identity provider: (issuer, subject) → user.
+
+    Created on the first single sign-on; later sign-ins find the user through it."""
+
+    __tablename__ = "sso_identities"
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SsoRequestRow(Base):
+    """A single sign-on under way: used (deleted) by the callback that ends it.
+
+    ``id`` is the SHA-256 of the ``state`` sent to the identity provider and
+    ``browser`` that of the random cookie of the browser that started it."""
+
+    __tablename__ = "sso_requests"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    browser: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_url: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
-USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "refresh_tokens", "login_attempts")
+USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "sso_identities", "refresh_tokens", "login_attempts")

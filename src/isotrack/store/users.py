@@ -36,6 +36,7 @@ from isotrack.errors import ConflictError, NotFoundError
 from isotrack.store.audit import AuditTrail
 from isotrack.store.db import storage_errors
 from isotrack.store.models import LoginAttemptRow, Patient, RefreshTokenRow, UserRow
+from isotrack.store.sso import SsoRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,7 @@ class RecentFailures:
 class UserTransaction:
     users: UserRepository
     audit: AuditTrail
+    sso: SsoRepository
 
 
 @contextmanager
@@ -257,7 +259,9 @@ def user_transaction(engine: Engine) -> Iterator[UserTransaction]:
         Session(engine, expire_on_commit=False, autoflush=False) as session,
         session.begin(),
     ):
-        yield UserTransaction(users=UserRepository(session), audit=AuditTrail(session))
+        yield UserTransaction(
+            users=UserRepository(session), audit=AuditTrail(session), sso=SsoRepository(session)
+        )
 
 
 def _user(row: UserRow) -> StoredUser:

@@ -2,7 +2,8 @@
 
 :func:`install_web` adds to the app of :func:`isotrack.api.create_app`: the
 static files under ``/static``, the HTML error pages for page requests, the
-sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`), the public
+sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`; single sign-on:
+:mod:`isotrack.web.routes.sso`, configured here from the settings), the public
 knowledge pages, and every router of :data:`isotrack.web.routes.WEB_ROUTERS`.
 Pages share the API's users, roles and matrix (:mod:`isotrack.http.authz`);
 the browser holds a session cookie instead of a bearer token (docs/web.md).
@@ -35,11 +36,16 @@ class CachedStaticFiles(StaticFiles):
 
 def install_web(app: FastAPI) -> None:
     """Mount the web app's pages, error pages and static files on ``app``."""
+    from isotrack.http.oidc import OidcClient
+    from isotrack.http.sso import sso_config
     from isotrack.web.errors import install_error_pages
     from isotrack.web.routes import WEB_ROUTERS
     from isotrack.web.routes.account import router as account_router
     from isotrack.web.routes.knowledge_pages import router as knowledge_router
 
+    sso = sso_config(app.state.settings)  # an unusable ISOTRACK_OIDC_* stops the start here
+    app.state.sso = sso
+    app.state.sso_client = OidcClient(sso.oidc) if sso is not None else None
     install_error_pages(app)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     for router in (account_router, knowledge_router, *WEB_ROUTERS):
