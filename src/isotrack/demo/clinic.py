@@ -1,4 +1,4 @@
-"""The demo clinic: a dozen made-up patients (no real person) in different states.
+"""The demo clinic: thirteen made-up patients (no real person) in different states.
 
 Every patient is a list of commands, each with the day it is recorded, dated
 relative to ``today`` so that the demo is always current: ``isotrack demo load``
@@ -13,7 +13,7 @@ records a dispensing authorisation before each dispense.
 >>> from datetime import date
 >>> clinic = demo_clinic(date(2026, 3, 2))
 >>> len(clinic), clinic[0].patient_id
-(12, 'demo-ana')
+(13, 'demo-ana')
 >>> all(day <= date(2026, 3, 2) for p in clinic for _, day in p.commands)
 True
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.state import (
+    AcknowledgeWorkItem,
     ChangeDose,
     EndCourse,
     PauseCourse,
@@ -39,7 +40,7 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 
 def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatient]:
-    """The twelve demo patients as they stand on ``today``."""
+    """The demo patients as they stand on ``today``."""
     kb = kb or default_knowledge()
     window = int(kb.number("ppp.test_window_days"))
     return [
@@ -55,6 +56,7 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
         _jonas(today, kb),
         _kara(today, kb, window),
         _luca(today, kb),
+        _milo(today, kb),
     ]
 
 
@@ -110,6 +112,13 @@ def _dev(today: date, kb: KnowledgeBase) -> DemoPatient:
     s.add(
         RecordSymptoms(on=s.day(-1), symptoms=("low-mood",), note="Feels flat since the winter"),
         RecordPHQ9(on=s.day(-1), total=12, item9=0),
+    )
+    s.add(
+        AcknowledgeWorkItem(
+            on=s.day(-1),
+            item=s.last_item(RecordSymptoms, "symptoms"),
+            note="Called Dev: no thoughts of self-harm",
+        )
     )
     return s.patient("Dev Sharma", "PHQ-9 of 12 yesterday (item 9 = 0): a positive mood screen.")
 
@@ -208,6 +217,9 @@ def _jonas(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordPHQ9(on=s.day(-10), total=15, item9=1),
         PauseCourse(on=s.day(-10), reason="PHQ-9 item 9 = 1: referred to mental health"),
     )
+    for kind, prefix in ((RecordSymptoms, "symptoms"), (RecordPHQ9, "mood")):
+        item = s.last_item(kind, prefix)
+        s.add(AcknowledgeWorkItem(on=s.day(-10), item=item, note="Course paused; referred"))
     return s.patient(
         "Jonas Weber", "Course paused 10 days ago after PHQ-9 15 with item 9 = 1 (self-harm)."
     )
@@ -248,3 +260,22 @@ def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordLesionCount(on=s.day(-10), nodules=3, inflammatory=6, comedones=12),
     )
     return s.patient("Luca Costa", "Nodules 12 → 3 (down 75 %): the label allows an early stop.")
+
+
+def _milo(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = Story(today, "demo-milo", kb)
+    s.enrol(-80, "Milo Berg", 23, "male")
+    s.weigh(-80, 76)
+    s.labs(-70, 120, 24)
+    s.course(-50, "conventional", dose_mg=30, strength_mg=30, months=2)
+    s.labs(-22, 135, 27)
+    s.add(
+        RecordSymptoms(
+            on=today,
+            symptoms=("severe-headache", "blurred-vision"),
+            note="Since this morning, worse when lying down",
+        )
+    )
+    return s.patient(
+        "Milo Berg", "Reported a bad headache with blurred vision today: not yet reviewed."
+    )

@@ -67,6 +67,10 @@ class Story:
     def add(self, *commands: AnyCommand) -> None:
         self.commands.extend(commands)
 
+    def last_item(self, kind: type[AnyCommand], prefix: str) -> str:
+        """The worklist id of the latest report of ``kind`` so far ('mood-3')."""
+        return f"{prefix}-{sum(isinstance(c, kind) for c in self.commands)}"
+
     def enrol(
         self,
         offset: int,

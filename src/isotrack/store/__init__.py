@@ -42,6 +42,7 @@ from isotrack.store.service import (
     execute_many,
     patient_ids,
     read_histories,
+    read_histories_for_summary,
     read_history,
     read_record,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "patient_ids",
     "read_clinic_settings",
     "read_histories",
+    "read_histories_for_summary",
     "read_history",
     "read_record",
     "require_current_schema",

@@ -31,6 +31,8 @@ AUDIT_LOCK_KEY = 0x15071A0D17
 COMMAND_ACTION_PREFIX = "command:"
 REJECTED_ACTION_PREFIX = "rejected:"
 READ_ACTION = "read"
+SUMMARY_READ_ACTION = "read:summary"
+"""Every record read for one figure about the whole clinic (one row, not one per record)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,12 @@ from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type, encode_command
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX
+from isotrack.store.audit import (
+    COMMAND_ACTION_PREFIX,
+    READ_ACTION,
+    REJECTED_ACTION_PREFIX,
+    SUMMARY_READ_ACTION,
+)
 from isotrack.store.db import describe
 from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
@@ -223,6 +228,24 @@ def read_histories(engine: Engine, *, actor: str, now: datetime) -> dict[str, li
             patient_id: _audited_history(uow, engine, patient_id, actor=actor, now=now)
             for patient_id in uow.patients.ids()
         }
+
+
+def read_histories_for_summary(
+    engine: Engine, *, actor: str, now: datetime, purpose: str
+) -> dict[str, list[StoredCommand]]:
+    """Every patient's command log for a figure shown about the whole clinic (the
+    worklist's count in a clinician's navigation): ONE audit row, ``read:summary``
+    with the purpose and the number of records read, instead of one per record."""
+    _require_time_zone(now)
+    with UnitOfWork(engine) as uow:
+        histories = {pid: uow.patients.history(pid) for pid in uow.patients.ids()}
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            action=SUMMARY_READ_ACTION,
+            detail={"purpose": purpose, "records": len(histories)},
+        )
+        return histories
 
 
 def _audited_history(

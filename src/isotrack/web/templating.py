@@ -7,7 +7,8 @@ context what every page needs:
 - ``csrf_token``: the token forms send (``{{ csrf_field() }}`` writes the hidden
   field; ``<body hx-headers>`` sends it with every htmx request);
 - ``safety_line``: :data:`isotrack.SAFETY_LINE`, shown in every page's footer;
-- ``nav``: the role's navigation (:data:`NAVIGATION`), the current entry marked;
+- ``nav``: the role's navigation (:data:`NAVIGATION`), the current entry marked, with
+  the worklist's count for a clinician (:mod:`isotrack.web.nav_counts`);
 - ``flashes``: the messages of :func:`flash` from the previous response.
 
 Templates live in ``templates/``; autoescaping is on and an undefined variable
@@ -16,7 +17,7 @@ is an error (a typo fails a test instead of printing nothing).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from isotrack import SAFETY_LINE, __version__
 from isotrack.http.authz import Role
 from isotrack.settings import Settings, signing_key
 from isotrack.web.deps import CSRF_FIELD, CSRF_HEADER, WebUser
+from isotrack.web.nav_counts import worklist_count
 from isotrack.web.sessions import (
     FLASH_COOKIE,
     LOGIN_COOKIE,
@@ -58,6 +60,8 @@ class NavItem:
     label: str
     href: str
     current: bool = False
+    count: int | None = None
+    """Shown next to the label (the worklist's items not resolved)."""
 
 
 START_PAGES: Mapping[Role, str] = {
@@ -72,10 +76,14 @@ right in the matrix (users, audit, knowledge: the CLI and API serve those), so i
 web start page is the knowledge pages rather than a clinic page it may not open."""
 
 _KNOWLEDGE = ("Knowledge", "/knowledge")
+WORKLIST_HREF = "/clinic/worklist"
+ERROR_TEMPLATE = "error.html"
+"""An error page reads nothing more (no worklist count)."""
+_WORKLIST = ("Worklist", WORKLIST_HREF)
 NAVIGATION: Mapping[Role, tuple[tuple[str, str], ...]] = {
-    Role.PRESCRIBER: (("Clinic", "/clinic"), _KNOWLEDGE),
-    Role.NURSE: (("Clinic", "/clinic"), _KNOWLEDGE),
-    Role.ADMIN: (_KNOWLEDGE,),
+    Role.PRESCRIBER: (("Clinic", "/clinic"), _WORKLIST, _KNOWLEDGE),
+    Role.NURSE: (("Clinic", "/clinic"), _WORKLIST, _KNOWLEDGE),
+    Role.ADMIN: (_KNOWLEDGE, ("Clinic settings", "/admin/clinic")),
     Role.PHARMACIST: (("Pharmacy", "/pharmacy"), _KNOWLEDGE),
     Role.PATIENT: (("My care", "/me"), _KNOWLEDGE),
 }
@@ -98,13 +106,31 @@ def _environment() -> Environment:
 environment = _environment()
 
 
-def navigation(user: WebUser | None, path: str) -> list[NavItem]:
-    """The navigation of ``user``'s role; the entry ``path`` is in is current."""
+class LazyNavigation:
+    """The navigation, built when a template first lists it: a page fragment (htmx)
+    that has no navigation never counts the worklist."""
+
+    def __init__(self, build: Callable[[], list[NavItem]]) -> None:
+        self._build = build
+        self._items: list[NavItem] | None = None
+
+    def __iter__(self) -> Iterator[NavItem]:
+        if self._items is None:
+            self._items = self._build()
+        return iter(self._items)
+
+
+def navigation(user: WebUser | None, path: str, work_count: int | None = None) -> list[NavItem]:
+    """The navigation of ``user``'s role; the entry ``path`` is in is current (the
+    longest that matches); the worklist entry shows ``work_count``."""
     entries = NAVIGATION[user.role] if user is not None else ANONYMOUS_NAVIGATION
+    matching = [href for _, href in entries if path == href or path.startswith(href + "/")]
+    current = max(matching, key=len, default=None)
     return [
-        NavItem(label, href, current=path == href or path.startswith(href + "/"))
+        NavItem(label, href, current=href == current,
+                count=work_count if href == WORKLIST_HREF else None)
         for label, href in entries
-    ]
+    ]  # fmt: skip
 
 
 def cookie_policy(settings: Settings) -> CookiePolicy:
@@ -143,7 +169,13 @@ def render(
             CSRF_FIELD, csrf_token
         ),
         "safety_line": SAFETY_LINE,
-        "nav": navigation(user, request.url.path),
+        "nav": LazyNavigation(
+            lambda: navigation(
+                user,
+                request.url.path,
+                None if template == ERROR_TEMPLATE else _work_count(request, user, context),
+            )
+        ),
         "flashes": flashes,
         **(context or {}),
     }
@@ -158,6 +190,16 @@ def render(
     if flashes:
         policy.delete(response, FLASH_COOKIE)
     return response
+
+
+def _work_count(
+    request: Request, user: WebUser | None, context: Mapping[str, Any] | None
+) -> int | None:
+    if user is None or WORKLIST_HREF not in dict(NAVIGATION[user.role]).values():
+        return None
+    if context is not None and isinstance(context.get("work_count"), int):
+        return int(context["work_count"])
+    return worklist_count(request, user)
 
 
 def flash(request: Request, response: Response, text: str, kind: FlashKind = "success") -> None:

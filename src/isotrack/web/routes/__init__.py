@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from isotrack.web.routes import clinician, patient_portal, pharmacy, sso
+from isotrack.web.routes import admin, clinician, patient_portal, pharmacy, sso
 
 WEB_ROUTERS: list[APIRouter] = [
     clinician.router,
     pharmacy.router,
     patient_portal.router,
     sso.router,
+    admin.router,
 ]

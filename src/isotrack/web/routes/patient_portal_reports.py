@@ -36,6 +36,7 @@ from isotrack.errors import CommandRejected
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Question
+from isotrack.web.clinic_contact import clinic_contact
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes._records import PatientDep, VersionField, own_record, store_for
 from isotrack.web.routes.patient_view import (
@@ -119,7 +120,8 @@ def symptom_advice(
     record, _ = own_record(user, engine, now, kb)
     report = record.symptom_reports[-1] if record.symptom_reports else None
     result = triage(report.symptoms, kb) if report is not None else None
-    return render(request, "me/symptom_advice.html", {"report": report, "result": result})
+    context = {"report": report, "result": result, "contact": clinic_contact(engine, kb)}
+    return render(request, "me/symptom_advice.html", context)
 
 
 def _symptoms_page(
@@ -194,6 +196,7 @@ def mood_result(
         "screen": screen,
         "result": result,
         "self_harm_advice": kb.symptom(SELF_HARM_SYMPTOM).advice,
+        "contact": clinic_contact(engine, kb),
         "count": len(PHQ9_QUESTIONS) * (len(PHQ9_ANSWERS) - 1),
     }
     return render(request, "me/mood_result.html", context)
