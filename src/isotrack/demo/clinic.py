@@ -13,7 +13,7 @@ records a dispensing authorisation before each dispense.
 >>> from datetime import date
 >>> clinic = demo_clinic(date(2026, 3, 2))
 >>> len(clinic), clinic[0].patient_id
-(12, 'demo-ana')
+(13, 'demo-ana')
 >>> all(day <= date(2026, 3, 2) for p in clinic for _, day in p.commands)
 True
 """
@@ -26,6 +26,7 @@ from isotrack.clinical.state import (
     ChangeDose,
     EndCourse,
     PauseCourse,
+    RecordCounselling,
     RecordLesionCount,
     RecordMissedDoses,
     RecordOverride,
@@ -39,7 +40,7 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 
 def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatient]:
-    """The twelve demo patients as they stand on ``today``."""
+    """The demo patients as they stand on ``today``."""
     kb = kb or default_knowledge()
     window = int(kb.number("ppp.test_window_days"))
     return [
@@ -55,6 +56,7 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
         _jonas(today, kb),
         _kara(today, kb, window),
         _luca(today, kb),
+        _milo(today, kb),
     ]
 
 
@@ -248,3 +250,22 @@ def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordLesionCount(on=s.day(-10), nodules=3, inflammatory=6, comedones=12),
     )
     return s.patient("Luca Costa", "Nodules 12 → 3 (down 75 %): the label allows an early stop.")
+
+
+def _milo(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = Story(today, "demo-milo", kb)
+    s.enrol(-40, "Milo Novak", 23, "male")
+    s.weigh(-40, 62)
+    s.labs(-30, 105, 21)
+    s.course(-10, "conventional", dose_mg=30, strength_mg=30, months=1)
+    s.add(
+        RecordCounselling(
+            on=s.day(0),
+            topic="phone call: asks for another supply",
+            note="Says the capsules were left at a friend's house.",
+        )
+    )
+    return s.patient(
+        "Milo Novak",
+        "A month's capsules dispensed 10 days ago; asks for more today: an early refill.",
+    )

@@ -6,6 +6,7 @@
   the programme's included;
 - :mod:`.changes`: how each accepted command changes the record;
 - :mod:`.snapshot`: the record as the engine reads it on one day;
+- :mod:`.supply_checks`: SUPPLY-ON-HAND at prescribing, authorisation and dispensing;
 - :mod:`.view`: what ``isotrack course show`` and the patient page show.
 
 The top of clinical/: built on the record's data model
@@ -23,6 +24,7 @@ from isotrack.clinical.record.aggregate import (
     replay,
     to_snapshot,
 )
+from isotrack.clinical.record.supply_checks import early_supply
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
@@ -38,6 +40,7 @@ __all__ = [
     "course_view",
     "cumulative_dose",
     "describe_command",
+    "early_supply",
     "record_schedule",
     "replay",
     "to_snapshot",

@@ -7,7 +7,7 @@
 - :mod:`.pregnancy` and :mod:`.contraception` (with
   :mod:`.contraception_methods`): can the patient get pregnant, what the tests
   show, which methods are in use and whether they meet the programme;
-- :mod:`.supply_on_hand`: the isotretinoin supply left from the dispenses;
+- :mod:`.on_hand`: the isotretinoin supply left from the dispenses;
 - :mod:`.validation`: the input checks made before any rule runs.
 
 Built on the shared snapshot, codes and findings only; the programme and the
@@ -24,6 +24,7 @@ from isotrack.clinical.screening.contraception import (
     method_for,
     removal_for,
 )
+from isotrack.clinical.screening.on_hand import SupplyOnHand, supply_on_hand
 from isotrack.clinical.screening.pregnancy import (
     CbpStatus,
     current_pregnancy,
@@ -32,7 +33,7 @@ from isotrack.clinical.screening.pregnancy import (
     pregnancy_tests_newest_first,
     window_first_day,
 )
-from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
+from isotrack.clinical.screening.rules.supply import supply_on_hand_finding
 
 __all__ = [
     "REMOVAL_SUFFIX",
@@ -50,5 +51,6 @@ __all__ = [
     "removal_for",
     "screen_order",
     "supply_on_hand",
+    "supply_on_hand_finding",
     "window_first_day",
 ]
