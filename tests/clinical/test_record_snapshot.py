@@ -21,6 +21,7 @@ from tests.clinical.builders_record import (
     counsel,
     day,
     dispense,
+    early_supply,
     enrol_woman,
     enrolled,
     prescribe,
@@ -71,7 +72,9 @@ def test_the_course_carries_its_cumulative_dose_prescriptions_and_dose_increase(
 ) -> None:
     record = run(
         [
+            early_supply(9),
             prescribe(9, prescription_id="p2", dose_mg=20.0, strength_mg=20.0),
+            early_supply(10),
             authorize(10, "p2"),
             dispense(10, prescription_id="p2"),
             ChangeDose(on=day(12), dose_mg=30, times_per_day=2),

@@ -86,7 +86,8 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
     page.fill("#field-name", name)
     page.fill("#field-birth_date", "2001-04-05")
     page.select_option("#field-sex", "male")
-    assert page.is_checked("#field-counselled")
+    assert not page.is_checked("#field-counselled")  # an attestation is an act (issue 13)
+    page.check("#field-counselled")
     with page.expect_navigation():
         page.get_by_role("button", name="Enrol").click()
     assert page.get_by_role("heading", level=1).inner_text() == name

@@ -18,6 +18,8 @@ from tests.web.conftest import WEB_NOW, SignIn, csrf_token
 
 PATIENT = "/clinic/patients/demo-ben"
 TODAY = date(2026, 3, 2)
+DEMO_PATIENTS = len(demo_clinic(TODAY))
+"""The demo clinic grows as issues add patients: counted, not written down."""
 
 
 def commands_of(engine: Engine, patient_id: str) -> list[str]:

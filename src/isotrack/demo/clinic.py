@@ -27,6 +27,7 @@ from isotrack.clinical.state import (
     ChangeDose,
     EndCourse,
     PauseCourse,
+    RecordCounselling,
     RecordLesionCount,
     RecordMissedDoses,
     RecordOverride,
@@ -57,6 +58,7 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
         _kara(today, kb, window),
         _luca(today, kb),
         _milo(today, kb),
+        _nico(today, kb),
     ]
 
 
@@ -278,4 +280,23 @@ def _milo(today: date, kb: KnowledgeBase) -> DemoPatient:
     )
     return s.patient(
         "Milo Berg", "Reported a bad headache with blurred vision today: not yet reviewed."
+    )
+
+
+def _nico(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = Story(today, "demo-nico", kb)
+    s.enrol(-40, "Nico Novak", 23, "male")
+    s.weigh(-40, 62)
+    s.labs(-30, 105, 21)
+    s.course(-10, "conventional", dose_mg=30, strength_mg=30, months=1)
+    s.add(
+        RecordCounselling(
+            on=s.day(0),
+            topic="phone call: asks for another supply",
+            note="Says the capsules were left at a friend's house.",
+        )
+    )
+    return s.patient(
+        "Nico Novak",
+        "A month's capsules dispensed 10 days ago; asks for more today: an early refill.",
     )

@@ -137,6 +137,25 @@ def cookie_policy(settings: Settings) -> CookiePolicy:
     return CookiePolicy(secure=not settings.relaxed)
 
 
+def error_summary(context: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The error summary at the top of a page with a refused form: (id of the element
+    to go to, message, field name) for each message. A page gives ``error_summary``
+    itself, or ``errors`` ({field name: message}) with ``error_ids`` ({field name: id},
+    default ``field-<name>``, the id :func:`_macros.field` gives)."""
+    given = context.get("error_summary")
+    if given is not None:
+        return list(given)
+    errors = context.get("errors")
+    if not isinstance(errors, Mapping):
+        return []
+    ids: Mapping[str, str] = context.get("error_ids") or {}
+    return [
+        (ids.get(name, f"field-{name}"), str(message), name)
+        for name, message in errors.items()
+        if message
+    ]
+
+
 def render(
     request: Request,
     template: str,
@@ -177,8 +196,10 @@ def render(
             )
         ),
         "flashes": flashes,
+        "page_url": "",
         **(context or {}),
     }
+    full_context["error_summary"] = error_summary(full_context)
     body = environment.get_template(template).render(full_context)
     response = HTMLResponse(
         body,

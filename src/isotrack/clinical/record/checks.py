@@ -20,6 +20,7 @@ from datetime import date
 
 from isotrack.clinical.programme import answer_problems, programme_of
 from isotrack.clinical.record.course_checks import check_course_command, rejection
+from isotrack.clinical.record.supply_checks import check_supply_on_hand
 from isotrack.clinical.record.work_checks import check_work_command
 from isotrack.clinical.state import (
     AcknowledgeWorkItem,
@@ -98,6 +99,7 @@ def check_command(
             pass  # their values are checked by the value objects they become
         case _:
             check_course_command(record, command, today=today, kb=kb)
+            check_supply_on_hand(record, command, kb)
 
 
 # --- the patient ------------------------------------------------------------------

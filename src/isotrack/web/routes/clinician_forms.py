@@ -99,7 +99,7 @@ def _enrol_page(
 
 @router.get("/patients/new", response_class=HTMLResponse)
 def enrol_form(request: Request, _: Creator, kb: KbDep) -> HTMLResponse:
-    return _enrol_page(request, kb, {"counselled": "yes"}, {})
+    return _enrol_page(request, kb, {}, {})  # nothing pre-ticked: counselling is an act
 
 
 @router.post("/patients/new", response_model=None)
@@ -256,7 +256,11 @@ def _prescribe_context(
     errors: Errors,
     values: dict[str, str],
     kb: KnowledgeBase,
+    *,
+    acted: bool = True,
 ) -> dict[str, Any]:
+    """The prescribe page's context; ``acted`` False (the page just opened, nothing was
+    sent yet): no error is shown."""
     shown = dict(values)
     suggestion = evaluation.suggestion
     if suggestion is not None and not any(values.get(n) for n in ("dose_mg", "quantity")):
@@ -273,7 +277,11 @@ def _prescribe_context(
         "record": loaded.record,
         "version": loaded.version,
         "evaluation": evaluation,
-        "errors": {**evaluation.errors, **errors},
+        "errors": {**evaluation.errors, **errors} if acted else {},
+        "error_ids": {
+            "submit": "screening",
+            **{name: f"{name}-error" for name in errors if name.startswith(OVERRIDE_PREFIX)},
+        },
         "values": shown,
         "products": [("", "Choose a product"), *products],
         "override_reasons": override_choices(kb),
@@ -302,7 +310,8 @@ def prescribe_form(
             supply_days=str(s.supply_days), prescription_id=first.draft.prescription_id,
         )  # fmt: skip
         first, errors = _evaluate_draft(loaded, values, now, kb)
-    context = _prescribe_context(loaded, first, errors, values, kb)
+    acted = any(name in request.query_params for name in DRAFT_FIELDS)
+    context = _prescribe_context(loaded, first, errors, values, kb, acted=acted)
     return render(request, "clinic/prescribe.html", context)
 
 

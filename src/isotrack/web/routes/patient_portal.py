@@ -139,6 +139,8 @@ def _home_page(
         "version": version,
         "notes": schedule.notes,
         "errors": errors or {},
+        "error_ids": {"days": "missed-error"},
+        "page_url": "/me",
         "can_get_pregnant": category_of(record, today, kb).can_get_pregnant,
     }
     return render(request, "me/home.html", context, status=status)
@@ -244,6 +246,8 @@ def _contraception_page(
         "programme": rules.programme.name,
         "version": version,
         "errors": errors or {},
+        "error_ids": {"start": "field-method", "stop": "contraception-stop-error"},
+        "page_url": "/me/contraception",
         "plain": plain,
     }
     return render(request, "me/contraception.html", context, status=status)

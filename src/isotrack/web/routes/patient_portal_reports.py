@@ -136,6 +136,7 @@ def _symptoms_page(
     context: dict[str, Any] = {
         "groups": symptom_groups(kb),
         "errors": errors or {},
+        "error_ids": {"symptoms": "symptoms-error"},
         "ticked": ticked or set(),
         "note": note,
     }
@@ -216,6 +217,7 @@ def _mood_page(
         "source": kb.source(PHQ9_SOURCE),
         "values": values,
         "errors": errors or {},
+        "error_ids": {name: f"{name}-error" for name in errors or {}},
     }
     return render(request, "me/mood.html", context, status=status)
 
@@ -279,5 +281,10 @@ def _questions_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    context = {"questions": questions, "values": values, "errors": errors or {}}
+    context = {
+        "questions": questions,
+        "values": values,
+        "errors": errors or {},
+        "error_ids": {name: f"answer-{name}-error" for name in errors or {}},
+    }
     return render(request, "me/questions.html", context, status=status)

@@ -189,6 +189,11 @@ def _check_page(
         "looked_up_authorization": found,
         "may_authorise": user.may(Action.AUTHORIZATION_CREATE),
         "errors": errors or {},
+        "error_ids": {
+            "authorisation": "verdict",
+            "quantity": "field-quantity" if result.verdict == "dispense" else "verdict",
+        },
         "values": values or {},
+        "page_url": f"/pharmacy/patients/{quote(patient_id)}",
     }
     return render(request, "pharmacy/check.html", context, status=status)

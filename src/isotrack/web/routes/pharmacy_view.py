@@ -12,6 +12,12 @@ aggregate use, so the page can never say "yes" where the record would refuse:
   terms): the pharmacist may issue it;
 - ``refused``: anything else, with each unmet requirement and what would satisfy it.
 
+An early or overlapping supply (SUPPLY-ON-HAND: the isotretinoin already dispensed
+still covers more than the clinic's limit) is an unmet requirement until the
+prescriber records the decision to supply early; the record refuses the
+authorisation and the dispense without it (:func:`~isotrack.clinical.record.early_supply`).
+The finding and the decision are shown either way.
+
 When the month has no prescription to dispense (none yet, or all dispensed), the
 check also lists what the *next* prescription needs
 (:func:`~isotrack.clinical.programme.programme_status`), so the pharmacist
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from isotrack.clinical.findings import Finding
 from isotrack.clinical.programme import (
     DispenseTerms,
     MonthState,
@@ -37,6 +44,8 @@ from isotrack.clinical.programme import (
     require_dispensable,
     valid_authorization,
 )
+from isotrack.clinical.record import Override, early_supply
+from isotrack.clinical.screening import supply_on_hand_finding
 from isotrack.clinical.state import AuthorizationState, PatientRecord, PrescriptionState
 from isotrack.errors import ProgrammeRefusal
 from isotrack.knowledge.base import KnowledgeBase
@@ -108,6 +117,10 @@ class DispenseCheck:
     """Every requirement of dispensing (or of an authorisation) that was checked."""
     next_prescription: tuple[RequirementLine, ...] = ()
     """When there is nothing to dispense: what the next prescription needs."""
+    supply: Finding | None = None
+    """SUPPLY-ON-HAND when the supply already dispensed is over the clinic's limit."""
+    supply_decision: Override | None = None
+    """The prescriber's decision to supply early anyway, when recorded."""
 
     @property
     def unmet(self) -> tuple[RequirementLine, ...]:
@@ -145,7 +158,8 @@ def dispense_check(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Dis
     if course is not None and not course_ended(course, on):
         written = [p for p in course.prescriptions if p.on <= on]
         prescription = written[-1] if written else None
-    if course is not None and prescription is not None:
+    supply = _supply(record, prescription, on, kb)
+    if course is not None and prescription is not None and supply.line is None:
         authorization, left = valid_authorization(course, prescription.id, on)
         if authorization is not None and _dispensable(record, prescription, on, kb):
             found = f"{authorization.id} until {authorization.not_after}, {left} capsules left"
@@ -155,17 +169,21 @@ def dispense_check(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Dis
             return DispenseCheck(
                 record.patient_id, record.name, on, "dispense", status, prescription,
                 authorization=authorization, capsules_left=left, checked=(line,),
+                supply=supply.finding, supply_decision=supply.decision,
             )  # fmt: skip
     lines = tuple(requirement_line(r) for r in requirements)
-    if terms is not None:
+    if supply.line is not None:
+        lines = (*lines, supply.line)
+    if terms is not None and supply.line is None:
         return DispenseCheck(
             record.patient_id, record.name, on, "authorise", status, prescription,
-            terms=terms, checked=lines,
+            terms=terms, checked=lines, supply=supply.finding, supply_decision=supply.decision,
         )  # fmt: skip
     if any(r.key == "prescription" and r.met for r in requirements):
         return DispenseCheck(
-            record.patient_id, record.name, on, "refused", status, prescription, checked=lines
-        )
+            record.patient_id, record.name, on, "refused", status, prescription, checked=lines,
+            supply=supply.finding, supply_decision=supply.decision,
+        )  # fmt: skip
     # Nothing left to dispense (no prescription yet, or all of it dispensed): the rest
     # of the authorisation's requirements are moot; say what the next one needs.
     first = tuple(line for line in lines if line.key in _BEFORE_PRESCRIPTION)
@@ -177,6 +195,38 @@ def dispense_check(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Dis
 
 
 _BEFORE_PRESCRIPTION = frozenset({"course", "prescription"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Supply:
+    finding: Finding | None = None
+    decision: Override | None = None
+    line: RequirementLine | None = None
+    """The unmet requirement while no decision to supply early is recorded."""
+
+
+def _supply(
+    record: PatientRecord, prescription: PrescriptionState | None, on: date, kb: KnowledgeBase
+) -> _Supply:
+    """SUPPLY-ON-HAND for an authorisation or a dispense of ``prescription`` today."""
+    if prescription is None:
+        return _Supply()
+    early = early_supply(record, prescription.id, on=on, kb=kb)
+    if early is None:
+        return _Supply()
+    found, decision = early
+    finding = supply_on_hand_finding(kb, found)
+    if decision is not None:
+        return _Supply(finding, decision)
+    limit = kb.number("ppp.supply_on_hand_max_days")
+    wait = f", or dispense from {found.due_on(limit).isoformat()}" if found.over(limit) else ""
+    line = RequirementLine(
+        "supply",
+        False,
+        f"no earlier isotretinoin supply left beyond the clinic's limit of {limit:g} days",
+        f"the prescriber's decision to supply early, with the reason{wait}: {finding.summary}",
+    )
+    return _Supply(finding, None, line)
 
 
 def _dispensable(

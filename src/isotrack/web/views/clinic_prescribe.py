@@ -276,11 +276,12 @@ def _try_prescribe(
     record: PatientRecord, draft: Draft, on: date, kb: KnowledgeBase, errors: dict[str, str]
 ) -> None:
     """Apply the prescription in memory; a refusal that is not the programme's (shown
-    as the requirements) goes next to its field."""
+    as the requirements) nor the supply on hand's (the SUPPLY-ON-HAND warning, whose
+    reason is stored before the prescription) goes next to its field."""
     try:
         apply(record, _prescribe(draft, on), today=on, kb=kb)
     except CommandRejected as error:
-        if error.field != "programme":
+        if error.field not in ("programme", "supply"):
             errors.setdefault(error.field, _message(error))
 
 
