@@ -20,7 +20,7 @@ import logging
 import re
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
@@ -33,6 +33,7 @@ from isotrack.api.routes import ROUTERS
 from isotrack.cds.routes import install_cds
 from isotrack.errors import StorageError
 from isotrack.http.deps import EngineDep, RequestIdDep
+from isotrack.http.door import check_request_values
 from isotrack.http.problems import (
     PROBLEM_MEDIA_TYPE,
     STORAGE_DETAIL,
@@ -83,6 +84,7 @@ def create_app(
         openapi_url=OPENAPI_URL,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(check_request_values)],
     )
     app.state.settings = settings
     app.state.engine = engine
