@@ -11,6 +11,9 @@ Public API:
 - :func:`execute`, :func:`read_record`, :func:`read_history`, :func:`read_histories`,
   :func:`patient_ids` — the use cases, each one audited transaction;
   :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
+- :func:`read_records` — every record, an :class:`UnreadableRecord` (audited
+  ``read-failed``) in place of one that cannot be read back;
+  :func:`unreadable_records` lists those for ``isotrack doctor``.
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
 - :func:`backup`, :func:`restore` — SQLite online backup or portable JSON.
 
@@ -32,6 +35,7 @@ from isotrack.store.migrate import (
     require_current_schema,
     upgrade,
 )
+from isotrack.store.records import UnreadableRecord, read_records, unreadable_records
 from isotrack.store.repository import PatientRepository, StoredCommand
 from isotrack.store.service import (
     PendingCommand,
@@ -53,6 +57,7 @@ __all__ = [
     "PendingCommand",
     "StoredCommand",
     "UnitOfWork",
+    "UnreadableRecord",
     "backend_of",
     "backup",
     "create_engine_for",
@@ -67,9 +72,11 @@ __all__ = [
     "read_histories",
     "read_history",
     "read_record",
+    "read_records",
     "require_current_schema",
     "restore",
     "row_counts",
+    "unreadable_records",
     "upgrade",
     "verify_audit",
 ]

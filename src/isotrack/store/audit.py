@@ -31,6 +31,8 @@ AUDIT_LOCK_KEY = 0x15071A0D17
 COMMAND_ACTION_PREFIX = "command:"
 REJECTED_ACTION_PREFIX = "rejected:"
 READ_ACTION = "read"
+READ_FAILED_ACTION = "read-failed"
+"""A patient's record could not be read back (its detail says which command and why)."""
 
 
 @dataclass(frozen=True, slots=True)
