@@ -65,7 +65,7 @@ driver:
 >>> signing_key(settings)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-isotrack.errors.InvalidInputError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
+isotrack.errors.ConfigurationError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from isotrack.errors import InvalidInputError
+from isotrack.errors import ConfigurationError, InvalidInputError
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
 
@@ -377,14 +377,14 @@ def signing_key(settings: Settings) -> bytes:
         _warn_development_key(settings)
         return DEVELOPMENT_KEY
     if not given:
-        raise InvalidInputError(
+        raise ConfigurationError(
             "ISOTRACK_SECRET_KEY",
             f"is not set (ISOTRACK_ENV={settings.env}); it signs pharmacy authorisations: "
             + _HOW_TO_MAKE_ONE,
         )
     problem = secret_key_problem(given)
     if problem is not None:
-        raise InvalidInputError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
+        raise ConfigurationError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
     return given.encode("utf-8")
 
 

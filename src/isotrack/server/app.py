@@ -1,7 +1,8 @@
 """The application: ``create_app(settings)`` builds the FastAPI app.
 
 It opens the database of the settings (or takes ``engine``), refuses to start
-unless the schema is the newest (StorageError: run ``isotrack db upgrade``),
+unless the schema is the newest (StorageError: run ``isotrack db upgrade``) and,
+in production, unless the settings are usable (ConfigurationError, :mod:`.preflight`),
 loads the knowledge base, and assembles: the middleware (request id, rate
 limit, body limits, security headers, access log; CORS only for the origins
 the settings list), the problem+json error handlers, ``GET /health`` and
@@ -31,10 +32,11 @@ from sqlalchemy import Engine
 from isotrack import SAFETY_LINE, __version__
 from isotrack.api.routes import ROUTERS
 from isotrack.cds.routes import install_cds
-from isotrack.errors import StorageError
-from isotrack.http.deps import EngineDep, RequestIdDep
+from isotrack.errors import ConfigurationError, StorageError
+from isotrack.http.deps import EngineDep, RequestIdDep, SettingsDep
 from isotrack.http.door import check_request_values
 from isotrack.http.problems import (
+    CONFIGURATION_DETAIL,
     PROBLEM_MEDIA_TYPE,
     STORAGE_DETAIL,
     Problem,
@@ -44,6 +46,7 @@ from isotrack.http.problems import (
 from isotrack.http.signin import router as auth_router
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.server.middleware import RequestGuard, TokenBucketLimiter
+from isotrack.server.preflight import require_usable_configuration
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, head_revision, require_current_schema
 from isotrack.web import install_web
@@ -74,9 +77,11 @@ def create_app(
 ) -> FastAPI:
     """The isotrack API on ``engine`` (default: an engine on ``settings.database_url``).
 
-    Raises StorageError when the database is unreachable or not at the newest schema."""
+    Raises StorageError when the database is unreachable or not at the newest schema,
+    ConfigurationError when production settings are unusable (:mod:`.preflight`)."""
     engine = engine if engine is not None else create_engine_for(settings.database_url)
     require_current_schema(engine)
+    require_usable_configuration(settings)
     app = FastAPI(
         title="isotrack",
         version=__version__,
@@ -126,9 +131,17 @@ def health() -> Health:
     summary="Readiness: the database answers and is at the newest schema",
     responses={503: PROBLEM_RESPONSE},
 )
-def ready(engine: EngineDep, request_id: RequestIdDep) -> Readiness | JSONResponse:
+def ready(
+    engine: EngineDep, settings: SettingsDep, request_id: RequestIdDep
+) -> Readiness | JSONResponse:
     try:
         require_current_schema(engine)
+        require_usable_configuration(settings)
+    except ConfigurationError as error:
+        logging.getLogger("isotrack.api.errors").error(
+            "not ready: %s", error.message, extra={"fields": {"request_id": request_id}}
+        )
+        return problem_response(503, error.code, CONFIGURATION_DETAIL, request_id=request_id)
     except StorageError as error:
         logging.getLogger("isotrack.api.errors").error(
             "not ready: %s", error.message, extra={"fields": {"request_id": request_id}}

@@ -34,7 +34,6 @@ from isotrack.clinical.state import (
 from isotrack.errors import CommandRejected, InvalidInputError, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX
-from isotrack.store.db import describe
 from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
@@ -256,7 +255,7 @@ def _audited_history(
 ) -> list[StoredCommand]:
     history = uow.patients.history(patient_id)
     if not history:
-        raise NotFoundError(f"no patient {patient_id!r} in the database {describe(engine)}")
+        raise NotFoundError(f"no patient {patient_id!r}")  # never the database URL: clients see it
     record_hash = uow.patients.record_hash(patient_id)
     uow.audit.append(
         at=now,

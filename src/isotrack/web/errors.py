@@ -34,9 +34,9 @@ from isotrack.http.deps import current_time
 from isotrack.http.problems import (
     INTERNAL_DETAIL,
     PROBLEM_MEDIA_TYPE,
-    STORAGE_DETAIL,
     ProblemError,
     request_id_of,
+    server_detail,
     status_of,
 )
 from isotrack.web.deps import LoginRequired, PageForbidden, session_user
@@ -94,6 +94,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
             "request_id": request_id_of(request) or "",
         },
         status=status,
+        error_page=True,
     )
 
 
@@ -170,7 +171,7 @@ def _engine_message(error: IsotrackError) -> tuple[int, str]:
     status = status_of(error)
     if status >= 500:
         log.error("engine error %s: %s", error.code, error.message)
-        return status, STORAGE_DETAIL if isinstance(error, StorageError) else INTERNAL_DETAIL
+        return status, server_detail(error)
     if isinstance(error, InvalidInputError) and error.field:
         return status, f"{error.field}: {error.message}"
     return status, error.message
