@@ -19,7 +19,11 @@ from isotrack.errors import ConfigurationError
 from isotrack.server import create_app
 from isotrack.settings import Settings
 
-WEAK = Settings(env="production", secret_key="changeme", cds_public_url="https://x.example.org")
+WEAK = Settings(
+    env="production",
+    secret_key="changeme",  # noqa: S106  # the placeholder under test, not a secret
+    cds_public_url="https://x.example.org",
+)
 
 
 def test_create_app_refuses_unusable_production_settings(
