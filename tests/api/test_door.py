@@ -125,3 +125,14 @@ def test_a_nul_in_a_path_or_a_sign_in_is_refused_not_a_database_error(
     assert path.status_code == 422, path.text
     signin = client.post("/api/v1/auth/token", data={"username": "a\x00b", "password": "x"})
     assert signin.status_code == 422, signin.text
+
+
+def test_a_word_that_python_reads_as_a_number_is_still_a_name(
+    client: TestClient, api_engine: Engine, staff: dict[str, str]
+) -> None:
+    """'Nan' is a given name, not a number: only numbers written as numbers are refused."""
+    assert client.post(PATIENTS_URL, json={**ANA, "name": "Nan"}, headers=staff).status_code == 201
+    found = client.get(f"{PATIENTS_URL}?q=Nan", headers=staff)
+    assert found.status_code == 200, found.text
+    overflow = client.get(f"{PATIENTS_URL}?q=1e999", headers=staff)
+    assert overflow.status_code == 422, overflow.text

@@ -9,8 +9,8 @@ field named, nothing done) a request whose
 - query holds a number that is not finite (``nan``, ``inf``, ``1e999``) or a
   date outside :data:`~isotrack.clinical.state.EARLIEST_DATE` …
   :data:`~isotrack.clinical.state.LATEST_DATE` (``?date=9999-12-31``);
-- JSON or form body holds such a number, or text with a NUL or a control
-  character other than a line break or a tab.
+- JSON or form body holds such a number or date, or text with a NUL or a
+  control character other than a line break or a tab.
 
 The CDS Hooks service reads its (large) bodies with its own strict decoder and
 stores nothing, so its bodies are left to it. What is stored is checked once
@@ -32,6 +32,7 @@ from fastapi import Request
 from isotrack.clinical.state import EARLIEST_DATE, LATEST_DATE, text_problem
 from isotrack.errors import InvalidInputError
 
+_NUMERIC = re.compile(r"^\s*[+-]?(\d|\.\d)")
 _ISO_DAY = re.compile(r"^(\d{4,})-(\d{2})-(\d{2})$")
 _JSON_TYPES = ("application/json", "application/fhir+json")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -60,12 +61,24 @@ async def check_request_values(request: Request) -> None:
         form = await request.form()  # read once by the route already; Starlette keeps it
         for name, value in form.multi_items():
             if isinstance(value, str):
-                _check_text(name, value, multiline=True)
+                _check_form_value(name, value)
 
 
 def _check_query_value(name: str, value: str) -> None:
     _check_text(name, value, multiline=False)
-    if _check_day(name, value):
+    _check_scalar(name, value)
+
+
+def _check_form_value(name: str, value: str) -> None:
+    _check_text(name, value, multiline=True)
+    _check_scalar(name, value)
+
+
+def _check_scalar(name: str, value: str) -> None:
+    """A day out of range, or a number too large to be finite (``1e999``), written as
+    text. Words are left alone (a patient may be called Nan): a route that reads a
+    number refuses ``nan`` and ``inf`` itself, and the command door refuses them."""
+    if _check_day(name, value) or not _NUMERIC.match(value):
         return
     try:
         number = float(value)
