@@ -22,6 +22,12 @@ message that says how to make one; in development and test, without a key,
 a fixed development key is used (with one warning in development), so tokens
 signed there prove nothing anywhere else.
 
+``ISOTRACK_TRUSTED_PROXIES``: the addresses (or networks, e.g. ``10.0.0.0/8``) of
+the reverse proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are
+believed, comma-separated; empty (the default): none, not even a local process.
+``ISOTRACK_HSTS_SECONDS`` (default one year; 0: off): the ``max-age`` of the
+``Strict-Transport-Security`` header sent on every answer over https.
+
 ``ISOTRACK_CDS_ISSUERS`` (setting ``cds_issuers``): the EHRs trusted to call
 the CDS Hooks service, a JSON object mapping each issuer (the ``iss`` of its
 tokens) to its JWKS, given as an ``https://`` URL or a local file path, e.g.
@@ -64,7 +70,7 @@ driver:
 >>> signing_key(settings)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-isotrack.errors.InvalidInputError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
+isotrack.errors.ConfigurationError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from isotrack.errors import InvalidInputError
+from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
@@ -93,33 +99,11 @@ MIN_SECRET_KEY_BYTES = 32
 DEVELOPMENT_KEY = b"isotrack-development-key-not-secret-do-not-use-in-production"
 """Public (it is in the source): used only in development and test, refused elsewhere."""
 
-PLACEHOLDER_KEYS: frozenset[str] = frozenset(
-    {
-        "changeme",
-        "changethis",
-        "secret",
-        "secretkey",
-        "mysecret",
-        "mysecretkey",
-        "dev",
-        "devkey",
-        "development",
-        "test",
-        "testkey",
-        "testing",
-        "password",
-        "default",
-        "example",
-        "placeholder",
-        "insecure",
-        "notsecret",
-        "isotrack",
-        "todo",
-        "key",
-        "none",
-        "null",
-    }
-)
+PLACEHOLDER_KEYS: frozenset[str] = frozenset({
+    "changeme", "changethis", "secret", "secretkey", "mysecret", "mysecretkey", "dev", "devkey",
+    "development", "test", "testkey", "testing", "password", "default", "example", "placeholder",
+    "insecure", "notsecret", "isotrack", "todo", "key", "none", "null",
+})  # fmt: skip
 """Values (lower case, letters and digits only) that say "fill me in", whatever their length."""
 
 _PLACEHOLDER_PREFIXES = ("changeme", "changethis", "replaceme", "insecure", "yoursecret")
@@ -169,6 +153,12 @@ class Settings(SsoSettings, BaseSettings):
     """Origins allowed to call the API from a browser (comma-separated in the
     environment); empty: no CORS headers at all."""
 
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Reverse proxies (addresses or networks) whose X-Forwarded-* headers are believed."""
+
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
+    """``Strict-Transport-Security: max-age`` on answers over https; 0 sends none."""
+
     rate_limit_per_minute: int = Field(default=120, ge=1)
     """Requests a minute each user (or, before sign-in, each address) may make."""
 
@@ -199,7 +189,7 @@ class Settings(SsoSettings, BaseSettings):
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
     course page through it."""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -377,14 +367,14 @@ def signing_key(settings: Settings) -> bytes:
         _warn_development_key(settings)
         return DEVELOPMENT_KEY
     if not given:
-        raise InvalidInputError(
+        raise ConfigurationError(
             "ISOTRACK_SECRET_KEY",
             f"is not set (ISOTRACK_ENV={settings.env}); it signs pharmacy authorisations: "
             + _HOW_TO_MAKE_ONE,
         )
     problem = secret_key_problem(given)
     if problem is not None:
-        raise InvalidInputError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
+        raise ConfigurationError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
     return given.encode("utf-8")
 
 

@@ -76,7 +76,14 @@ def serve_command(
             markup=False,
             soft_wrap=True,
         )
-        uvicorn.run(api, host=host, port=port, log_config=logging_config(), access_log=False)
+        uvicorn.run(
+            api,
+            host=host,
+            port=port,
+            log_config=logging_config(),
+            access_log=False,
+            proxy_headers=False,  # the app trusts ISOTRACK_TRUSTED_PROXIES only, never localhost
+        )
     finally:
         engine.dispose()
 

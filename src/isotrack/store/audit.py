@@ -33,6 +33,8 @@ REJECTED_ACTION_PREFIX = "rejected:"
 READ_ACTION = "read"
 SUMMARY_READ_ACTION = "read:summary"
 """Every record read for one figure about the whole clinic (one row, not one per record)."""
+READ_FAILED_ACTION = "read-failed"
+"""A patient's record could not be read back (its detail says which command and why)."""
 
 
 @dataclass(frozen=True, slots=True)

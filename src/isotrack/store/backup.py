@@ -42,6 +42,7 @@ from isotrack.store.models import (
     Base,
     UTCDateTime,
 )
+from isotrack.store.records import check_restored_commands
 
 BackupFormat = Literal["sqlite", "json"]
 
@@ -79,6 +80,7 @@ def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> 
         if not replace:
             _require_empty(engine)
         if kind == "sqlite" and backend_of(engine) == "sqlite":
+            _check_sqlite_commands(source)
             _sqlite_restore(source, engine)
         else:
             document = _read_sqlite_file(source) if kind == "sqlite" else _read_json(source)
@@ -131,6 +133,7 @@ def import_tables(document: Mapping[str, Any], engine: Engine, *, replace: bool 
     """Load a document made by :func:`export_tables` into ``engine``'s database
     (migrated first when it has no tables); ``replace`` deletes the rows it held."""
     revision = _check_document(document)
+    _check_document_commands(document)
     with storage_errors(engine):
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
@@ -219,6 +222,26 @@ def _insert_rows(connection: Connection, table: Table, data: Mapping[str, Any]) 
     ]
     for start in range(0, len(rows), _INSERT_BATCH):
         connection.execute(table.insert(), rows[start : start + _INSERT_BATCH])
+
+
+def _check_document_commands(document: Mapping[str, Any]) -> None:
+    data = document["tables"].get("commands", _NO_ROWS)
+    columns = list(data["columns"] or [])
+    if not data["rows"] or not {"patient_id", "seq", "payload"} <= set(columns):
+        return
+    where = [columns.index(name) for name in ("patient_id", "seq", "payload")]
+    check_restored_commands(tuple(row[i] for i in where) for row in data["rows"])
+
+
+def _check_sqlite_commands(path: Path) -> None:
+    source = _open_sqlite_backup(path)
+    try:
+        rows = source.execute("SELECT patient_id, seq, payload FROM commands ORDER BY id")
+        check_restored_commands(rows)
+    except sqlite3.Error as error:
+        raise StorageError(f"backup {path} cannot be read: {error}") from error
+    finally:
+        source.close()
 
 
 def _check_document(document: Mapping[str, Any]) -> str:

@@ -1,7 +1,11 @@
 """The use cases of the course record, one function each, each one transaction.
 
-A command is checked against the record rebuilt from the patient's log, then
-stored with its audit row in the same transaction: both are there, or neither.
+Every command first passes the door (:func:`~isotrack.clinical.state.check_storable`:
+finite numbers, text without control characters, dates in a sane range); one
+that does not is refused with InvalidInputError before anything is stored or
+audited, since its payload could not be stored and read back. It is then
+checked against the record rebuilt from the patient's log, then stored with
+its audit row in the same transaction: both are there, or neither.
 A read of a patient's record is audited the same way. A refused command is
 audited too (``rejected:<Type>``, with the reason), in a transaction of its own.
 
@@ -19,8 +23,15 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from isotrack.clinical.record import PatientRecord, apply, replay
-from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type, encode_command
-from isotrack.errors import CommandRejected, NotFoundError, StorageError
+from isotrack.clinical.state import (
+    AnyCommand,
+    EnrolPatient,
+    check_storable,
+    command_type,
+    encode_command,
+    storable_problem,
+)
+from isotrack.errors import CommandRejected, InvalidInputError, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import (
     COMMAND_ACTION_PREFIX,
@@ -28,7 +39,6 @@ from isotrack.store.audit import (
     REJECTED_ACTION_PREFIX,
     SUMMARY_READ_ACTION,
 )
-from isotrack.store.db import describe
 from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
@@ -49,9 +59,11 @@ def execute(
 
     ``expected_version`` is the version the user saw; None means the version
     read in this transaction. ConflictError when another writer got there
-    first; CommandRejected (audited) when the record refuses the command.
+    first; CommandRejected (audited) when the record refuses the command;
+    InvalidInputError (not audited) when it cannot pass the door.
     """
     _require_time_zone(now)
+    check_storable(command)
     try:
         with UnitOfWork(engine) as uow:
             _check_enrolled_id(command, patient_id)
@@ -120,6 +132,7 @@ def execute_many(
     on a new patient) and the version.
     """
     _require_time_zone(now)
+    _check_batch_storable(commands)
     done = 0
     try:
         with UnitOfWork(engine) as uow:
@@ -190,6 +203,18 @@ def _store_one(
     return changed, new_version
 
 
+def _check_batch_storable(commands: Sequence[PendingCommand]) -> None:
+    for index, pending in enumerate(commands, start=1):
+        problem = storable_problem(pending.command)
+        if problem is not None:
+            field, why = problem
+            raise InvalidInputError(
+                field,
+                f"{why} (command {index} of {len(commands)}, "
+                f"{command_type(pending.command)}); nothing of the batch was stored",
+            )
+
+
 def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:
     if isinstance(command, EnrolPatient) and command.patient_id != patient_id:
         raise CommandRejected(
@@ -253,7 +278,7 @@ def _audited_history(
 ) -> list[StoredCommand]:
     history = uow.patients.history(patient_id)
     if not history:
-        raise NotFoundError(f"no patient {patient_id!r} in the database {describe(engine)}")
+        raise NotFoundError(f"no patient {patient_id!r}")  # never the database URL: clients see it
     record_hash = uow.patients.record_hash(patient_id)
     uow.audit.append(
         at=now,

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from isotrack import SAFETY_LINE, __version__
+from isotrack.errors import ConfigurationError
 from isotrack.http.authz import Role
 from isotrack.settings import Settings, signing_key
 from isotrack.web.deps import CSRF_FIELD, CSRF_HEADER, WebUser
@@ -163,23 +164,34 @@ def render(
     *,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    error_page: bool = False,
 ) -> HTMLResponse:
-    """The page ``template`` rendered with ``context`` and what every page needs."""
+    """The page ``template`` rendered with ``context`` and what every page needs.
+
+    An ``error_page`` renders even when the server key is unusable (without a form
+    token or a cookie); any other page raises the ConfigurationError."""
     settings: Settings = request.app.state.settings
-    key = signing_key(settings)
+    try:
+        key: bytes | None = signing_key(settings)
+    except ConfigurationError:
+        if not error_page:
+            raise
+        key = None  # the error page of a misconfigured server: no form, no cookie
     user = getattr(request.state, "web_user", None)
     user = user if isinstance(user, WebUser) else None
     policy = cookie_policy(settings)
     new_login_value: str | None = None
     session = request.cookies.get(SESSION_COOKIE)
-    if user is not None and session:
+    if key is None:
+        csrf_token = ""
+    elif user is not None and session:
         csrf_token = csrf_token_for_session(key, session)
     else:
         login_value = request.cookies.get(LOGIN_COOKIE)
         if not login_value:
             login_value = new_login_value = new_token()
         csrf_token = csrf_token_for_login(key, login_value)
-    flashes = read_flashes(key, request.cookies.get(FLASH_COOKIE))
+    flashes = read_flashes(key, request.cookies.get(FLASH_COOKIE)) if key is not None else []
     full_context = {
         "request": request,
         "user": user,

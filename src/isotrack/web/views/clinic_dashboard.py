@@ -3,7 +3,8 @@
 :func:`patient_row` reads one record on one day and lists its action items,
 most urgent first; :func:`dashboard` sorts and filters the rows the way the
 query parameters of ``/clinic`` ask. Pure: the records, the day and the
-knowledge base are arguments.
+knowledge base are arguments. A record that cannot be read back (or shown)
+becomes an error row, listed first.
 
 The kinds of action, most urgent first (:data:`NEEDS`):
 
@@ -22,6 +23,7 @@ The kinds of action, most urgent first (:data:`NEEDS`):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +36,7 @@ from isotrack.clinical.record import PatientRecord, cumulative_dose, to_snapshot
 from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store import UnreadableRecord
 from isotrack.web.views.lab_thresholds import (
     THRESHOLD_ANALYTES,
     latest_lab,
@@ -60,6 +63,11 @@ SORT_KEYS: tuple[SortKey, ...] = ("urgency", "name", "due")
 LAB_KINDS = frozenset({"lipids", "alt"})
 MOOD_RULE = "MOOD-PHQ9-POSITIVE"
 PROGRAMME_ACTION_STATES = frozenset({MonthState.WINDOW_MISSED, MonthState.QUALIFYING})
+UNREADABLE_TEXT = (
+    "This record cannot be read: it is not shown, and nothing can be recorded for this "
+    "patient until an administrator repairs it (`isotrack doctor` lists it)."
+)
+log = logging.getLogger("isotrack.web.dashboard")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,8 @@ class PatientRow:
     """Cumulative mg/kg as a share of the course's target."""
     programme_state: str
     actions: tuple[ActionItem, ...]
+    error: str = ""
+    """Why the record cannot be shown (an error row, first of all); empty when it can."""
 
     @property
     def needs(self) -> frozenset[Need]:
@@ -89,7 +99,10 @@ class PatientRow:
 
     @property
     def urgency(self) -> int:
-        """The rank of the most urgent action (len(NEEDS) when nothing is needed)."""
+        """The rank of the most urgent action (len(NEEDS) when nothing is needed; -1 for
+        an error row: a record nobody can see is the most urgent of all)."""
+        if self.error:
+            return -1
         return min((NEEDS.index(n) for n in self.needs), default=len(NEEDS))
 
     @property
@@ -273,6 +286,32 @@ def parse_sort(value: str | None) -> SortKey:
 
 
 def rows_for(
-    records: Sequence[PatientRecord], *, on: date, kb: KnowledgeBase
+    records: Sequence[PatientRecord | UnreadableRecord], *, on: date, kb: KnowledgeBase
 ) -> tuple[PatientRow, ...]:
-    return tuple(patient_row(record, on=on, kb=kb) for record in records)
+    """A row for each record; an error row for one that cannot be read or shown."""
+    return tuple(_row_or_error(record, on=on, kb=kb) for record in records)
+
+
+def error_row(patient_id: str, name: str) -> PatientRow:
+    """The row of a patient whose record cannot be read back or shown."""
+    return PatientRow(
+        patient_id=patient_id,
+        name=name or patient_id,
+        course="",
+        progress_percent=None,
+        programme_state="",
+        actions=(),
+        error=UNREADABLE_TEXT,
+    )
+
+
+def _row_or_error(
+    record: PatientRecord | UnreadableRecord, *, on: date, kb: KnowledgeBase
+) -> PatientRow:
+    if isinstance(record, UnreadableRecord):
+        return error_row(record.patient_id, record.name)
+    try:
+        return patient_row(record, on=on, kb=kb)
+    except Exception:  # one patient's fault must not hide every other patient: logged, shown
+        log.exception("dashboard row of patient %s failed", record.patient_id)
+        return error_row(record.patient_id, record.name)
