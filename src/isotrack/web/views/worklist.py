@@ -15,6 +15,7 @@ from datetime import date
 from isotrack.clinical.record import PatientRecord, patient_worklist
 from isotrack.clinical.worklist import WorkItem, WorkStatus
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store.records import UnreadableRecord
 
 _STATUS_ORDER = {WorkStatus.OPEN: 0, WorkStatus.ACKNOWLEDGED: 1, WorkStatus.RESOLVED: 2}
 
@@ -27,7 +28,7 @@ class WorkRow:
 
 
 def clinic_worklist(
-    records: Iterable[PatientRecord],
+    records: Iterable[PatientRecord | UnreadableRecord],
     *,
     on: date,
     kb: KnowledgeBase,
@@ -36,10 +37,12 @@ def clinic_worklist(
 ) -> list[WorkRow]:
     """Items of every patient on ``on``: open ones first (then acknowledged), most
     severe first, oldest first; resolved ones only when asked; only ``assignee``'s
-    when given."""
+    when given. A record that cannot be read back has no items here: the dashboard
+    shows it as an error row and ``isotrack doctor`` lists it."""
     rows = [
         WorkRow(record.patient_id, record.name, item)
         for record in records
+        if isinstance(record, PatientRecord)
         for item in patient_worklist(record, on=on, kb=kb)
         if (resolved or item.is_open) and (assignee is None or item.assignee == assignee)
     ]
@@ -49,6 +52,8 @@ def clinic_worklist(
     )
 
 
-def open_count(records: Iterable[PatientRecord], *, on: date, kb: KnowledgeBase) -> int:
+def open_count(
+    records: Iterable[PatientRecord | UnreadableRecord], *, on: date, kb: KnowledgeBase
+) -> int:
     """How many items are not resolved yet (the navigation's count)."""
     return len(clinic_worklist(records, on=on, kb=kb))
