@@ -1,14 +1,31 @@
-"""``isotrack audit verify``: check the hash chain of the audit trail."""
+"""``isotrack audit verify``, ``checkpoint`` and ``keygen``: check the hash chain of
+the audit trail, and anchor its head outside the database with a signed checkpoint
+(see :mod:`isotrack.store.checkpoint` and docs/audit.md)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from isotrack.cli.app import app, out, print_json, translate_errors
 from isotrack.cli.db_cmd import DatabaseOption, open_database
+from isotrack.errors import StorageError
+from isotrack.settings import get_settings
 from isotrack.store import verify_audit
+from isotrack.store.checkpoint import (
+    generate_key_pair,
+    key_id,
+    load_verify_key,
+    read_checkpoint,
+    sign_checkpoint,
+    signing_key_from,
+    verify_key_from,
+    write_checkpoint,
+)
+from isotrack.store.hashing import timestamp_text
 
 audit_app = typer.Typer(
     name="audit",
@@ -24,17 +41,39 @@ app.add_typer(audit_app, name="audit")
 def verify_command(
     database: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="A checkpoint made by `isotrack audit checkpoint`: also detect a "
+            "recomputed chain and deleted newest rows.",
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="Public key (PEM) to check the checkpoint's signature "
+            "(default ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
+        ),
+    ] = None,
 ) -> None:
     """Check that no audit row was changed, deleted or inserted.
 
     Each row holds the SHA-256 of the previous row and of its own fields.
     Exit code 0 when the chain is intact, 1 when it is broken (the first
-    broken row is named).
+    broken row is named). Without --checkpoint a chain recomputed after an
+    edit, or a trail whose newest rows were deleted, still verifies.
 
-    Example: [bold]isotrack audit verify --database sqlite:///clinic.db[/bold]
+    Example: [bold]isotrack audit verify --checkpoint audit-2026-03-02.json[/bold]
     """
+    anchor = None
+    if checkpoint is not None:
+        anchor = read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
     with open_database(database) as engine:
-        result = verify_audit(engine)
+        result = verify_audit(engine, checkpoint=anchor)
     if as_json:
         print_json(
             {
@@ -45,10 +84,12 @@ def verify_command(
                 "head_hash": result.head_hash,
             }
         )
+    elif result.ok and anchor is not None:
+        out.print(f"Audit trail intact: {result.reason}.", markup=False)
     elif result.ok:
         out.print(
             f"Audit trail intact: {result.rows} row(s) checked; head hash {result.head_hash} "
-            "(keep it elsewhere: deleting the newest rows leaves no gap).",
+            "(anchor it: `isotrack audit checkpoint`).",
             markup=False,
         )
     if not result.ok:
@@ -56,3 +97,76 @@ def verify_command(
             f"error: audit trail broken at row {result.first_broken}: {result.reason}", err=True
         )
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+@translate_errors
+def checkpoint_command(
+    database: DatabaseOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write the checkpoint here (default: print)."),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="Private key (PEM) to sign with (default ISOTRACK_AUDIT_SIGNING_KEY_FILE).",
+        ),
+    ] = None,
+) -> None:
+    """Sign the head of the audit trail (its row count and last hash), to keep elsewhere.
+
+    The trail is verified first: a broken trail is not signed (exit 1). Keep the
+    checkpoint off the database server (another machine, a ticket); `isotrack
+    audit verify --checkpoint FILE` then detects a recomputed chain and deleted
+    newest rows.
+
+    Example: [bold]isotrack audit checkpoint --out audit-$(date +%F).json[/bold]
+    """
+    signing_key = signing_key_from(key, get_settings())
+    with open_database(database) as engine:
+        result = verify_audit(engine)
+    if not result.ok:
+        raise StorageError(
+            f"audit trail broken at row {result.first_broken}: {result.reason}; not signed"
+        )
+    document = sign_checkpoint(
+        rows=result.rows,
+        head_hash=result.head_hash,
+        at=timestamp_text(datetime.now(UTC)),
+        key=signing_key,
+    )
+    if output is None:
+        print_json(document)
+        return
+    write_checkpoint(document, output)
+    out.print(
+        f"Checkpoint of {result.rows} row(s), head hash {result.head_hash}, written to "
+        f"{output} (key {document['key_id']}).",
+        markup=False,
+    )
+
+
+@audit_app.command("keygen")
+@translate_errors
+def keygen_command(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the private key (PEM).")
+    ],
+) -> None:
+    """Make an Ed25519 key pair for audit checkpoints: FILE (private, owner-only) and
+    FILE.pub (public).
+
+    Set ISOTRACK_AUDIT_SIGNING_KEY_FILE=FILE where checkpoints are signed and
+    give FILE.pub to whoever verifies them.
+
+    Example: [bold]isotrack audit keygen /etc/isotrack/audit-key.pem[/bold]
+    """
+    private_path, public_path = generate_key_pair(file)
+    public = load_verify_key(public_path)
+    out.print(
+        f"Key {key_id(public)}: private key {private_path}, public key {public_path}.",
+        markup=False,
+    )

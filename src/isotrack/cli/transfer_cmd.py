@@ -15,7 +15,9 @@ from isotrack.clinical.record import describe_command
 from isotrack.errors import InvalidInputError, StorageError
 from isotrack.fhir import load_bundle_file
 from isotrack.fhir.transfer import export_patient, import_bundle
+from isotrack.settings import get_settings
 from isotrack.store import backup, restore, row_counts
+from isotrack.store.checkpoint import read_checkpoint, verify_key_from
 
 
 @app.command("export")
@@ -160,16 +162,37 @@ def restore_command(
         typer.Option("--force", help="Replace what the database holds (otherwise refused)."),
     ] = False,
     database: DatabaseOption = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="Also check the backup's audit trail against this signed checkpoint.",
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="Public key (PEM) of the checkpoint (default ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
+        ),
+    ] = None,
 ) -> None:
     """Restore a backup (either format) into the database.
 
-    The database is then migrated to the current schema. A database that
-    holds data is refused (use --force to replace its contents).
+    The backup's audit trail is verified first (with --checkpoint, against a
+    signed checkpoint too): a backup that fails is refused and the database is
+    not touched. The database is then migrated to the current schema. A
+    database that holds data is refused (use --force to replace its contents).
 
     Example: [bold]isotrack restore clinic-2026-03-02.db --database sqlite:///new.db[/bold]
     """
     if not file.is_file():
         raise InvalidInputError("FILE", f"{file} is not a file")
+    anchor = None
+    if checkpoint is not None:
+        anchor = read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
     with open_database(database) as engine:
         counts = row_counts(engine)
         if any(counts.values()) and not force:
@@ -178,5 +201,5 @@ def restore_command(
                 f"the database already holds data ({held} rows): restore into an empty "
                 "database, or pass --force to replace its contents"
             )
-        kind = restore(file, engine, replace=force)
+        kind = restore(file, engine, replace=force, checkpoint=anchor)
     out.print(f"Database restored from {file} ({kind}).", markup=False)
