@@ -11,7 +11,13 @@ from typing import Annotated
 import typer
 
 from isotrack.cli.app import app, out, print_json, translate_errors
-from isotrack.cli.db_cmd import DatabaseOption, open_database
+from isotrack.cli.db_cmd import (
+    CheckpointKeyOption,
+    CheckpointOption,
+    DatabaseOption,
+    open_database,
+    read_anchor,
+)
 from isotrack.errors import StorageError
 from isotrack.settings import get_settings
 from isotrack.store import verify_audit
@@ -19,10 +25,8 @@ from isotrack.store.checkpoint import (
     generate_key_pair,
     key_id,
     load_verify_key,
-    read_checkpoint,
     sign_checkpoint,
     signing_key_from,
-    verify_key_from,
     write_checkpoint,
 )
 from isotrack.store.hashing import timestamp_text
@@ -41,24 +45,8 @@ app.add_typer(audit_app, name="audit")
 def verify_command(
     database: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(
-            "--checkpoint",
-            metavar="FILE",
-            help="A checkpoint made by `isotrack audit checkpoint`: also detect a "
-            "recomputed chain and deleted newest rows.",
-        ),
-    ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key",
-            metavar="FILE",
-            help="Public key (PEM) to check the checkpoint's signature "
-            "(default ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
-        ),
-    ] = None,
+    checkpoint: CheckpointOption = None,
+    key: CheckpointKeyOption = None,
 ) -> None:
     """Check that no audit row was changed, deleted or inserted.
 
@@ -69,9 +57,7 @@ def verify_command(
 
     Example: [bold]isotrack audit verify --checkpoint audit-2026-03-02.json[/bold]
     """
-    anchor = None
-    if checkpoint is not None:
-        anchor = read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
+    anchor = read_anchor(checkpoint, key)
     with open_database(database) as engine:
         result = verify_audit(engine, checkpoint=anchor)
     if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from isotrack.cli.app import app, out, translate_errors
 from isotrack.settings import get_settings
 from isotrack.store import create_engine_for, downgrade, upgrade
+from isotrack.store.checkpoint import Checkpoint, read_checkpoint, verify_key_from
 
 DatabaseOption = Annotated[
     str | None,
@@ -28,6 +30,32 @@ DatabaseOption = Annotated[
         "(default: ISOTRACK_DATABASE_URL, else sqlite:///isotrack.db).",
     ),
 ]
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="FILE",
+        help="A signed checkpoint (`isotrack audit checkpoint`): also detect a recomputed "
+        "chain and deleted newest rows.",
+    ),
+]
+CheckpointKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        metavar="FILE",
+        help="Public key (PEM) that checks the checkpoint's signature "
+        "(default: ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
+    ),
+]
+
+
+def read_anchor(checkpoint: Path | None, key: Path | None) -> Checkpoint | None:
+    """The checkpoint in ``checkpoint``, its signature checked; None without one."""
+    if checkpoint is None:
+        return None
+    return read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
+
 
 CLI_ACTOR = "cli"
 """Who the audit trail says acted, for commands given on the command line."""

@@ -10,14 +10,21 @@ from typing import Annotated, Literal
 import typer
 
 from isotrack.cli.app import PolicyOption, app, err, knowledge, out, parse_day, translate_errors
-from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, database_url, now, open_database
+from isotrack.cli.db_cmd import (
+    CLI_ACTOR,
+    CheckpointKeyOption,
+    CheckpointOption,
+    DatabaseOption,
+    database_url,
+    now,
+    open_database,
+    read_anchor,
+)
 from isotrack.clinical.record import describe_command
 from isotrack.errors import InvalidInputError, StorageError
 from isotrack.fhir import load_bundle_file
 from isotrack.fhir.transfer import export_patient, import_bundle
-from isotrack.settings import get_settings
 from isotrack.store import backup, restore, row_counts
-from isotrack.store.checkpoint import read_checkpoint, verify_key_from
 
 
 @app.command("export")
@@ -162,22 +169,8 @@ def restore_command(
         typer.Option("--force", help="Replace what the database holds (otherwise refused)."),
     ] = False,
     database: DatabaseOption = None,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(
-            "--checkpoint",
-            metavar="FILE",
-            help="Also check the backup's audit trail against this signed checkpoint.",
-        ),
-    ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key",
-            metavar="FILE",
-            help="Public key (PEM) of the checkpoint (default ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
-        ),
-    ] = None,
+    checkpoint: CheckpointOption = None,
+    key: CheckpointKeyOption = None,
 ) -> None:
     """Restore a backup (either format) into the database.
 
@@ -190,9 +183,7 @@ def restore_command(
     """
     if not file.is_file():
         raise InvalidInputError("FILE", f"{file} is not a file")
-    anchor = None
-    if checkpoint is not None:
-        anchor = read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
+    anchor = read_anchor(checkpoint, key)
     with open_database(database) as engine:
         counts = row_counts(engine)
         if any(counts.values()) and not force:
