@@ -49,13 +49,6 @@ is checked against it, never against the request's Host. Required (https) with
 scheme and host stand in for it. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app
 launch URL cards link to.
 
-``ISOTRACK_AUDIT_SIGNING_KEY_FILE``: the Ed25519 private key (PEM) that
-``isotrack audit checkpoint`` signs the audit trail's head with (made by
-``isotrack audit keygen``). ``ISOTRACK_AUDIT_VERIFY_KEY_FILE``: the public key
-(PEM) ``audit verify --checkpoint`` and ``restore --checkpoint`` check a
-checkpoint's signature with (default: the public half of the signing key).
-See docs/audit.md.
-
 >>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}',
 ...          cds_public_url="https://isotrack.example.org").cds_issuers
 {'https://ehr.example.org': '/etc/isotrack/ehr-jwks.json'}
@@ -81,7 +74,6 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -206,14 +198,6 @@ class Settings(BaseSettings):
     cds_smart_app_url: str | None = None
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
     course page through it."""
-
-    audit_signing_key_file: Path | None = None
-    """Ed25519 private key (PEM) that signs audit checkpoints; keep it off the
-    database server's backups."""
-
-    audit_verify_key_file: Path | None = None
-    """Ed25519 public key (PEM) that checks audit checkpoints; default: the public
-    half of ``audit_signing_key_file``."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

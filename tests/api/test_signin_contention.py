@@ -17,6 +17,8 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from tests.api.conftest import API_NOW
+from tests.api.test_auth import TOKEN_URL, audit_actions, make_user, sign_in_form
 
 from isotrack.http.authz import Role
 from isotrack.http.credentials import FAILURE_LIMIT, check_credentials
@@ -25,8 +27,6 @@ from isotrack.http.problems import ProblemError
 from isotrack.store import UnitOfWork
 from isotrack.store.models import LoginAttemptRow
 from isotrack.store.users import StoredUser, user_transaction
-from tests.api.conftest import API_NOW
-from tests.api.test_auth import TOKEN_URL, audit_actions, make_user, sign_in_form
 
 PARALLEL_GUESSES = 20
 SLOW_HASHER = PasswordHasher(time_cost=12)

@@ -64,7 +64,7 @@ def test_verify_with_a_checkpoint_needs_a_key(tmp_path: Path, keys: tuple[Path, 
     _checkpoint(url, private, checkpoint)
     result = invoke("audit", "verify", "--database", url, "--checkpoint", str(checkpoint))
     assert result.exit_code != 0
-    assert "ISOTRACK_AUDIT_VERIFY_KEY_FILE" in one_error_line(result)
+    assert "--checkpoint needs --key" in one_error_line(result)
 
 
 def test_restore_refuses_a_backup_whose_trail_was_cut_and_leaves_the_database_alone(

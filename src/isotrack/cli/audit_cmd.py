@@ -19,14 +19,13 @@ from isotrack.cli.db_cmd import (
     read_anchor,
 )
 from isotrack.errors import StorageError
-from isotrack.settings import get_settings
 from isotrack.store import verify_audit
 from isotrack.store.checkpoint import (
     generate_key_pair,
     key_id,
+    load_signing_key,
     load_verify_key,
     sign_checkpoint,
-    signing_key_from,
     write_checkpoint,
 )
 from isotrack.store.hashing import timestamp_text
@@ -55,7 +54,7 @@ def verify_command(
     broken row is named). Without --checkpoint a chain recomputed after an
     edit, or a trail whose newest rows were deleted, still verifies.
 
-    Example: [bold]isotrack audit verify --checkpoint audit-2026-03-02.json[/bold]
+    Example: [bold]isotrack audit verify --checkpoint audit.json --key audit-key.pem.pub[/bold]
     """
     anchor = read_anchor(checkpoint, key)
     with open_database(database) as engine:
@@ -88,19 +87,17 @@ def verify_command(
 @audit_app.command("checkpoint")
 @translate_errors
 def checkpoint_command(
-    database: DatabaseOption = None,
+    key: Annotated[
+        Path,
+        typer.Option(
+            "--key", metavar="FILE", help="Private key (PEM, `isotrack audit keygen`) to sign with."
+        ),
+    ],
     output: Annotated[
         Path | None,
         typer.Option("--out", metavar="FILE", help="Write the checkpoint here (default: print)."),
     ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key",
-            metavar="FILE",
-            help="Private key (PEM) to sign with (default ISOTRACK_AUDIT_SIGNING_KEY_FILE).",
-        ),
-    ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Sign the head of the audit trail (its row count and last hash), to keep elsewhere.
 
@@ -109,9 +106,9 @@ def checkpoint_command(
     audit verify --checkpoint FILE` then detects a recomputed chain and deleted
     newest rows.
 
-    Example: [bold]isotrack audit checkpoint --out audit-$(date +%F).json[/bold]
+    Example: [bold]isotrack audit checkpoint --key audit-key.pem --out audit-$(date +%F).json[/bold]
     """
-    signing_key = signing_key_from(key, get_settings())
+    signing_key = load_signing_key(key)
     with open_database(database) as engine:
         result = verify_audit(engine)
     if not result.ok:
@@ -145,8 +142,8 @@ def keygen_command(
     """Make an Ed25519 key pair for audit checkpoints: FILE (private, owner-only) and
     FILE.pub (public).
 
-    Set ISOTRACK_AUDIT_SIGNING_KEY_FILE=FILE where checkpoints are signed and
-    give FILE.pub to whoever verifies them.
+    Keep FILE where checkpoints are signed (`audit checkpoint --key FILE`) and
+    give FILE.pub to whoever verifies them (`audit verify --key FILE.pub`).
 
     Example: [bold]isotrack audit keygen /etc/isotrack/audit-key.pem[/bold]
     """

@@ -17,9 +17,10 @@ import typer
 from sqlalchemy import Engine
 
 from isotrack.cli.app import app, out, translate_errors
+from isotrack.errors import InvalidInputError
 from isotrack.settings import get_settings
 from isotrack.store import create_engine_for, downgrade, upgrade
-from isotrack.store.checkpoint import Checkpoint, read_checkpoint, verify_key_from
+from isotrack.store.checkpoint import Checkpoint, load_verify_key, read_checkpoint
 
 DatabaseOption = Annotated[
     str | None,
@@ -44,8 +45,8 @@ CheckpointKeyOption = Annotated[
     typer.Option(
         "--key",
         metavar="FILE",
-        help="Public key (PEM) that checks the checkpoint's signature "
-        "(default: ISOTRACK_AUDIT_VERIFY_KEY_FILE).",
+        help="Public key (PEM, `isotrack audit keygen`) that checks the checkpoint's "
+        "signature (needed with --checkpoint FILE).",
     ),
 ]
 
@@ -54,7 +55,11 @@ def read_anchor(checkpoint: Path | None, key: Path | None) -> Checkpoint | None:
     """The checkpoint in ``checkpoint``, its signature checked; None without one."""
     if checkpoint is None:
         return None
-    return read_checkpoint(checkpoint, verify_key_from(key, get_settings()))
+    if key is None:
+        raise InvalidInputError(
+            "key", "--checkpoint needs --key FILE.pub: the public key that checks its signature"
+        )
+    return read_checkpoint(checkpoint, load_verify_key(key))
 
 
 CLI_ACTOR = "cli"

@@ -40,7 +40,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from isotrack.errors import InvalidInputError
-from isotrack.settings import Settings
 from isotrack.store.hashing import canonical_json
 
 CHECKPOINT_FORMAT = "isotrack-audit-checkpoint"
@@ -111,31 +110,6 @@ def load_verify_key(path: str | Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidInputError("key", f"{path} is not an Ed25519 public key")
     return key
-
-
-def signing_key_from(path: Path | None, settings: Settings) -> Ed25519PrivateKey:
-    """The key in ``path``, else in ``ISOTRACK_AUDIT_SIGNING_KEY_FILE``."""
-    chosen = path or settings.audit_signing_key_file
-    if chosen is None:
-        raise InvalidInputError(
-            "key",
-            "no key to sign the checkpoint with: give --key FILE or set "
-            "ISOTRACK_AUDIT_SIGNING_KEY_FILE (make one with `isotrack audit keygen FILE`)",
-        )
-    return load_signing_key(chosen)
-
-
-def verify_key_from(path: Path | None, settings: Settings) -> Ed25519PublicKey:
-    """The key in ``path``, else ``ISOTRACK_AUDIT_VERIFY_KEY_FILE``, else the public
-    half of ``ISOTRACK_AUDIT_SIGNING_KEY_FILE``."""
-    chosen = path or settings.audit_verify_key_file or settings.audit_signing_key_file
-    if chosen is None:
-        raise InvalidInputError(
-            "key",
-            "no key to check the checkpoint's signature with: give --key FILE.pub or set "
-            "ISOTRACK_AUDIT_VERIFY_KEY_FILE",
-        )
-    return load_verify_key(chosen)
 
 
 def sign_checkpoint(
