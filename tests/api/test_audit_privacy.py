@@ -157,3 +157,19 @@ def test_an_admin_finds_no_canary_on_any_web_page(
         for path in paths:
             response = browser.get(path)
             assert not _leaks(response.text), f"{path} shows {_leaks(response.text)}"
+
+
+def test_a_patient_reads_only_their_own_refused_commands(
+    client: TestClient, api_engine: Engine, kb: KnowledgeBase
+) -> None:
+    _plant(api_engine, kb)
+    execute(api_engine, "other", enrol("other"), actor="nurse", now=API_NOW, kb=kb)
+    own = make_user(api_engine, Role.PATIENT, name="pat-own", patient_id=PATIENT)
+    other = make_user(api_engine, Role.PATIENT, name="pat-other", patient_id="other")
+    url = f"/api/v1/patients/{PATIENT}/refused-commands"
+    mine = client.get(url, headers=bearer(sign_in(client, own)["access_token"]))
+    assert mine.status_code == 200
+    assert len(mine.json()["items"]) == 4
+    theirs = client.get(url, headers=bearer(sign_in(client, other)["access_token"]))
+    assert theirs.status_code == 403
+    assert not _leaks(theirs.text)
