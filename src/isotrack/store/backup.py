@@ -6,7 +6,8 @@
   of every table, read in one repeatable-read snapshot, with the schema
   revision. It restores into either database.
 
-A restore refuses a database that already holds data unless ``replace=True``.
+A restore refuses a database that already holds data unless ``replace=True``,
+and a backup whose audit trail does not verify (see :func:`restore`).
 Backup files hold patient data: they are created readable by their owner only.
 """
 
@@ -26,10 +27,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, inspect, select, text
 
 from isotrack.errors import StorageError
+from isotrack.store.checkpoint import Checkpoint
 from isotrack.store.db import (
     UrlOrEngine,
     backend_of,
     consistent_read,
+    create_engine_for,
     describe,
     engine_from,
     storage_errors,
@@ -43,6 +46,7 @@ from isotrack.store.models import (
     UTCDateTime,
 )
 from isotrack.store.records import check_restored_commands
+from isotrack.store.verification import verify_audit
 
 BackupFormat = Literal["sqlite", "json"]
 
@@ -71,11 +75,23 @@ def backup(
     return chosen
 
 
-def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> BackupFormat:
+def restore(
+    path: str | Path,
+    target: UrlOrEngine,
+    *,
+    replace: bool = False,
+    checkpoint: Checkpoint | None = None,
+) -> BackupFormat:
     """Restore the backup in ``path`` (either format) into ``target``, then migrate
-    it to the newest schema; returns the format read."""
+    it to the newest schema; returns the format read.
+
+    The backup's audit trail is verified first (and against ``checkpoint`` when
+    given), apart from ``target``: a backup that fails is refused with a
+    StorageError and ``target`` is not touched."""
     source = Path(path)
     kind = _format_of(source)
+    json_document = _read_json(source) if kind == "json" else None
+    _verify_backup(source, json_document, checkpoint)
     with engine_from(target) as engine:
         if not replace:
             _require_empty(engine)
@@ -83,10 +99,33 @@ def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> 
             _check_sqlite_commands(source)
             _sqlite_restore(source, engine)
         else:
-            document = _read_sqlite_file(source) if kind == "sqlite" else _read_json(source)
+            document = _read_sqlite_file(source) if json_document is None else json_document
             import_tables(document, engine, replace=replace)
         upgrade(engine)
     return kind
+
+
+def _verify_backup(
+    path: Path, json_document: Mapping[str, Any] | None, checkpoint: Checkpoint | None
+) -> None:
+    """StorageError unless the backup's audit trail verifies: an SQLite backup is read
+    in place (read only), a JSON one loaded into a scratch in-memory database."""
+    if json_document is None:
+        _open_sqlite_backup(path).close()
+        scratch = create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true")
+    else:
+        scratch = create_engine_for("sqlite://")
+    try:
+        if json_document is not None:
+            import_tables(json_document, scratch)
+        found = verify_audit(scratch, checkpoint=checkpoint)
+    finally:
+        scratch.dispose()
+    if not found.ok:
+        raise StorageError(
+            f"backup {path} fails the audit check at row {found.first_broken}: "
+            f"{found.reason}; nothing was restored"
+        )
 
 
 BACKUP_TABLES = TABLES_IN_DEPENDENCY_ORDER + USER_TABLES_IN_DEPENDENCY_ORDER

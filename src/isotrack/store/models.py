@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -148,6 +149,9 @@ class UserRow(Base):
     """An Argon2id hash in PHC string form; never the password."""
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     """Base32 TOTP secret of the second factor, or None without one."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The RFC 6238 time step of the last TOTP code accepted: a code of that step
+    or an earlier one is refused (each code is used once, RFC 6238 section 5.2)."""
     patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

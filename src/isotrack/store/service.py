@@ -16,9 +16,10 @@ the ``today`` the command is validated against.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -31,7 +32,13 @@ from isotrack.clinical.state import (
     encode_command,
     storable_problem,
 )
-from isotrack.errors import CommandRejected, InvalidInputError, NotFoundError, StorageError
+from isotrack.errors import (
+    CommandRejected,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import (
     COMMAND_ACTION_PREFIX,
@@ -42,6 +49,8 @@ from isotrack.store.audit import (
 from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
+
+_T = TypeVar("_T")
 
 
 def execute(
@@ -57,13 +66,45 @@ def execute(
     """Apply ``command`` to the patient's record and store it; returns the new
     record and version.
 
-    ``expected_version`` is the version the user saw; None means the version
-    read in this transaction. ConflictError when another writer got there
-    first; CommandRejected (audited) when the record refuses the command;
-    InvalidInputError (not audited) when it cannot pass the door.
+    ``expected_version`` is the version the user saw: ConflictError when another
+    writer got there first. None means the version read in this transaction: when
+    another writer commits first (on PostgreSQL, where transactions run side by
+    side) the command is checked again against the new record and retried, up to
+    :data:`UNVERSIONED_ATTEMPTS` times. CommandRejected (audited) when the record
+    refuses the command; InvalidInputError (not audited) when it cannot pass the door.
     """
     _require_time_zone(now)
     check_storable(command)
+    return _retried(
+        expected_version,
+        lambda: _execute_once(engine, patient_id, command, actor, now, kb, expected_version),
+    )
+
+
+UNVERSIONED_ATTEMPTS = 5
+"""How often a write that named no version is tried when other writers keep winning."""
+
+
+def _retried(expected_version: int | None, attempt: Callable[[], _T]) -> _T:
+    """``attempt()``, tried again on a ConflictError when no version was named."""
+    for _ in range(UNVERSIONED_ATTEMPTS - 1):
+        try:
+            return attempt()
+        except ConflictError:
+            if expected_version is not None:
+                raise
+    return attempt()
+
+
+def _execute_once(
+    engine: Engine,
+    patient_id: str,
+    command: AnyCommand,
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+    expected_version: int | None,
+) -> tuple[PatientRecord, int]:
     try:
         with UnitOfWork(engine) as uow:
             _check_enrolled_id(command, patient_id)
@@ -133,6 +174,21 @@ def execute_many(
     """
     _require_time_zone(now)
     _check_batch_storable(commands)
+    return _retried(
+        expected_version,
+        lambda: _execute_many_once(engine, patient_id, commands, actor, now, kb, expected_version),
+    )
+
+
+def _execute_many_once(
+    engine: Engine,
+    patient_id: str,
+    commands: Sequence[PendingCommand],
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+    expected_version: int | None,
+) -> tuple[PatientRecord | None, int]:
     done = 0
     try:
         with UnitOfWork(engine) as uow:

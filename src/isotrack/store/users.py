@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from isotrack.errors import ConflictError, NotFoundError
@@ -37,6 +37,9 @@ from isotrack.store.audit import AuditTrail
 from isotrack.store.db import storage_errors
 from isotrack.store.models import LoginAttemptRow, Patient, RefreshTokenRow, UserRow
 from isotrack.store.sso import SsoRepository
+
+SIGN_IN_LOCK_KEY = 0x15071A0D51
+"""PostgreSQL advisory lock key held while a sign-in is admitted ("isotrack sign-in")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +210,48 @@ class UserRepository:
         )
         return int(getattr(result, "rowcount", 0))
 
+    def consume_totp_step(self, user_id: str, step: int) -> bool:
+        """Mark the TOTP time step ``step`` used; False when a code of that step or a
+        later one was accepted already (RFC 6238 section 5.2: each code is used once),
+        even by a transaction that committed a moment ago."""
+        result = self._session.execute(
+            update(UserRow)
+            .where(
+                UserRow.id == user_id,
+                or_(UserRow.totp_last_step.is_(None), UserRow.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     # sign-in attempts
 
-    def record_attempt(self, *, at: datetime, username: str, address: str, success: bool) -> None:
+    def serialise_sign_ins(self) -> None:
+        """Hold the sign-in lock until the transaction ends, so that counting the
+        recent failures and recording the next attempt is one atomic step. On
+        PostgreSQL a transaction-level advisory lock; SQLite's write lock, taken
+        when the transaction begins, serialises them already."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": SIGN_IN_LOCK_KEY}
+            )
+
+    def record_attempt(self, *, at: datetime, username: str, address: str, success: bool) -> str:
+        """Store one attempt; returns its id."""
+        attempt_id = str(uuid.uuid4())
         self._session.add(
             LoginAttemptRow(
-                id=str(uuid.uuid4()), at=at, username=username, address=address, success=success
+                id=attempt_id, at=at, username=username, address=address, success=success
             )
         )
         self._session.flush()
+        return attempt_id
+
+    def mark_attempt_succeeded(self, attempt_id: str) -> None:
+        """An attempt counted as failed while its password was checked proved right."""
+        self._session.execute(
+            update(LoginAttemptRow).where(LoginAttemptRow.id == attempt_id).values(success=True)
+        )
 
     def recent_failures(self, *, username: str, address: str, since: datetime) -> RecentFailures:
         """When the failed attempts after ``since`` happened, for the account and for
