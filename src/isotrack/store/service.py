@@ -19,7 +19,14 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from isotrack.clinical.record import PatientRecord, apply, replay
-from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type, encode_command
+from isotrack.clinical.state import (
+    AnyCommand,
+    EnrolPatient,
+    RecordComprehensionAnswers,
+    RecordPHQ9,
+    command_type,
+    encode_command,
+)
 from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX
@@ -70,7 +77,7 @@ def execute(
                 actor=actor,
                 action=COMMAND_ACTION_PREFIX + command_type(command),
                 patient_id=patient_id,
-                detail={"seq": new_version},
+                detail=command_detail(command, new_version),
                 before_hash=before,
                 after_hash=uow.patients.record_hash(patient_id),
             )
@@ -167,7 +174,7 @@ def _store_one(
         recorded_at=recorded_at,
         recorded_on=recorded_on,
     )
-    detail: dict[str, JsonValue] = {"seq": new_version}
+    detail = command_detail(command, new_version)
     if (pending.actor or actor) != actor or recorded_at != now:
         detail |= {
             "recorded_by": pending.actor or actor,
@@ -183,6 +190,15 @@ def _store_one(
         after_hash=uow.patients.record_hash(patient_id),
     )
     return changed, new_version
+
+
+def command_detail(command: AnyCommand, seq: int) -> dict[str, JsonValue]:
+    """The audit detail of a stored command: its place in the log, and who gave the
+    questions when staff gave a questionnaire at a clinic visit."""
+    detail: dict[str, JsonValue] = {"seq": seq}
+    if isinstance(command, RecordPHQ9 | RecordComprehensionAnswers) and command.given_in_clinic_by:
+        detail["given_in_clinic_by"] = command.given_in_clinic_by
+    return detail
 
 
 def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:

@@ -37,6 +37,7 @@ from isotrack.web.routes.clinic_access import (
     store,
 )
 from isotrack.web.routes.clinic_page import override_reason_text, render_patient
+from isotrack.web.routes.clinic_questionnaires import router as questionnaires_router
 from isotrack.web.routes.clinician_course import router as course_router
 from isotrack.web.routes.clinician_forms import router as forms_router
 from isotrack.web.templating import render
@@ -52,6 +53,7 @@ from isotrack.web.views.clinic_dashboard import (
 router = APIRouter(prefix="/clinic", include_in_schema=False)
 router.include_router(forms_router)
 router.include_router(course_router)
+router.include_router(questionnaires_router)
 
 RuleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
