@@ -128,8 +128,8 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE login_attempts, refresh_tokens, users, audit, commands, patients "
-                "RESTART IDENTITY"
+                "TRUNCATE account_tokens, login_attempts, refresh_tokens, users, audit, "
+                "commands, patients RESTART IDENTITY"
             )
         )
     yield engine
