@@ -47,7 +47,8 @@ server, e.g. ``https://isotrack.example.org``; the ``aud`` of CDS Hooks tokens
 is checked against it, never against the request's Host. Required (https) with
 ``ISOTRACK_CDS_ISSUERS`` in production; in development and test the request's
 scheme and host stand in for it. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app
-launch URL cards link to.
+launch URL cards link to. ``ISOTRACK_SMTP_*`` and ``ISOTRACK_MAIL_FROM``: the
+mail server of invitations and password resets (docs/accounts.md).
 
 >>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}',
 ...          cds_public_url="https://isotrack.example.org").cds_issuers
@@ -93,33 +94,11 @@ MIN_SECRET_KEY_BYTES = 32
 DEVELOPMENT_KEY = b"isotrack-development-key-not-secret-do-not-use-in-production"
 """Public (it is in the source): used only in development and test, refused elsewhere."""
 
-PLACEHOLDER_KEYS: frozenset[str] = frozenset(
-    {
-        "changeme",
-        "changethis",
-        "secret",
-        "secretkey",
-        "mysecret",
-        "mysecretkey",
-        "dev",
-        "devkey",
-        "development",
-        "test",
-        "testkey",
-        "testing",
-        "password",
-        "default",
-        "example",
-        "placeholder",
-        "insecure",
-        "notsecret",
-        "isotrack",
-        "todo",
-        "key",
-        "none",
-        "null",
-    }
-)
+PLACEHOLDER_KEYS: frozenset[str] = frozenset({
+    "changeme", "changethis", "secret", "secretkey", "mysecret", "mysecretkey", "dev", "devkey",
+    "development", "test", "testkey", "testing", "password", "default", "example",
+    "placeholder", "insecure", "notsecret", "isotrack", "todo", "key", "none", "null",
+})  # fmt: skip
 """Values (lower case, letters and digits only) that say "fill me in", whatever their length."""
 
 _PLACEHOLDER_PREFIXES = ("changeme", "changethis", "replaceme", "insecure", "yoursecret")
@@ -199,6 +178,19 @@ class Settings(BaseSettings):
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
     course page through it."""
 
+    smtp_host: str | None = None
+    """The SMTP server of invitation and password-reset emails; None: no email is sent."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a relay
+    on the same host or network; never with a password outside development and test)."""
+
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "isotrack@localhost"
+    """The From address of the emails."""
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -254,6 +246,14 @@ class Settings(BaseSettings):
                 f"https://isotrack.example.org, not {value[:80]!r}"
             )
         return text
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _no_password_in_clear(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+        env, security = info.data.get("env"), info.data.get("smtp_security")
+        if value is not None and security == "none" and env not in RELAXED_ENVIRONMENTS:
+            raise ValueError("would be sent in clear with ISOTRACK_SMTP_SECURITY=none")
+        return value
 
     @property
     def relaxed(self) -> bool:

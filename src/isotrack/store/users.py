@@ -134,6 +134,14 @@ class UserRepository:
         )
         return [_user(row) for row in rows]
 
+    def by_patient(self, patient_id: str) -> StoredUser | None:
+        """The account that holds the patient's record, if any (locked or not)."""
+        row = self._session.scalars(select(UserRow).where(UserRow.patient_id == patient_id)).first()
+        return None if row is None else _user(row)
+
+    def patient_exists(self, patient_id: str) -> bool:
+        return self._session.get(Patient, patient_id) is not None
+
     def by_id(self, user_id: str) -> StoredUser | None:
         row = self._session.get(UserRow, user_id)
         return None if row is None else _user(row)
