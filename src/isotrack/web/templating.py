@@ -63,19 +63,18 @@ class NavItem:
 START_PAGES: Mapping[Role, str] = {
     Role.PRESCRIBER: "/clinic",
     Role.NURSE: "/clinic",
-    Role.ADMIN: "/knowledge",
+    Role.ADMIN: "/admin/users",
     Role.PHARMACIST: "/pharmacy",
     Role.PATIENT: "/me",
 }
 """Where each role lands after sign-in (and on ``/``). The admin role holds no clinical
-right in the matrix (users, audit, knowledge: the CLI and API serve those), so its
-web start page is the knowledge pages rather than a clinic page it may not open."""
+right in the matrix (users, audit, knowledge), so its start page is the users page."""
 
 _KNOWLEDGE = ("Knowledge", "/knowledge")
 NAVIGATION: Mapping[Role, tuple[tuple[str, str], ...]] = {
     Role.PRESCRIBER: (("Clinic", "/clinic"), _KNOWLEDGE),
     Role.NURSE: (("Clinic", "/clinic"), _KNOWLEDGE),
-    Role.ADMIN: (_KNOWLEDGE,),
+    Role.ADMIN: (("Users", "/admin/users"), _KNOWLEDGE),
     Role.PHARMACIST: (("Pharmacy", "/pharmacy"), _KNOWLEDGE),
     Role.PATIENT: (("My care", "/me"), _KNOWLEDGE),
 }

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from isotrack.web.routes import clinician, patient_portal, pharmacy
+from isotrack.web.routes import admin_users, clinician, patient_portal, pharmacy
 
-WEB_ROUTERS: list[APIRouter] = [clinician.router, pharmacy.router, patient_portal.router]
+WEB_ROUTERS: list[APIRouter] = [
+    clinician.router,
+    pharmacy.router,
+    patient_portal.router,
+    admin_users.router,
+]
