@@ -6,7 +6,9 @@ Fixtures and helpers for every ``tests/e2e/test_*.py`` (mark each test ``e2e``):
   free port, on a temporary SQLite database holding the demo clinic (as of
   today) and one user per role with known passwords
   (:func:`tests.web.demo_db.password_for`); ``live_server.url``,
-  ``live_server.accounts``, ``live_server.database_url``.
+  ``live_server.accounts``, ``live_server.database_url``; it sends its email to
+  a real SMTP server started for the session, ``live_server.smtp``
+  (:mod:`tests.smtp_server`), which keeps what arrives for the tests to read.
 - ``browser`` (session): chromium (``/usr/bin/chromium``), headless.
 - ``page``: a fresh browser context and page (1280×800) for one test; the test
   fails when the page reported a Content-Security-Policy violation or a script error.
@@ -43,6 +45,7 @@ from isotrack.http.authz import Role
 from isotrack.http.passwords import totp_code
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for
+from tests.smtp_server import SmtpServer, running_smtp_server
 from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 if TYPE_CHECKING:
@@ -81,6 +84,7 @@ class LiveServer:
     url: str
     database_url: str
     accounts: dict[Role, Account]
+    smtp: SmtpServer
 
     def account(self, role: Role) -> Account:
         return self.accounts[role]
@@ -110,7 +114,10 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None
 def live_server() -> Iterator[LiveServer]:
     """``isotrack serve`` on the demo clinic, for the whole session."""
     _require_browser()
-    with tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder,
+        running_smtp_server() as smtp,
+    ):
         database_url = f"sqlite:///{Path(folder) / 'isotrack.db'}"
         engine = create_engine_for(database_url)
         now = datetime.now(UTC).astimezone()
@@ -124,6 +131,10 @@ def live_server() -> Iterator[LiveServer]:
             "ISOTRACK_DATABASE_URL": database_url,
             "ISOTRACK_RATE_LIMIT_PER_MINUTE": "100000",
             "ISOTRACK_RATE_LIMIT_BURST": "100000",
+            "ISOTRACK_SMTP_HOST": smtp.host,
+            "ISOTRACK_SMTP_PORT": str(smtp.port),
+            "ISOTRACK_SMTP_SECURITY": "none",
+            "ISOTRACK_MAIL_FROM": "clinic@example.org",
         }
         log = Path(folder) / "server.log"
         command = [sys.executable, "-m", "isotrack", "serve", "--host", "127.0.0.1"]
@@ -134,7 +145,7 @@ def live_server() -> Iterator[LiveServer]:
             url = f"http://127.0.0.1:{port}"
             try:
                 _wait_until_up(url, server, log)
-                yield LiveServer(url=url, database_url=database_url, accounts=accounts)
+                yield LiveServer(url=url, database_url=database_url, accounts=accounts, smtp=smtp)
             finally:
                 server.terminate()
                 try:
