@@ -53,7 +53,8 @@ from isotrack.web.templating import cookie_policy, flash, render
 
 router = APIRouter(include_in_schema=False)
 
-Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+Token = Annotated[str, Path(max_length=200)]
+"""Any text: a token that is not one of ours is a link that no longer works (410)."""
 PasswordField = Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH + 1)]
 GONE = 410
 
