@@ -28,6 +28,18 @@ def _user(tx: UserTransaction, user_id: str) -> StoredUser:
     return user
 
 
+def _audit(
+    tx: UserTransaction, action: str, user: StoredUser, *, actor_id: str, now: datetime,
+    revoked: int | None = None,
+) -> None:  # fmt: skip
+    detail: dict[str, str | int] = {"user_id": user.id, "username": user.username}
+    if revoked is not None:
+        detail["revoked_tokens"] = revoked
+    tx.audit.append(
+        at=now, actor=actor_id, action=action, patient_id=user.patient_id, detail=dict(detail)
+    )
+
+
 def lock_user(engine: Engine, user_id: str, *, actor_id: str, now: datetime) -> StoredUser:
     if user_id == actor_id:
         raise InvalidInputError("user", "you cannot lock your own account")
@@ -35,13 +47,7 @@ def lock_user(engine: Engine, user_id: str, *, actor_id: str, now: datetime) -> 
         user = _user(tx, user_id)
         tx.users.set_active(user_id, False)
         revoked = tx.users.revoke_user_tokens(user_id, now)
-        tx.audit.append(
-            at=now,
-            actor=actor_id,
-            action="user:lock",
-            patient_id=user.patient_id,
-            detail={"user_id": user_id, "username": user.username, "revoked_tokens": revoked},
-        )
+        _audit(tx, "user:lock", user, actor_id=actor_id, now=now, revoked=revoked)
         return _user(tx, user_id)
 
 
@@ -49,13 +55,7 @@ def unlock_user(engine: Engine, user_id: str, *, actor_id: str, now: datetime) -
     with user_transaction(engine) as tx:
         user = _user(tx, user_id)
         tx.users.set_active(user_id, True)
-        tx.audit.append(
-            at=now,
-            actor=actor_id,
-            action="user:unlock",
-            patient_id=user.patient_id,
-            detail={"user_id": user_id, "username": user.username},
-        )
+        _audit(tx, "user:unlock", user, actor_id=actor_id, now=now)
         return _user(tx, user_id)
 
 
@@ -68,11 +68,5 @@ def reset_second_factor(
         user = _user(tx, user_id)
         tx.users.set_totp_secret(user_id, secret)
         revoked = tx.users.revoke_user_tokens(user_id, now)
-        tx.audit.append(
-            at=now,
-            actor=actor_id,
-            action="user:totp-reset",
-            patient_id=user.patient_id,
-            detail={"user_id": user_id, "username": user.username, "revoked_tokens": revoked},
-        )
+        _audit(tx, "user:totp-reset", user, actor_id=actor_id, now=now, revoked=revoked)
     return user, totp_uri(secret, user.username)
