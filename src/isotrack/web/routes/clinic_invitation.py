@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from isotrack.errors import ConflictError, InvalidInputError
-from isotrack.http.account_links import clean_email, invite_patient
+from isotrack.http.account_links import INVITATION_LIFETIME, clean_email, invite_patient
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
 from isotrack.http.mail import (
@@ -62,6 +62,7 @@ def invitation_form(
         "errors": {},
         "issued": None,
         "mail_configured": mail_server(settings) is not None,
+        "lifetime_days": INVITATION_LIFETIME.days,
     }
     return render(request, PAGE, context)
 
@@ -86,6 +87,7 @@ async def invite(
         "errors": {},
         "issued": None,
         "mail_configured": server is not None,
+        "lifetime_days": INVITATION_LIFETIME.days,
     }
     try:
         address = clean_email(email)
