@@ -52,7 +52,8 @@ server, e.g. ``https://isotrack.example.org``; the ``aud`` of CDS Hooks tokens
 is checked against it, never against the request's Host. Required (https) with
 ``ISOTRACK_CDS_ISSUERS`` in production; in development and test the request's
 scheme and host stand in for it. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app
-launch URL cards link to.
+launch URL cards link to. ``ISOTRACK_SMTP_*`` and ``ISOTRACK_MAIL_FROM``: the
+mail server of invitations and password resets (docs/accounts.md).
 
 >>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}',
 ...          cds_public_url="https://isotrack.example.org").cds_issuers
@@ -75,16 +76,15 @@ isotrack.errors.ConfigurationError: ISOTRACK_SECRET_KEY: is a placeholder ('chan
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isotrack.errors import ConfigurationError, InvalidInputError
+from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
@@ -101,8 +101,8 @@ DEVELOPMENT_KEY = b"isotrack-development-key-not-secret-do-not-use-in-production
 
 PLACEHOLDER_KEYS: frozenset[str] = frozenset({
     "changeme", "changethis", "secret", "secretkey", "mysecret", "mysecretkey", "dev", "devkey",
-    "development", "test", "testkey", "testing", "password", "default", "example", "placeholder",
-    "insecure", "notsecret", "isotrack", "todo", "key", "none", "null",
+    "development", "test", "testkey", "testing", "password", "default", "example",
+    "placeholder", "insecure", "notsecret", "isotrack", "todo", "key", "none", "null",
 })  # fmt: skip
 """Values (lower case, letters and digits only) that say "fill me in", whatever their length."""
 
@@ -189,6 +189,19 @@ class Settings(SsoSettings, BaseSettings):
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
     course page through it."""
 
+    smtp_host: str | None = None
+    """The SMTP server of invitation and password-reset emails; None: no email is sent."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a relay
+    on the same host or network; never with a password outside development and test)."""
+
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "isotrack@localhost"
+    """The From address of the emails."""
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -245,65 +258,18 @@ class Settings(SsoSettings, BaseSettings):
             )
         return text
 
+    @field_validator("smtp_password")
+    @classmethod
+    def _no_password_in_clear(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+        env, security = info.data.get("env"), info.data.get("smtp_security")
+        if value is not None and security == "none" and env not in RELAXED_ENVIRONMENTS:
+            raise ValueError("would be sent in clear with ISOTRACK_SMTP_SECURITY=none")
+        return value
+
     @property
     def relaxed(self) -> bool:
         """True in development and test, where a missing key is replaced by a fixed one."""
         return self.env in RELAXED_ENVIRONMENTS
-
-
-def parse_cds_issuers(value: object) -> dict[str, str]:
-    """The issuer → JWKS location map of ``ISOTRACK_CDS_ISSUERS`` (JSON text or a mapping).
-
-    Each location is an ``https://`` URL or a local file path; anything else is
-    refused (ValueError, which the settings class reports under the variable's name).
-
-    >>> parse_cds_issuers('{"https://ehr.example.org": "https://ehr.example.org/jwks.json"}')
-    {'https://ehr.example.org': 'https://ehr.example.org/jwks.json'}
-    >>> parse_cds_issuers('{"https://ehr.example.org": "http://ehr.example.org/jwks.json"}')
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: the JWKS of 'https://ehr.example.org' must be an https:// URL or a local ...
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise ValueError(
-                f"is not valid JSON ({error}); write a JSON object such as "
-                '{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}'
-            ) from None
-    if not isinstance(value, Mapping):
-        raise ValueError(
-            "must be a JSON object mapping each trusted issuer to its JWKS (https URL or file path)"
-        )
-    issuers: dict[str, str] = {}
-    for issuer, location in value.items():
-        if not isinstance(issuer, str) or not issuer.strip():
-            raise ValueError("has an empty issuer; each key is the iss of an EHR's tokens")
-        if not isinstance(location, str) or not location.strip():
-            raise ValueError(
-                f"the JWKS of {issuer!r} must be a string: an https:// URL or a local file path"
-            )
-        location = location.strip()
-        if not _is_jwks_location(location):
-            raise ValueError(
-                f"the JWKS of {issuer!r} must be an https:// URL or a local file path, "
-                f"not {location!r}"
-            )
-        issuers[issuer] = location
-    return issuers
-
-
-def _is_jwks_location(location: str) -> bool:
-    scheme, separator, rest = location.partition("://")
-    if not separator:
-        return True  # a file path
-    host = rest.split("/", 1)[0]
-    return scheme.lower() == "https" and bool(host)
 
 
 def get_settings() -> Settings:

@@ -129,11 +129,12 @@ def create_user(
     patient_id: str | None = None,
     with_totp: bool = False,
     password: str | None = None,
+    email: str | None = None,
 ) -> NewUser:
     """Create a user with a generated password (unless given); audited as ``user:add``.
 
     Patients must name their record (``patient_id``); staff must not. Admins
-    must have a TOTP second factor.
+    must have a TOTP second factor. ``email``: where password-reset links go.
     """
     chosen_role = _role(role)
     if not USERNAME_PATTERN.match(username):
@@ -156,6 +157,7 @@ def create_user(
         created_at=now,
         totp_secret=secret,
         patient_id=patient_id,
+        email=email,
     )
     with user_transaction(engine) as tx:
         tx.users.add(user)

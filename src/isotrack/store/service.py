@@ -27,6 +27,8 @@ from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.clinical.state import (
     AnyCommand,
     EnrolPatient,
+    RecordComprehensionAnswers,
+    RecordPHQ9,
     check_storable,
     command_type,
     encode_command,
@@ -128,7 +130,7 @@ def _execute_once(
                 actor=actor,
                 action=COMMAND_ACTION_PREFIX + command_type(command),
                 patient_id=patient_id,
-                detail={"seq": new_version},
+                detail=command_detail(command, new_version),
                 before_hash=before,
                 after_hash=uow.patients.record_hash(patient_id),
             )
@@ -241,7 +243,7 @@ def _store_one(
         recorded_at=recorded_at,
         recorded_on=recorded_on,
     )
-    detail: dict[str, JsonValue] = {"seq": new_version}
+    detail = command_detail(command, new_version)
     if (pending.actor or actor) != actor or recorded_at != now:
         detail |= {
             "recorded_by": pending.actor or actor,
@@ -269,6 +271,15 @@ def _check_batch_storable(commands: Sequence[PendingCommand]) -> None:
                 f"{why} (command {index} of {len(commands)}, "
                 f"{command_type(pending.command)}); nothing of the batch was stored",
             )
+
+
+def command_detail(command: AnyCommand, seq: int) -> dict[str, JsonValue]:
+    """The audit detail of a stored command: its place in the log, and who gave the
+    questions when staff gave a questionnaire at a clinic visit."""
+    detail: dict[str, JsonValue] = {"seq": seq}
+    if isinstance(command, RecordPHQ9 | RecordComprehensionAnswers) and command.given_in_clinic_by:
+        detail["given_in_clinic_by"] = command.given_in_clinic_by
+    return detail
 
 
 def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:

@@ -68,13 +68,12 @@ class NavItem:
 START_PAGES: Mapping[Role, str] = {
     Role.PRESCRIBER: "/clinic",
     Role.NURSE: "/clinic",
-    Role.ADMIN: "/knowledge",
+    Role.ADMIN: "/admin/users",
     Role.PHARMACIST: "/pharmacy",
     Role.PATIENT: "/me",
 }
 """Where each role lands after sign-in (and on ``/``). The admin role holds no clinical
-right in the matrix (users, audit, knowledge: the CLI and API serve those), so its
-web start page is the knowledge pages rather than a clinic page it may not open."""
+right in the matrix (users, audit, knowledge), so its start page is the users page."""
 
 _KNOWLEDGE = ("Knowledge", "/knowledge")
 WORKLIST_HREF = "/clinic/worklist"
@@ -84,7 +83,7 @@ _WORKLIST = ("Worklist", WORKLIST_HREF)
 NAVIGATION: Mapping[Role, tuple[tuple[str, str], ...]] = {
     Role.PRESCRIBER: (("Clinic", "/clinic"), _WORKLIST, _KNOWLEDGE),
     Role.NURSE: (("Clinic", "/clinic"), _WORKLIST, _KNOWLEDGE),
-    Role.ADMIN: (_KNOWLEDGE, ("Clinic settings", "/admin/clinic")),
+    Role.ADMIN: (("Users", "/admin/users"), ("Clinic settings", "/admin/clinic"), _KNOWLEDGE),
     Role.PHARMACIST: (("Pharmacy", "/pharmacy"), _KNOWLEDGE),
     Role.PATIENT: (("My care", "/me"), _KNOWLEDGE),
 }

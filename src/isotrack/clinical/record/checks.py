@@ -81,10 +81,12 @@ def check_command(
             _check_symptoms(command, kb)
         case RecordPHQ9():
             _check_phq9(command)
+            _check_given_by(command)
         case RecordOverride():
             _check_override(command, kb)
         case RecordComprehensionAnswers():
             _check_answers(record, command, kb)
+            _check_given_by(command)
         case AssignWorkItem() | AcknowledgeWorkItem() | ResolveWorkItem():
             check_work_command(record, command, kb)
         case RecordCounselling():
@@ -248,4 +250,18 @@ def _check_answers(
         raise CommandRejected(
             "answers",
             "; ".join(problems) + f": answer each question of the {programme} bank once",
+        )
+
+
+GIVEN_BY_MAX = 200
+"""A username's most characters (the users table's)."""
+
+
+def _check_given_by(command: RecordPHQ9 | RecordComprehensionAnswers) -> None:
+    by = command.given_in_clinic_by
+    if by != by.strip() or len(by) > GIVEN_BY_MAX:
+        raise CommandRejected(
+            "given_in_clinic_by",
+            f"{by[:40]!r} is not a username: name the staff member who gave the questions "
+            "(or leave it empty when the patient answered alone)",
         )

@@ -52,6 +52,7 @@ from isotrack.clinical.state import (
     StartContraception,
     StartCourse,
     StopContraception,
+    given_in_clinic,
 )
 from isotrack.clinical.worklist import WORK_STEPS, describe_step
 from isotrack.errors import IsotrackError
@@ -345,7 +346,7 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
             return f"Symptoms reported: {said}" + (f" ({command.note})" if command.note else "")
         case RecordPHQ9():
             item9 = "not recorded" if command.item9 is None else str(command.item9)
-            return f"PHQ-9 mood screen {command.total} (item 9: {item9})"
+            return f"PHQ-9 mood screen {command.total} (item 9: {item9})" + given_in_clinic(command)
         case RecordLesionCount():
             parts = [f"{command.nodules} nodules"]
             if command.inflammatory is not None:
@@ -388,7 +389,8 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
         case RecordOverride():
             return f"Finding {command.rule_id} overridden: {command.reason}"
         case RecordComprehensionAnswers():
-            return f"Comprehension questions answered: {len(command.answers)}"
+            answered = f"Comprehension questions answered: {len(command.answers)}"
+            return answered + given_in_clinic(command)
         case RecordCounselling():
             note = f" ({command.note})" if command.note else ""
             return f"Counselled: {command.topic}{note}"

@@ -55,6 +55,7 @@ from isotrack.clinical.state.commands import (
     command_type,
     decode_command,
     encode_command,
+    given_in_clinic,
 )
 from isotrack.clinical.state.course import (
     AuthorizationState,
@@ -135,6 +136,7 @@ __all__ = [
     "command_type",
     "decode_command",
     "encode_command",
+    "given_in_clinic",
     "storable_problem",
     "text_problem",
 ]

@@ -101,6 +101,9 @@ class RecordSymptoms(Command, frozen=True, kw_only=True):
 class RecordPHQ9(Command, frozen=True, kw_only=True):
     total: int
     item9: int | None = None
+    given_in_clinic_by: str = ""
+    """The staff member (username) who gave the questionnaire at a clinic visit;
+    empty when the patient answered on their own (the portal, an import)."""
 
 
 class RecordLesionCount(Command, frozen=True, kw_only=True):
@@ -172,6 +175,9 @@ class RecordComprehensionAnswers(Command, frozen=True, kw_only=True):
 
     answers: tuple[tuple[str, int], ...]
     """(question id, index of the chosen option) pairs."""
+    given_in_clinic_by: str = ""
+    """The staff member (username) who asked the questions at a clinic visit; empty
+    when the patient answered on their own."""
 
 
 class RecordCounselling(Command, frozen=True, kw_only=True):
@@ -276,6 +282,16 @@ def decode_command(raw: bytes | str) -> AnyCommand:
 def command_from_dict(data: dict[str, object]) -> AnyCommand:
     """Build a command from a JSON-like dict with a ``type`` key (API and CLI input)."""
     return cast(AnyCommand, msgspec.convert(data, AnyCommand))
+
+
+def given_in_clinic(command: RecordPHQ9 | RecordComprehensionAnswers) -> str:
+    """', given in clinic by <username>' when staff gave the questions at a visit, else ''.
+
+    >>> given_in_clinic(RecordPHQ9(on=date(2026, 3, 2), total=4, given_in_clinic_by="nurse.kim"))
+    ', given in clinic by nurse.kim'
+    """
+    by = command.given_in_clinic_by
+    return f", given in clinic by {by}" if by else ""
 
 
 def command_type(command: Command) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from isotrack.web.routes import admin, clinician, patient_portal, pharmacy, sso
+from isotrack.web.routes import admin, admin_users, clinician, patient_portal, pharmacy, sso
 
 WEB_ROUTERS: list[APIRouter] = [
     clinician.router,
@@ -14,4 +14,5 @@ WEB_ROUTERS: list[APIRouter] = [
     patient_portal.router,
     sso.router,
     admin.router,
+    admin_users.router,
 ]

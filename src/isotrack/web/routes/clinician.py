@@ -37,7 +37,9 @@ from isotrack.web.routes.clinic_access import (
     load_all,
     store,
 )
+from isotrack.web.routes.clinic_invitation import router as invitation_router
 from isotrack.web.routes.clinic_page import override_reason_text, render_patient
+from isotrack.web.routes.clinic_questionnaires import router as questionnaires_router
 from isotrack.web.routes.clinician_course import router as course_router
 from isotrack.web.routes.clinician_forms import router as forms_router
 from isotrack.web.routes.worklist import router as worklist_router
@@ -56,6 +58,8 @@ router = APIRouter(prefix="/clinic", include_in_schema=False)
 router.include_router(forms_router)
 router.include_router(course_router)
 router.include_router(worklist_router)
+router.include_router(questionnaires_router)
+router.include_router(invitation_router)
 
 RuleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 

@@ -44,6 +44,7 @@ from isotrack.web.routes.patient_view import (
     PHQ9_QUESTIONS,
     PHQ9_SOURCE,
     SELF_HARM_SYMPTOM,
+    answer_rows,
     phq9_answers,
     phq9_result,
     phq9_total,
@@ -264,10 +265,7 @@ def questions_result(
 ) -> Response:
     record, _ = own_record(user, engine, now, kb)
     check = record.comprehension_checks[-1] if record.comprehension_checks else None
-    rows = []
-    if check is not None:
-        bank = {q.id: q for q in kb.questions(check.programme)}
-        rows = [(bank[qid], option, qid not in check.wrong) for qid, option in check.answers]
+    rows = answer_rows(check, kb)
     wrong_count = sum(1 for _, _, right in rows if not right)
     context = {"check": check, "rows": rows, "wrong_count": wrong_count}
     return render(request, "me/questions_result.html", context)

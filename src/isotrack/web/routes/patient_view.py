@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, TriageAction
-from isotrack.clinical.state import CourseState, DoseStep
+from isotrack.clinical.state import ComprehensionCheck, CourseState, DoseStep
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import Symptom
+from isotrack.knowledge.model import Question, Symptom
 
 MISSED_DOSE_DAYS = 7
 """How many recent days the missed-dose checklist offers (a page choice, not a rule)."""
@@ -259,6 +259,16 @@ def phq9_result(total: int, item9: int | None, kb: KnowledgeBase) -> Phq9Result:
         self_harm=item9 is not None and item9 >= kb.number("mood.phq9_item9_positive_score"),
         positive=total >= kb.number("mood.phq9_positive_score"),
     )
+
+
+def answer_rows(
+    check: ComprehensionCheck | None, kb: KnowledgeBase
+) -> list[tuple[Question, int, bool]]:
+    """(question, chosen option, right?) for each answer of a comprehension check."""
+    if check is None:
+        return []
+    bank = {q.id: q for q in kb.questions(check.programme)}
+    return [(bank[qid], option, qid not in check.wrong) for qid, option in check.answers]
 
 
 # --- symptoms --------------------------------------------------------------------------------
