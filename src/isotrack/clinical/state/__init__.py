@@ -49,6 +49,7 @@ from isotrack.clinical.state.commands import (
     command_type,
     decode_command,
     encode_command,
+    prescription_of,
 )
 from isotrack.clinical.state.course import (
     AuthorizationState,
@@ -114,4 +115,5 @@ __all__ = [
     "command_type",
     "decode_command",
     "encode_command",
+    "prescription_of",
 ]
