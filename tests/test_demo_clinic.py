@@ -168,3 +168,19 @@ def test_every_demo_dispense_has_an_authorisation(
         for course in record_of(patient, kb).courses:
             authorised = {a.prescription_id for a in course.authorizations}
             assert {d.prescription_id for d in course.dispenses} <= authorised
+
+
+def test_mira_takes_a_split_dose_and_every_part_reads_it_the_same(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    """Issue 13: morning 30 mg, evening 25 mg of Absorica at 58 kg."""
+    record = record_of(clinic["demo-mira"], kb)
+    course = record.courses[-1]
+    for prescription in course.prescriptions:
+        assert prescription.doses_mg == (30.0, 25.0)
+        assert prescription.capsules_by_strength(prescription.quantity) == ((30.0, 30), (25.0, 30))
+    assert all(d.mg == 30 * 55 for d in course.dispenses)
+    step = course.dose_on(TODAY)
+    assert step is not None
+    assert step.administrations_mg == (30.0, 25.0)
+    assert "DOSE-NOT-TAKEABLE" not in course_findings(clinic["demo-mira"], kb)

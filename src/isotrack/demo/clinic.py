@@ -12,8 +12,8 @@ records a dispensing authorisation before each dispense.
 
 >>> from datetime import date
 >>> clinic = demo_clinic(date(2026, 3, 2))
->>> len(clinic), clinic[0].patient_id
-(12, 'demo-ana')
+>>> len(clinic) >= 13, clinic[0].patient_id
+(True, 'demo-ana')
 >>> all(day <= date(2026, 3, 2) for p in clinic for _, day in p.commands)
 True
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from isotrack.clinical.dosing import regimen_of
 from isotrack.clinical.state import (
     ChangeDose,
     EndCourse,
@@ -39,7 +40,7 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 
 def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatient]:
-    """The twelve demo patients as they stand on ``today``."""
+    """The demo patients as they stand on ``today``."""
     kb = kb or default_knowledge()
     window = int(kb.number("ppp.test_window_days"))
     return [
@@ -55,6 +56,7 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
         _jonas(today, kb),
         _kara(today, kb, window),
         _luca(today, kb),
+        _mira(today, kb),
     ]
 
 
@@ -248,3 +250,17 @@ def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordLesionCount(on=s.day(-10), nodules=3, inflammatory=6, comedones=12),
     )
     return s.patient("Luca Costa", "Nodules 12 → 3 (down 75 %): the label allows an early stop.")
+
+
+def _mira(today: date, kb: KnowledgeBase) -> DemoPatient:
+    """A split-dose regimen (issue 13): at 58 kg Absorica 1 mg/kg/day is 55 mg a day,
+    morning 30 mg and evening 25 mg (no two equal Absorica capsules make it)."""
+    s = Story(today, "demo-mira", kb)
+    s.enrol(-70, "Mira Lindqvist", 27, "male")
+    s.weigh(-70, 58)
+    s.labs(-65, 105, 21)
+    split = regimen_of((30, 25), kb.product("absorica").strengths_mg)
+    assert split is not None  # both are Absorica strengths
+    s.course(-60, "absorica", dose_mg=27.5, strength_mg=30, months=2, regimen=split)
+    s.labs(-32, 130, 24)
+    return s.patient("Mira Lindqvist", "Split dose: morning 30 mg, evening 25 mg of Absorica.")

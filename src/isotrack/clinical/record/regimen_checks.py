@@ -78,11 +78,19 @@ def _nearest(record: PatientRecord, command: Prescribe, product: Product) -> str
 
 
 def check_dispensed_capsules(prescription: PrescriptionState, quantity: int) -> None:
-    """Refuse a dispense that is not whole days of a regimen of several strengths."""
+    """Refuse a dispense of a prescription whose dose its capsules cannot make (one
+    recorded before regimens), or one that is not whole days of a regimen of several
+    strengths."""
+    regimen = prescription.regimen
+    if regimen is None:
+        raise CommandRejected(
+            "prescription_id",
+            f"prescription {prescription.id} gives {prescription.dose_mg:g} mg of "
+            f"{prescription.strength_mg:g} mg capsules, which no whole number of capsules "
+            "makes (DOSE-NOT-TAKEABLE): write a new prescription of a takeable regimen",
+        )
     if prescription.capsules_by_strength(quantity) is not None:
         return
-    regimen = prescription.regimen
-    assert regimen is not None
     per_day = " and ".join(f"{n} × {s:g} mg" for s, n in regimen.capsules_per_day())
     raise CommandRejected(
         "quantity",
