@@ -12,11 +12,17 @@ each strength match the regimen.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from isotrack.clinical.dosing import Regimen, nearest_for_product, regimen_of
 from isotrack.clinical.state import PatientRecord, Prescribe, PrescriptionState
 from isotrack.clinical.units import exact
 from isotrack.errors import CommandRejected
 from isotrack.knowledge.model import Product
+
+MEAN_ROUNDING_MG = Fraction(1, 1000)
+"""How far ``dose_mg × times_per_day`` may be from the regimen's daily dose: the mean
+dose of unequal administrations is a float (80 mg in 3 is 26.666… mg). Not clinical."""
 
 
 def prescribed_regimen(command: Prescribe) -> Regimen | None:
@@ -51,7 +57,7 @@ def check_takeable(record: PatientRecord, command: Prescribe, product: Product) 
     wanted = regimen.capsule_count * command.supply_days
     if (
         command.times_per_day != regimen.times_per_day
-        or abs(daily - exact(regimen.total_mg)) > exact(0.001)
+        or abs(daily - exact(regimen.total_mg)) > MEAN_ROUNDING_MG
         or command.quantity != wanted
     ):
         raise CommandRejected(
