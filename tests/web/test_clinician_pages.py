@@ -258,7 +258,9 @@ def test_the_prescribe_form_opens_with_the_planners_dose_screened(
     page = client.get(f"{path}/prescribe", params={"product": "absorica"})
     assert page.status_code == 200
     assert "The planner suggests" in page.text
-    assert 'name="dose_mg" value="35"' in page.text
+    assert 'name="morning_mg" value="35"' in page.text  # 35 mg twice a day (70 kg)
+    assert 'name="evening_mg" value="35"' in page.text
+    assert "60 × 35 mg capsules (60 in all)" in page.text
     assert "BASELINE-LABS-MISSING" in page.text
 
 

@@ -163,3 +163,11 @@ def test_symptom_groups_hold_every_symptom_once_most_urgent_first(kb: KnowledgeB
     actions = [triage([g.symptoms[0].id], kb).action for g in groups]
     assert actions == sorted(a for a in actions if a is not None)
     assert actions[0] is TriageAction.STOP_EMERGENCY
+
+
+def test_a_split_regimen_tells_the_patient_each_dose(kb: KnowledgeBase) -> None:
+    """Issue 13: Mira takes 30 mg in the morning and 25 mg in the evening, never
+    "27.5 mg twice a day"."""
+    home = home_of("demo-mira", kb)
+    assert home.dose is not None
+    assert home.dose.text == "30 mg in the morning and 25 mg in the evening (55 mg a day)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from isotrack.clinical.programme import programme_of, wrong_answers
+from isotrack.clinical.record.regimen_checks import prescribed_regimen
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     LabResult,
@@ -69,7 +70,7 @@ from isotrack.clinical.state import (
     SymptomReport,
     WorkReview,
 )
-from isotrack.clinical.units import canonical_unit, exact, to_canonical
+from isotrack.clinical.units import canonical_unit, to_canonical
 from isotrack.errors import CommandRejected
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -239,6 +240,7 @@ def _evolve_course(
                 override_reason=command.override_reason,
                 programme=programme.id,
                 programme_version=programme.version,
+                regimen=prescribed_regimen(command),
             )
             return replace(course, prescriptions=(*course.prescriptions, prescription))
         case RecordAuthorization():
@@ -282,7 +284,7 @@ def _dispensed(course: CourseState, command: Dispense) -> CourseState:
     updated = replace(
         prescription, dispensed_capsules=prescription.dispensed_capsules + command.quantity
     )
-    mg = float(exact(prescription.strength_mg) * command.quantity)
+    mg = float(prescription.mg_of(command.quantity))
     dispense = DispenseState(prescription.id, command.on, command.quantity, mg)
     return replace(
         course,

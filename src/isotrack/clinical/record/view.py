@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.dosing import default_mg_per_kg_day, plan_course
+from isotrack.clinical.dosing import plan_course
 from isotrack.clinical.findings import Assessment
 from isotrack.clinical.monitoring import Schedule, monitoring_schedule
 from isotrack.clinical.order import IsotretinoinOrder
@@ -25,6 +25,7 @@ from isotrack.clinical.record.aggregate import (
     cumulative_dose,
     to_snapshot,
 )
+from isotrack.clinical.record.orders import dose_words, planned_first_order
 from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.state import (
@@ -222,7 +223,7 @@ def _next_prescription(
         return None
     issued = [p for p in course.prescriptions if p.on <= on]
     if not issued:
-        found = _planned_first_order(record, course, on, kb)
+        found = planned_first_order(record, course, on, kb)
         if found is None:
             return None
         order, basis = found
@@ -236,58 +237,19 @@ def _next_prescription(
             product=course.product,
             dose_mg=last.dose_mg,
             times_per_day=last.times_per_day,
+            doses_mg=last.doses_mg,
+            regimen=last.regimen,
             strength_mg=last.strength_mg,
             quantity=last.quantity,
             supply_days=last.supply_days,
             repeats=0,
-            text=f"repeat of {last.id}: {_dose_words(last.dose_mg, last.times_per_day)}",
+            text=f"repeat of {last.id}: "
+            + dose_words(last.dose_mg, last.times_per_day, last.regimen),
             source=f"prescription {last.id}",
         )
         basis = f"a repeat of the last prescription {last.id} of {last.on}"
     assessment = screen_order(snapshot, order, on=on, kb=kb)
     return NextPrescription(due, basis, order, assessment)
-
-
-def _planned_first_order(
-    record: PatientRecord, course: CourseState, on: date, kb: KnowledgeBase
-) -> tuple[IsotretinoinOrder, str] | None:
-    weight = record.weight_on(on)
-    if weight is None:
-        return (
-            IsotretinoinOrder(product=course.product, text="first prescription, dose not set"),
-            "the first prescription (no weight recorded, so no planned dose)",
-        )
-    try:
-        per_kg = default_mg_per_kg_day(kb, course.product)
-        plan = plan_course(
-            weight.kg, course.product, course.target_mg_per_kg, per_kg, start=on, kb=kb
-        )
-    except IsotrackError:
-        return None
-    doses = plan.capsules.doses
-    strengths = plan.capsules.strengths_used
-    supply = int(kb.number("ppp.max_supply_days"))
-    dose_mg = plan.daily_mg / len(doses)
-    order = IsotretinoinOrder(
-        product=course.product,
-        dose_mg=dose_mg,
-        times_per_day=len(doses),
-        strength_mg=next(iter(strengths)) if len(strengths) == 1 else None,
-        quantity=plan.capsules.capsule_count * supply,
-        supply_days=supply,
-        repeats=0,
-        text=f"first prescription: {_dose_words(dose_mg, len(doses))}",
-        source="planner",
-    )
-    return order, (
-        f"the planned first prescription ({per_kg:g} mg/kg/day at {weight.kg:g} kg, planner)"
-    )
-
-
-# --- plain words ----------------------------------------------------------------------
-def _dose_words(dose_mg: float, times_per_day: int) -> str:
-    often = {1: "once a day", 2: "twice a day"}.get(times_per_day, f"{times_per_day} times a day")
-    return f"{dose_mg:g} mg {often}"
 
 
 def _method(kb: KnowledgeBase, method_id: str) -> str:
@@ -361,10 +323,17 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
                 f"target {target:g} mg/kg"
             )
         case Prescribe():
+            dose = dose_words(command.dose_mg, command.times_per_day, command.regimen)
+            capsules = (
+                " and ".join(
+                    f"{n} × {s:g} mg" for s, n in command.regimen.quantities(command.supply_days)
+                )
+                if command.regimen is not None
+                else f"{command.quantity} × {command.strength_mg:g} mg"
+            )
             text = (
-                f"Prescription {command.prescription_id}: "
-                f"{_dose_words(command.dose_mg, command.times_per_day)}, {command.quantity} × "
-                f"{command.strength_mg:g} mg capsules for {command.supply_days} days"
+                f"Prescription {command.prescription_id}: {dose}, {capsules} capsules for "
+                f"{command.supply_days} days"
             )
             return text + (
                 f" (override: {command.override_reason})" if command.override_reason else ""
@@ -380,7 +349,7 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
         case ResumeCourse():
             return "Course resumed"
         case ChangeDose():
-            text = f"Dose changed to {_dose_words(command.dose_mg, command.times_per_day)}"
+            text = f"Dose changed to {dose_words(command.dose_mg, command.times_per_day)}"
             return text + (
                 f" (override: {command.override_reason})" if command.override_reason else ""
             )

@@ -56,6 +56,7 @@ from isotrack.clinical.state.commands import (
     decode_command,
     encode_command,
     given_in_clinic,
+    prescription_of,
 )
 from isotrack.clinical.state.course import (
     AuthorizationState,
@@ -139,4 +140,5 @@ __all__ = [
     "given_in_clinic",
     "storable_problem",
     "text_problem",
+    "prescription_of",
 ]

@@ -26,6 +26,8 @@ from typing import Literal, cast
 
 import msgspec
 
+from isotrack.clinical.order.regimen import Regimen
+
 SexName = Literal["female", "male", "other", "unknown"]
 CapabilityName = Literal["can-get-pregnant", "cannot-get-pregnant"]
 TestResultName = Literal["positive", "negative", "indeterminate"]
@@ -123,14 +125,50 @@ class StartCourse(Command, frozen=True, kw_only=True):
 class Prescribe(Command, frozen=True, kw_only=True):
     prescription_id: str
     dose_mg: float
-    """Per administration."""
+    """Per administration (the mean when the regimen's administrations differ)."""
     times_per_day: int
     strength_mg: float
+    """The capsule strength (the largest of the regimen's when it has several)."""
     quantity: int
-    """Capsules."""
+    """Capsules (of every strength of the regimen)."""
     supply_days: int
     override_reason: str = ""
     """Required when the dose is outside the product's usual range."""
+    regimen: Regimen | None = None
+    """Each daily administration with its capsules (e.g. morning 1 × 30 mg, evening
+    1 × 25 mg). None: ``dose_mg`` of ``strength_mg`` capsules ``times_per_day`` times,
+    which must then be a whole number of capsules (:func:`prescription_of` builds a
+    command from a regimen)."""
+
+
+def prescription_of(
+    *,
+    on: date,
+    prescription_id: str,
+    regimen: Regimen,
+    supply_days: int,
+    override_reason: str = "",
+) -> Prescribe:
+    """The prescription of ``regimen`` for ``supply_days`` days: the capsules of every
+    strength for those days, the single-dose fields derived from it.
+
+    >>> from isotrack.clinical.order.regimen import regimen_of
+    >>> p = prescription_of(on=date(2026, 3, 2), prescription_id="p1",
+    ...                     regimen=regimen_of((30, 25), (25, 30)), supply_days=30)
+    >>> p.dose_mg, p.times_per_day, p.strength_mg, p.quantity
+    (27.5, 2, 30.0, 60)
+    """
+    return Prescribe(
+        on=on,
+        prescription_id=prescription_id,
+        dose_mg=regimen.total_mg / regimen.times_per_day,
+        times_per_day=regimen.times_per_day,
+        strength_mg=max(regimen.strengths_used),
+        quantity=regimen.capsule_count * supply_days,
+        supply_days=supply_days,
+        override_reason=override_reason,
+        regimen=regimen,
+    )
 
 
 class Dispense(Command, frozen=True, kw_only=True):

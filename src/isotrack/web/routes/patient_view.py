@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from isotrack.clinical.dosing import administration_names
 from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, TriageAction
 from isotrack.clinical.state import ComprehensionCheck, CourseState, DoseStep
 from isotrack.errors import InvalidInputError
@@ -63,14 +64,24 @@ class DoseLine:
     dose_mg: float
     times_per_day: int
     since: date
+    doses_mg: tuple[float, ...] = ()
+    """Each administration of the day, when they differ (a split regimen)."""
 
     @property
     def daily_mg(self) -> float:
-        return self.dose_mg * self.times_per_day
+        return sum(self.doses_mg) if self.doses_mg else self.dose_mg * self.times_per_day
 
     @property
     def text(self) -> str:
-        """'30 mg twice a day (60 mg a day)'."""
+        """'30 mg twice a day (60 mg a day)'; a split dose: '30 mg in the morning and
+        25 mg in the evening (55 mg a day)'."""
+        if len(set(self.doses_mg)) > 1:
+            names = administration_names(len(self.doses_mg))
+            each = " and ".join(
+                f"{mg:g} mg in the {name}" if name in ("morning", "evening") else f"{mg:g} mg"
+                for name, mg in zip(names, self.doses_mg, strict=True)
+            )
+            return f"{each} ({self.daily_mg:g} mg a day)"
         times = {1: "once a day", 2: "twice a day"}.get(
             self.times_per_day, f"{self.times_per_day} times a day"
         )
@@ -163,7 +174,7 @@ def home_course(courses: tuple[CourseState, ...], on: date) -> CourseState | Non
 def _dose_line(step: DoseStep | None) -> DoseLine | None:
     if step is None:
         return None
-    return DoseLine(step.dose_mg, step.times_per_day, step.on)
+    return DoseLine(step.dose_mg, step.times_per_day, step.on, step.doses_mg)
 
 
 def missed_day_choices(course: CourseState | None, *, on: date) -> tuple[MissedDay, ...]:

@@ -10,7 +10,12 @@ aggregate use, so the page can never say "yes" where the record would refuse:
 - ``authorise``: no authorisation in force, but every requirement of one is met
   (:func:`~isotrack.clinical.programme.authorization_requirements` gives
   terms): the pharmacist may issue it;
-- ``refused``: anything else, with each unmet requirement and what would satisfy it.
+- ``refused``: anything else, with each unmet requirement and what would satisfy it;
+  also a prescription whose dose its capsules cannot make (DOSE-NOT-TAKEABLE: one
+  stored before regimens), which the record refuses to dispense.
+
+Quantities are given per capsule strength of the prescription's regimen ("60
+capsules: 30 × 30 mg and 30 × 25 mg"), as the dispense is recorded.
 
 An early or overlapping supply (SUPPLY-ON-HAND: the isotretinoin already dispensed
 still covers more than the clinic's limit) is an unmet requirement until the
@@ -130,18 +135,42 @@ class DispenseCheck:
     def state_text(self) -> str:
         return STATE_TEXT[self.status.state]
 
+    def capsules_text(self, capsules: int) -> str:
+        """'60 capsules (30 × 30 mg and 30 × 25 mg)': ``capsules`` of the prescription
+        per strength of its regimen."""
+        prescription = self.prescription
+        by_strength = None if prescription is None else prescription.capsules_by_strength(capsules)
+        if not by_strength:
+            return f"{capsules} capsules"
+        each = " and ".join(f"{n} × {s:g} mg" for s, n in by_strength)
+        return f"{capsules} capsules ({each})"
+
+    @property
+    def regimen_text(self) -> str:
+        """The prescription's regimen: 'morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)'."""
+        prescription = self.prescription
+        if prescription is None:
+            return ""
+        if prescription.regimen is None:
+            return (
+                f"{prescription.dose_mg:g} mg × {prescription.times_per_day} a day of "
+                f"{prescription.strength_mg:g} mg capsules: not a whole number of capsules"
+            )
+        return prescription.regimen.describe()
+
     @property
     def headline(self) -> str:
         """One line: the answer to "may I dispense today?"."""
         if self.verdict == "dispense" and self.authorization is not None:
             return (
-                f"Yes: dispense up to {self.capsules_left} capsules under authorisation "
-                f"{self.authorization.id}, by {self.authorization.not_after.isoformat()}."
+                f"Yes: dispense up to {self.capsules_text(self.capsules_left)} under "
+                f"authorisation {self.authorization.id}, by "
+                f"{self.authorization.not_after.isoformat()}."
             )
         if self.verdict == "authorise" and self.terms is not None:
             return (
                 f"Not yet: every requirement is met. Create the authorisation (up to "
-                f"{self.terms.max_quantity} capsules, dispense by "
+                f"{self.capsules_text(self.terms.max_quantity)}, dispense by "
                 f"{self.terms.not_after.isoformat()}), then record the dispense."
             )
         count = len(self.unmet)
@@ -158,6 +187,16 @@ def dispense_check(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Dis
     if course is not None and not course_ended(course, on):
         written = [p for p in course.prescriptions if p.on <= on]
         prescription = written[-1] if written else None
+    if prescription is not None and prescription.regimen is None:
+        line = RequirementLine(
+            "regimen", False, "a dose the prescription's capsules can make (DOSE-NOT-TAKEABLE)",
+            f"prescription {prescription.id} gives {prescription.dose_mg:g} mg of "
+            f"{prescription.strength_mg:g} mg capsules: ask the prescriber for a new "
+            "prescription of a takeable regimen",
+        )  # fmt: skip
+        return DispenseCheck(
+            record.patient_id, record.name, on, "refused", status, prescription, checked=(line,)
+        )
     supply = _supply(record, prescription, on, kb)
     if course is not None and prescription is not None and supply.line is None:
         authorization, left = valid_authorization(course, prescription.id, on)

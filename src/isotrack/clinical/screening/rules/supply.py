@@ -137,7 +137,19 @@ def supply_over_limit(ctx: ScreeningContext) -> Iterator[Finding]:
     daily = order.lowest_daily_mg or order.daily_dose_mg
     if order.lowest_daily_mg is not None:
         data.append(("lowest daily dose the order allows", f"{order.lowest_daily_mg:g} mg/day"))
-    if order.quantity is not None and order.strength_mg is not None and daily is not None:
+    regimen = order.regimen
+    if regimen is not None and order.quantity is not None and order.lowest_daily_mg is None:
+        # Capsules of several strengths: the days are the quantity ÷ the regimen's
+        # capsules a day (30 mg + 25 mg is 2 capsules a day, not 55 ÷ 30).
+        days = order.quantity / regimen.capsule_count
+        data.append(("quantity", f"{order.quantity:g} capsules of {regimen.describe()} "
+                     f"= {_supply_days_text(days)} days"))  # fmt: skip
+        if order.quantity > limit * regimen.capsule_count:
+            reasons.append(
+                f"{order.quantity:g} capsules at {regimen.capsule_count} capsules a day last "
+                f"{_supply_days_text(days)} days"
+            )
+    elif order.quantity is not None and order.strength_mg is not None and daily is not None:
         # quantity ÷ (daily ÷ strength) > limit, multiplied out to stay exact.
         days = order.quantity * order.strength_mg / daily
         data.append(
