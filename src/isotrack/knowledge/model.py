@@ -99,6 +99,10 @@ class Rule(Entry, frozen=True, kw_only=True):
     fires_when: str
     action: str
     triage_action: str = ""
+    during_course: bool = False
+    """An order rule that reads only the patient's record (never the order): it also
+    runs in the "during the course" assessment, so a result a prescription would be
+    refused for shows on every page of the course, not only when prescribing."""
 
 
 VocabularyElement = Literal[
