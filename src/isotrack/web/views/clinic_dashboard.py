@@ -191,7 +191,7 @@ def course_words(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> str:
     product = kb.product(course.product).name.split(" (")[0]
     if course.ended:
         return f"{product}: ended {course.end}"
-    return f"{product}: {course.status} since {course.start}"
+    return f"{product}: {course.status} since {course.status_since}"
 
 
 def progress_percent(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> float | None:
