@@ -38,7 +38,11 @@ PATIENT_LINE = (
     "From isotrack, decision support for isotretinoin treatment: follow your "
     "prescriber's advice if it differs."
 )
-_SUMMARY_PREFIX = {ItemStatus.DONE: "Done: ", ItemStatus.OVERDUE: "Overdue: "}
+_SUMMARY_PREFIX = {
+    ItemStatus.DONE: "Done: ",
+    ItemStatus.LATE: "Done late: ",
+    ItemStatus.OVERDUE: "Overdue: ",
+}
 
 
 def schedule_to_ics(schedule: Schedule, *, patient_name: str, generated: datetime) -> bytes:

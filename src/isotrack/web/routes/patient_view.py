@@ -124,7 +124,7 @@ def patient_home(
     name: str, course: CourseState | None, schedule: Schedule, *, on: date, kb: KnowledgeBase
 ) -> PatientHome:
     """The home page of a patient on ``on``: ``course`` is the one the schedule is about."""
-    open_items = [i for i in schedule.items if i.status is not ItemStatus.DONE]
+    open_items = [i for i in schedule.items if i.status not in (ItemStatus.DONE, ItemStatus.LATE)]
     tests = [i for i in open_items if i.kind in _TEST_KINDS]
     visits = [i for i in open_items if i.kind == "visit"]
     dose = None
