@@ -181,6 +181,8 @@ class Symptom(Entry, frozen=True, kw_only=True):
     text: str
     rule: str
     advice: str
+    applies_to: Literal["everyone", "can-get-pregnant"] = "everyone"
+    """Who may report it: a late period is offered only to a patient who can get pregnant."""
 
 
 class Interaction(Entry, frozen=True, kw_only=True):

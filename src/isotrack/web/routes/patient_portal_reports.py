@@ -24,13 +24,15 @@ stored symptoms; the PHQ-9 result uses the thresholds of MOOD-PHQ9-POSITIVE.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 
 from isotrack.clinical.monitoring import triage
-from isotrack.clinical.programme import questions_to_ask
+from isotrack.clinical.programme import category_of, questions_to_ask
 from isotrack.clinical.state import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
 from isotrack.errors import CommandRejected
 from isotrack.http.deps import EngineDep, KbDep, NowDep
@@ -43,6 +45,7 @@ from isotrack.web.routes.patient_view import (
     PHQ9_QUESTIONS,
     PHQ9_SOURCE,
     SELF_HARM_SYMPTOM,
+    SymptomGroup,
     phq9_answers,
     phq9_result,
     phq9_total,
@@ -78,8 +81,10 @@ def _patient_id(user: WebUser) -> str:
 
 # --- symptoms ----------------------------------------------------------------------------------
 @router.get("/symptoms")
-def symptoms_form(request: Request, user: PatientDep, kb: KbDep) -> Response:
-    return _symptoms_page(request, kb)
+def symptoms_form(
+    request: Request, user: PatientDep, engine: EngineDep, kb: KbDep, now: NowDep
+) -> Response:
+    return _symptoms_page(request, kb, offered_symptoms(user, engine, kb, now))
 
 
 @router.post("/symptoms")
@@ -95,8 +100,12 @@ def report_symptoms(
     version: VersionField = None,
 ) -> Response:
     errors: dict[str, str] = {}
+    groups = offered_symptoms(user, engine, kb, now)
+    offered = {symptom.id for group in groups for symptom in group.symptoms}
     if not symptoms:
         errors["symptoms"] = "Tick at least one symptom, or go back if you have none."
+    elif set(symptoms) & {s.id for s in kb.symptoms} - offered:
+        errors["symptoms"] = "Tick only symptoms from the list."  # one that cannot apply
     if len(note) > NOTE_MAX:
         errors["note"] = f"Please keep the note under {NOTE_MAX} characters."
     if not errors:
@@ -107,7 +116,7 @@ def report_symptoms(
             errors["symptoms"] = plain(error.message)
     if errors:
         return _symptoms_page(
-            request, kb, errors=errors, ticked=set(symptoms), note=note, status=422
+            request, kb, groups, errors=errors, ticked=set(symptoms), note=note, status=422
         )
     return RedirectResponse("/me/symptoms/advice", status_code=303)
 
@@ -122,9 +131,19 @@ def symptom_advice(
     return render(request, "me/symptom_advice.html", {"report": report, "result": result})
 
 
+def offered_symptoms(
+    user: WebUser, engine: Engine, kb: KnowledgeBase, now: datetime
+) -> tuple[SymptomGroup, ...]:
+    """The symptoms this patient may report today (none that cannot apply to them)."""
+    record, _ = own_record(user, engine, now, kb)
+    can = category_of(record, now.date(), kb).can_get_pregnant
+    return symptom_groups(kb, can_get_pregnant=can)
+
+
 def _symptoms_page(
     request: Request,
     kb: KnowledgeBase,
+    groups: tuple[SymptomGroup, ...],
     *,
     errors: dict[str, str] | None = None,
     ticked: set[str] | None = None,
@@ -132,7 +151,7 @@ def _symptoms_page(
     status: int = 200,
 ) -> Response:
     context: dict[str, Any] = {
-        "groups": symptom_groups(kb),
+        "groups": groups,
         "errors": errors or {},
         "ticked": ticked or set(),
         "note": note,
