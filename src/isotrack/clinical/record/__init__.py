@@ -5,7 +5,8 @@
 - :mod:`.checks` and :mod:`.course_checks`: every rule a command must meet,
   the programme's included;
 - :mod:`.changes`: how each accepted command changes the record;
-- :mod:`.snapshot`: the record as the engine reads it on one day;
+- :mod:`.snapshot`: the record as the engine reads it on one day, and its
+  findings of the day (:func:`findings_on`);
 - :mod:`.view`: what ``isotrack course show`` and the patient page show.
 
 The top of clinical/: built on the record's data model
@@ -23,6 +24,7 @@ from isotrack.clinical.record.aggregate import (
     replay,
     to_snapshot,
 )
+from isotrack.clinical.record.snapshot import findings_on
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
@@ -38,6 +40,7 @@ __all__ = [
     "course_view",
     "cumulative_dose",
     "describe_command",
+    "findings_on",
     "record_schedule",
     "replay",
     "to_snapshot",

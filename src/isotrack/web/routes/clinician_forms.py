@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import AnyCommand, EnrolPatient, RecordCounselling
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.http.authz import Action
@@ -53,6 +54,7 @@ from isotrack.web.views.clinic_forms import (
     whole,
 )
 from isotrack.web.views.clinic_prescribe import Draft, Evaluation, commands_to_store, evaluate
+from isotrack.web.views.words import times_a_day
 
 router = APIRouter()
 
@@ -256,6 +258,7 @@ def _prescribe_context(
     errors: Errors,
     values: dict[str, str],
     kb: KnowledgeBase,
+    on: date,
 ) -> dict[str, Any]:
     shown = dict(values)
     suggestion = evaluation.suggestion
@@ -279,6 +282,7 @@ def _prescribe_context(
         "override_reasons": override_choices(kb),
         "default_target": kb.number("course.cumulative_target_mg_per_kg"),
         "product_name": {p.id: p.name for p in kb.products}.get(evaluation.product or "", ""),
+        "today": findings_on(loaded.record, on=on, kb=kb),
     }
 
 
@@ -302,7 +306,7 @@ def prescribe_form(
             supply_days=str(s.supply_days), prescription_id=first.draft.prescription_id,
         )  # fmt: skip
         first, errors = _evaluate_draft(loaded, values, now, kb)
-    context = _prescribe_context(loaded, first, errors, values, kb)
+    context = _prescribe_context(loaded, first, errors, values, kb, now.date())
     return render(request, "clinic/prescribe.html", context)
 
 
@@ -320,7 +324,7 @@ async def prescribe_check(
     loaded, evaluation, errors = await run_in_threadpool(
         _evaluate, engine, patient_id, user, values, now, kb
     )
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/_prescribe_check.html", context)
 
 
@@ -354,7 +358,7 @@ async def prescribe(
                 draft = evaluation.draft
                 message = (
                     f"Prescription {draft.prescription_id} stored: {draft.dose_mg:g} mg "
-                    f"{draft.times_per_day} time(s) a day, {draft.quantity} capsules for "
+                    f"{times_a_day(draft.times_per_day)}, {draft.quantity} capsules for "
                     f"{draft.supply_days} days."
                 )
                 return back_to_patient(request, patient_id, message)
@@ -362,5 +366,5 @@ async def prescribe(
         errors[OVERRIDE_PREFIX + rule] = "Choose a reason to go ahead despite this warning."
     if not errors:
         errors["submit"] = "The order cannot be stored yet: see what the screening says below."
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/prescribe.html", context, status=422)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from isotrack.clinical.programme import as_command, authorize_dispense
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
@@ -190,5 +191,6 @@ def _check_page(
         "may_authorise": user.may(Action.AUTHORIZATION_CREATE),
         "errors": errors or {},
         "values": values or {},
+        "today": findings_on(record, on=now.date(), kb=kb),
     }
     return render(request, "pharmacy/check.html", context, status=status)

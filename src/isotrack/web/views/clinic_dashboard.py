@@ -64,6 +64,8 @@ class ActionItem:
     """The last day to act (a window's end), when there is one."""
     also: Need | None = None
     """A second kind the item counts as (a critical mood screen is both)."""
+    rule_id: str = ""
+    """The finding it shows, when it is one of the day's findings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +153,13 @@ def finding_actions(assessment: Assessment, kb: KnowledgeBase) -> list[ActionIte
     for finding in assessment.findings:
         critical = finding.severity is Severity.CRITICAL
         also: Need | None = "critical" if critical else None
-        if finding.rule_id == MOOD_RULE:
-            actions.append(ActionItem("mood", finding.summary, also=also))
-        elif kb.rule(finding.rule_id).during_course:
-            actions.append(ActionItem("results", finding.summary, also=also))
+        rule = finding.rule_id
+        if rule == MOOD_RULE:
+            actions.append(ActionItem("mood", finding.summary, also=also, rule_id=rule))
+        elif kb.rule(rule).during_course:
+            actions.append(ActionItem("results", finding.summary, also=also, rule_id=rule))
         elif critical:
-            actions.append(ActionItem("critical", finding.summary))
+            actions.append(ActionItem("critical", finding.summary, rule_id=rule))
     return actions
 
 
