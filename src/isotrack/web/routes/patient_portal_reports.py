@@ -51,8 +51,8 @@ from isotrack.web.routes.patient_view import (
     phq9_total,
     symptom_groups,
 )
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import render
+from isotrack.web.views.words import plain
 
 router = APIRouter()
 

@@ -44,8 +44,9 @@ from isotrack.web.routes._records import (
     read_for,
     store_for,
 )
-from isotrack.web.routes.pharmacy_view import dispense_check, plain
+from isotrack.web.routes.pharmacy_view import dispense_check
 from isotrack.web.templating import flash, render
+from isotrack.web.views.words import plain
 
 router = APIRouter(prefix="/pharmacy", include_in_schema=False)
 

@@ -32,10 +32,12 @@ def plain(text: str) -> str:
     return _COMMAND_NOTE.sub("", text)
 
 
-def times_a_day(times: int) -> str:
+def times_a_day(times: int | None) -> str:
     """'once a day', 'twice a day', '3 times a day'.
 
     >>> times_a_day(2)
     'twice a day'
     """
+    if times is None:
+        return "(how often not given)"
     return {1: "once a day", 2: "twice a day"}.get(times, f"{times} times a day")
