@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from isotrack.clinical.findings import Severity
 from isotrack.demo.clinic import demo_clinic
@@ -30,7 +29,6 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 from isotrack.settings import Settings
 from tests.cds.hooks import PATIENT_VIEW, hook_request, prefetch_of
 from tests.web.conftest import (
-    UNTRIPPABLE_RATE,
     WEB_NOW,
     SignIn,
     TestClient,
@@ -75,15 +73,9 @@ TOKENS: dict[int, str] = {}
 
 
 @pytest.fixture
-def web_settings(web_engine: Engine) -> Settings:
+def web_settings(web_settings: Settings) -> Settings:
     """The page tests' settings, with CDS Hooks calls accepted unsigned (test mode)."""
-    return Settings(
-        env="test",
-        database_url=web_engine.url.render_as_string(hide_password=False),
-        rate_limit_per_minute=UNTRIPPABLE_RATE,
-        rate_limit_burst=UNTRIPPABLE_RATE,
-        cds_allow_unsigned=True,
-    )
+    return web_settings.model_copy(update={"cds_allow_unsigned": True})
 
 
 @pytest.fixture
