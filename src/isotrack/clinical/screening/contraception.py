@@ -129,9 +129,7 @@ def contraception_status(
     programme (default: parameter ``ppp.default_programme``) for the
     ``ppp.contraception_before_days`` days up to ``on``.
 
-    A method counts on ``on`` only when its use goes on after ``on``: one stopped (or
-    ended) that day does not. Records with an unknown start date never prove the
-    period; an implant or
+    Records with an unknown start date never prove the period; an implant or
     IUD whose insertion date is known counts until a removal is recorded, or
     until the end its use was given (the FHIR reader ends a long-acting method at
     its product's labelled duration, :func:`protected_until`).
@@ -215,9 +213,7 @@ def _methods_in_use(
     programme: Programme,
     kb: KnowledgeBase,
 ) -> tuple[MethodInUse, ...]:
-    # A use that ends on ``on`` does not count on ``on``: a method stopped today (the
-    # patient's "I stopped using this") protects nobody from today on.
-    in_effect = [u for u in uses if u.end is None or u.end > on]
+    in_effect = [u for u in uses if u.end is None or u.end >= on]
     by_device: dict[str, list[tuple[date, date | None]]] = {}
     for use in uses:
         if use.start is not None:
