@@ -40,7 +40,11 @@ PATIENT_LINE = (
     "prescriber's advice if it differs."
 )
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SUMMARY_PREFIX = {ItemStatus.DONE: "Done: ", ItemStatus.OVERDUE: "Overdue: "}
+_SUMMARY_PREFIX = {
+    ItemStatus.DONE: "Done: ",
+    ItemStatus.LATE: "Done late: ",
+    ItemStatus.OVERDUE: "Overdue: ",
+}
 
 
 def schedule_to_ics(schedule: Schedule, *, patient_name: str, generated: datetime) -> bytes:

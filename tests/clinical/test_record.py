@@ -199,7 +199,8 @@ def test_contraception_start_and_stop_make_one_use_with_dates(kb: KnowledgeBase)
         kb,
     )
     (use,) = record.contraception
-    assert (use.method, use.start, use.end) == ("implant-etonogestrel", day(-5), day(3))
+    # the end is the last day of use: stopped on day 3, not in use that day (issue 13)
+    assert (use.method, use.start, use.end) == ("implant-etonogestrel", day(-5), day(2))
 
 
 def test_an_unknown_contraception_method_is_refused(kb: KnowledgeBase) -> None:

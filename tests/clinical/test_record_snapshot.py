@@ -62,8 +62,10 @@ def test_a_method_stopped_after_the_day_is_in_use_on_the_day(kb: KnowledgeBase) 
         ],
         kb,
     )
-    assert to_snapshot(record, on=day(2), kb=kb).contraception[0].end is None
-    assert to_snapshot(record, on=day(3), kb=kb).contraception[0].end == day(3)
+    assert to_snapshot(record, on=day(1), kb=kb).contraception[0].end is None
+    # stopped on day 3: day 2 was its last day of use (issue 13)
+    assert to_snapshot(record, on=day(2), kb=kb).contraception[0].end == day(2)
+    assert to_snapshot(record, on=day(3), kb=kb).contraception[0].end == day(2)
     assert to_snapshot(record, on=day(-6), kb=kb).contraception == ()
 
 

@@ -46,6 +46,7 @@ from isotrack.web.sessions import (
     read_flashes,
     sign_flashes,
 )
+from isotrack.web.views.words import plain
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_CONTENT_SECURITY_POLICY = (
@@ -100,6 +101,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(version=__version__, csrf_field_name=CSRF_FIELD, csrf_header=CSRF_HEADER)
+    env.filters["plain"] = plain
     return env
 
 

@@ -5,7 +5,8 @@
 - :mod:`.checks` and :mod:`.course_checks`: every rule a command must meet,
   the programme's included;
 - :mod:`.changes`: how each accepted command changes the record;
-- :mod:`.snapshot`: the record as the engine reads it on one day;
+- :mod:`.snapshot`: the record as the engine reads it on one day, and its
+  findings of the day (:func:`findings_on`);
 - :mod:`.supply_checks`: SUPPLY-ON-HAND at prescribing, authorisation and dispensing;
 - :mod:`.view`: what ``isotrack course show`` and the patient page show;
 - :mod:`.worklist` and :mod:`.reports`: the patient's worklist on one day
@@ -29,6 +30,7 @@ from isotrack.clinical.record.aggregate import (
 )
 from isotrack.clinical.record.reports import stop_instruction
 from isotrack.clinical.record.supply_checks import early_supply
+from isotrack.clinical.record.snapshot import findings_on
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
@@ -47,6 +49,7 @@ __all__ = [
     "describe_command",
     "early_supply",
     "patient_worklist",
+    "findings_on",
     "record_schedule",
     "replay",
     "stop_instruction",

@@ -13,6 +13,7 @@ rule set and version in force for each prescription, check and authorisation.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from isotrack.clinical.programme import programme_of, wrong_answers
 from isotrack.clinical.record.regimen_checks import prescribed_regimen
@@ -203,8 +204,14 @@ def _stopped(record: PatientRecord, command: StopContraception) -> tuple[Contrac
     in_use = record.contraception_in_use(command.method)
     if in_use is None:
         raise CommandRejected("method", f"{command.method!r} is not in use")
+    # A use's end is its last day of use: a method stopped on a day (the patient's "I
+    # stopped using this") protects nobody that day, so it ended the day before (the
+    # day it started, when stopped the day it started).
+    last_day = command.on - timedelta(days=1)
+    if in_use.start is not None:
+        last_day = max(last_day, in_use.start)
     return tuple(
-        replace(use, end=command.on) if use is in_use else use for use in record.contraception
+        replace(use, end=last_day) if use is in_use else use for use in record.contraception
     )
 
 

@@ -343,7 +343,8 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
         case RecordMissedDoses():
             days = sorted(command.days)
             span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
-            return f"Missed doses reported: {len(days)} day(s), {span}"
+            count = f"{len(days)} day" + ("" if len(days) == 1 else "s")
+            return f"Missed doses reported: {count}, {span}"
         case PauseCourse():
             return f"Course paused: {command.reason}"
         case ResumeCourse():

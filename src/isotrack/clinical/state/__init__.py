@@ -138,7 +138,7 @@ __all__ = [
     "decode_command",
     "encode_command",
     "given_in_clinic",
+    "prescription_of",
     "storable_problem",
     "text_problem",
-    "prescription_of",
 ]

@@ -189,6 +189,17 @@ class CourseState:
             return self.pauses[-1][0]
         return None
 
+    @property
+    def status_since(self) -> date:
+        """The day the course's ``status`` began: the end of an ended course, the first
+        day of the pause in progress, else the last resumption (or the start)."""
+        if self.ended and self.end is not None:
+            return self.end
+        if self.open_pause is not None:
+            return self.open_pause
+        resumed = [day for _, day in self.pauses if day is not None]
+        return max(resumed, default=self.start)
+
     def paused_on(self, day: date) -> bool:
         return any(
             first <= day and (resumed is None or day < resumed) for first, resumed in self.pauses

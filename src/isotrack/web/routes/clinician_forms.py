@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import AnyCommand, EnrolPatient, RecordCounselling
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.http.authz import Action
@@ -59,6 +60,7 @@ from isotrack.web.views.clinic_prescribe import (
     commands_to_store,
     evaluate,
 )
+from isotrack.web.views.words import times_a_day
 
 router = APIRouter()
 
@@ -276,6 +278,7 @@ def _prescribe_context(
     errors: Errors,
     values: dict[str, str],
     kb: KnowledgeBase,
+    on: date,
     *,
     acted: bool = True,
 ) -> dict[str, Any]:
@@ -301,6 +304,7 @@ def _prescribe_context(
         "override_reasons": override_choices(kb),
         "default_target": kb.number("course.cumulative_target_mg_per_kg"),
         "product_name": {p.id: p.name for p in kb.products}.get(evaluation.product or "", ""),
+        "today": findings_on(loaded.record, on=on, kb=kb),
     }
 
 
@@ -321,7 +325,7 @@ def prescribe_form(
         values["prescription_id"] = first.draft.prescription_id
         first, errors = _evaluate_draft(loaded, values, now, kb)
     acted = any(name in request.query_params for name in DRAFT_FIELDS)
-    context = _prescribe_context(loaded, first, errors, values, kb, acted=acted)
+    context = _prescribe_context(loaded, first, errors, values, kb, now.date(), acted=acted)
     return render(request, "clinic/prescribe.html", context)
 
 
@@ -339,7 +343,7 @@ async def prescribe_check(
     loaded, evaluation, errors = await run_in_threadpool(
         _evaluate, engine, patient_id, user, values, now, kb
     )
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/_prescribe_check.html", context)
 
 
@@ -387,5 +391,5 @@ async def prescribe(
         errors[OVERRIDE_PREFIX + rule] = "Choose a reason to go ahead despite this warning."
     if not errors:
         errors["submit"] = "The order cannot be stored yet: see what the screening says below."
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/prescribe.html", context, status=422)

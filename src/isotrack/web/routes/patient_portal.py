@@ -50,8 +50,8 @@ from isotrack.web.routes.patient_view import (
     missed_days_to_record,
     patient_home,
 )
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import flash, render
+from isotrack.web.views.words import plain
 
 router = APIRouter(prefix="/me", include_in_schema=False)
 router.include_router(reports_router)

@@ -24,13 +24,15 @@ stored symptoms; the PHQ-9 result uses the thresholds of MOOD-PHQ9-POSITIVE.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 
 from isotrack.clinical.monitoring import triage
-from isotrack.clinical.programme import questions_to_ask
+from isotrack.clinical.programme import category_of, questions_to_ask
 from isotrack.clinical.state import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
 from isotrack.errors import CommandRejected
 from isotrack.http.deps import EngineDep, KbDep, NowDep
@@ -44,14 +46,15 @@ from isotrack.web.routes.patient_view import (
     PHQ9_QUESTIONS,
     PHQ9_SOURCE,
     SELF_HARM_SYMPTOM,
+    SymptomGroup,
     answer_rows,
     phq9_answers,
     phq9_result,
     phq9_total,
     symptom_groups,
 )
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import render
+from isotrack.web.views.words import plain
 
 router = APIRouter()
 
@@ -80,8 +83,10 @@ def _patient_id(user: WebUser) -> str:
 
 # --- symptoms ----------------------------------------------------------------------------------
 @router.get("/symptoms")
-def symptoms_form(request: Request, user: PatientDep, kb: KbDep) -> Response:
-    return _symptoms_page(request, kb)
+def symptoms_form(
+    request: Request, user: PatientDep, engine: EngineDep, kb: KbDep, now: NowDep
+) -> Response:
+    return _symptoms_page(request, kb, offered_symptoms(user, engine, kb, now))
 
 
 @router.post("/symptoms")
@@ -97,8 +102,12 @@ def report_symptoms(
     version: VersionField = None,
 ) -> Response:
     errors: dict[str, str] = {}
+    groups = offered_symptoms(user, engine, kb, now)
+    offered = {symptom.id for group in groups for symptom in group.symptoms}
     if not symptoms:
         errors["symptoms"] = "Tick at least one symptom, or go back if you have none."
+    elif set(symptoms) & {s.id for s in kb.symptoms} - offered:
+        errors["symptoms"] = "Tick only symptoms from the list."  # one that cannot apply
     if len(note) > NOTE_MAX:
         errors["note"] = f"Please keep the note under {NOTE_MAX} characters."
     if not errors:
@@ -109,7 +118,7 @@ def report_symptoms(
             errors["symptoms"] = plain(error.message)
     if errors:
         return _symptoms_page(
-            request, kb, errors=errors, ticked=set(symptoms), note=note, status=422
+            request, kb, groups, errors=errors, ticked=set(symptoms), note=note, status=422
         )
     return RedirectResponse("/me/symptoms/advice", status_code=303)
 
@@ -125,9 +134,19 @@ def symptom_advice(
     return render(request, "me/symptom_advice.html", context)
 
 
+def offered_symptoms(
+    user: WebUser, engine: Engine, kb: KnowledgeBase, now: datetime
+) -> tuple[SymptomGroup, ...]:
+    """The symptoms this patient may report today (none that cannot apply to them)."""
+    record, _ = own_record(user, engine, now, kb)
+    can = category_of(record, now.date(), kb).can_get_pregnant
+    return symptom_groups(kb, can_get_pregnant=can)
+
+
 def _symptoms_page(
     request: Request,
     kb: KnowledgeBase,
+    groups: tuple[SymptomGroup, ...],
     *,
     errors: dict[str, str] | None = None,
     ticked: set[str] | None = None,
@@ -135,7 +154,7 @@ def _symptoms_page(
     status: int = 200,
 ) -> Response:
     context: dict[str, Any] = {
-        "groups": symptom_groups(kb),
+        "groups": groups,
         "errors": errors or {},
         "error_ids": {"symptoms": "symptoms-error"},
         "ticked": ticked or set(),

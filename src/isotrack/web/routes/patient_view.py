@@ -135,7 +135,7 @@ def patient_home(
     name: str, course: CourseState | None, schedule: Schedule, *, on: date, kb: KnowledgeBase
 ) -> PatientHome:
     """The home page of a patient on ``on``: ``course`` is the one the schedule is about."""
-    open_items = [i for i in schedule.items if i.status is not ItemStatus.DONE]
+    open_items = [i for i in schedule.items if i.status not in (ItemStatus.DONE, ItemStatus.LATE)]
     tests = [i for i in open_items if i.kind in _TEST_KINDS]
     visits = [i for i in open_items if i.kind == "visit"]
     dose = None
@@ -297,10 +297,13 @@ _GROUP_TITLES = {
 }
 
 
-def symptom_groups(kb: KnowledgeBase) -> tuple[SymptomGroup, ...]:
-    """Every symptom of the triage table, grouped by what to do, most urgent first."""
+def symptom_groups(kb: KnowledgeBase, *, can_get_pregnant: bool) -> tuple[SymptomGroup, ...]:
+    """The symptoms of the triage table that can apply to the patient (a late period
+    only to one who can get pregnant), grouped by what to do, most urgent first."""
     grouped: dict[TriageAction, list[Symptom]] = {}
     for symptom in kb.symptoms:
+        if symptom.applies_to == "can-get-pregnant" and not can_get_pregnant:
+            continue
         grouped.setdefault(TriageAction.of(kb.rule(symptom.rule)), []).append(symptom)
     return tuple(
         SymptomGroup(_GROUP_TITLES[action], tuple(grouped[action])) for action in sorted(grouped)

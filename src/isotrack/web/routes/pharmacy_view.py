@@ -31,7 +31,6 @@ can tell the patient what to do.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -54,6 +53,7 @@ from isotrack.clinical.screening import supply_on_hand_finding
 from isotrack.clinical.state import AuthorizationState, PatientRecord, PrescriptionState
 from isotrack.errors import ProgrammeRefusal
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.web.views.words import plain
 
 Verdict = Literal["dispense", "authorise", "refused"]
 
@@ -70,19 +70,6 @@ STATE_TEXT: dict[MonthState, str] = {
     MonthState.POST_COURSE_FOLLOW_UP: "course ended: follow-up after the course",
 }
 """The month's state in words (every state has one: a test checks it)."""
-
-_COMMAND_NOTE = re.compile(r" \((?:Record|Start|Stop|Prescribe|Resume|Dispense)[A-Za-z]*[^()]*\)")
-
-
-def plain(text: str) -> str:
-    """A requirement's wording without the command names meant for API users.
-
-    >>> plain("counselling recorded (RecordCounselling) on or before 2026-03-02")
-    'counselling recorded on or before 2026-03-02'
-    >>> plain("a new prescription (Prescribe): rx2 is used up")
-    'a new prescription: rx2 is used up'
-    """
-    return _COMMAND_NOTE.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)

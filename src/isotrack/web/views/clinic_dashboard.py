@@ -12,8 +12,8 @@ The kinds of action, most urgent first (:data:`NEEDS`):
   test, a positive PHQ-9 item 9 ...);
 - ``mood`` — a positive mood screen (MOOD-PHQ9-POSITIVE; when critical, the
   row needs ``critical`` action too);
-- ``results`` — the latest triglycerides or ALT at or above its threshold
-  (:mod:`isotrack.web.views.lab_thresholds`);
+- ``results`` — a finding on a result (the order rules that also run during the
+  course, e.g. LIPIDS-HIGH and LFT-HIGH: the very findings of the patient page);
 - ``labs`` — a lipid or ALT check overdue in the monitoring schedule;
 - ``overdue`` — any other schedule item whose window has closed undone;
 - ``window`` — a schedule item due now: its window is open and closes on a date;
@@ -37,12 +37,6 @@ from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import UnreadableRecord
-from isotrack.web.views.lab_thresholds import (
-    THRESHOLD_ANALYTES,
-    latest_lab,
-    result_text,
-    warning_limit,
-)
 
 Need = Literal["critical", "mood", "results", "labs", "overdue", "window", "programme"]
 NEEDS: tuple[Need, ...] = (
@@ -78,6 +72,8 @@ class ActionItem:
     """The last day to act (a window's end), when there is one."""
     also: Need | None = None
     """A second kind the item counts as (a critical mood screen is both)."""
+    rule_id: str = ""
+    """The finding it shows, when it is one of the day's findings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +125,7 @@ def patient_row(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
     schedule = course_schedule(record, snapshot, on=on, kb=kb)
     status = programme_status(record, on=on, kb=kb)
     actions = [
-        *finding_actions(assessment),
-        *result_actions(record, on=on, kb=kb),
+        *finding_actions(assessment, kb),
         *schedule_actions(schedule, on),
         *programme_actions(status),
     ]
@@ -164,28 +159,20 @@ def course_schedule(
     )
 
 
-def finding_actions(assessment: Assessment) -> list[ActionItem]:
+def finding_actions(assessment: Assessment, kb: KnowledgeBase) -> list[ActionItem]:
+    """The day's findings that need action: a positive mood screen, a finding on a
+    result, any other critical finding."""
     actions = []
     for finding in assessment.findings:
         critical = finding.severity is Severity.CRITICAL
-        if finding.rule_id == MOOD_RULE:
-            also: Need | None = "critical" if critical else None
-            actions.append(ActionItem("mood", finding.summary, also=also))
+        also: Need | None = "critical" if critical else None
+        rule = finding.rule_id
+        if rule == MOOD_RULE:
+            actions.append(ActionItem("mood", finding.summary, also=also, rule_id=rule))
+        elif kb.rule(rule).during_course:
+            actions.append(ActionItem("results", finding.summary, also=also, rule_id=rule))
         elif critical:
-            actions.append(ActionItem("critical", finding.summary))
-    return actions
-
-
-def result_actions(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> list[ActionItem]:
-    """The latest triglycerides and ALT, when at or above their warning threshold."""
-    actions = []
-    for analyte in THRESHOLD_ANALYTES:
-        latest = latest_lab(record, analyte, on)
-        if latest is None:
-            continue
-        limit = warning_limit(latest, kb)
-        if limit is not None and latest.value >= limit.value:
-            actions.append(ActionItem("results", result_text(latest, limit)))
+            actions.append(ActionItem("critical", finding.summary, rule_id=rule))
     return actions
 
 
@@ -220,7 +207,7 @@ def course_words(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> str:
     product = kb.product(course.product).name.split(" (")[0]
     if course.ended:
         return f"{product}: ended {course.end}"
-    return f"{product}: {course.status} since {course.start}"
+    return f"{product}: {course.status} since {course.status_since}"
 
 
 def progress_percent(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> float | None:
