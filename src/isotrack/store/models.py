@@ -263,8 +263,12 @@ class AccountTokenRow(Base):
 
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
-USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "sso_identities", "refresh_tokens", "login_attempts")
-
-
-USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "refresh_tokens", "login_attempts", "account_tokens")
-"""The users, their sign-in tokens and attempts, and their one-time links."""
+USER_TABLES_IN_DEPENDENCY_ORDER = (
+    "users",
+    "sso_identities",
+    "refresh_tokens",
+    "login_attempts",
+    "account_tokens",
+)
+"""The users, their single sign-on identities, their sign-in tokens and attempts, and
+their one-time links."""
