@@ -4,8 +4,8 @@ A patient has at most one link. The database keeps the SHA-256 of its token
 (:func:`feed_digest`), never the token: the link is shown once, when it is made,
 and a copy of the database opens no calendar. Making a link again replaces the
 old one (the old link stops working); withdrawing it deletes the row, so an old
-or unknown token matches nothing. Making, replacing, withdrawing and changing
-the titles are audited (``calendar-feed:create|rotate|revoke|titles``), with
+or unknown token matches nothing. Making (with the titles chosen), replacing and
+withdrawing are audited (``calendar-feed:create|rotate|revoke``), with
 who did it and never the token.
 
 >>> feed_digest("a-token") == feed_digest("a-token") != feed_digest("another")
@@ -78,20 +78,6 @@ def revoke_feed(engine: Engine, patient_id: str, *, actor: str, now: datetime) -
         if int(getattr(result, "rowcount", 0)) == 0:
             return False
         _audit(session, "revoke", patient_id, actor, now, {})
-    return True
-
-
-def set_titles(
-    engine: Engine, patient_id: str, *, clinical_titles: bool, actor: str, now: datetime
-) -> bool:
-    """Change which event titles the link serves; False when there is no link."""
-    with _transaction(engine) as session:
-        row = session.get(CalendarFeedRow, patient_id)
-        if row is None:
-            return False
-        if row.clinical_titles != clinical_titles:
-            row.clinical_titles = clinical_titles
-            _audit(session, "titles", patient_id, actor, now, {"clinical_titles": clinical_titles})
     return True
 
 
