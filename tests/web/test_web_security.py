@@ -21,10 +21,12 @@ from isotrack.http.passwords import DEMO_PATIENT_ID
 from tests.web.conftest import SignIn, TestClient
 
 PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback"})  # SSO: docs/sso.md
-PUBLIC_PREFIXES = ("/knowledge", "/invitation/", "/password/")
+PUBLIC_PREFIXES = ("/knowledge", "/invitation/", "/password/", "/calendar/")  # the token is the key
 SAMPLE_PARAMETERS = {"patient_id": DEMO_PATIENT_ID, "rule_id": "PREG-ACTIVE"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-CHANGING_TABLES = ("patients", "commands", "users", "refresh_tokens", "account_tokens")
+CHANGING_TABLES = (
+    "patients", "commands", "users", "refresh_tokens", "account_tokens", "calendar_feeds",
+)  # fmt: skip
 """What a refused form must leave as it was (the audit trail may note the refusal)."""
 _PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 

@@ -261,6 +261,21 @@ class AccountTokenRow(Base):
     """When it was used, or withdrawn (a newer link replaced it)."""
 
 
+class CalendarFeedRow(Base):
+    """A patient's subscribed calendar link (``/calendar/{token}.ics``): at most one
+    per patient. ``token_digest`` is the SHA-256 of the link's token, never the token;
+    revoking the link deletes the row, so a revoked token matches nothing."""
+
+    __tablename__ = "calendar_feeds"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True, index=True)
+    clinical_titles: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The patient chose event titles that name the test ("Pregnancy test")."""
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (

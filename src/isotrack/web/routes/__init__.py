@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from isotrack.web.routes import admin, admin_users, clinician, patient_portal, pharmacy, sso
+from isotrack.web.routes import (
+    admin,
+    admin_users,
+    calendar_feed,
+    clinician,
+    patient_portal,
+    pharmacy,
+    sso,
+)
 
 WEB_ROUTERS: list[APIRouter] = [
     clinician.router,
@@ -15,4 +23,5 @@ WEB_ROUTERS: list[APIRouter] = [
     sso.router,
     admin.router,
     admin_users.router,
+    calendar_feed.router,
 ]

@@ -9,7 +9,9 @@ page                                   what
                                        clinician: the stop instruction and who to
                                        call first, and no daily dose
 ``POST /me/missed-doses``              record the ticked days (RecordMissedDoses)
-``GET  /me/schedule.ics``              the schedule as an iCalendar file
+``GET  /me/schedule.ics``              the schedule as an iCalendar file, once (the
+                                       subscribed calendar, which stays current:
+                                       :mod:`isotrack.web.routes.calendar_feed`)
 ``GET  /me/contraception``             the methods on record and the programme's
                                        verdict; start or stop a method
 ``POST /me/contraception/start|stop``  StartContraception / StopContraception
@@ -41,6 +43,7 @@ from isotrack.errors import CommandRejected, InvalidInputError
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.ical import ICS_MEDIA_TYPE, schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store.calendar_feeds import feed_of
 from isotrack.web.clinic_contact import clinic_contact
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes._records import PatientDep, VersionField, own_record, store_for
@@ -142,6 +145,7 @@ def _home_page(
         "error_ids": {"days": "missed-error"},
         "page_url": "/me",
         "can_get_pregnant": category_of(record, today, kb).can_get_pregnant,
+        "feed": feed_of(request.app.state.engine, record.patient_id),
     }
     return render(request, "me/home.html", context, status=status)
 
