@@ -29,8 +29,8 @@ from isotrack.clinical.record.aggregate import (
     to_snapshot,
 )
 from isotrack.clinical.record.reports import stop_instruction
-from isotrack.clinical.record.supply_checks import early_supply
 from isotrack.clinical.record.snapshot import findings_on
+from isotrack.clinical.record.supply_checks import early_supply
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
@@ -48,8 +48,8 @@ __all__ = [
     "cumulative_dose",
     "describe_command",
     "early_supply",
-    "patient_worklist",
     "findings_on",
+    "patient_worklist",
     "record_schedule",
     "replay",
     "stop_instruction",

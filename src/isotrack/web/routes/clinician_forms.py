@@ -60,7 +60,6 @@ from isotrack.web.views.clinic_prescribe import (
     commands_to_store,
     evaluate,
 )
-from isotrack.web.views.words import times_a_day
 
 router = APIRouter()
 

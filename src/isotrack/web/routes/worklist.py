@@ -31,8 +31,8 @@ from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes.clinic_access import ClinicUser, load_all, store
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import flash, render
+from isotrack.web.views.words import plain
 from isotrack.web.views.worklist import clinic_worklist
 
 router = APIRouter(prefix="/worklist")
