@@ -237,8 +237,8 @@ def test_a_wrongly_typed_coding_in_a_draft_order_is_an_unreadable_order_not_a_50
     """Found by the fuzz above: ``"coding": true`` (FHIR has an array of Codings) made
     the walk over an unreadable order's medication raise (cds/drafts.py)."""
     request = fuller_request()
-    order = isotretinoin_order(medicationCodeableConcept={"coding": coding,
-                                                          "text": "Isotretinoin 40 mg"})  # fmt: skip
+    medication = {"coding": coding, "text": "Isotretinoin 40 mg"}
+    order = isotretinoin_order(medicationCodeableConcept=medication)
     request["context"]["draftOrders"] = searchset([order])
     with TestClient(cds_app, raise_server_exceptions=True) as client:
         response = client.post(URL, json=request)
