@@ -246,3 +246,27 @@ def test_a_wrongly_typed_coding_in_a_draft_order_is_an_unreadable_order_not_a_50
     (card,) = response.json()["cards"]
     assert card["source"]["topic"]["code"] == "DATA-MISSING"
     assert "MedicationRequest/order-1" in card["detail"]
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400"])
+def test_a_lab_value_beyond_a_double_is_a_422_never_screened_as_infinity(
+    cds_client: TestClient, number: str
+) -> None:
+    request = fuller_request()
+    request["prefetch"]["observations"] = searchset([triglycerides(150)])
+    body = json.dumps(request).replace('"value": 150', f'"value": {number}')
+    response = timed_post(cds_client, URL, body.encode())
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == "prefetch.observations"
+    assert "valueQuantity.value" in problem["detail"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_are_a_400(cds_client: TestClient, number: str) -> None:
+    request = fuller_request()
+    request["prefetch"]["observations"] = searchset([triglycerides(150)])
+    body = json.dumps(request).replace('"value": 150', f'"value": {number}')
+    response = timed_post(cds_client, URL, body.encode())
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed-json"
