@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import decode_bundle
 from isotrack.fhir.import_record import plan_import
 from isotrack.knowledge import KnowledgeBase
+from isotrack.store import create_engine_for, row_counts
+from tests.cli.storage_cli import invoke, one_error_line, sqlite_url
 from tests.fhir.builders import PATIENT_ID, bundle, observation, patient, quantity, read
 
 TODAY = date(2026, 3, 2)
@@ -73,3 +76,21 @@ def test_a_non_finite_lab_value_in_parsed_json_is_not_a_result(
     plan = plan_import(decode_bundle(document), kb=kb, on=TODAY)
     assert not [c for c in plan.commands if isinstance(c, RecordLabResult)]
     assert any("Observation/tg" in note for note in plan.notes), plan.notes
+
+
+def test_isotrack_import_refuses_a_lab_value_beyond_a_double_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    tg = observation("14927-8", "TG", id="tg", valueQuantity=quantity(0, "mg/dL"))
+    document = bundle(patient(name=NAMED), tg, with_patient=False)
+    path = tmp_path / "ehr.json"
+    path.write_text(json.dumps(document).replace('"value": 0', '"value": 1e999'))
+    url = sqlite_url(tmp_path / "clinic.db")
+    assert invoke("db", "upgrade", "--database", url).exit_code == 0
+    result = invoke("import", str(path), "--date", TODAY.isoformat(), "--database", url)
+    assert result.exit_code == 1, result.output
+    assert "valueQuantity.value" in one_error_line(result)
+    engine = create_engine_for(url)
+    counts = row_counts(engine)
+    engine.dispose()
+    assert counts["patients"] == counts["commands"] == 0, counts
