@@ -295,8 +295,7 @@ def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:
 def read_record(
     engine: Engine, patient_id: str, *, actor: str, now: datetime, kb: KnowledgeBase
 ) -> tuple[PatientRecord, int]:
-    """The patient's record and its version, the read written to the audit trail
-    (UnreadableRecordError when it cannot be read back: :func:`read_checked`)."""
+    """The patient's record and its version, the read audited (:func:`read_checked`)."""
     record, history = read_checked(engine, patient_id, actor=actor, now=now, kb=kb)
     return record, len(history)
 
