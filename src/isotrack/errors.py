@@ -11,6 +11,7 @@
     │                             each unmet requirement and what would satisfy it)
     ├── NotFoundError             an id (product, rule, patient) that does not exist
     ├── ConflictError             someone else changed the record first (optimistic locking)
+    ├── UnreadableRecordError     a patient's stored record cannot be read back (isotrack doctor)
     ├── CdsAuthError              a CDS Hooks request whose EHR token is missing or untrusted (401)
     └── StorageError              the database cannot be reached or is not at the right version
 
@@ -116,6 +117,25 @@ class StorageError(IsotrackError):
     """The database cannot be reached, or its schema is not at the expected version."""
 
     code = "storage"
+
+
+class UnreadableRecordError(IsotrackError):
+    """A patient's stored record cannot be read back (a command that no longer decodes,
+    that the door refuses today, or a log that does not replay): not the client's to
+    fix, nor a passing fault. The message names the patient and the remedy, never the
+    stored values; ``reason`` (command and field, for the audit trail and the server
+    log) is what ``isotrack doctor`` says."""
+
+    code = "record-unreadable"
+
+    def __init__(self, patient_id: str, reason: str) -> None:
+        super().__init__(
+            f"the record of patient {patient_id} cannot be read back; an administrator "
+            "should run `isotrack doctor`, which names the command that cannot be read "
+            "and why. Nothing was changed."
+        )
+        self.patient_id = patient_id
+        self.reason = reason
 
 
 class CdsAuthError(IsotrackError):

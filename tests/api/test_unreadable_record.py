@@ -141,3 +141,57 @@ def test_restore_refuses_a_backup_holding_an_unreadable_record(
     restored = create_engine_for(f"sqlite:///{target}")
     assert not any(row_counts(restored).values())
     restored.dispose()
+
+
+def _actions(engine: Engine, actor: str) -> list[tuple[str | None, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditRow.patient_id, AuditRow.action)
+            .where(AuditRow.actor == actor)
+            .order_by(AuditRow.id)
+        )
+        return [(row.patient_id, row.action) for row in rows]
+
+
+def test_the_page_of_an_unreadable_record_says_so_and_names_isotrack_doctor(
+    api_app: FastAPI, api_engine: Engine, broken_and_fine: tuple[str, str]
+) -> None:
+    """Before: "Temporarily unavailable" (503), as if retrying would help."""
+    ana, mark = broken_and_fine
+    with _signed_in_page_client(api_app, api_engine) as browser:
+        page = browser.get(f"/clinic/patients/{ana}")
+        fine = browser.get(f"/clinic/patients/{mark}")
+    assert page.status_code == 500, page.text[:500]
+    assert "Record cannot be read back" in page.text
+    assert f"the record of patient {ana} cannot be read back" in page.text
+    assert "isotrack doctor" in page.text
+    assert "Temporarily unavailable" not in page.text
+    assert "Try again in a few minutes" not in page.text
+    assert "Sign out" in page.text  # the database works: the navigation is there
+    assert fine.status_code == 200
+    assert _actions(api_engine, "nurse-web")[-2:] == [(ana, "read-failed"), (mark, "read")]
+
+
+def test_the_api_answers_an_unreadable_record_with_a_500_record_unreadable_problem(
+    client: TestClient, api_engine: Engine, broken_and_fine: tuple[str, str]
+) -> None:
+    ana, mark = broken_and_fine
+    staff = sign_in(client, api_engine, "nurse")
+    response = client.get(f"/api/v1/patients/{ana}", headers=staff)
+    assert response.status_code == 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "record-unreadable"
+    assert problem["title"] == "Record cannot be read back"
+    assert ana in problem["detail"]
+    assert "isotrack doctor" in problem["detail"]
+    assert "RecordLabResult" not in problem["detail"]  # the reason stays in the audit trail
+    assert client.get(f"/api/v1/patients/{mark}", headers=staff).status_code == 200
+    with api_engine.connect() as connection:
+        failed = connection.execute(
+            select(AuditRow.actor, AuditRow.detail).where(
+                AuditRow.patient_id == ana, AuditRow.action == "read-failed"
+            )
+        ).all()
+    assert len(failed) == 1
+    assert "RecordLabResult" in str(failed[0].detail)

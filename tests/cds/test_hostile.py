@@ -228,3 +228,45 @@ def test_a_record_date_at_the_end_of_the_calendar_is_a_422(
     # the reader names the record whose supply cannot be counted (fhir/courses.py)
     assert response.json()["field"] == "MedicationRequest/course-1"
     assert "9999-12-31" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("coding", [True, 1, 1.5, "text", {"system": "x", "code": "y"}], ids=repr)
+def test_a_wrongly_typed_coding_in_a_draft_order_is_an_unreadable_order_not_a_500(
+    cds_app: FastAPI, coding: Any
+) -> None:
+    """Found by the fuzz above: ``"coding": true`` (FHIR has an array of Codings) made
+    the walk over an unreadable order's medication raise (cds/drafts.py)."""
+    request = fuller_request()
+    medication = {"coding": coding, "text": "Isotretinoin 40 mg"}
+    order = isotretinoin_order(medicationCodeableConcept=medication)
+    request["context"]["draftOrders"] = searchset([order])
+    with TestClient(cds_app, raise_server_exceptions=True) as client:
+        response = client.post(URL, json=request)
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert card["source"]["topic"]["code"] == "DATA-MISSING"
+    assert "MedicationRequest/order-1" in card["detail"]
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400"])
+def test_a_lab_value_beyond_a_double_is_a_422_never_screened_as_infinity(
+    cds_client: TestClient, number: str
+) -> None:
+    request = fuller_request()
+    request["prefetch"]["observations"] = searchset([triglycerides(150)])
+    body = json.dumps(request).replace('"value": 150', f'"value": {number}')
+    response = timed_post(cds_client, URL, body.encode())
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == "prefetch.observations"
+    assert "valueQuantity.value" in problem["detail"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_are_a_400(cds_client: TestClient, number: str) -> None:
+    request = fuller_request()
+    request["prefetch"]["observations"] = searchset([triglycerides(150)])
+    body = json.dumps(request).replace('"value": 150', f'"value": {number}')
+    response = timed_post(cds_client, URL, body.encode())
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed-json"

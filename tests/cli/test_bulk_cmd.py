@@ -87,3 +87,20 @@ def test_an_unreadable_patient_gets_an_error_line_and_the_run_goes_on(
 def test_the_help_shows_an_example() -> None:
     result = runner.invoke(app, ["screen-bulk", "--help"], terminal_width=200)
     assert "Example" in result.stdout
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999"])
+def test_a_weight_beyond_a_double_is_an_error_line_never_screened(
+    tmp_path: Path, number: str
+) -> None:
+    export = write_export(tmp_path / "export", [patient("a"), weight("a", 60, ON, id="w-a")])
+    observations = export / "Observation.000.ndjson"
+    observations.write_text(observations.read_text().replace('"value": 60', f'"value": {number}'))
+    out = tmp_path / "findings.ndjson"
+    result = runner.invoke(
+        app, ["screen-bulk", str(export), "--date", ON, "--out", str(out), "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = read_lines(out)
+    assert "findings" not in line
+    assert "valueQuantity.value" in line["error"]

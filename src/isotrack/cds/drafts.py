@@ -35,6 +35,7 @@ from isotrack.clinical.codes import Coding, Concept
 from isotrack.errors import FhirDecodeError, InvalidInputError
 from isotrack.fhir import FhirBundle, decode_bundle, find_isotretinoin_order
 from isotrack.fhir.order import is_isotretinoin, medication_of
+from isotrack.fhir.raw_json import objects
 from isotrack.fhir.resources import MedicationRequest, RawBundle
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -243,7 +244,7 @@ def _concepts(value: object, depth: int) -> Iterator[Concept]:
         return
     codings = tuple(
         Coding(str(c["system"]), str(c["code"]), _text(c.get("display")))
-        for c in [value, *(value.get("coding") or [])]
+        for c in (value, *objects(value, "coding"))
         if isinstance(c, dict) and c.get("system") and c.get("code")
     )
     text = _text(value.get("text")) or _text(value.get("display"))

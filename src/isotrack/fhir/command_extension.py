@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from isotrack.clinical.state import AnyCommand
 from isotrack.errors import InvalidInputError
 from isotrack.fhir.export_values import COMMAND_EXTENSION, Resource
+from isotrack.fhir.raw_json import objects
 
 FieldValue = str | int | float | date | tuple[date, ...] | None
 _HEADER = ("seq", "type", "recordedAt", "recordedOn", "actor")
@@ -112,21 +113,18 @@ def _value(value: str | int | float | date) -> Resource:
 
 def command_stamps(resource: Resource, where: str) -> list[CommandStamp]:
     """The command extensions a resource carries (none: it is not from isotrack)."""
-    extensions = resource.get("extension")
-    if not isinstance(extensions, list):
-        return []
     return [
         read_command_extension(e, where)
-        for e in extensions
-        if isinstance(e, dict) and e.get("url") == COMMAND_EXTENSION
+        for e in objects(resource, "extension")
+        if e.get("url") == COMMAND_EXTENSION
     ]
 
 
 def read_command_extension(extension: Resource, where: str) -> CommandStamp:
     """Read one command extension; InvalidInputError naming ``where`` when malformed."""
     values: dict[str, list[Any]] = {}
-    for part in extension.get("extension") or ():
-        if not isinstance(part, dict) or not isinstance(part.get("url"), str):
+    for part in objects(extension, "extension"):
+        if not isinstance(part.get("url"), str):
             raise InvalidInputError(where, "a command extension part has no url")
         found = [v for k, v in part.items() if k.startswith("value")]
         if len(found) != 1:

@@ -32,6 +32,7 @@ from isotrack.fhir.export_values import (
     TEST_SETTING,
     Resource,
 )
+from isotrack.fhir.raw_json import objects
 
 Fields = dict[str, Any]
 _RESULT_OF = {code: str(result) for result, (code, _) in RESULTS.items()}
@@ -61,8 +62,8 @@ def _optional(resource: Resource, *path: str | int) -> Any:
 
 
 def _code(concept: Any, system: str, where: str) -> str:
-    for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
-        if isinstance(coding, dict) and coding.get("system") == system:
+    for coding in objects(concept, "coding"):
+        if coding.get("system") == system:
             return str(coding.get("code"))
     raise MissingElementError(f"{where} coding of {system}")
 
@@ -86,8 +87,8 @@ def _note(resource: Resource) -> str:
 
 
 def _identifier(resource: Resource, system: str) -> str:
-    for identifier in resource.get("identifier") or ():
-        if isinstance(identifier, dict) and identifier.get("system") == system:
+    for identifier in objects(resource, "identifier"):
+        if identifier.get("system") == system:
             return str(identifier.get("value"))
     raise MissingElementError(f"{resource.get('resourceType')}.identifier of {system}")
 
@@ -137,9 +138,9 @@ def _pregnancy_test(resource: Resource, _: CommandStamp) -> Fields:
     value = _at(resource, "valueCodeableConcept")
     code = _code(value, "http://snomed.info/sct", "Observation.valueCodeableConcept")
     setting = "medical"
-    for category in resource.get("category") or ():
-        for coding in category.get("coding", ()) if isinstance(category, dict) else ():
-            if isinstance(coding, dict) and coding.get("system") == TEST_SETTING:
+    for category in objects(resource, "category"):
+        for coding in objects(category, "coding"):
+            if coding.get("system") == TEST_SETTING:
                 setting = str(coding.get("code"))
     return {**_effective(resource), "result": _RESULT_OF.get(code, code), "setting": setting}
 
@@ -157,7 +158,7 @@ def _phq9(resource: Resource, _: CommandStamp) -> Fields:
 
 def _lesions(resource: Resource, _: CommandStamp) -> Fields:
     parts: Fields = {}
-    for component in resource.get("component") or ():
+    for component in objects(resource, "component"):
         part = _code(_at(component, "code"), ISOTRACK_OBSERVATION, "Observation.component.code")
         if part in LESION_PARTS:
             parts[part] = _at(component, "valueInteger")
@@ -167,7 +168,7 @@ def _lesions(resource: Resource, _: CommandStamp) -> Fields:
 def _symptoms(resource: Resource, _: CommandStamp) -> Fields:
     symptoms = [
         _code(_at(component, "code"), ISOTRACK_SYMPTOM, "Observation.component.code")
-        for component in resource.get("component") or ()
+        for component in objects(resource, "component")
     ]
     return {**_effective(resource), "symptoms": symptoms, "note": _note(resource)}
 
@@ -271,7 +272,7 @@ def _override(resource: Resource, _: CommandStamp) -> Fields:
 def _answers(resource: Resource, _: CommandStamp) -> Fields:
     answers = [
         (_at(item, "linkId"), _at(item, "answer", 0, "valueInteger"))
-        for item in resource.get("item") or ()
+        for item in objects(resource, "item")
     ]
     return {"on": _at(resource, "authored"), "answers": answers}
 

@@ -54,6 +54,7 @@ from isotrack.fhir.export_values import (
 from isotrack.fhir.import_log import continues, is_isotrack_export, logged_commands
 from isotrack.fhir.import_observations import new_observations
 from isotrack.fhir.import_unheld import unheld_notes
+from isotrack.fhir.raw_json import objects
 from isotrack.fhir.resources import Patient
 from isotrack.fhir.snapshot import snapshot_from_bundle
 from isotrack.knowledge.base import KnowledgeBase
@@ -198,8 +199,8 @@ def _raw_patient(bundle: FhirBundle, resource_id: str) -> dict[str, Any]:
 
 
 def _identifier(raw: dict[str, Any]) -> str | None:
-    for identifier in raw.get("identifier") or ():
-        if isinstance(identifier, dict) and identifier.get("system") == ISOTRACK_PATIENT:
+    for identifier in objects(raw, "identifier"):
+        if identifier.get("system") == ISOTRACK_PATIENT:
             value = identifier.get("value")
             return value if isinstance(value, str) and value else None
     return None
@@ -208,11 +209,14 @@ def _identifier(raw: dict[str, Any]) -> str | None:
 def _name(raw: dict[str, Any]) -> str:
     """The name the patient goes by: a current one before a former one (US Core's
     example patient lists her maiden name first, marked ``old`` with an ended period)."""
-    names = [name for name in raw.get("name") or () if isinstance(name, dict)]
+    names = list(objects(raw, "name"))
     for name in sorted(names, key=_former):
         if isinstance(name.get("text"), str) and name["text"].strip():
             return str(name["text"]).strip()
-        given = [g for g in name.get("given") or () if isinstance(g, str)]
+        given_names = name.get("given")
+        if not isinstance(given_names, list):  # a wrongly typed element: unreadable
+            given_names = []
+        given = [g for g in given_names if isinstance(g, str)]
         family = name.get("family")
         if isinstance(family, str):
             given.append(family)
@@ -229,8 +233,8 @@ def _former(name: dict[str, Any]) -> bool:
 
 
 def _extension(raw: dict[str, Any], url: str, key: str) -> str | None:
-    for extension in raw.get("extension") or ():
-        if isinstance(extension, dict) and extension.get("url") == url:
+    for extension in objects(raw, "extension"):
+        if extension.get("url") == url:
             value = extension.get(key)
             return value if isinstance(value, str) else None
     return None

@@ -15,6 +15,10 @@ Every error response is ``application/problem+json``::
     NotFoundError                                         404
     ConflictError                                         409
     StorageError                                          503 (detail kept server-side)
+    UnreadableRecordError (a stored record cannot be      500 record-unreadable, titled
+    read back)                                            "Record cannot be read back"; the
+                                                          detail names the patient and
+                                                          ``isotrack doctor``, never a value
     request validation (FastAPI)                          422 with the first failing field
     HTTPException (auth: 401/403, 404, 405, …)            its status
     anything else                                         500: a generic body with the request id;
@@ -45,6 +49,7 @@ from isotrack.errors import (
     KnowledgeError,
     NotFoundError,
     StorageError,
+    UnreadableRecordError,
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -82,8 +87,13 @@ STATUS_OF_ERROR: Sequence[tuple[type[IsotrackError], int]] = (
     (ConflictError, 409),
     (StorageError, 503),
     (KnowledgeError, 500),
+    (UnreadableRecordError, 500),
 )
 """The status of each engine error (the first matching class wins); others are 400."""
+
+TITLE_OF_CODE: Mapping[str, str] = {UnreadableRecordError.code: "Record cannot be read back"}
+"""The title of a problem whose status's phrase would mislead (a 500 that is no
+passing fault); every other problem is titled by its status."""
 
 log = logging.getLogger("isotrack.api.errors")
 
@@ -141,7 +151,7 @@ def problem_response(
     """A problem+json response (fields that are None are left out)."""
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + code,
-        title=_title(status),
+        title=TITLE_OF_CODE.get(code) or _title(status),
         status=status,
         detail=detail,
         code=code,
@@ -171,6 +181,8 @@ def server_detail(error: IsotrackError) -> str:
         return STORAGE_DETAIL
     if isinstance(error, ConfigurationError):
         return CONFIGURATION_DETAIL
+    if isinstance(error, UnreadableRecordError):
+        return error.message  # the patient and the remedy; the reason stays server-side
     return INTERNAL_DETAIL
 
 

@@ -15,6 +15,8 @@ Public API:
   numbers and country (one row, each change audited).
 - :func:`read_records` — every record, an :class:`UnreadableRecord` (audited
   ``read-failed``) in place of one that cannot be read back;
+  :func:`read_checked` — one record and its log, refused with
+  UnreadableRecordError (audited ``read-failed``) when it cannot be read back;
   :func:`unreadable_records` lists those for ``isotrack doctor``.
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
 - :func:`backup`, :func:`restore` — SQLite online backup or portable JSON.
@@ -38,7 +40,12 @@ from isotrack.store.migrate import (
     require_current_schema,
     upgrade,
 )
-from isotrack.store.records import UnreadableRecord, read_records, unreadable_records
+from isotrack.store.records import (
+    UnreadableRecord,
+    read_checked,
+    read_records,
+    unreadable_records,
+)
 from isotrack.store.repository import PatientRepository, StoredCommand
 from isotrack.store.service import (
     PendingCommand,
@@ -74,6 +81,7 @@ __all__ = [
     "head_revision",
     "import_tables",
     "patient_ids",
+    "read_checked",
     "read_clinic_settings",
     "read_histories",
     "read_histories_for_summary",

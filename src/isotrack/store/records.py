@@ -6,8 +6,10 @@ line break in a name, a date out of range, stored before the door existed), or
 that does not replay, is *unreadable*. One unreadable record never takes down a
 page of many: :func:`read_records` returns an :class:`UnreadableRecord` in its
 place (the clinic dashboard shows it as an error row) and writes
-``read-failed`` to the audit trail; :func:`unreadable_records` lists them all for
-``isotrack doctor``.
+``read-failed`` to the audit trail; :func:`read_checked` reads one record (a
+patient's page, the API's GET) and refuses an unreadable one with
+:class:`~isotrack.errors.UnreadableRecordError`, audited the same way;
+:func:`unreadable_records` lists them all for ``isotrack doctor``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from sqlalchemy import Engine
 
 from isotrack.clinical.record import PatientRecord, replay
 from isotrack.clinical.state import decode_command, storable_problem
-from isotrack.errors import CommandRejected, InvalidInputError, NotFoundError, StorageError
+from isotrack.errors import (
+    CommandRejected,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+    UnreadableRecordError,
+)
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.audit import READ_ACTION, READ_FAILED_ACTION
 from isotrack.store.repository import StoredCommand
@@ -42,29 +50,63 @@ def read_records(
 ) -> list[PatientRecord | UnreadableRecord]:
     """Every patient's record in one transaction, each read audited (``read``), or an
     :class:`UnreadableRecord` in its place (audited ``read-failed``), by patient id."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"now={now.isoformat()} has no time zone: pass an aware datetime")
+    _require_time_zone(now)
     found: list[PatientRecord | UnreadableRecord] = []
     with UnitOfWork(engine) as uow:
         for patient_id, name in sorted(uow.patients.names().items()):
-            record_hash = uow.patients.record_hash(patient_id)
             loaded = _load(uow, patient_id, name, kb)
-            detail = (
-                {"reason": loaded.reason}
-                if isinstance(loaded, UnreadableRecord)
-                else {"version": uow.patients.version(patient_id)}
-            )
-            uow.audit.append(
-                at=now,
-                actor=actor,
-                action=READ_FAILED_ACTION if isinstance(loaded, UnreadableRecord) else READ_ACTION,
-                patient_id=patient_id,
-                detail=detail,
-                before_hash=record_hash,
-                after_hash=record_hash,
-            )
-            found.append(loaded)
+            _audit_read(uow, patient_id, loaded, actor=actor, now=now)
+            found.append(loaded if isinstance(loaded, UnreadableRecord) else loaded[0])
     return found
+
+
+def read_checked(
+    engine: Engine, patient_id: str, *, actor: str, now: datetime, kb: KnowledgeBase
+) -> tuple[PatientRecord, list[StoredCommand]]:
+    """One patient's record and command log, the read audited (``read``).
+
+    NotFoundError when there is no such patient; UnreadableRecordError when the record
+    cannot be read back (audited ``read-failed`` with the reason, as on the dashboard).
+    """
+    _require_time_zone(now)
+    with UnitOfWork(engine) as uow:
+        if uow.patients.version(patient_id) == 0:
+            raise NotFoundError(f"no patient {patient_id!r}")  # never the database URL
+        loaded = _load(uow, patient_id, "", kb)
+        _audit_read(uow, patient_id, loaded, actor=actor, now=now)
+    if isinstance(loaded, UnreadableRecord):
+        raise UnreadableRecordError(patient_id, loaded.reason)
+    return loaded
+
+
+def _require_time_zone(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now={now.isoformat()} has no time zone: pass an aware datetime")
+
+
+def _audit_read(
+    uow: UnitOfWork,
+    patient_id: str,
+    loaded: tuple[PatientRecord, list[StoredCommand]] | UnreadableRecord,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    record_hash = uow.patients.record_hash(patient_id)
+    failed = isinstance(loaded, UnreadableRecord)
+    uow.audit.append(
+        at=now,
+        actor=actor,
+        action=READ_FAILED_ACTION if failed else READ_ACTION,
+        patient_id=patient_id,
+        detail=(
+            {"reason": loaded.reason}
+            if isinstance(loaded, UnreadableRecord)
+            else {"version": len(loaded[1])}
+        ),
+        before_hash=record_hash,
+        after_hash=record_hash,
+    )
 
 
 def unreadable_records(engine: Engine, kb: KnowledgeBase) -> list[UnreadableRecord]:
@@ -79,7 +121,7 @@ def unreadable_records(engine: Engine, kb: KnowledgeBase) -> list[UnreadableReco
 
 def _load(
     uow: UnitOfWork, patient_id: str, name: str, kb: KnowledgeBase
-) -> PatientRecord | UnreadableRecord:
+) -> tuple[PatientRecord, list[StoredCommand]] | UnreadableRecord:
     try:
         history = uow.patients.history(patient_id)
     except StorageError as error:
@@ -88,7 +130,7 @@ def _load(
     if problem is not None:
         return UnreadableRecord(patient_id, name, problem)
     try:
-        return replay(((stored.command, stored.recorded_on) for stored in history), kb=kb)
+        record = replay(((stored.command, stored.recorded_on) for stored in history), kb=kb)
     except (CommandRejected, NotFoundError) as error:
         # The reason is audited: it names the kind of refusal and the field, never a value.
         field = f", field {error.field}" if isinstance(error, CommandRejected) else ""
@@ -96,6 +138,7 @@ def _load(
             f"the record does not replay from its {len(history)} commands ({error.code}{field})"
         )
         return UnreadableRecord(patient_id, name, reason)
+    return record, history
 
 
 def _first_unstorable(history: Sequence[StoredCommand]) -> str | None:

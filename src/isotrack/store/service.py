@@ -49,6 +49,7 @@ from isotrack.store.audit import (
     SUMMARY_READ_ACTION,
 )
 from isotrack.store.hashing import JsonValue, timestamp_text
+from isotrack.store.records import read_checked
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
 
@@ -294,9 +295,9 @@ def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:
 def read_record(
     engine: Engine, patient_id: str, *, actor: str, now: datetime, kb: KnowledgeBase
 ) -> tuple[PatientRecord, int]:
-    """The patient's record and its version, the read written to the audit trail."""
-    history = read_history(engine, patient_id, actor=actor, now=now)
-    return _rebuild(patient_id, history, kb), len(history)
+    """The patient's record and its version, the read audited (:func:`read_checked`)."""
+    record, history = read_checked(engine, patient_id, actor=actor, now=now, kb=kb)
+    return record, len(history)
 
 
 def read_history(

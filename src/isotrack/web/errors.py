@@ -30,11 +30,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isotrack.errors import InvalidInputError, IsotrackError, StorageError
+from isotrack.errors import InvalidInputError, IsotrackError, StorageError, UnreadableRecordError
 from isotrack.http.deps import current_time
 from isotrack.http.problems import (
     INTERNAL_DETAIL,
     PROBLEM_MEDIA_TYPE,
+    TITLE_OF_CODE,
     ProblemError,
     request_id_of,
     server_detail,
@@ -64,6 +65,12 @@ HINTS = {
     "and quote the request id below.",
     503: "The service is busy or under maintenance. Try again in a few minutes.",
 }
+HINT_OF_CODE = {
+    UnreadableRecordError.code: "Trying again will not help, and other patients' pages are "
+    "not affected. An administrator should run isotrack doctor: it names the command of "
+    "this record that cannot be read back and why.",
+}
+"""The hint of an engine error whose status's hint would mislead (by its code)."""
 log = logging.getLogger("isotrack.web.errors")
 _REPLACED_HEADERS = (b"content-type", b"content-length", b"content-security-policy")
 
@@ -80,18 +87,19 @@ def is_page_path(path: str) -> bool:
     return not path.startswith(API_PREFIXES)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+def error_page(request: Request, status: int, message: str, code: str = "") -> Response:
     """The HTML page of an error: its title, the message, what to do, the request id
-    (with the navigation of the signed-in user, when there is one)."""
+    (with the navigation of the signed-in user, when there is one). An engine error's
+    ``code`` may have a title and hint of its own (:data:`HINT_OF_CODE`)."""
     _find_user(request)
     return render(
         request,
         "error.html",
         {
             "status": status,
-            "title": TITLES.get(status, "Something went wrong"),
+            "title": TITLE_OF_CODE.get(code) or TITLES.get(status, "Something went wrong"),
             "message": message,
-            "hint": HINTS.get(status, ""),
+            "hint": HINT_OF_CODE.get(code) or HINTS.get(status, ""),
             "request_id": request_id_of(request) or "",
         },
         status=status,
@@ -99,9 +107,11 @@ def error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
-async def page_off_the_loop(request: Request, status: int, message: str) -> Response:
+async def page_off_the_loop(
+    request: Request, status: int, message: str, code: str = ""
+) -> Response:
     """:func:`error_page` in a worker thread: it may read the session from the database."""
-    return await run_in_threadpool(error_page, request, status, message)
+    return await run_in_threadpool(error_page, request, status, message, code)
 
 
 def _find_user(request: Request) -> None:
@@ -154,7 +164,8 @@ def _wrap(
             status, text = message(error)
             if isinstance(error, StorageError):
                 request.state.storage_failed = True
-            return await page_off_the_loop(request, status, text)
+            code = error.code if isinstance(error, IsotrackError) else ""
+            return await page_off_the_loop(request, status, text, code)
         answer = api_handler(request, error)
         return await answer if inspect.isawaitable(answer) else answer
 

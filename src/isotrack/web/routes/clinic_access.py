@@ -16,9 +16,8 @@ from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
-from isotrack.clinical.record import PatientRecord, replay
+from isotrack.clinical.record import PatientRecord
 from isotrack.clinical.state import AnyCommand
-from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.http.access import PATIENT_ID_PATTERN
 from isotrack.http.authz import Action
 from isotrack.knowledge.base import KnowledgeBase
@@ -27,7 +26,7 @@ from isotrack.store import (
     UnreadableRecord,
     execute,
     execute_many,
-    read_history,
+    read_checked,
     read_records,
 )
 from isotrack.web.deps import WebUser, require_page
@@ -70,8 +69,7 @@ def load_record(
     engine: Engine, patient_id: str, user: WebUser, *, now: datetime, kb: KnowledgeBase
 ) -> LoadedRecord:
     """The record, its version and its log: one audited read."""
-    stored = read_history(engine, patient_id, actor=user.username, now=now)
-    record = _replay(patient_id, [(s.command, s.recorded_on) for s in stored], kb)
+    record, stored = read_checked(engine, patient_id, actor=user.username, now=now, kb=kb)
     return LoadedRecord(
         record=record,
         version=len(stored),
@@ -85,17 +83,6 @@ def load_all(
     """Every patient's record, each read audited, in one transaction; one that cannot be
     read back is an UnreadableRecord in its place (audited ``read-failed``)."""
     return read_records(engine, actor=user.username, now=now, kb=kb)
-
-
-def _replay(
-    patient_id: str, history: Sequence[tuple[AnyCommand, date]], kb: KnowledgeBase
-) -> PatientRecord:
-    try:
-        return replay(history, kb=kb)
-    except (CommandRejected, NotFoundError) as error:  # as the store's own rebuild
-        raise StorageError(
-            f"the stored record of patient {patient_id} cannot be rebuilt: {error}"
-        ) from error
 
 
 def store(
