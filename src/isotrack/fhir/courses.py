@@ -9,7 +9,10 @@ prescription belongs to the same course when it starts no more than
 ``course.prescription_gap_days`` after that cover ends; a longer gap starts a
 new course. The last course is still running (no end) when the order under
 review falls within that gap of its cover; otherwise it ended when its cover
-did.
+did. A course whose latest prescription is ``completed`` or ``stopped`` with a
+``dispenseRequest.validityPeriod`` end (how isotrack exports an ended course,
+and how an EHR closes a discontinued order) ended on that day, whatever the
+gap.
 
 ``cumulative_mg`` is what was prescribed (capsules × strength, else daily dose ×
 supply days), assuming every capsule was taken; ``None`` when one prescription
@@ -32,6 +35,8 @@ from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge.base import KnowledgeBase
 
 NOT_PRESCRIPTIONS = frozenset({"cancelled", "entered-in-error", "draft", "not-taken"})
+CLOSED = frozenset({"completed", "stopped"})
+"""Statuses of a request that nothing more is done under: its validity end is the end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,8 @@ class Prescription:
     daily_mg: float | None
     total_mg: float | None
     source: str
+    closed_on: date | None = None
+    """The day a completed or stopped request's validity ended (the course ended)."""
 
 
 def prescriptions_from(
@@ -82,7 +89,8 @@ def prescriptions_from(
                 f"a supply of {days:g} days from {entry.start.isoformat()} runs past the "
                 "last date isotrack can represent (9999-12-31); check the prescription's date",
             ) from None
-        found.append(Prescription(entry.start, covered, product, daily, total, entry.label))
+        closed = entry.end if entry.status in CLOSED else None
+        found.append(Prescription(entry.start, covered, product, daily, total, entry.label, closed))
     if assumed_supply:
         notes.append(
             f"Supply of earlier isotretinoin prescription(s) {', '.join(assumed_supply)} not "
@@ -105,6 +113,10 @@ def courses_from(
     courses = []
     for index, group in enumerate(groups):
         covered = max(p.covered_until for p in group)
+        closed = group[-1].closed_on
+        if closed is not None and closed >= group[-1].start:
+            courses.append(_course(group, closed))
+            continue
         running = (
             index == len(groups) - 1
             and order_date is not None

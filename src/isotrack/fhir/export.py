@@ -308,9 +308,13 @@ class _Writer:
         )
         covered = command.on + timedelta(days=command.supply_days)
         running = course is not None and course.status != "ended" and covered > self.on
+        ended = course.end if course is not None and course.status == "ended" else None
+        status = "active" if running else "completed"
+        if ended is not None and ended < covered:
+            status = "stopped"  # the course ended before this supply ran out
         resource: Resource = {
             "identifier": [{"system": ISOTRACK_PRESCRIPTION, "value": command.prescription_id}],
-            "status": "active" if running else "completed",
+            "status": status,
             "intent": "order",
             "medicationCodeableConcept": self.medication(command.strength_mg),
             "subject": self.subject,
@@ -339,6 +343,10 @@ class _Writer:
                 "expectedSupplyDuration": quantity(command.supply_days, "d"),
             },
         }
+        if ended is not None and ended >= command.on:
+            # the course's end closes the prescription: nothing is dispensed after it
+            validity = {"start": command.on.isoformat(), "end": ended.isoformat()}
+            resource["dispenseRequest"]["validityPeriod"] = validity
         if course is not None:
             resource["groupIdentifier"] = {"system": ISOTRACK_COURSE, "value": course.course_id}
         if command.override_reason:
