@@ -18,6 +18,7 @@ from isotrack.clinical.state.commands import (
 )
 from isotrack.fhir import decode_bundle, snapshot_from_bundle
 from isotrack.fhir.export import record_to_bundle
+from isotrack.fhir.order import find_isotretinoin_order
 from isotrack.knowledge import KnowledgeBase
 from tests.clinical.builders_record import (
     counsel,
@@ -120,3 +121,40 @@ def test_lesion_counts_read_back_with_isotracks_own_code(kb: KnowledgeBase) -> N
         LesionCount(day(0), 10, 30, None),
         LesionCount(day(56), 2, None, None),
     ]
+
+
+def test_a_course_with_no_prescription_yet_reads_back_as_a_course_in_progress(
+    kb: KnowledgeBase,
+) -> None:
+    """demo-iris: started, nothing prescribed; the plan is the course, not an order."""
+    commands: list[AnyCommand] = [enrol_woman(), counsel(), weight(0), start_course(0)]
+    on = day(40)  # far beyond any prescription gap: only the plan says it is running
+    bundle = exported(commands, kb, on)
+    (plan,) = (
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    )
+    assert (plan["intent"], plan["status"]) == ("plan", "active")
+    snapshot = read_back(bundle, kb, on)
+    (course,) = snapshot.courses
+    assert (course.start, course.end, course.prescriptions) == (day(0), None, 0)
+    decoded = decode_bundle(json.dumps(bundle).encode())
+    assert find_isotretinoin_order(decoded, kb=kb) is None
+
+
+def test_a_course_ended_before_any_prescription_reads_back_ended(kb: KnowledgeBase) -> None:
+    commands: list[AnyCommand] = [enrol_woman(), counsel(), weight(0), start_course(0)]
+    commands.append(EndCourse(on=day(5), reason="changed her mind"))
+    (course,) = read_back(exported(commands, kb, day(40)), kb, day(40)).courses
+    assert (course.start, course.end) == (day(0), day(5))
+
+
+def test_the_plan_goes_once_the_course_has_a_prescription(kb: KnowledgeBase) -> None:
+    bundle = exported(course_of(), kb, day(20))
+    intents = [
+        e["resource"]["intent"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    ]
+    assert intents == ["order"]

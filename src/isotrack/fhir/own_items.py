@@ -2,7 +2,9 @@
 reader (CDS, import, population screening): the pregnancy capability a clinician
 recorded (the Patient's ``urn:isotrack:pregnancy-capability`` extension; FHIR has no
 standard element for it) and acne lesion counts (``urn:isotrack:observation``
-``lesion-count``, one component per part; there is no LOINC code for them).
+``lesion-count``, one component per part; there is no LOINC code for them), and a
+course that has no prescription yet (a MedicationRequest with intent ``plan`` and
+the course as its ``groupIdentifier``: the course itself, never an order to review).
 
 >>> from isotrack.fhir.datatypes import Extension
 >>> from isotrack.fhir.resources import Patient
@@ -21,11 +23,12 @@ from isotrack.errors import FhirDecodeError
 from isotrack.fhir.datatypes import CodeableConcept
 from isotrack.fhir.export_values import (
     CAPABILITY_EXTENSION,
+    ISOTRACK_COURSE,
     ISOTRACK_OBSERVATION,
     LESION_COUNT,
     LESION_PARTS,
 )
-from isotrack.fhir.resources import Observation, Patient
+from isotrack.fhir.resources import MedicationRequest, Observation, Patient
 from isotrack.fhir.values import fhir_date
 
 _CAPABILITIES = {c.value: c for c in PregnancyCapability}
@@ -71,3 +74,9 @@ def lesion_counts_from(observations: Iterable[Observation]) -> list[LesionCount]
         if on is not None and nodules is not None:
             counts.append(LesionCount(on, nodules, parts["inflammatory"], parts["comedones"]))
     return counts
+
+
+def is_course_plan(request: MedicationRequest) -> bool:
+    """isotrack's plan of a course with no prescription yet."""
+    group = request.group_identifier
+    return request.intent == "plan" and group is not None and group.system == ISOTRACK_COURSE
