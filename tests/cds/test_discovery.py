@@ -38,7 +38,7 @@ def test_discovery_lists_the_three_services_of_the_contract(
         assert {k: v for k, v in prefetch.items() if k != "observations"} == CONTRACT_SEARCHES
 
 
-def test_the_observation_template_asks_for_every_loinc_code_isotrack_reads(
+def test_the_observation_template_asks_for_every_code_isotrack_reads(
     cds_client: TestClient, kb: KnowledgeBase
 ) -> None:
     template = cds_client.get("/cds-services").json()["services"][0]["prefetch"]["observations"]
@@ -47,7 +47,8 @@ def test_the_observation_template_asks_for_every_loinc_code_isotrack_reads(
     wanted = {
         f"{LOINC}|{c.code}" for v in KINDS for c in kb.valueset(v).codes if c.system == "loinc"
     }
-    assert set(codes.split(",")) == wanted
+    # and isotrack's own lesion-count code: acne lesion counts have no LOINC code
+    assert set(codes.split(",")) == wanted | {"urn:isotrack:observation|lesion-count"}
     for must in ("29463-7", "2571-8", "1742-6", "2345-7", "2106-3", "82810-3", "44261-6"):
         assert f"{LOINC}|{must}" in wanted  # weight, TG, ALT, glucose, hCG, pregnancy, PHQ-9
 

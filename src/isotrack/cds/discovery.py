@@ -5,7 +5,9 @@ extend them, never rename one. Each service's ``usageRequirements`` says which
 data it cannot answer without (the knowledge base's ``cds_required_data``). The
 ``observations`` template asks only for the observations isotrack reads, by the
 LOINC codes of the knowledge base's value sets (weight, lipids, liver enzymes,
-glucose, hCG, pregnancy status, PHQ-9).
+glucose, hCG, pregnancy status, PHQ-9), and isotrack's own lesion-count code
+(``urn:isotrack:observation|lesion-count``: there is no LOINC code for acne lesion
+counts, and isotrack's export writes them so).
 
 >>> from isotrack.knowledge import default_knowledge
 >>> templates = prefetch_templates(default_knowledge())
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 from isotrack.cds.models import Discovery, ServiceEntry
 from isotrack.clinical.codes import SYSTEMS
+from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT
 from isotrack.fhir.observations import KINDS as OBSERVATION_VALUESETS
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -90,12 +93,14 @@ def prefetch_templates(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def observation_codes(kb: KnowledgeBase) -> list[str]:
-    """``system|code`` tokens of every LOINC code isotrack reads from observations."""
+    """``system|code`` tokens of every LOINC code isotrack reads from observations, and
+    of isotrack's own lesion-count code."""
     codes: dict[str, None] = {}
     for valueset_id in OBSERVATION_VALUESETS:
         for code in kb.valueset(valueset_id).codes:
             if code.system == "loinc":
                 codes[f"{SYSTEMS[code.system]}|{code.code}"] = None
+    codes[f"{ISOTRACK_OBSERVATION}|{LESION_COUNT}"] = None
     return list(codes)
 
 

@@ -9,7 +9,12 @@ prescription belongs to the same course when it starts no more than
 ``course.prescription_gap_days`` after that cover ends; a longer gap starts a
 new course. The last course is still running (no end) when the order under
 review falls within that gap of its cover; otherwise it ended when its cover
-did.
+did. A course whose latest prescription is ``completed`` or ``stopped`` with a
+``dispenseRequest.validityPeriod`` end (how isotrack exports an ended course,
+and how an EHR closes a discontinued order) ended on that day, whatever the
+gap. isotrack's plan of a course with no prescription yet (intent ``plan``, the
+course as ``groupIdentifier``) starts a course with no supply; while it is active
+or on hold the course is running.
 
 ``cumulative_mg`` is what was prescribed (capsules × strength, else daily dose ×
 supply days), assuming every capsule was taken; ``None`` when one prescription
@@ -28,10 +33,15 @@ from isotrack.errors import FhirDecodeError
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.medications import MedicationEntry
 from isotrack.fhir.order import read_order
+from isotrack.fhir.own_items import is_course_plan
 from isotrack.fhir.resources import MedicationRequest
 from isotrack.knowledge.base import KnowledgeBase
 
 NOT_PRESCRIPTIONS = frozenset({"cancelled", "entered-in-error", "draft", "not-taken"})
+CLOSED = frozenset({"completed", "stopped"})
+OPEN_PLANS = frozenset({"active", "on-hold"})
+"""A course plan in these statuses is a course in progress, however long ago it began."""
+"""Statuses of a request that nothing more is done under: its validity end is the end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,10 @@ class Prescription:
     daily_mg: float | None
     total_mg: float | None
     source: str
+    closed_on: date | None = None
+    """The day a completed or stopped request's validity ended (the course ended)."""
+    plan: str | None = None
+    """The status of isotrack's plan of a course with no prescription yet (no supply)."""
 
 
 def prescriptions_from(
@@ -56,7 +70,14 @@ def prescriptions_from(
         if entry.start is None:
             notes.append(f"{entry.label}: isotretinoin record without a date; not counted")
             continue
+        closed = entry.end if entry.status in CLOSED else None
         product, daily, total, days = None, None, None, None
+        if isinstance(entry.resource, MedicationRequest) and is_course_plan(entry.resource):
+            plan = entry.status or "active"
+            found.append(
+                Prescription(entry.start, entry.start, None, None, 0.0, entry.label, closed, plan)
+            )
+            continue
         if isinstance(entry.resource, MedicationRequest):
             read = read_order(entry.resource, kb, bundle=bundle)
             order = read.order
@@ -82,7 +103,7 @@ def prescriptions_from(
                 f"a supply of {days:g} days from {entry.start.isoformat()} runs past the "
                 "last date isotrack can represent (9999-12-31); check the prescription's date",
             ) from None
-        found.append(Prescription(entry.start, covered, product, daily, total, entry.label))
+        found.append(Prescription(entry.start, covered, product, daily, total, entry.label, closed))
     if assumed_supply:
         notes.append(
             f"Supply of earlier isotretinoin prescription(s) {', '.join(assumed_supply)} not "
@@ -105,10 +126,16 @@ def courses_from(
     courses = []
     for index, group in enumerate(groups):
         covered = max(p.covered_until for p in group)
+        closed = group[-1].closed_on
+        if closed is not None and closed >= group[-1].start:
+            courses.append(_course(group, closed))
+            continue
+        planned = any(p.plan in OPEN_PLANS for p in group)
         running = (
             index == len(groups) - 1
             and order_date is not None
-            and group[0].start <= order_date <= covered + gap
+            and group[0].start <= order_date
+            and (order_date <= covered + gap or planned)
         )
         courses.append(_course(group, None if running else covered))
     return tuple(courses)
@@ -123,7 +150,7 @@ def _course(group: list[Prescription], end: date | None) -> IsotretinoinCourse:
         product=product,
         cumulative_mg=None if None in totals else sum(t for t in totals if t is not None),
         last_dose_increase=_last_increase(group),
-        prescriptions=len(group),
+        prescriptions=sum(1 for p in group if p.plan is None),
         source=", ".join(p.source for p in group),
     )
 

@@ -62,6 +62,11 @@ class Extension(Element, frozen=True, kw_only=True):
     extension: tuple[Extension, ...] = ()
 
 
+class Identifier(Element, frozen=True, kw_only=True):
+    system: str | None = None
+    value: str | None = None
+
+
 class Reference(Element, frozen=True, kw_only=True):
     reference: str | None = None
     type: str | None = None

@@ -12,8 +12,8 @@ One resource per command, or one resource per thing several commands shape:
   (or ``Procedure``, with a removal ``Procedure``) per use of a method;
 - ``StartCourse`` → ``CarePlan`` (the course: period, status, product), which
   also carries ``PauseCourse``, ``ResumeCourse``, ``ChangeDose`` and ``EndCourse``;
-- ``Prescribe`` → ``MedicationRequest``; ``Dispense`` → ``MedicationDispense``;
-  ``RecordMissedDoses`` → ``MedicationStatement`` (status ``not-taken``);
+- ``Prescribe`` → ``MedicationRequest`` (a course with none: intent plan); ``Dispense`` →
+  ``MedicationDispense``; ``RecordMissedDoses`` → ``MedicationStatement`` (status ``not-taken``);
 - ``RecordOverride`` → ``DetectedIssue``; ``RecordComprehensionAnswers`` →
   ``QuestionnaireResponse``; ``RecordCounselling`` → ``Procedure``;
   ``RecordAuthorization`` → ``Task``.
@@ -54,6 +54,7 @@ from isotrack.clinical.state import (
 from isotrack.clinical.worklist import WORK_STEPS
 from isotrack.fhir.command_extension import CommandEntry, FieldValue, command_extension
 from isotrack.fhir.export_contraception import contraception_resources
+from isotrack.fhir.export_course import course_plans
 from isotrack.fhir.export_observations import observation_fields, observation_of
 from isotrack.fhir.export_programme import (
     answers_resource,
@@ -139,6 +140,8 @@ class _Writer:
         return {"reference": self.patient_url}
 
     def bundle(self) -> Resource:
+        for key, plan in course_plans(self.record, self.kb, self.subject, self.url):
+            self.add("MedicationRequest", key, plan)  # a course with no prescription yet
         return {
             "resourceType": "Bundle",
             "id": self.uuid("Bundle", self.on.isoformat()),
@@ -308,9 +311,13 @@ class _Writer:
         )
         covered = command.on + timedelta(days=command.supply_days)
         running = course is not None and course.status != "ended" and covered > self.on
+        ended = course.end if course is not None and course.status == "ended" else None
+        status = "active" if running else "completed"
+        if ended is not None and ended < covered:
+            status = "stopped"  # the course ended before this supply ran out
         resource: Resource = {
             "identifier": [{"system": ISOTRACK_PRESCRIPTION, "value": command.prescription_id}],
-            "status": "active" if running else "completed",
+            "status": status,
             "intent": "order",
             "medicationCodeableConcept": self.medication(command.strength_mg),
             "subject": self.subject,
@@ -339,6 +346,10 @@ class _Writer:
                 "expectedSupplyDuration": quantity(command.supply_days, "d"),
             },
         }
+        if ended is not None and ended >= command.on:
+            # the course's end closes the prescription: nothing is dispensed after it
+            validity = {"start": command.on.isoformat(), "end": ended.isoformat()}
+            resource["dispenseRequest"]["validityPeriod"] = validity
         if course is not None:
             resource["groupIdentifier"] = {"system": ISOTRACK_COURSE, "value": course.course_id}
         if command.override_reason:

@@ -31,11 +31,9 @@ from isotrack.clinical.state import (
     TestSettingName,
 )
 from isotrack.errors import CommandRejected
-from isotrack.fhir.datatypes import CodeableConcept
 from isotrack.fhir.decode import FhirBundle
-from isotrack.fhir.export_values import ISOTRACK_OBSERVATION, LESION_COUNT, LESION_PARTS
+from isotrack.fhir.own_items import lesion_counts_from
 from isotrack.fhir.resources import Observation
-from isotrack.fhir.values import fhir_date
 from isotrack.knowledge.base import KnowledgeBase
 
 
@@ -189,12 +187,6 @@ def _mood_screens(
     return commands
 
 
-def _is_lesion_count(code: CodeableConcept | None, part: str = LESION_COUNT) -> bool:
-    return code is not None and any(
-        c.system == ISOTRACK_OBSERVATION and c.code == part for c in code.coding
-    )
-
-
 def _lesion_counts(
     bundle: FhirBundle, patient_id: str, existing: PatientRecord | None
 ) -> list[AnyCommand]:
@@ -203,30 +195,19 @@ def _lesion_counts(
         if existing
         else set()
     )
+    ours = (
+        o for o in bundle.of_type(Observation) if bundle.refers_to(o.subject, "Patient", patient_id)
+    )
     commands: list[AnyCommand] = []
-    for observation in bundle.of_type(Observation):
-        if not _is_lesion_count(observation.code) or observation.status == "entered-in-error":
-            continue
-        if not bundle.refers_to(observation.subject, "Patient", patient_id):
-            continue
-        label = f"Observation/{observation.id}"
-        on = fhir_date(observation.effective_date_time, f"{label} effectiveDateTime")
-        parts: dict[str, int | None] = dict.fromkeys(LESION_PARTS)
-        for component in observation.component:
-            for part in LESION_PARTS:
-                if _is_lesion_count(component.code, part):
-                    parts[part] = component.value_integer
-        nodules = parts["nodules"]
-        if on is None or nodules is None:
-            continue
-        key = (on, nodules, parts["inflammatory"], parts["comedones"])
+    for count in lesion_counts_from(ours):
+        key = (count.on, count.nodules, count.inflammatory, count.comedones)
         if _new(key, seen):
             commands.append(
                 RecordLesionCount(
-                    on=on,
-                    nodules=nodules,
-                    inflammatory=parts["inflammatory"],
-                    comedones=parts["comedones"],
+                    on=count.on,
+                    nodules=count.nodules,
+                    inflammatory=count.inflammatory,
+                    comedones=count.comedones,
                 )
             )
     return commands

@@ -25,6 +25,7 @@ from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.fhir import dosage
 from isotrack.fhir.datatypes import Dosage, Reference
 from isotrack.fhir.decode import FhirBundle
+from isotrack.fhir.own_items import is_course_plan
 from isotrack.fhir.resources import (
     Medication,
     MedicationAdministration,
@@ -172,6 +173,8 @@ def find_isotretinoin_order(
     candidates: list[tuple[date, bool, int, MedicationRequest]] = []
     for index, request in enumerate(bundle.of_type(MedicationRequest)):
         if request.status not in ORDER_STATUSES or request.intent not in ORDER_INTENTS:
+            continue
+        if is_course_plan(request):  # isotrack's course itself, not an order
             continue
         if patient_id is not None and not bundle.refers_to(request.subject, "Patient", patient_id):
             continue

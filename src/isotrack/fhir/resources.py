@@ -24,6 +24,7 @@ from isotrack.fhir.datatypes import (
     Dosage,
     Element,
     Extension,
+    Identifier,
     Meta,
     Period,
     Quantity,
@@ -124,6 +125,8 @@ class MedicationRequest(Resource, frozen=True, kw_only=True):
     """Contained resources, left undecoded until a ``#id`` reference needs one."""
     medication: CodeableReference | None = None
     """R5 ``medication`` (R4 has ``medication[x]`` instead): read the same way."""
+    group_identifier: Identifier | None = None
+    """isotrack's course (``urn:isotrack:course``) on the requests of its export."""
 
 
 class MedicationStatement(Resource, frozen=True, kw_only=True):

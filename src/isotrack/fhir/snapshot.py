@@ -39,6 +39,7 @@ from isotrack.fhir.medications import (
 )
 from isotrack.fhir.observations import PatientFacts, read_observations
 from isotrack.fhir.order import find_isotretinoin_order, is_isotretinoin, medication_of, read_order
+from isotrack.fhir.own_items import lesion_counts_from, pregnancy_capability_of
 from isotrack.fhir.resources import (
     AllergyIntolerance,
     Condition,
@@ -133,6 +134,7 @@ def snapshot_from_bundle(
         birth_date=birth_date,
         sex=_SEXES.get(patient.gender or "", Sex.UNKNOWN) if patient else Sex.UNKNOWN,
         sex_elements=sex_elements(patient, chosen_observations, kb),
+        pregnancy_capability=pregnancy_capability_of(patient),
         pregnancy_statuses=tuple(observations.pregnancy_statuses),
         weights=tuple(observations.weights),
         conditions=conditions,
@@ -145,6 +147,7 @@ def snapshot_from_bundle(
         pregnancy_tests=tuple(observations.pregnancy_tests),
         contraception=tuple(uses),
         mood_screens=tuple(observations.mood_screens),
+        lesion_counts=tuple(lesion_counts_from(chosen_observations)),
         courses=courses_from(prescriptions, order_date, kb),
         supplies=supplies,
         missing=() if patient is not None else ("patient",),
