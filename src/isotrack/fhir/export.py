@@ -175,7 +175,8 @@ class _Writer:
             self.stamp(urls[0], entry)
             self.started_methods[command.method] = urls[-1]
         elif isinstance(command, StopContraception):
-            self.stamp(self.started_methods.pop(command.method), entry)
+            # the stop day itself: the resource's end is the last day of use, the day before
+            self.stamp(self.started_methods.pop(command.method), entry, on=command.on)
         elif isinstance(command, StartCourse):
             self.product_name = self.kb.product(command.product).name
             self.course_url = self.add("CarePlan", command.course_id, self.care_plan(command))

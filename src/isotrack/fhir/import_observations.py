@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 from isotrack.clinical.record.checks import check_lab, check_weight
@@ -215,9 +215,9 @@ def _lesion_counts(
 
 # --- contraception --------------------------------------------------------------------
 def _held_today(use: ContraceptionUse, on: date | None) -> ContraceptionUse:
-    """A use protected beyond the import day (an implant in place) is started, not
-    stopped: a stop would be dated in the future."""
-    return replace(use, end=None) if on and use.end and use.end > on else use
+    """A use protected up to or beyond the import day (an implant in place) is started,
+    not stopped: its stop, the day after its last day, would be dated in the future."""
+    return replace(use, end=None) if on and use.end and use.end >= on else use
 
 
 def _start_and_method(use: ContraceptionUse) -> tuple[date, str]:
@@ -247,9 +247,15 @@ def _contraception(
         if covering is None:
             commands.append(StartContraception(on=use.start, method=use.method))
             if use.end is not None:
-                commands.append(StopContraception(on=use.end, method=use.method))
+                commands.append(_stop(use.end, use.method))
             held.append(use)
         elif covering.end is None and use.end is not None:
-            commands.append(StopContraception(on=use.end, method=use.method))
+            commands.append(_stop(use.end, use.method))
             held[held.index(covering)] = use
     return commands
+
+
+def _stop(last_day: date, method: str) -> StopContraception:
+    """A use read from FHIR ends on its last day of use (a period's end, a removal);
+    the record's stop is the day after, the first day it no longer counts."""
+    return StopContraception(on=last_day + timedelta(days=1), method=method)

@@ -186,8 +186,13 @@ def _start_contraception(resource: Resource, _: CommandStamp) -> Fields:
     return {"on": on, "method": _method(resource)}
 
 
-def _stop_contraception(resource: Resource, _: CommandStamp) -> Fields:
-    if resource.get("resourceType") == "Procedure":
+def _stop_contraception(resource: Resource, stamp: CommandStamp) -> Fields:
+    """The stop day: stamped by isotrack's export (the resource's end is the last day of
+    use, the day before), else the removal's or the statement's end."""
+    stopped = _optional_field(stamp, "on")
+    if stopped is not None:
+        on = stopped
+    elif resource.get("resourceType") == "Procedure":
         on = _at(resource, "performedDateTime")
     else:
         on = _at(resource, "effectivePeriod", "end")
