@@ -135,6 +135,10 @@ def _page(
         "mine": mine,
         "resolved": resolved,
         "errors": errors or {},
+        # the error summary of base.html links each refused step to its note field
+        "error_ids": {
+            key: f"item-{key.replace('|', '-').replace('/', '-')}-note" for key in errors or {}
+        },
         "kept": kept,
         "work_count": len(clinic_worklist(records, on=on, kb=kb)),
     }
