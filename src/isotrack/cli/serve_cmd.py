@@ -33,6 +33,9 @@ from isotrack.store import backend_of, create_engine_for, patient_ids, upgrade
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may take to answer uvicorn's health check before it is killed and
+started again: starting one (imports, knowledge base) takes seconds on a busy machine."""
 
 
 @app.command("serve")
@@ -100,6 +103,7 @@ def serve_command(
                 FACTORY,
                 factory=True,
                 workers=workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
                 host=host,
                 port=port,
                 log_config=logging_config(),
