@@ -236,12 +236,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def replays_refused(base: str, tokens: list[str]) -> tuple[int, int]:
-    """(refused with 401, sent): each token on a new connection."""
+    """(refused as replayed, sent): each token on a new connection."""
     body, refused = order_sign_body(), 0
     for token in tokens:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, timeout=30) as client:
-            refused += client.post(ORDER_SIGN, content=body, headers=headers).status_code == 401
+            answer = client.post(ORDER_SIGN, content=body, headers=headers)
+        refused += answer.status_code == 401 and "replayed" in answer.json().get("detail", "")
     return refused, len(tokens)
 
 
