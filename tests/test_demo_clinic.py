@@ -9,6 +9,7 @@ import pytest
 from isotrack.clinical.monitoring.schedule import monitoring_schedule
 from isotrack.clinical.programme.status import MonthState, ProgrammeStatus, programme_status
 from isotrack.clinical.record.aggregate import PatientRecord, replay, to_snapshot
+from isotrack.clinical.record.view import course_view
 from isotrack.clinical.screening.context import assess_course
 from isotrack.demo.clinic import demo_clinic
 from isotrack.demo.story import DemoPatient
@@ -168,3 +169,32 @@ def test_every_demo_dispense_has_an_authorisation(
         for course in record_of(patient, kb).courses:
             authorised = {a.prescription_id for a in course.authorizations}
             assert {d.prescription_id for d in course.dispenses} <= authorised
+
+
+def test_mira_takes_a_split_dose_and_every_part_reads_it_the_same(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    """Issue 13: morning 30 mg, evening 25 mg of Absorica at 58 kg."""
+    record = record_of(clinic["demo-mira"], kb)
+    course = record.courses[-1]
+    for prescription in course.prescriptions:
+        assert prescription.doses_mg == (30.0, 25.0)
+        assert prescription.capsules_by_strength(prescription.quantity) == ((30.0, 30), (25.0, 30))
+    assert all(d.mg == 30 * 55 for d in course.dispenses)
+    step = course.dose_on(TODAY)
+    assert step is not None
+    assert step.administrations_mg == (30.0, 25.0)
+    assert "DOSE-NOT-TAKEABLE" not in course_findings(clinic["demo-mira"], kb)
+
+
+def test_miras_next_prescription_repeats_her_regimen_without_a_dose_finding(
+    clinic: dict[str, DemoPatient], kb: KnowledgeBase
+) -> None:
+    patient = clinic["demo-mira"]
+    history = [(command, day, "demo") for command, day in patient.commands]
+    view = course_view(record_of(patient, kb), history, on=TODAY, kb=kb)
+    following = view.next_prescription
+    assert following is not None
+    assert following.order.text.endswith("morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)")
+    found = {f.rule_id for f in following.assessment.findings}
+    assert not found & {"DOSE-NOT-TAKEABLE", "SUPPLY-OVER-30-DAYS"}

@@ -120,3 +120,16 @@ def test_an_empty_schedule_is_refused_with_its_reason(kb: KnowledgeBase) -> None
     empty = monitoring_schedule(woman_on_course(courses=()), on=day(0), kb=kb)
     with pytest.raises(InvalidInputError, match="No isotretinoin course"):
         schedule_to_ics(empty, patient_name="D", generated=GENERATED)
+
+
+def test_a_name_with_a_line_break_stored_before_the_door_stays_on_one_line(
+    kb: KnowledgeBase,
+) -> None:
+    """Issue 14: CR/LF in a patient name broke the calendar export."""
+    schedule = schedule_for(kb, day(40))
+    ics = schedule_to_ics(
+        schedule, patient_name="Ana\r\nBEGIN:VEVENT", generated=datetime(2026, 3, 2, tzinfo=UTC)
+    )
+    lines = ics.decode("utf-8").split("\r\n")
+    assert "NAME:isotrack: Ana BEGIN:VEVENT" in lines
+    assert len(events(ics)) == len(schedule.items)

@@ -3,6 +3,8 @@
     IsotrackError                 code, message a user can act on, exit_code
     ├── KnowledgeError            a knowledge or clinic policy file is wrong (file, entry, field)
     ├── InvalidInputError         a value is impossible or malformed (names the field)
+    │   ├── ConfigurationError    a setting (ISOTRACK_*) is missing or unusable: the CLI names
+    │   │                         it; HTTP clients get a generic 503, the server log the name
     │   ├── FhirDecodeError       a FHIR resource or bundle cannot be read
     │   └── CommandRejected       a command the course record refuses (says what is unmet)
     │       └── ProgrammeRefusal  the pregnancy prevention programme refuses a step (names
@@ -61,6 +63,16 @@ class InvalidInputError(IsotrackError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class ConfigurationError(InvalidInputError):
+    """A setting of the server (an ``ISOTRACK_*`` variable) is missing or unusable.
+
+    Its field is the variable's name; the message says how to fix it. It is the
+    administrator's to fix, never a client's: the API and the web pages answer 503
+    without naming the setting (the server log does)."""
+
+    code = "configuration"
 
 
 class FhirDecodeError(InvalidInputError):

@@ -20,6 +20,7 @@ isotrack.errors.InvalidInputError: schedule: nothing to export: No course.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
@@ -38,7 +39,12 @@ PATIENT_LINE = (
     "From isotrack, decision support for isotretinoin treatment: follow your "
     "prescriber's advice if it differs."
 )
-_SUMMARY_PREFIX = {ItemStatus.DONE: "Done: ", ItemStatus.OVERDUE: "Overdue: "}
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SUMMARY_PREFIX = {
+    ItemStatus.DONE: "Done: ",
+    ItemStatus.LATE: "Done late: ",
+    ItemStatus.OVERDUE: "Overdue: ",
+}
 
 
 def schedule_to_ics(schedule: Schedule, *, patient_name: str, generated: datetime) -> bytes:
@@ -50,6 +56,8 @@ def schedule_to_ics(schedule: Schedule, *, patient_name: str, generated: datetim
     if schedule.is_empty:
         raise InvalidInputError("schedule", f"nothing to export: {schedule.reason}")
     stamp = generated.astimezone(UTC)
+    # A name stored before the door refused line breaks must not break the file.
+    patient_name = " ".join(_CONTROL.sub(" ", patient_name).split())
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

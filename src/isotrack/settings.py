@@ -20,6 +20,12 @@ message that says how to make one; in development and test, without a key,
 a fixed development key is used (with one warning in development), so tokens
 signed there prove nothing anywhere else.
 
+``ISOTRACK_TRUSTED_PROXIES``: the addresses (or networks, e.g. ``10.0.0.0/8``) of
+the reverse proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are
+believed, comma-separated; empty (the default): none, not even a local process.
+``ISOTRACK_HSTS_SECONDS`` (default one year; 0: off): the ``max-age`` of the
+``Strict-Transport-Security`` header sent on every answer over https.
+
 ``ISOTRACK_CDS_ISSUERS`` (setting ``cds_issuers``): the EHRs trusted to call
 the CDS Hooks service, a JSON object mapping each issuer (the ``iss`` of its
 tokens) to its JWKS, given as an ``https://`` URL or a local file path, e.g.
@@ -44,7 +50,8 @@ server, e.g. ``https://isotrack.example.org``; the ``aud`` of CDS Hooks tokens
 is checked against it, never against the request's Host. Required (https) with
 ``ISOTRACK_CDS_ISSUERS`` in production; in development and test the request's
 scheme and host stand in for it. ``ISOTRACK_CDS_SMART_APP_URL``: the SMART app
-launch URL cards link to.
+launch URL cards link to. ``ISOTRACK_SMTP_*`` and ``ISOTRACK_MAIL_FROM``: the
+mail server of invitations and password resets (docs/accounts.md).
 
 >>> Settings(cds_issuers='{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}',
 ...          cds_public_url="https://isotrack.example.org").cds_issuers
@@ -62,21 +69,20 @@ driver:
 >>> signing_key(settings)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-isotrack.errors.InvalidInputError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
+isotrack.errors.ConfigurationError: ISOTRACK_SECRET_KEY: is a placeholder ('changeme'); ...
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from isotrack.errors import InvalidInputError
+from isotrack.errors import ConfigurationError, InvalidInputError
+from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.limit_settings import LimitSettings
 from isotrack.sso_settings import SsoSettings
 
@@ -92,33 +98,11 @@ MIN_SECRET_KEY_BYTES = 32
 DEVELOPMENT_KEY = b"isotrack-development-key-not-secret-do-not-use-in-production"
 """Public (it is in the source): used only in development and test, refused elsewhere."""
 
-PLACEHOLDER_KEYS: frozenset[str] = frozenset(
-    {
-        "changeme",
-        "changethis",
-        "secret",
-        "secretkey",
-        "mysecret",
-        "mysecretkey",
-        "dev",
-        "devkey",
-        "development",
-        "test",
-        "testkey",
-        "testing",
-        "password",
-        "default",
-        "example",
-        "placeholder",
-        "insecure",
-        "notsecret",
-        "isotrack",
-        "todo",
-        "key",
-        "none",
-        "null",
-    }
-)
+PLACEHOLDER_KEYS: frozenset[str] = frozenset({
+    "changeme", "changethis", "secret", "secretkey", "mysecret", "mysecretkey", "dev", "devkey",
+    "development", "test", "testkey", "testing", "password", "default", "example",
+    "placeholder", "insecure", "notsecret", "isotrack", "todo", "key", "none", "null",
+})  # fmt: skip
 """Values (lower case, letters and digits only) that say "fill me in", whatever their length."""
 
 _PLACEHOLDER_PREFIXES = ("changeme", "changethis", "replaceme", "insecure", "yoursecret")
@@ -169,6 +153,12 @@ class Settings(SsoSettings, LimitSettings, BaseSettings):
     """Origins allowed to call the API from a browser (comma-separated in the
     environment); empty: no CORS headers at all."""
 
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Reverse proxies (addresses or networks) whose X-Forwarded-* headers are believed."""
+
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
+    """``Strict-Transport-Security: max-age`` on answers over https; 0 sends none."""
+
     rate_limit_per_minute: int = Field(default=120, ge=1)
     """Requests a minute each user (or, before sign-in, each address) may make."""
 
@@ -199,7 +189,20 @@ class Settings(SsoSettings, LimitSettings, BaseSettings):
     """The launch URL of isotrack's SMART app; when set, cards link to the patient's
     course page through it."""
 
-    @field_validator("cors_origins", mode="before")
+    smtp_host: str | None = None
+    """The SMTP server of invitation and password-reset emails; None: no email is sent."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a relay
+    on the same host or network; never with a password outside development and test)."""
+
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "isotrack@localhost"
+    """The From address of the emails."""
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -255,65 +258,18 @@ class Settings(SsoSettings, LimitSettings, BaseSettings):
             )
         return text
 
+    @field_validator("smtp_password")
+    @classmethod
+    def _no_password_in_clear(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+        env, security = info.data.get("env"), info.data.get("smtp_security")
+        if value is not None and security == "none" and env not in RELAXED_ENVIRONMENTS:
+            raise ValueError("would be sent in clear with ISOTRACK_SMTP_SECURITY=none")
+        return value
+
     @property
     def relaxed(self) -> bool:
         """True in development and test, where a missing key is replaced by a fixed one."""
         return self.env in RELAXED_ENVIRONMENTS
-
-
-def parse_cds_issuers(value: object) -> dict[str, str]:
-    """The issuer → JWKS location map of ``ISOTRACK_CDS_ISSUERS`` (JSON text or a mapping).
-
-    Each location is an ``https://`` URL or a local file path; anything else is
-    refused (ValueError, which the settings class reports under the variable's name).
-
-    >>> parse_cds_issuers('{"https://ehr.example.org": "https://ehr.example.org/jwks.json"}')
-    {'https://ehr.example.org': 'https://ehr.example.org/jwks.json'}
-    >>> parse_cds_issuers('{"https://ehr.example.org": "http://ehr.example.org/jwks.json"}')
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: the JWKS of 'https://ehr.example.org' must be an https:// URL or a local ...
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise ValueError(
-                f"is not valid JSON ({error}); write a JSON object such as "
-                '{"https://ehr.example.org": "/etc/isotrack/ehr-jwks.json"}'
-            ) from None
-    if not isinstance(value, Mapping):
-        raise ValueError(
-            "must be a JSON object mapping each trusted issuer to its JWKS (https URL or file path)"
-        )
-    issuers: dict[str, str] = {}
-    for issuer, location in value.items():
-        if not isinstance(issuer, str) or not issuer.strip():
-            raise ValueError("has an empty issuer; each key is the iss of an EHR's tokens")
-        if not isinstance(location, str) or not location.strip():
-            raise ValueError(
-                f"the JWKS of {issuer!r} must be a string: an https:// URL or a local file path"
-            )
-        location = location.strip()
-        if not _is_jwks_location(location):
-            raise ValueError(
-                f"the JWKS of {issuer!r} must be an https:// URL or a local file path, "
-                f"not {location!r}"
-            )
-        issuers[issuer] = location
-    return issuers
-
-
-def _is_jwks_location(location: str) -> bool:
-    scheme, separator, rest = location.partition("://")
-    if not separator:
-        return True  # a file path
-    host = rest.split("/", 1)[0]
-    return scheme.lower() == "https" and bool(host)
 
 
 def get_settings() -> Settings:
@@ -377,14 +333,14 @@ def signing_key(settings: Settings) -> bytes:
         _warn_development_key(settings)
         return DEVELOPMENT_KEY
     if not given:
-        raise InvalidInputError(
+        raise ConfigurationError(
             "ISOTRACK_SECRET_KEY",
             f"is not set (ISOTRACK_ENV={settings.env}); it signs pharmacy authorisations: "
             + _HOW_TO_MAKE_ONE,
         )
     problem = secret_key_problem(given)
     if problem is not None:
-        raise InvalidInputError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
+        raise ConfigurationError("ISOTRACK_SECRET_KEY", f"{problem}; {_HOW_TO_MAKE_ONE}")
     return given.encode("utf-8")
 
 

@@ -266,7 +266,8 @@ def test_an_account_with_totp_needs_the_current_code(
     stale = totp_code(admin.totp_secret, API_NOW - timedelta(minutes=5))
     assert client.post(TOKEN_URL, data=password_only | {"totp": stale}).status_code == 401
     assert client.post(TOKEN_URL, data=sign_in_form(admin)).status_code == 200
-    code = totp_code(admin.totp_secret, API_NOW)
+    # The code of the next 30-second step (a code is used once), in client_secret.
+    code = totp_code(admin.totp_secret, API_NOW + timedelta(seconds=30))
     assert client.post(TOKEN_URL, data=password_only | {"client_secret": code}).status_code == 200
 
 

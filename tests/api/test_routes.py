@@ -224,3 +224,28 @@ def test_only_an_admin_reads_and_verifies_the_audit_trail(
 def test_anonymous_callers_get_401(client: TestClient) -> None:
     assert client.get(PATIENTS_URL).status_code == 401
     assert client.post("/api/v1/plan", json={}).status_code == 401
+
+
+def test_a_prescription_is_a_regimen_or_a_single_dose_and_never_an_untakeable_one(
+    client: TestClient, api_engine: Engine
+) -> None:
+    """Issue 13: 27.5 mg twice a day of 10 mg capsules is refused (DOSE-NOT-TAKEABLE)
+    with the nearest takeable regimens; a body is one form or the other."""
+    doctor = sign_in(client, api_engine, "prescriber")
+    patient_id = enrol(client, doctor, MARK)
+    post(client, doctor, patient_id, "weights", {"value": 58})
+    post(client, doctor, patient_id, "courses", {"product": "absorica"})
+    untakeable = {"dose_mg": 27.5, "times_per_day": 2, "strength_mg": 10, "quantity": 165,
+                  "supply_days": 30}  # fmt: skip
+    answer = post(client, doctor, patient_id, "prescribe", untakeable)
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "command-rejected"
+    assert "DOSE-NOT-TAKEABLE" in answer.text
+    assert "morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)" in answer.text
+    regimen = [{"capsules_mg": [30]}, {"capsules_mg": [25]}]
+    both = post(client, doctor, patient_id, "prescribe", {**untakeable, "regimen": regimen})
+    assert both.status_code == 422
+    assert "not both" in both.text
+    split = post(client, doctor, patient_id, "prescribe", {"regimen": regimen, "supply_days": 30})
+    assert "DOSE-NOT-TAKEABLE" not in split.text
+    assert "regimen" not in split.json().get("errors", {})

@@ -17,9 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isotrack.cds.security import EhrTokenVerifier
+from isotrack.clinical.codes import RXNORM
 from tests.cds.ehr_keys import AUDIENCE, NOW, Ehr, ec_key, rsa_key
 from tests.cds.hooks import ORDER_SIGN, Json, hook_request, searchset
 from tests.fhir.builders import PATIENT_ID, isotretinoin_order, patient, quantity, weight
+
+ISOTRETINOIN_20 = {
+    "coding": [{"system": RXNORM, "code": "197844", "display": "Isotretinoin 20 MG Oral Capsule"}],
+    "text": "Isotretinoin 20 MG Oral Capsule",
+}
 
 SERVER = "https://ehr.example.org/fhir"
 KEYS = ("medications", "conditions", "observations", "allergies", "procedures")
@@ -70,7 +76,8 @@ def unreachable(request: httpx.Request) -> httpx.Response:
 def answer(app: FastAPI, prefetch: Json, handler: Handler | None) -> httpx.Response:
     """order-sign of isotretinoin 60 mg twice a day (above range at the 60 kg the
     observations hold, when they are there)."""
-    order = isotretinoin_order(dose=quantity(60, "mg"))
+    # 60 mg twice a day as 3 × 20 mg capsules (a dose the capsules make: issue 13)
+    order = isotretinoin_order(dose=quantity(60, "mg"), medication=ISOTRETINOIN_20)
     extra: Json = {"fhirServer": SERVER} if handler is not None else {}
     request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=prefetch, orders=[order], **extra)
     app.state.cds.transport = httpx.MockTransport(handler) if handler else None

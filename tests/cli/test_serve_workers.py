@@ -31,7 +31,10 @@ STARTUP_TIMEOUT_S = 240.0
 """Starting a worker imports isotrack and loads the knowledge base: slow on a busy machine."""
 
 
-def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
+def test_more_than_one_worker_on_sqlite_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISOTRACK_ENV", "test")
     url = sqlite_url(tmp_path / "one.db")
     engine = create_engine_for(url)
     upgrade(engine)

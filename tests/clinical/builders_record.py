@@ -24,6 +24,7 @@ from isotrack.clinical.state.commands import (
     RecordAuthorization,
     RecordComprehensionAnswers,
     RecordCounselling,
+    RecordOverride,
     RecordWeight,
     StartCourse,
 )
@@ -111,6 +112,12 @@ def dispense(n: int = 0, **changes: object) -> Dispense:
     base: dict[str, object] = {"on": day(n), "prescription_id": "p1", "quantity": 60}
     base.update(changes)
     return Dispense(**base)  # type: ignore[arg-type]
+
+
+def early_supply(n: int) -> RecordOverride:
+    """A clinician's decision on day ``n`` to go ahead despite SUPPLY-ON-HAND (the
+    supply already dispensed still covers more than the clinic's limit)."""
+    return RecordOverride(on=day(n), rule_id="SUPPLY-ON-HAND", reason="capsules lost")
 
 
 def authorize(

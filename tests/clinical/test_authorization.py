@@ -160,12 +160,12 @@ def test_an_eu_authorisation_runs_7_days_after_the_prescription(kb: KnowledgeBas
 
 def test_the_maximum_quantity_is_30_days_of_the_dose(kb: KnowledgeBase) -> None:
     big = Prescribe(
-        on=day(0), prescription_id="p1", dose_mg=30.0, times_per_day=2, strength_mg=20.0,
-        quantity=120, supply_days=30,
+        on=day(0), prescription_id="p1", dose_mg=20.0, times_per_day=2, strength_mg=10.0,
+        quantity=150, supply_days=30,
     )  # fmt: skip
     record = run([big], kb, man(kb))
     authorization = issued(record, 0, kb)
-    assert authorization.max_quantity == 90  # 30 days × 60 mg / 20 mg, not the 120 written
+    assert authorization.max_quantity == 120  # 30 days × 40 mg / 10 mg, not the 150 written
     short = replace(big, prescription_id="p2", quantity=20, supply_days=10)
     record = run([short], kb, man(kb))
     assert (issued(record, 0, kb).max_quantity, issued(record, 0, kb).max_days) == (20, 10)

@@ -19,6 +19,7 @@ from tests.clinical.builders_record import (
     authorize,
     day,
     dispense,
+    early_supply,
     enrolled,
     prescribe,
     run,
@@ -84,6 +85,7 @@ def test_a_dose_change_changes_the_daily_draw(kb: KnowledgeBase) -> None:
 def test_a_prescription_takes_effect_on_its_first_dispense(kb: KnowledgeBase) -> None:
     record = then(
         kb,
+        early_supply(20),
         prescribe(20, prescription_id="p2", dose_mg=20.0, strength_mg=20.0),
         authorize(25, "p2"),
         dispense(25, prescription_id="p2"),
@@ -97,6 +99,7 @@ def test_a_later_dose_change_wins_over_an_earlier_prescription_dispensed_after_i
 ) -> None:
     record = then(
         kb,
+        early_supply(20),
         prescribe(20, prescription_id="p2"),
         ChangeDose(on=day(22), dose_mg=20, times_per_day=2),
         authorize(25, "p2"),

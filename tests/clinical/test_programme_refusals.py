@@ -345,7 +345,10 @@ def test_an_authorisation_needs_contraception_on_its_day(kb: KnowledgeBase) -> N
         eligible(US, kb),
     )
     says(authorise(record, 2, kb), "contraception documented since", "only 1 counts")
-    assert authorize_dispense(record, on=day(1), kb=kb, key=KEY, authorization_id="T")
+    # a method stopped on a day no longer counts that day (issue 13: the patient who
+    # stopped a method was told it still met the programme)
+    says(authorise(record, 1, kb), "contraception documented since", "only 1 counts")
+    assert authorize_dispense(record, on=day(0), kb=kb, key=KEY, authorization_id="T")
 
 
 def test_a_positive_test_after_the_prescription_stops_the_authorisation(kb: KnowledgeBase) -> None:

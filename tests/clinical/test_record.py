@@ -37,6 +37,7 @@ from tests.clinical.builders_record import (
     counsel,
     day,
     dispense,
+    early_supply,
     enrol_man,
     enrol_woman,
     enrolled,
@@ -198,7 +199,8 @@ def test_contraception_start_and_stop_make_one_use_with_dates(kb: KnowledgeBase)
         kb,
     )
     (use,) = record.contraception
-    assert (use.method, use.start, use.end) == ("implant-etonogestrel", day(-5), day(3))
+    # the end is the last day of use: stopped on day 3, not in use that day (issue 13)
+    assert (use.method, use.start, use.end) == ("implant-etonogestrel", day(-5), day(2))
 
 
 def test_an_unknown_contraception_method_is_refused(kb: KnowledgeBase) -> None:
@@ -602,14 +604,16 @@ def test_ending_an_ended_course_is_refused(kb: KnowledgeBase) -> None:
 
 def test_ending_before_the_latest_event_is_refused(kb: KnowledgeBase) -> None:
     record = run(
-        [authorize(5, "p2"), dispense(5, quantity=1, prescription_id="p2")], kb, _with_p2(kb)
+        [early_supply(5), authorize(5, "p2"), dispense(5, quantity=1, prescription_id="p2")],
+        kb,
+        _with_p2(kb),
     )
     error = refused(record, EndCourse(on=day(4), reason="done"), kb, today=day(5))
     assert "dispense of p2 on 2026-03-07" in error.message
 
 
 def _with_p2(kb: KnowledgeBase) -> PatientRecord:
-    return run([prescribe(3, prescription_id="p2")], kb, standard_course(kb))
+    return run([early_supply(3), prescribe(3, prescription_id="p2")], kb, standard_course(kb))
 
 
 # --- RecordOverride -------------------------------------------------------------------------

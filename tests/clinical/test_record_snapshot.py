@@ -21,6 +21,7 @@ from tests.clinical.builders_record import (
     counsel,
     day,
     dispense,
+    early_supply,
     enrol_woman,
     enrolled,
     prescribe,
@@ -61,8 +62,10 @@ def test_a_method_stopped_after_the_day_is_in_use_on_the_day(kb: KnowledgeBase) 
         ],
         kb,
     )
-    assert to_snapshot(record, on=day(2), kb=kb).contraception[0].end is None
-    assert to_snapshot(record, on=day(3), kb=kb).contraception[0].end == day(3)
+    assert to_snapshot(record, on=day(1), kb=kb).contraception[0].end is None
+    # stopped on day 3: day 2 was its last day of use (issue 13)
+    assert to_snapshot(record, on=day(2), kb=kb).contraception[0].end == day(2)
+    assert to_snapshot(record, on=day(3), kb=kb).contraception[0].end == day(2)
     assert to_snapshot(record, on=day(-6), kb=kb).contraception == ()
 
 
@@ -71,7 +74,9 @@ def test_the_course_carries_its_cumulative_dose_prescriptions_and_dose_increase(
 ) -> None:
     record = run(
         [
+            early_supply(9),
             prescribe(9, prescription_id="p2", dose_mg=20.0, strength_mg=20.0),
+            early_supply(10),
             authorize(10, "p2"),
             dispense(10, prescription_id="p2"),
             ChangeDose(on=day(12), dose_mg=30, times_per_day=2),

@@ -211,7 +211,7 @@ def test_a_test_the_day_before_the_post_course_date_does_not_count(kb: Knowledge
         courses=(ENDED,), pregnancy_tests=(pregnancy_test_on(due + timedelta(20)),)
     )
     done = item(schedule_on(200, late, kb), "post-course-pregnancy-test", "post")
-    assert done.status is ItemStatus.DONE
+    assert done.status is ItemStatus.LATE  # after its window: done, but never in time
     assert done.done_on == due + timedelta(20)
 
 
@@ -297,7 +297,7 @@ def test_labs_are_rechecked_a_month_after_a_dose_increase(kb: KnowledgeBase) -> 
     assert recheck.status is ItemStatus.DUE  # a result on the day of the increase does not count
     assert "after the increase on 2026-02-19" in recheck.title
     late = item(schedule, "alt", "after-start")  # the same result does the 1-month one, late
-    assert (late.status, late.done_on) == (ItemStatus.DONE, increase)
+    assert (late.status, late.done_on) == (ItemStatus.LATE, increase)
 
 
 def test_an_early_dose_increase_replaces_the_one_month_recheck(kb: KnowledgeBase) -> None:
@@ -421,3 +421,14 @@ def test_the_schedule_never_shows_a_pregnancy_test_window_longer_than_the_progra
             assert entry.done_on <= on
     assert [i.start for i in schedule.items] == sorted(i.start for i in schedule.items)
     assert len({i.key for i in schedule.items}) == len(schedule.items)
+
+
+def test_a_recheck_a_month_late_is_late_and_one_inside_its_window_is_done(
+    kb: KnowledgeBase,
+) -> None:
+    """Issue 13: a schedule item is done only by a result inside its window."""
+    recheck = day(days(kb, "labs.recheck_after_days"))
+    for when, status in ((recheck, ItemStatus.DONE), (recheck + timedelta(30), ItemStatus.LATE)):
+        patient = man_on_course(labs=(lab("triglycerides", when),))
+        lipids = item(schedule_on(120, patient, kb), "lipids", "after-start")
+        assert (lipids.status, lipids.done_on) == (status, when)

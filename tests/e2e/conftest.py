@@ -6,8 +6,10 @@ Fixtures and helpers for every ``tests/e2e/test_*.py`` (mark each test ``e2e``):
   free port, on a temporary SQLite database holding the demo clinic (as of
   today) and one user per role with known passwords
   (:func:`tests.web.demo_db.password_for`); ``live_server.url``,
-  ``live_server.accounts``, ``live_server.database_url``. :func:`serve` starts
-  another such server with more settings (e.g. single sign-on).
+  ``live_server.accounts``, ``live_server.database_url``; it sends its email to
+  a real SMTP server started for the session, ``live_server.smtp``
+  (:mod:`tests.smtp_server`), which keeps what arrives for the tests to read.
+  :func:`serve` starts another such server with more settings (e.g. single sign-on).
 - ``browser`` (session): chromium (``/usr/bin/chromium``), headless.
 - ``page``: a fresh browser context and page (1280×800) for one test; the test
   fails when the page reported a Content-Security-Policy violation or a script error
@@ -46,6 +48,7 @@ from isotrack.http.authz import Role
 from isotrack.http.passwords import totp_code
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for
+from tests.smtp_server import SmtpServer, running_smtp_server
 from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 if TYPE_CHECKING:
@@ -84,6 +87,7 @@ class LiveServer:
     url: str
     database_url: str
     accounts: dict[Role, Account]
+    smtp: SmtpServer
 
     def account(self, role: Role) -> Account:
         return self.accounts[role]
@@ -121,7 +125,10 @@ def serve(extra_env: dict[str, str] | None = None, port: int | None = None) -> I
     """``isotrack serve`` on a new demo clinic database, on ``port`` (default: a free
     one), with ``extra_env`` added to its environment, for the life of the block."""
     _require_browser()
-    with tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="isotrack-e2e-") as folder,
+        running_smtp_server() as smtp,
+    ):
         database_url = f"sqlite:///{Path(folder) / 'isotrack.db'}"
         engine = create_engine_for(database_url)
         now = datetime.now(UTC).astimezone()
@@ -135,6 +142,10 @@ def serve(extra_env: dict[str, str] | None = None, port: int | None = None) -> I
             "ISOTRACK_DATABASE_URL": database_url,
             "ISOTRACK_RATE_LIMIT_PER_MINUTE": "100000",
             "ISOTRACK_RATE_LIMIT_BURST": "100000",
+            "ISOTRACK_SMTP_HOST": smtp.host,
+            "ISOTRACK_SMTP_PORT": str(smtp.port),
+            "ISOTRACK_SMTP_SECURITY": "none",
+            "ISOTRACK_MAIL_FROM": "clinic@example.org",
             **(extra_env or {}),
         }
         log = Path(folder) / "server.log"
@@ -146,7 +157,7 @@ def serve(extra_env: dict[str, str] | None = None, port: int | None = None) -> I
             url = f"http://127.0.0.1:{port}"
             try:
                 _wait_until_up(url, server, log)
-                yield LiveServer(url=url, database_url=database_url, accounts=accounts)
+                yield LiveServer(url=url, database_url=database_url, accounts=accounts, smtp=smtp)
             finally:
                 server.terminate()
                 try:
@@ -223,11 +234,27 @@ def login(page: Page, live_server: LiveServer, role: Role) -> None:
     page.get_by_label("Username").fill(account.username)
     page.get_by_label("Password").fill(account.password)
     if account.totp_secret is not None:
-        code = totp_code(account.totp_secret, datetime.now(UTC))
-        page.get_by_label("Code from your authenticator app").fill(code)
+        page.get_by_label("Code from your authenticator app").fill(
+            _fresh_code(account.username, account.totp_secret)
+        )
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
     assert "/login" not in page.url, f"sign-in as {role} failed: {page.url}"
+
+
+_TOTP_STEP_S = 30
+_last_step: dict[str, int] = {}
+
+
+def _fresh_code(username: str, secret: str) -> str:
+    """The current TOTP code, waiting for the next 30-second step when this session
+    used the current one already: a code is accepted once (RFC 6238 section 5.2)."""
+    step = int(time.time()) // _TOTP_STEP_S
+    if _last_step.get(username) == step:
+        time.sleep((step + 1) * _TOTP_STEP_S - time.time() + 0.1)
+        step += 1
+    _last_step[username] = step
+    return totp_code(secret, datetime.fromtimestamp(step * _TOTP_STEP_S + 1, UTC))
 
 
 def logout(page: Page) -> None:

@@ -86,7 +86,8 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
     page.fill("#field-name", name)
     page.fill("#field-birth_date", "2001-04-05")
     page.select_option("#field-sex", "male")
-    assert page.is_checked("#field-counselled")
+    assert not page.is_checked("#field-counselled")  # an attestation is an act (issue 13)
+    page.check("#field-counselled")
     with page.expect_navigation():
         page.get_by_role("button", name="Enrol").click()
     assert page.get_by_role("heading", level=1).inner_text() == name
@@ -104,7 +105,8 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
         page.get_by_role("button", name="Plan the dose").click()
     planner = page.locator(".planner")
     assert "The planner suggests" in planner.inner_text()
-    assert page.input_value("#field-dose_mg") == "35"  # 70 mg/day at 72 kg: 35 mg twice
+    assert page.input_value("#field-morning_mg") == "35"  # 70 mg/day at 72 kg: 35 mg twice
+    assert page.input_value("#field-evening_mg") == "35"
     warning = page.locator("article.finding--warning", has_text="no triglycerides and ALT")
     assert warning.is_visible()
     assert_accessible(page, context="the prescribe form")
@@ -137,8 +139,9 @@ def test_a_critical_finding_blocks_the_order(page: Page, live_server: LiveServer
     with page.expect_navigation():
         page.get_by_role("link", name="Prescribe", exact=True).click()
     assert page.get_by_text("Blocked:").count() == 0
-    page.fill("#field-dose_mg", "100")
-    page.locator("#field-times_per_day").focus()  # the change is screened via htmx
+    page.fill("#field-morning_mg", "100")
+    page.fill("#field-evening_mg", "100")
+    page.locator("#field-supply_days").focus()  # the change is screened via htmx
     page.get_by_text("Blocked:").wait_for()
     assert "DOSE-ABOVE-RANGE" in (
         page.locator("#screening article.finding--critical").text_content() or ""

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from isotrack.clinical.dosing import Administration, Regimen
 from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
 from isotrack.clinical.record.view import course_view
 from isotrack.clinical.state.commands import (
@@ -42,6 +43,7 @@ from isotrack.clinical.state.commands import (
     ResumeCourse,
     StartContraception,
     StopContraception,
+    prescription_of,
 )
 from isotrack.demo.clinic import demo_clinic
 from isotrack.demo.story import DemoPatient
@@ -507,3 +509,25 @@ def test_a_bundle_with_given_and_family_names_is_enrolled_with_them(kb: Knowledg
     record = apply_all(None, commands_from_bundle(bundle, kb=kb, on=TODAY), kb)
     assert (record.patient_id, record.name) == ("x2", "Zoe Example")
     assert [round(w.kg, 1) for w in record.weights] == [59.9]
+
+
+def test_a_split_dose_is_one_dosage_instruction_per_administration_and_comes_back(
+    kb: KnowledgeBase,
+) -> None:
+    """Issue 13: morning 30 mg, evening 25 mg of Absorica (58 kg)."""
+    regimen = Regimen((Administration((30.0,)), Administration((25.0,))))
+    split = prescription_of(on=day(0), prescription_id="p1", regimen=regimen, supply_days=30)
+    commands: list[AnyCommand] = [
+        enrol_man(), RecordCounselling(on=day(-7), topic="enrolment"), weight(0, 58.0),
+        start_course(0, product="absorica"), split, authorize(0), dispense(0),
+    ]  # fmt: skip
+    log = log_of((c, c.on) for c in commands)
+    bundle = export(log, kb)
+    (request,) = (r for r in resources(bundle) if r["resourceType"] == "MedicationRequest")
+    dosages = request["dosageInstruction"]
+    assert [d["doseAndRate"][0]["doseQuantity"]["value"] for d in dosages] == [30, 25]
+    assert [d["timing"]["repeat"]["when"] for d in dosages] == [["MORN"], ["EVE"]]
+    assert dosages[0]["text"] == "morning: 30 mg (1 × 30 mg) by mouth"
+    order = read_order(decode_bundle(bundle).of_type(MedicationRequest)[0], kb).order
+    assert (order.doses_mg, order.times_per_day) == ((30.0, 25.0), 2)
+    assert envelope(logged_commands(decode_bundle(bundle))) == envelope(log)

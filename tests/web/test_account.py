@@ -29,7 +29,7 @@ from tests.web.demo_db import Account
 START = {
     Role.PRESCRIBER: "/clinic",
     Role.NURSE: "/clinic",
-    Role.ADMIN: "/knowledge",
+    Role.ADMIN: "/admin/users",
     Role.PHARMACIST: "/pharmacy",
     Role.PATIENT: "/me",
 }

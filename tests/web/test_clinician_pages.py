@@ -10,13 +10,16 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
+from isotrack.demo.clinic import demo_clinic
 from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import read_history
-from tests.web.conftest import SignIn, csrf_token
+from tests.web.conftest import WEB_NOW, SignIn, csrf_token
 
 PATIENT = "/clinic/patients/demo-ben"
 TODAY = date(2026, 3, 2)
+DEMO_PATIENTS = len(demo_clinic(TODAY))
+"""The demo clinic grows as issues add patients: counted, not written down."""
 
 
 def commands_of(engine: Engine, patient_id: str) -> list[str]:
@@ -32,7 +35,7 @@ def test_the_dashboard_lists_the_patients_most_urgent_first(sign_in: SignIn) -> 
     page = sign_in(Role.PRESCRIBER).get("/clinic")
     assert page.status_code == 200
     names = re.findall(r'<th scope="row"><a href="/clinic/patients/[^"]+">([^<]+)</a>', page.text)
-    assert len(names) == 12
+    assert len(names) == len(demo_clinic(WEB_NOW.date()))
     assert names[0] == "Jonas Weber"
     assert "Positive mood screen" in page.text
     assert "Enrol a new patient" in page.text
@@ -41,7 +44,7 @@ def test_the_dashboard_lists_the_patients_most_urgent_first(sign_in: SignIn) -> 
 def test_the_dashboard_filters_in_place_for_htmx(sign_in: SignIn) -> None:
     client = sign_in(Role.NURSE)
     full = client.get("/clinic", params={"need": "mood"})
-    assert "Showing 2 of 12" in full.text
+    assert f"Showing 2 of {len(demo_clinic(WEB_NOW.date()))}" in full.text
     partial = client.get(
         "/clinic", params={"need": "mood", "sort": "name"}, headers={"HX-Request": "true"}
     )
@@ -255,7 +258,9 @@ def test_the_prescribe_form_opens_with_the_planners_dose_screened(
     page = client.get(f"{path}/prescribe", params={"product": "absorica"})
     assert page.status_code == 200
     assert "The planner suggests" in page.text
-    assert 'name="dose_mg" value="35"' in page.text
+    assert 'name="morning_mg" value="35"' in page.text  # 35 mg twice a day (70 kg)
+    assert 'name="evening_mg" value="35"' in page.text
+    assert "60 × 35 mg capsules (60 in all)" in page.text
     assert "BASELINE-LABS-MISSING" in page.text
 
 
@@ -322,7 +327,7 @@ def test_the_dashboard_audits_one_read_of_each_record(sign_in: SignIn, web_engin
 
     before = reads()
     assert sign_in(Role.NURSE).get("/clinic").status_code == 200
-    assert reads() - before == 12
+    assert reads() - before == len(demo_clinic(WEB_NOW.date()))
 
 
 # --- course actions ---------------------------------------------------------------------

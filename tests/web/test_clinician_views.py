@@ -3,6 +3,7 @@ charts and the prescribe form's draft, read from records built by commands."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from isotrack.clinical.record.aggregate import PatientRecord, apply, replay
 from isotrack.clinical.state.commands import (
     AnyCommand,
     EnrolPatient,
+    Prescribe,
     RecordCounselling,
     RecordLabResult,
     RecordOverride,
@@ -271,7 +273,7 @@ def test_a_warning_needs_a_reason_and_then_is_stored_as_an_override(kb: Knowledg
 
 def test_a_critical_finding_blocks_the_order(kb: KnowledgeBase) -> None:
     record = enrolled(kb, RecordWeight(on=DAY, value=70))
-    evaluation = evaluate(record, full_draft(kb, dose_mg=100.0, strength_mg=40.0), on=DAY, kb=kb)
+    evaluation = evaluate(record, full_draft(kb, dose_mg=120.0, strength_mg=40.0), on=DAY, kb=kb)
     assert [f.rule_id for f in evaluation.blocking] == ["DOSE-ABOVE-RANGE"]
     assert "absolute maximum" in evaluation.errors["dose_mg"]
     assert not evaluation.ready
@@ -315,3 +317,47 @@ def test_an_existing_course_keeps_its_product(kb: KnowledgeBase) -> None:
     evaluation = evaluate(record, full_draft(kb, product="absorica"), on=DAY, kb=kb)
     assert not evaluation.new_course
     assert evaluation.product == "conventional"
+
+
+# --- regimens (issue 13) ---------------------------------------------------------------
+def test_the_planner_fills_the_form_with_its_split_regimen_at_58_kg(kb: KnowledgeBase) -> None:
+    """Absorica at 58 kg: morning 30 mg, evening 25 mg, as the CLI says (not 27.5 mg
+    twice a day of 10 mg capsules)."""
+    s = suggest(kb, "absorica", 58, 150, None, on=DAY)
+    assert s.regimen.describe() == "morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)"
+    assert s.regimen.quantities(s.supply_days) == ((30.0, 30), (25.0, 30))
+
+
+def test_a_split_regimen_is_screened_and_stored_with_its_capsules(kb: KnowledgeBase) -> None:
+    record = enrolled(kb, RecordWeight(on=DAY, value=58))
+    draft = Draft("rx1", product="absorica", morning_mg=30.0, evening_mg=25.0, supply_days=30)
+    evaluation = evaluate(record, draft, on=DAY, kb=kb)
+    assert evaluation.regimen is not None
+    assert evaluation.regimen.doses_mg == (30.0, 25.0)
+    assert not evaluation.blocking
+    assert evaluation.assessment is not None
+    assert not evaluation.assessment.has("DOSE-NOT-TAKEABLE")
+    overrides = {f.rule_id: "accepted for the test" for f in evaluation.warnings}
+    ready = evaluate(record, replace(draft, overrides=overrides), on=DAY, kb=kb)
+    assert ready.ready, (ready.errors, ready.unmet)
+    commands = commands_to_store(ready, on=DAY)
+    prescribe = commands[-1]
+    assert isinstance(prescribe, Prescribe)
+    assert prescribe.regimen == evaluation.regimen
+    assert (prescribe.quantity, prescribe.strength_mg) == (60, 30.0)
+    stored = record
+    for command in commands:
+        stored = apply(stored, command, today=DAY, kb=kb)
+    assert stored.courses[-1].prescriptions[-1].doses_mg == (30.0, 25.0)
+
+
+def test_an_untakeable_dose_is_blocked_with_the_nearest_takeable_regimens(
+    kb: KnowledgeBase,
+) -> None:
+    record = enrolled(kb, RecordWeight(on=DAY, value=58))
+    draft = Draft("rx1", product="absorica", morning_mg=27.5, evening_mg=27.5, supply_days=30)
+    evaluation = evaluate(record, draft, on=DAY, kb=kb)
+    assert evaluation.regimen is None
+    (blocking,) = [f for f in evaluation.blocking if f.rule_id == "DOSE-NOT-TAKEABLE"]
+    assert "morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)" in blocking.detail
+    assert not evaluation.ready

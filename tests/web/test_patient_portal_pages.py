@@ -7,14 +7,24 @@ import re
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from isotrack.clinical.state.patient import PatientRecord
 from isotrack.http.authz import Action, Role
+from isotrack.http.passwords import create_user
 from isotrack.knowledge import KnowledgeBase
 from isotrack.store import UnitOfWork, read_record
 from isotrack.store.models import AuditRow
-from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token
+from tests.web.conftest import (
+    WEB_NOW,
+    SignIn,
+    TestClient,
+    csrf_token,
+    page_client,
+    sign_in_as,
+)
+from tests.web.demo_db import Account
 
 ANA = "demo-ana"
 TODAY = WEB_NOW.date()
@@ -25,9 +35,9 @@ def patient(sign_in: SignIn) -> TestClient:
     return sign_in(Role.PATIENT)
 
 
-def version_of(engine: Engine) -> int:
+def version_of(engine: Engine, patient_id: str = ANA) -> int:
     with UnitOfWork(engine) as uow:
-        return uow.patients.version(ANA)
+        return uow.patients.version(patient_id)
 
 
 def record_of(engine: Engine, kb: KnowledgeBase) -> PatientRecord:
@@ -311,3 +321,22 @@ def test_patient_forms_without_the_csrf_token_are_refused_and_change_nothing(
     answer = patient.post(path, data=form)
     assert answer.status_code == 403
     assert version_of(web_engine) == before
+
+
+def test_a_man_is_not_offered_a_late_period_and_cannot_report_one(
+    web_app: FastAPI, web_engine: Engine, kb: KnowledgeBase
+) -> None:
+    """Issue 13: items that cannot apply to a patient are not offered."""
+    user = create_user(
+        web_engine, "ben-patient", Role.PATIENT, now=WEB_NOW, actor="test", patient_id="demo-ben"
+    )
+    with page_client(web_app) as ben:
+        sign_in_as(ben, Account(user.username, Role.PATIENT, user.password, None, "demo-ben"))
+        form = ben.get("/me/symptoms")
+        assert kb.symptom("missed-period").text not in form.text
+        assert kb.symptom("dry-lips").text in form.text
+        before = version_of(web_engine, "demo-ben")
+        data = {"csrf_token": csrf_token(ben, "/me"), "symptoms": ["missed-period"]}
+        refused = ben.post("/me/symptoms", data=data)
+        assert refused.status_code == 422
+        assert version_of(web_engine, "demo-ben") == before

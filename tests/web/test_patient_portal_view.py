@@ -157,9 +157,26 @@ def test_phq9_wording_is_nine_questions_four_answers_and_cited(kb: KnowledgeBase
 
 
 def test_symptom_groups_hold_every_symptom_once_most_urgent_first(kb: KnowledgeBase) -> None:
-    groups = symptom_groups(kb)
+    groups = symptom_groups(kb, can_get_pregnant=True)
     ids = [s.id for g in groups for s in g.symptoms]
     assert sorted(ids) == sorted(s.id for s in kb.symptoms)
     actions = [triage([g.symptoms[0].id], kb).action for g in groups]
     assert actions == sorted(a for a in actions if a is not None)
     assert actions[0] is TriageAction.STOP_EMERGENCY
+
+
+def test_a_split_regimen_tells_the_patient_each_dose(kb: KnowledgeBase) -> None:
+    """Issue 13: Mira takes 30 mg in the morning and 25 mg in the evening, never
+    "27.5 mg twice a day"."""
+    home = home_of("demo-mira", kb)
+    assert home.dose is not None
+    assert home.dose.text == "30 mg in the morning and 25 mg in the evening (55 mg a day)"
+
+
+def test_a_patient_who_cannot_get_pregnant_is_not_offered_a_late_period(
+    kb: KnowledgeBase,
+) -> None:
+    offered = {s.id for g in symptom_groups(kb, can_get_pregnant=False) for s in g.symptoms}
+    only_cbp = {s.id for s in kb.symptoms if s.applies_to == "can-get-pregnant"}
+    assert "missed-period" in only_cbp
+    assert offered == {s.id for s in kb.symptoms} - only_cbp

@@ -132,9 +132,9 @@ def test_refused_without_a_test_in_the_window_then_authorised_and_dispensed(
     authorised = pharmacist.get(CHECK)
     issued = re.search(r"Authorisation (PA-[A-Z0-9]{10}) created", authorised.text)
     assert issued is not None
-    assert "Yes: dispense up to 60 capsules under authorisation " + issued.group(1) in (
-        authorised.text
-    )
+    assert "Yes: dispense up to 60 capsules (60 × 30 mg) under authorisation " + issued.group(
+        1
+    ) in (authorised.text)
 
     form = {
         "csrf_token": csrf_token(pharmacist, CHECK),

@@ -22,7 +22,7 @@ from isotrack.clinical.state.commands import (
     StartCourse,
 )
 from isotrack.demo.clinic import demo_clinic
-from isotrack.errors import ProgrammeRefusal
+from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.knowledge import KnowledgeBase
 from isotrack.web.routes.pharmacy_view import STATE_TEXT, dispense_check, plain
 
@@ -204,3 +204,30 @@ def test_plain_drops_command_names_but_keeps_dates() -> None:
     text = "counselling (RecordCounselling) dated 2026-03-02 or later, after the check"
     assert plain(text) == "counselling dated 2026-03-02 or later, after the check"
     assert plain("no commands here (day 7)") == "no commands here (day 7)"
+
+
+def test_a_split_regimen_is_shown_per_capsule_strength(kb: KnowledgeBase) -> None:
+    """Issue 13: the check speaks of 30 mg and 25 mg capsules, never of 27.5 mg."""
+    mira = next(p for p in demo_clinic(TODAY) if p.patient_id == "demo-mira")
+    record = replay(mira.commands, kb=kb)
+    check = dispense_check(record, on=TODAY, kb=kb)
+    assert check.regimen_text == "morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)"
+    assert check.capsules_text(60) == "60 capsules (30 × 30 mg and 30 × 25 mg)"
+
+
+def test_a_prescription_no_capsules_make_is_never_dispensed(kb: KnowledgeBase) -> None:
+    """A prescription stored before regimens (27.5 mg of 10 mg capsules) is refused at
+    the pharmacy as the record refuses its dispense (DOSE-NOT-TAKEABLE)."""
+    ana = demo_clinic(TODAY)[0]
+    old = Prescribe(
+        on=TODAY, prescription_id="old-rx", dose_mg=27.5, times_per_day=2, strength_mg=10,
+        quantity=165, supply_days=30,
+    )  # fmt: skip
+    record = replay([*ana.commands, (old, TODAY)], kb=kb)  # an old log is not checked again
+    check = dispense_check(record, on=TODAY, kb=kb)
+    assert check.verdict == "refused"
+    assert [line.key for line in check.unmet] == ["regimen"]
+    with pytest.raises(CommandRejected, match="DOSE-NOT-TAKEABLE"):
+        apply(
+            record, Dispense(on=TODAY, prescription_id="old-rx", quantity=165), today=TODAY, kb=kb
+        )

@@ -13,8 +13,9 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from isotrack.clinical.dosing import Administration, Regimen
 from isotrack.clinical.state import (
     AnyCommand,
     Dispense,
@@ -31,11 +32,13 @@ from isotrack.clinical.state import (
     StartContraception,
     StartCourse,
     StopContraception,
+    prescription_of,
 )
 
 Id = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 Reason = Field(min_length=1, max_length=500)
 Capsules = Field(ge=1, le=10_000)
+OptionalCapsules = Field(default=None, ge=1, le=10_000)
 
 
 class CommandBody(BaseModel):
@@ -75,16 +78,68 @@ class StartCourseBody(CommandBody):
         )
 
 
+class AdministrationBody(BaseModel):
+    """One administration of a day: its capsules (mg each), e.g. ``[20, 20]`` for 40 mg."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capsules_mg: list[float] = Field(min_length=1, max_length=20)
+
+
 class PrescribeBody(CommandBody):
+    """A prescription: its ``regimen`` (each administration with its capsules), or the
+    single dose of one strength (``dose_mg`` × ``times_per_day`` of ``strength_mg``
+    capsules, ``quantity`` capsules)."""
+
     prescription_id: str | None = Id
-    dose_mg: float = Field(gt=0, le=1000, description="Per administration")
-    times_per_day: int = Field(ge=1, le=6)
-    strength_mg: float = Field(gt=0, le=1000, description="Capsule strength")
-    quantity: int = Capsules
+    regimen: list[AdministrationBody] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=6,
+        description="Each administration of the day, morning first, with its capsules "
+        "(e.g. [{capsules_mg: [30]}, {capsules_mg: [25]}]); the capsules of every strength "
+        "for supply_days follow from it. Instead of dose_mg, times_per_day, strength_mg, "
+        "quantity.",
+    )
+    dose_mg: float | None = Field(default=None, gt=0, le=1000, description="Per administration")
+    times_per_day: int | None = Field(default=None, ge=1, le=6)
+    strength_mg: float | None = Field(default=None, gt=0, le=1000, description="Capsule strength")
+    quantity: int | None = OptionalCapsules
     supply_days: int = Field(ge=1, le=366)
     override_reason: str = Field(default="", max_length=500)
 
+    @model_validator(mode="after")
+    def _one_dose(self) -> PrescribeBody:
+        single = (self.dose_mg, self.times_per_day, self.strength_mg, self.quantity)
+        if self.regimen is None and None in single:
+            raise ValueError("give a regimen, or dose_mg, times_per_day, strength_mg and quantity")
+        if self.regimen is not None and any(v is not None for v in single):
+            raise ValueError("give a regimen or the single-dose fields, not both")
+        if self.regimen is not None and any(
+            not 0 < c <= 1000 for a in self.regimen for c in a.capsules_mg
+        ):
+            raise ValueError("each capsule of the regimen is above 0 and at most 1000 mg")
+        return self
+
     def to_command(self, today: date) -> AnyCommand:
+        if self.regimen is not None:
+            regimen = Regimen(
+                tuple(
+                    Administration(tuple(sorted(a.capsules_mg, reverse=True))) for a in self.regimen
+                )
+            )
+            return prescription_of(
+                on=self.day(today),
+                prescription_id=self.prescription_id or str(uuid.uuid4()),
+                regimen=regimen,
+                supply_days=self.supply_days,
+                override_reason=self.override_reason,
+            )
+        # The validator has checked that the single-dose fields are all given.
+        assert self.dose_mg is not None
+        assert self.times_per_day is not None
+        assert self.strength_mg is not None
+        assert self.quantity is not None
         return Prescribe(
             on=self.day(today),
             prescription_id=self.prescription_id or str(uuid.uuid4()),

@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 
 from isotrack.cds.models import FeedbackItem, FeedbackRequest
 from isotrack.errors import InvalidInputError
+from isotrack.store.audit import FEEDBACK_ACTION_PREFIX
 from isotrack.store.hashing import JsonValue
 from isotrack.store.unit_of_work import UnitOfWork
 
-FEEDBACK_ACTION_PREFIX = "cds-feedback:"
 RECORDED_EXTENSION = "isotrack-feedback-recorded"
 """The answer's one member: CDS Hooks 2.0.1 defines no feedback answer body and forbids
 empty JSON values, so isotrack answers with an ``extension`` (the name the specification

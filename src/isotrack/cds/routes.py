@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar, cast
 
 import httpx
@@ -54,12 +54,15 @@ from isotrack.cds.models import (
 from isotrack.cds.prefetch import MAX_ENTRIES, check_prefetch
 from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_request
 from isotrack.cds.service import EssentialDataMissingError, answer_hook
-from isotrack.errors import CdsAuthError, InvalidInputError
+from isotrack.clinical.record import to_snapshot
+from isotrack.clinical.snapshot import ReportToReview
+from isotrack.errors import CdsAuthError, InvalidInputError, IsotrackError
 from isotrack.http.deps import EngineDep, NowDep, current_time
 from isotrack.http.limits import ISSUER_BUCKET, VERIFIED_CDS_ISSUER, Rate, too_many
 from isotrack.http.problems import ProblemError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.settings import Settings
+from isotrack.store import read_record
 from isotrack.store.limits import Limits
 
 PREFIX = "/cds-services"
@@ -67,6 +70,9 @@ PRECONDITION_FAILED = "precondition-failed"
 UNSIGNED_HEADER = (b"x-isotrack-unsigned", b"true")
 JSON = "application/json"
 T = TypeVar("T")
+
+CDS_ACTOR = "cds-hooks"
+"""Who the audit trail says read a record for a hook."""
 
 router = APIRouter(prefix=PREFIX, tags=["cds-hooks"], include_in_schema=False)
 
@@ -125,6 +131,8 @@ class CdsCall:
     """``scheme://host`` of the request (the ``aud`` base unless ``cds_public_url`` is set)."""
     request_state: dict[str, Any]
     """The request's state (``scope["state"]``): the verified issuer is noted there."""
+    engine: Engine | None = None
+    """The store, where a patient's own reports to the clinic are (REPORT-NEEDS-REVIEW)."""
 
 
 async def cds_call(request: Request) -> CdsCall:
@@ -135,6 +143,7 @@ async def cds_call(request: Request) -> CdsCall:
         state=cast(CdsState, app_state.cds),
         settings=cast(Settings, app_state.settings),
         kb=cast(KnowledgeBase, app_state.kb),
+        engine=cast(Engine | None, getattr(app_state, "engine", None)),
         body=await request.body(),
         authorization=request.headers.get("authorization"),
         base_url=f"{request.url.scheme}://{request.url.netloc}",
@@ -155,11 +164,27 @@ async def call_service(service_id: str, request: Request) -> Response:
     # The request is read here, without FastAPI dependencies: a plain-function
     # dependency (the clock) would cost a worker thread of its own.
     call = await cds_call(request)
-    today = request_time(request).date()
+    now = request_time(request)
     # One thread for the whole call: verifying the token may read a JWKS and a
     # missing prefetch key the FHIR server; screening is CPU work that must not
     # hold the event loop for a large record.
-    return await run_in_threadpool(_answer, service_id, call, today)
+    return await run_in_threadpool(_answer, service_id, call, now)
+
+
+def _stored_reports(
+    call: CdsCall, hook_request: HookRequest, now: datetime
+) -> tuple[ReportToReview, ...]:
+    """The reports awaiting a clinician in the isotrack record whose id is the EHR's
+    patient id (the read audited as ``cds-hooks``); none when there is no such record."""
+    if call.engine is None:
+        return ()
+    try:
+        record, _ = read_record(
+            call.engine, hook_request.context.patient_id, actor=CDS_ACTOR, now=now, kb=call.kb
+        )
+    except IsotrackError:  # no such record, or the store cannot answer: the EHR's data only
+        return ()
+    return to_snapshot(record, on=now.date(), kb=call.kb).reports_to_review
 
 
 def request_time(request: Request) -> datetime:
@@ -169,7 +194,8 @@ def request_time(request: Request) -> datetime:
     return cast(datetime, clock())
 
 
-def _answer(service_id: str, call: CdsCall, today: date) -> Response:
+def _answer(service_id: str, call: CdsCall, now: datetime) -> Response:
+    today = now.date()
     service = _service(service_id)
     _authenticate(call, service_id)
     hook_request = _decoded(decode_hook_request, call.body)
@@ -200,6 +226,7 @@ def _answer(service_id: str, call: CdsCall, today: date) -> Response:
             today=today,
             reader=reader,
             prefetch=prefetch,
+            reports_to_review=() if service.orders else _stored_reports(call, hook_request, now),
         )
     except EssentialDataMissingError as missing:
         field = f"prefetch.{next(iter(missing.missing))}" if len(missing.missing) == 1 else None

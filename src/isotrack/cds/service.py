@@ -51,7 +51,7 @@ from isotrack.cds.prefetch import Gathered, Prefetch, combine, gather
 from isotrack.cds.suggestions import SuggestionContext
 from isotrack.clinical.findings import Assessment, Finding, clip_summary, make_finding
 from isotrack.clinical.screening import assess_course, screen_order
-from isotrack.clinical.snapshot import PatientSnapshot
+from isotrack.clinical.snapshot import PatientSnapshot, ReportToReview
 from isotrack.errors import InvalidInputError
 from isotrack.fhir import FhirBundle, read_order, snapshot_from_bundle
 from isotrack.fhir.resources import MedicationRequest
@@ -124,9 +124,11 @@ def answer_hook(
     today: date,
     reader: FhirReader | None,
     prefetch: Prefetch | None = None,
+    reports_to_review: tuple[ReportToReview, ...] = (),
 ) -> HookAnswer:
     """The cards for one hook request (the hook is already checked against the service;
-    ``prefetch``: its prefetch as :func:`~isotrack.cds.prefetch.check_prefetch` read it).
+    ``prefetch``: its prefetch as :func:`~isotrack.cds.prefetch.check_prefetch` read it;
+    ``reports_to_review``: the patient's reports in isotrack awaiting a clinician).
     EssentialDataMissingError when the hook cannot answer without a key it could not have."""
     on = evaluation_date(request, today)
     if service.orders:
@@ -140,6 +142,8 @@ def answer_hook(
     bundle = combine(gathered.bundles)
     snapshot = snapshot_from_bundle(bundle, kb=kb, patient_id=patient_id, on=on, review_order=False)
     snapshot = _with_gathered(snapshot, gathered)
+    if reports_to_review:
+        snapshot = dataclasses.replace(snapshot, reports_to_review=reports_to_review)
     context = SuggestionContext(kb=kb, on=on, snapshot=snapshot)
     if not _recent_isotretinoin(snapshot, on, kb):
         if not set(required.to_decide) & set(gathered.ehr_errors):

@@ -37,13 +37,14 @@ from typing import Any
 
 from isotrack.cds.models import Action, Suggestion
 from isotrack.clinical.codes import SYSTEMS, UCUM
-from isotrack.clinical.dosing import Regimen, administration_names, choose_capsules
+from isotrack.clinical.dosing import Regimen, choose_capsules
 from isotrack.clinical.findings import Finding
 from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening import ScreeningContext, untakeable_dose
 from isotrack.clinical.screening.rules.labs import BASELINE_ANALYTES
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.units import exact
+from isotrack.fhir.export_values import regimen_dosages
 from isotrack.fhir.observations import HCG, LAB_VALUESETS
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -119,10 +120,6 @@ def _dose_in_range(ctx: SuggestionContext) -> Suggestion | None:
     return _suggestion(label, Action(type="update", description=label, resource=updated))
 
 
-_EVENT_TIMING = {"morning": "MORN", "evening": "EVE"}
-"""FHIR event timing codes (http://hl7.org/fhir/event-timing) of the administrations."""
-
-
 def _takeable_regimens(ctx: SuggestionContext) -> tuple[Suggestion, ...]:
     order, draft = ctx.order, ctx.draft
     if order is None or draft is None:
@@ -150,23 +147,8 @@ def _with_regimen(
         written = " and ".join(f"{s:g} MG" for s in strengths)
         updated["medicationCodeableConcept"] = {"text": f"{product_name} {written} Oral Capsule"}
     old = (draft.get("dosageInstruction") or [{}])[0]
-    dosages = []
-    for number, (name, dose) in enumerate(
-        zip(administration_names(regimen.times_per_day), regimen.doses, strict=True), start=1
-    ):
-        repeat: dict[str, Any] = {"frequency": 1, "period": 1, "periodUnit": "d"}
-        if name in _EVENT_TIMING:
-            repeat["when"] = [_EVENT_TIMING[name]]
-        dosage: dict[str, Any] = {
-            "sequence": number,
-            "text": f"{name}: {dose.describe()} by mouth",
-            "timing": {"repeat": repeat},
-            "doseAndRate": [{"doseQuantity": _mg(dose.total_mg)}],
-        }
-        if isinstance(old, dict) and "route" in old:
-            dosage["route"] = old["route"]
-        dosages.append(dosage)
-    updated["dosageInstruction"] = dosages
+    route = old.get("route") if isinstance(old, dict) else None
+    updated["dosageInstruction"] = regimen_dosages(regimen, route)
     if order.quantity is not None or order.supply_days is not None:
         days = int(min(order.supply_days or _limit(ctx), _limit(ctx)))
         capsules = regimen.capsule_count * days if len(strengths) == 1 else None

@@ -112,6 +112,7 @@ def _register_commands() -> None:
         course_cmd,
         db_cmd,
         demo_cmd,
+        doctor_cmd,
         knowledge_cmds,
         pk_cmd,
         plan_cmd,

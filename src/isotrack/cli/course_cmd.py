@@ -50,6 +50,7 @@ STATUS_STYLES = {
     ItemStatus.DUE: "yellow",
     ItemStatus.UPCOMING: "",
     ItemStatus.DONE: "green",
+    ItemStatus.LATE: "magenta",
 }
 PatientArgument = Annotated[str, typer.Argument(metavar="PATIENT", help="The patient's id.")]
 DateOption = Annotated[

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
 
 from isotrack.cli.app import app, out, translate_errors
+from isotrack.errors import InvalidInputError
 from isotrack.settings import get_settings
 from isotrack.store import create_engine_for, downgrade, upgrade
+from isotrack.store.checkpoint import Checkpoint, load_verify_key, read_checkpoint
 
 DatabaseOption = Annotated[
     str | None,
@@ -28,6 +31,36 @@ DatabaseOption = Annotated[
         "(default: ISOTRACK_DATABASE_URL, else sqlite:///isotrack.db).",
     ),
 ]
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="FILE",
+        help="A signed checkpoint (`isotrack audit checkpoint`): also detect a recomputed "
+        "chain and deleted newest rows.",
+    ),
+]
+CheckpointKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        metavar="FILE",
+        help="Public key (PEM, `isotrack audit keygen`) that checks the checkpoint's "
+        "signature (needed with --checkpoint FILE).",
+    ),
+]
+
+
+def read_anchor(checkpoint: Path | None, key: Path | None) -> Checkpoint | None:
+    """The checkpoint in ``checkpoint``, its signature checked; None without one."""
+    if checkpoint is None:
+        return None
+    if key is None:
+        raise InvalidInputError(
+            "key", "--checkpoint needs --key FILE.pub: the public key that checks its signature"
+        )
+    return read_checkpoint(checkpoint, load_verify_key(key))
+
 
 CLI_ACTOR = "cli"
 """Who the audit trail says acted, for commands given on the command line."""

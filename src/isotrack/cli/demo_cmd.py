@@ -48,7 +48,7 @@ def demo_command(ctx: typer.Context) -> None:
 
     The demo patients are FHIR bundles shipped with isotrack (no real person),
     evaluated on 2026-03-02. [bold]isotrack demo load[/bold] loads a demo clinic
-    of twelve made-up patients into a database.
+    of made-up patients into a database.
 
     Example: [bold]isotrack demo[/bold]
     """
@@ -116,7 +116,7 @@ def load_command(
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Load a demo clinic of twelve made-up patients into the database.
+    """Load a demo clinic of made-up patients into the database.
 
     No real person: patients in different states, dated relative to today,
     each command recorded through the store as a clinic would have recorded

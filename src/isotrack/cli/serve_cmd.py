@@ -85,11 +85,11 @@ def serve_command(
     kb = knowledge(policy)
     engine = create_engine_for(settings.database_url)
     try:
+        if workers > 1:
+            check_workers(engine, workers, policy=policy, demo=demo)
         if demo:
             prepare_demo(engine, kb)
         api = create_app(settings, engine=engine, kb=kb)
-        if workers > 1:
-            check_workers(engine, workers, policy=policy, demo=demo)
         url = f"http://{host}:{port}"
         out.print(
             f"isotrack on {url} · web app {url}/ · API docs {url}/docs · "
@@ -97,20 +97,20 @@ def serve_command(
             markup=False,
             soft_wrap=True,
         )
-        if workers > 1:  # each worker builds its own app from the environment
+        many = workers > 1
+        if many:  # each worker builds its own app from the environment
             os.environ["ISOTRACK_DATABASE_URL"] = settings.database_url
-            uvicorn.run(
-                FACTORY,
-                factory=True,
-                workers=workers,
-                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-                host=host,
-                port=port,
-                log_config=logging_config(),
-                access_log=False,
-            )
-        else:
-            uvicorn.run(api, host=host, port=port, log_config=logging_config(), access_log=False)
+        uvicorn.run(
+            FACTORY if many else api,
+            factory=many,
+            workers=workers if many else None,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            host=host,
+            port=port,
+            log_config=logging_config(),
+            access_log=False,
+            proxy_headers=False,  # the app trusts ISOTRACK_TRUSTED_PROXIES only, never localhost
+        )
     finally:
         engine.dispose()
 

@@ -10,7 +10,16 @@ from typing import Annotated, Literal
 import typer
 
 from isotrack.cli.app import PolicyOption, app, err, knowledge, out, parse_day, translate_errors
-from isotrack.cli.db_cmd import CLI_ACTOR, DatabaseOption, database_url, now, open_database
+from isotrack.cli.db_cmd import (
+    CLI_ACTOR,
+    CheckpointKeyOption,
+    CheckpointOption,
+    DatabaseOption,
+    database_url,
+    now,
+    open_database,
+    read_anchor,
+)
 from isotrack.clinical.record import describe_command
 from isotrack.errors import InvalidInputError, StorageError
 from isotrack.fhir import load_bundle_file
@@ -160,16 +169,21 @@ def restore_command(
         typer.Option("--force", help="Replace what the database holds (otherwise refused)."),
     ] = False,
     database: DatabaseOption = None,
+    checkpoint: CheckpointOption = None,
+    key: CheckpointKeyOption = None,
 ) -> None:
     """Restore a backup (either format) into the database.
 
-    The database is then migrated to the current schema. A database that
-    holds data is refused (use --force to replace its contents).
+    The backup's audit trail is verified first (with --checkpoint, against a
+    signed checkpoint too): a backup that fails is refused and the database is
+    not touched. The database is then migrated to the current schema. A
+    database that holds data is refused (use --force to replace its contents).
 
     Example: [bold]isotrack restore clinic-2026-03-02.db --database sqlite:///new.db[/bold]
     """
     if not file.is_file():
         raise InvalidInputError("FILE", f"{file} is not a file")
+    anchor = read_anchor(checkpoint, key)
     with open_database(database) as engine:
         counts = row_counts(engine)
         if any(counts.values()) and not force:
@@ -178,5 +192,5 @@ def restore_command(
                 f"the database already holds data ({held} rows): restore into an empty "
                 "database, or pass --force to replace its contents"
             )
-        kind = restore(file, engine, replace=force)
+        kind = restore(file, engine, replace=force, checkpoint=anchor)
     out.print(f"Database restored from {file} ({kind}).", markup=False)

@@ -311,7 +311,7 @@ class IsotretinoinCourse:
 @dataclass(frozen=True, slots=True)
 class SupplyRecord:
     """Isotretinoin handed to the patient (a dispense): the supply on hand is counted
-    from these (:mod:`isotrack.clinical.screening.supply_on_hand`)."""
+    from these (:mod:`isotrack.clinical.screening.on_hand`)."""
 
     on: date
     """The day it was handed over."""

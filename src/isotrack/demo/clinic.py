@@ -1,4 +1,4 @@
-"""The demo clinic: a dozen made-up patients (no real person) in different states.
+"""The demo clinic: thirteen made-up patients (no real person) in different states.
 
 Every patient is a list of commands, each with the day it is recorded, dated
 relative to ``today`` so that the demo is always current: ``isotrack demo load``
@@ -12,8 +12,8 @@ records a dispensing authorisation before each dispense.
 
 >>> from datetime import date
 >>> clinic = demo_clinic(date(2026, 3, 2))
->>> len(clinic), clinic[0].patient_id
-(12, 'demo-ana')
+>>> len(clinic) >= 13, clinic[0].patient_id
+(True, 'demo-ana')
 >>> all(day <= date(2026, 3, 2) for p in clinic for _, day in p.commands)
 True
 """
@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from isotrack.clinical.dosing import regimen_of
 from isotrack.clinical.state import (
+    AcknowledgeWorkItem,
     ChangeDose,
     EndCourse,
     PauseCourse,
+    RecordCounselling,
     RecordLesionCount,
     RecordMissedDoses,
     RecordOverride,
@@ -39,7 +42,7 @@ from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 
 def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatient]:
-    """The twelve demo patients as they stand on ``today``."""
+    """The demo patients as they stand on ``today``."""
     kb = kb or default_knowledge()
     window = int(kb.number("ppp.test_window_days"))
     return [
@@ -55,6 +58,9 @@ def demo_clinic(today: date, kb: KnowledgeBase | None = None) -> list[DemoPatien
         _jonas(today, kb),
         _kara(today, kb, window),
         _luca(today, kb),
+        _milo(today, kb),
+        _nico(today, kb),
+        _mira(today, kb),
     ]
 
 
@@ -110,6 +116,13 @@ def _dev(today: date, kb: KnowledgeBase) -> DemoPatient:
     s.add(
         RecordSymptoms(on=s.day(-1), symptoms=("low-mood",), note="Feels flat since the winter"),
         RecordPHQ9(on=s.day(-1), total=12, item9=0),
+    )
+    s.add(
+        AcknowledgeWorkItem(
+            on=s.day(-1),
+            item=s.last_item(RecordSymptoms, "symptoms"),
+            note="Called Dev: no thoughts of self-harm",
+        )
     )
     return s.patient("Dev Sharma", "PHQ-9 of 12 yesterday (item 9 = 0): a positive mood screen.")
 
@@ -208,6 +221,9 @@ def _jonas(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordPHQ9(on=s.day(-10), total=15, item9=1),
         PauseCourse(on=s.day(-10), reason="PHQ-9 item 9 = 1: referred to mental health"),
     )
+    for kind, prefix in ((RecordSymptoms, "symptoms"), (RecordPHQ9, "mood")):
+        item = s.last_item(kind, prefix)
+        s.add(AcknowledgeWorkItem(on=s.day(-10), item=item, note="Course paused; referred"))
     return s.patient(
         "Jonas Weber", "Course paused 10 days ago after PHQ-9 15 with item 9 = 1 (self-harm)."
     )
@@ -248,3 +264,55 @@ def _luca(today: date, kb: KnowledgeBase) -> DemoPatient:
         RecordLesionCount(on=s.day(-10), nodules=3, inflammatory=6, comedones=12),
     )
     return s.patient("Luca Costa", "Nodules 12 → 3 (down 75 %): the label allows an early stop.")
+
+
+def _milo(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = Story(today, "demo-milo", kb)
+    s.enrol(-80, "Milo Berg", 23, "male")
+    s.weigh(-80, 76)
+    s.labs(-70, 120, 24)
+    s.course(-50, "conventional", dose_mg=30, strength_mg=30, months=2)
+    s.labs(-22, 135, 27)
+    s.add(
+        RecordSymptoms(
+            on=today,
+            symptoms=("severe-headache", "blurred-vision"),
+            note="Since this morning, worse when lying down",
+        )
+    )
+    return s.patient(
+        "Milo Berg", "Reported a bad headache with blurred vision today: not yet reviewed."
+    )
+
+
+def _nico(today: date, kb: KnowledgeBase) -> DemoPatient:
+    s = Story(today, "demo-nico", kb)
+    s.enrol(-40, "Nico Novak", 23, "male")
+    s.weigh(-40, 62)
+    s.labs(-30, 105, 21)
+    s.course(-10, "conventional", dose_mg=30, strength_mg=30, months=1)
+    s.add(
+        RecordCounselling(
+            on=s.day(0),
+            topic="phone call: asks for another supply",
+            note="Says the capsules were left at a friend's house.",
+        )
+    )
+    return s.patient(
+        "Nico Novak",
+        "A month's capsules dispensed 10 days ago; asks for more today: an early refill.",
+    )
+
+
+def _mira(today: date, kb: KnowledgeBase) -> DemoPatient:
+    """A split-dose regimen (issue 13): at 58 kg Absorica 1 mg/kg/day is 55 mg a day,
+    morning 30 mg and evening 25 mg (no two equal Absorica capsules make it)."""
+    s = Story(today, "demo-mira", kb)
+    s.enrol(-70, "Mira Lindqvist", 27, "male")
+    s.weigh(-70, 58)
+    s.labs(-65, 105, 21)
+    split = regimen_of((30, 25), kb.product("absorica").strengths_mg)
+    assert split is not None  # both are Absorica strengths
+    s.course(-60, "absorica", dose_mg=27.5, strength_mg=30, months=2, regimen=split)
+    s.labs(-32, 130, 24)
+    return s.patient("Mira Lindqvist", "Split dose: morning 30 mg, evening 25 mg of Absorica.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from isotrack.clinical.dosing import Regimen
 from isotrack.clinical.state import (
     AnyCommand,
     CapabilityName,
@@ -25,6 +26,7 @@ from isotrack.clinical.state import (
     SexName,
     StartContraception,
     StartCourse,
+    prescription_of,
 )
 from isotrack.knowledge import KnowledgeBase
 
@@ -66,6 +68,10 @@ class Story:
 
     def add(self, *commands: AnyCommand) -> None:
         self.commands.extend(commands)
+
+    def last_item(self, kind: type[AnyCommand], prefix: str) -> str:
+        """The worklist id of the latest report of ``kind`` so far ('mood-3')."""
+        return f"{prefix}-{sum(isinstance(c, kind) for c in self.commands)}"
 
     def enrol(
         self,
@@ -128,6 +134,7 @@ class Story:
         months: int,
         monthly_tests: bool = False,
         phq9: int = 3,
+        regimen: Regimen | None = None,
     ) -> None:
         """Start a course and write ``months`` monthly prescriptions of 30 days,
         each dispensed on the day, with a PHQ-9 at each visit."""
@@ -138,13 +145,39 @@ class Story:
             visit = offset + month * MONTH
             if monthly_tests and month > 0:
                 self.add(RecordPregnancyTest(on=self.day(visit - 1), result="negative"))
-            self.prescribe(visit, dose_mg, strength_mg, phq9=phq9)
+            self.prescribe(visit, dose_mg, strength_mg, phq9=phq9, regimen=regimen)
 
-    def prescribe(self, offset: int, dose_mg: float, strength_mg: float, *, phq9: int) -> None:
+    def prescribe(
+        self,
+        offset: int,
+        dose_mg: float,
+        strength_mg: float,
+        *,
+        phq9: int,
+        regimen: Regimen | None = None,
+    ) -> None:
+        """A monthly prescription, authorised and dispensed on the day: ``dose_mg`` of
+        ``strength_mg`` capsules twice a day, or ``regimen`` (e.g. morning 30 mg,
+        evening 25 mg) when given."""
         self.rx += 1
         prescription = f"{self.patient_id}-rx{self.rx}"
-        capsules = round(dose_mg / strength_mg) * 2 * MONTH
         on = self.day(offset)
+        written = (
+            Prescribe(
+                on=on,
+                prescription_id=prescription,
+                dose_mg=dose_mg,
+                times_per_day=2,
+                strength_mg=strength_mg,
+                quantity=round(dose_mg / strength_mg) * 2 * MONTH,
+                supply_days=MONTH,
+            )
+            if regimen is None
+            else prescription_of(
+                on=on, prescription_id=prescription, regimen=regimen, supply_days=MONTH
+            )
+        )
+        capsules = written.quantity
         self.weigh(offset)
         if self.can_get_pregnant:
             bank = self.kb.questions(self.kb.text("ppp.default_programme"))
@@ -152,15 +185,7 @@ class Story:
             self.add(RecordComprehensionAnswers(on=on, answers=answers))
         self.add(
             RecordPHQ9(on=on, total=phq9, item9=0),
-            Prescribe(
-                on=on,
-                prescription_id=prescription,
-                dose_mg=dose_mg,
-                times_per_day=2,
-                strength_mg=strength_mg,
-                quantity=capsules,
-                supply_days=MONTH,
-            ),
+            written,
             RecordAuthorization(
                 on=on,
                 authorization_id=f"{prescription}-pa",

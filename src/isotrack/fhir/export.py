@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from isotrack.clinical.dosing import regimen_of
 from isotrack.clinical.state import (
     ChangeDose,
     Dispense,
@@ -74,8 +75,10 @@ from isotrack.fhir.export_values import (
     Resource,
     capsules,
     coding,
+    encode_regimen,
     patient_resource_id,
     quantity,
+    regimen_dosages,
 )
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -195,6 +198,9 @@ class _Writer:
                 url,
                 entry,
                 strength_mg=command.strength_mg,
+                dose_mg=command.dose_mg,
+                times_per_day=command.times_per_day,
+                regimen=encode_regimen(command.regimen),
                 override_reason=command.override_reason or None,
             )
         elif isinstance(command, Dispense):
@@ -297,6 +303,9 @@ class _Writer:
             ),
             None,
         )
+        regimen = command.regimen or regimen_of(
+            (command.dose_mg,) * command.times_per_day, (command.strength_mg,)
+        )
         covered = command.on + timedelta(days=command.supply_days)
         running = course is not None and course.status != "ended" and covered > self.on
         resource: Resource = {
@@ -307,7 +316,9 @@ class _Writer:
             "subject": self.subject,
             "basedOn": [{"reference": self.course_url}],
             "authoredOn": command.on.isoformat(),
-            "dosageInstruction": [
+            "dosageInstruction": regimen_dosages(regimen, {"coding": [ORAL]})
+            if regimen is not None
+            else [
                 {
                     "text": f"{command.dose_mg:g} mg by mouth "
                     f"{command.times_per_day} time(s) a day",

@@ -22,7 +22,10 @@ import re
 import uuid
 from typing import Any
 
+import msgspec
+
 from isotrack.clinical.codes import RXNORM, SNOMED, SYSTEMS, UCUM
+from isotrack.clinical.dosing import Regimen, administration_names
 from isotrack.clinical.screening import REMOVAL_SUFFIX
 from isotrack.clinical.snapshot import TestResult
 from isotrack.knowledge.base import KnowledgeBase
@@ -136,3 +139,35 @@ def method_text(method: ContraceptionMethod, kb: KnowledgeBase) -> str:
         if fragments:
             return fragments[0]
     return method.name
+
+
+EVENT_TIMING = {"morning": "MORN", "evening": "EVE"}
+"""FHIR event timing codes (http://hl7.org/fhir/event-timing) of the named
+administrations of a regimen."""
+
+
+def regimen_dosages(regimen: Regimen, route: Resource | None) -> list[Resource]:
+    """One R4 ``dosageInstruction`` per administration of ``regimen`` (morning 30 mg,
+    evening 25 mg), each once a day with its dose in mg and its capsules in the text;
+    read back as one day by :mod:`isotrack.fhir.dosage`."""
+    dosages = []
+    names = administration_names(regimen.times_per_day)
+    for number, (name, dose) in enumerate(zip(names, regimen.doses, strict=True), start=1):
+        repeat: Resource = {"frequency": 1, "period": 1, "periodUnit": "d"}
+        if name in EVENT_TIMING:
+            repeat["when"] = [EVENT_TIMING[name]]
+        dosage: Resource = {
+            "sequence": number,
+            "text": f"{name}: {dose.describe()} by mouth",
+            "timing": {"repeat": repeat},
+        }
+        if route is not None:
+            dosage["route"] = route
+        dosage["doseAndRate"] = [{"doseQuantity": quantity(dose.total_mg, "mg")}]
+        dosages.append(dosage)
+    return dosages
+
+
+def encode_regimen(regimen: Regimen | None) -> str | None:
+    """A prescription's regimen as the JSON its command holds (for the command extension)."""
+    return None if regimen is None else msgspec.json.encode(regimen).decode("utf-8")

@@ -8,6 +8,7 @@ reader; a reader raises :class:`MissingElementError` naming an element it needs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -224,17 +225,23 @@ def _end_course(resource: Resource, stamp: CommandStamp) -> Fields:
 
 
 def _prescribe(resource: Resource, stamp: CommandStamp) -> Fields:
+    """The prescription; its regimen, dose and times a day from the command extension
+    (an export before regimens has one dosage instruction that gives them)."""
     dosage = _at(resource, "dosageInstruction", 0)
     supply = _at(resource, "dispenseRequest")
+    regimen = _optional_field(stamp, "regimen")
     return {
         "on": _at(resource, "authoredOn"),
         "prescription_id": _identifier(resource, ISOTRACK_PRESCRIPTION),
-        "dose_mg": _at(dosage, "doseAndRate", 0, "doseQuantity", "value"),
-        "times_per_day": _at(dosage, "timing", "repeat", "frequency"),
+        "dose_mg": _optional_field(stamp, "dose_mg")
+        or _at(dosage, "doseAndRate", 0, "doseQuantity", "value"),
+        "times_per_day": _optional_field(stamp, "times_per_day")
+        or _at(dosage, "timing", "repeat", "frequency"),
         "strength_mg": _field(stamp, "strength_mg"),
         "quantity": _at(supply, "quantity", "value"),
         "supply_days": _at(supply, "expectedSupplyDuration", "value"),
         "override_reason": _field(stamp, "override_reason", ""),
+        "regimen": json.loads(regimen) if isinstance(regimen, str) else None,
     }
 
 

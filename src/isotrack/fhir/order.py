@@ -28,6 +28,7 @@ from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.resources import (
     Medication,
     MedicationAdministration,
+    MedicationDispense,
     MedicationIngredient,
     MedicationRequest,
     MedicationStatement,
@@ -65,7 +66,7 @@ MedicationResource = MedicationRequest | MedicationStatement | MedicationAdminis
 
 
 def medication_of(
-    resource: MedicationResource, bundle: FhirBundle | None
+    resource: MedicationResource | MedicationDispense, bundle: FhirBundle | None
 ) -> tuple[Concept, Medication | None]:
     """The medication concept of a request, statement or administration: its
     CodeableConcept (R4 ``medicationCodeableConcept``, R5 ``medication.concept``),

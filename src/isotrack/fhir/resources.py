@@ -156,6 +156,22 @@ class MedicationAdministration(Resource, frozen=True, kw_only=True):
     contained: tuple[msgspec.Raw, ...] = ()
 
 
+class MedicationDispense(Resource, frozen=True, kw_only=True):
+    """A medication handed to the patient: isotretinoin dispenses give the supply on
+    hand (``whenHandedOver``, ``daysSupply``, ``quantity``)."""
+
+    status: str | None = None
+    medication_codeable_concept: CodeableConcept | None = None
+    medication_reference: Reference | None = None
+    medication: CodeableReference | None = None
+    subject: Reference | None = None
+    authorizing_prescription: tuple[Reference, ...] = ()
+    quantity: Quantity | None = None
+    days_supply: Quantity | None = None
+    when_handed_over: str | None = None
+    contained: tuple[msgspec.Raw, ...] = ()
+
+
 class DeviceName(Element, frozen=True, kw_only=True):
     name: str | None = None
 
@@ -291,6 +307,7 @@ AnyResource = (
     | MedicationRequest
     | MedicationStatement
     | MedicationAdministration
+    | MedicationDispense
     | Device
     | DeviceUseStatement
     | Observation
@@ -310,6 +327,7 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
         MedicationRequest,
         MedicationStatement,
         MedicationAdministration,
+        MedicationDispense,
         Device,
         DeviceUseStatement,
         Observation,

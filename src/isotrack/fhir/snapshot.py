@@ -28,6 +28,7 @@ from isotrack.fhir.courses import courses_from, prescriptions_from
 from isotrack.fhir.datatypes import Reference
 from isotrack.fhir.decode import FhirBundle
 from isotrack.fhir.devices import contraception_from_devices
+from isotrack.fhir.dispenses import supplies_from
 from isotrack.fhir.medications import (
     NOT_RECORDS,
     MedicationEntry,
@@ -44,6 +45,7 @@ from isotrack.fhir.resources import (
     Device,
     DeviceUseStatement,
     MedicationAdministration,
+    MedicationDispense,
     MedicationRequest,
     MedicationStatement,
     Observation,
@@ -122,6 +124,9 @@ def snapshot_from_bundle(
     if order is not None:
         order_date = fhir_date(order.authored_on, "MedicationRequest.authoredOn") or on
         notes.extend(read_order(order, kb, bundle=bundle).notes)
+    supplies = supplies_from(selected.of(MedicationDispense), bundle, kb, notes)
+    if order_date is not None:
+        supplies = tuple(s for s in supplies if s.on <= order_date)
     notes.extend(selected.notes())
     return PatientSnapshot(
         patient_id=pid,
@@ -141,6 +146,7 @@ def snapshot_from_bundle(
         contraception=tuple(uses),
         mood_screens=tuple(observations.mood_screens),
         courses=courses_from(prescriptions, order_date, kb),
+        supplies=supplies,
         missing=() if patient is not None else ("patient",),
         notes=tuple(dict.fromkeys(notes)),
     )

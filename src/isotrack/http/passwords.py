@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -79,10 +80,27 @@ def totp_code(secret: str, at: datetime) -> str:
 
 
 def verify_totp(secret: str, code: str, at: datetime) -> bool:
+    """Whether ``code`` is a code of ``at``'s time step or a neighbour (not whether it
+    was used before: :func:`totp_step` gives the step to spend)."""
+    return totp_step(secret, code, at) is not None
+
+
+def totp_step(secret: str, code: str, at: datetime) -> int | None:
+    """The RFC 6238 time step whose code ``code`` is (``at``'s step or a neighbour
+    within :data:`TOTP_VALID_WINDOW`), or None when it is none of them.
+
+    The caller spends the step (``UserRepository.consume_totp_step``) so that a code
+    is accepted once (RFC 6238 section 5.2).
+    """
     cleaned = code.strip().replace(" ", "")
     if not cleaned.isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(cleaned, for_time=at, valid_window=TOTP_VALID_WINDOW)
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = totp.timecode(at)
+    for step in range(now_step - TOTP_VALID_WINDOW, now_step + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), cleaned):
+            return step
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +129,12 @@ def create_user(
     patient_id: str | None = None,
     with_totp: bool = False,
     password: str | None = None,
+    email: str | None = None,
 ) -> NewUser:
     """Create a user with a generated password (unless given); audited as ``user:add``.
 
     Patients must name their record (``patient_id``); staff must not. Admins
-    must have a TOTP second factor.
+    must have a TOTP second factor. ``email``: where password-reset links go.
     """
     chosen_role = _role(role)
     if not USERNAME_PATTERN.match(username):
@@ -138,6 +157,7 @@ def create_user(
         created_at=now,
         totp_secret=secret,
         patient_id=patient_id,
+        email=email,
     )
     with user_transaction(engine) as tx:
         tx.users.add(user)

@@ -9,6 +9,7 @@ Every error response is ``application/problem+json``::
 (``unauthenticated``, ``forbidden``, ``body-too-large``, ``rate-limited`` …);
 ``field`` names the offending field of an invalid input. The mapping:
 
+    ConfigurationError (a missing or weak server key …)   503 (detail kept server-side)
     InvalidInputError, CommandRejected, ProgrammeRefusal  422
     CdsAuthError                                          401 with WWW-Authenticate: Bearer
     NotFoundError                                         404
@@ -37,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isotrack.errors import (
     CdsAuthError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     IsotrackError,
@@ -51,6 +53,9 @@ REQUEST_VALIDATION_CODE = "invalid-request"
 INTERNAL_ERROR_CODE = "internal-error"
 STORAGE_DETAIL = "the database is unavailable or not at the expected schema; try again later"
 INTERNAL_DETAIL = "an unexpected error occurred; quote the request id when reporting it"
+CONFIGURATION_DETAIL = (
+    "the server is not configured to do this; the administrator finds why in the server log"
+)
 
 HTTP_CODES: Mapping[int, str] = {
     400: "bad-request",
@@ -70,6 +75,7 @@ HTTP_CODES: Mapping[int, str] = {
 """The problem code of an HTTP error raised without one of the engine's codes."""
 
 STATUS_OF_ERROR: Sequence[tuple[type[IsotrackError], int]] = (
+    (ConfigurationError, 503),  # before InvalidInputError, its parent
     (InvalidInputError, 422),  # CommandRejected and ProgrammeRefusal are InvalidInputErrors
     (CdsAuthError, 401),
     (NotFoundError, 404),
@@ -158,6 +164,16 @@ def status_of(error: IsotrackError) -> int:
     return 400
 
 
+def server_detail(error: IsotrackError) -> str:
+    """What a client is told of a server-side error (a 5xx): never its message, which
+    may name a setting, the database or a file."""
+    if isinstance(error, StorageError):
+        return STORAGE_DETAIL
+    if isinstance(error, ConfigurationError):
+        return CONFIGURATION_DETAIL
+    return INTERNAL_DETAIL
+
+
 def request_id_of(request: Request) -> str | None:
     value = getattr(request.state, "request_id", None)
     return value if isinstance(value, str) else None
@@ -182,8 +198,7 @@ async def _isotrack_error(request: Request, error: IsotrackError) -> JSONRespons
             error.message,
             extra={"fields": {"request_id": request_id, "code": error.code}},
         )
-        detail = STORAGE_DETAIL if isinstance(error, StorageError) else INTERNAL_DETAIL
-        return problem_response(status, error.code, detail, request_id=request_id)
+        return problem_response(status, error.code, server_detail(error), request_id=request_id)
     field = error.field if isinstance(error, InvalidInputError) else None
     headers = (
         {"WWW-Authenticate": error.www_authenticate} if isinstance(error, CdsAuthError) else None

@@ -21,26 +21,23 @@ out) without the password being checked. The audit trail records
 
 from __future__ import annotations
 
-import math
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from isotrack.http.authz import Role
-from isotrack.http.deps import EngineDep, NowDep, SettingsDep
-from isotrack.http.passwords import (
-    burn_verification_time,
-    create_demo_users,
-    demo_user_lines,
-    hash_password,
-    needs_rehash,
-    verify_password,
-    verify_totp,
+from isotrack.http.credentials import (
+    ANONYMOUS_ACTOR,
+    FAILURE_LIMIT,
+    FAILURE_WINDOW,
+    check_credentials,
+    unauthenticated,
 )
+from isotrack.http.deps import EngineDep, NowDep, SettingsDep
+from isotrack.http.passwords import create_demo_users, demo_user_lines
 from isotrack.http.problems import Problem, ProblemError
 from isotrack.http.tokens import (
     ACCESS_TOKEN_LIFETIME,
@@ -52,11 +49,16 @@ from isotrack.http.tokens import (
 from isotrack.settings import signing_key
 from isotrack.store.users import StoredRefreshToken, StoredUser, UserTransaction, user_transaction
 
-__all__ = ["create_demo_users", "demo_user_lines", "router"]
+__all__ = [
+    "ANONYMOUS_ACTOR",
+    "FAILURE_LIMIT",
+    "FAILURE_WINDOW",
+    "check_credentials",
+    "create_demo_users",
+    "demo_user_lines",
+    "router",
+]
 
-FAILURE_LIMIT = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-ANONYMOUS_ACTOR = "anonymous"
 USERNAME_STORED_LENGTH = 200
 ADDRESS_STORED_LENGTH = 64
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -96,14 +98,14 @@ def sign_in(
     username = form.username[:USERNAME_STORED_LENGTH]
     code = totp if totp else form.client_secret
     key = signing_key(settings)
-    with user_transaction(engine) as tx:
-        outcome = check_credentials(tx, username, form.password, code, address, now)
-        if isinstance(outcome, StoredUser):
-            pair = _issue(tx, outcome, key=key, now=now, family_id=str(uuid.uuid4()))
+    outcome = check_credentials(
+        engine, username, form.password, code, address, now,
+        on_success=lambda tx, user: _issue(tx, user, key=key, now=now, family_id=str(uuid.uuid4())),
+    )  # fmt: skip
     if isinstance(outcome, ProblemError):
         raise outcome
     response.headers.update(_NO_STORE)
-    return pair
+    return outcome
 
 
 @router.post(
@@ -144,97 +146,6 @@ def sign_out(refresh_token: RefreshTokenForm, engine: EngineDep, now: NowDep) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def check_credentials(
-    tx: UserTransaction,
-    username: str,
-    password: str,
-    code: str | None,
-    address: str,
-    now: datetime,
-) -> StoredUser | ProblemError:
-    """The user when the credentials are right; else the problem to answer (the
-    attempt and its audit row are written either way)."""
-    failures = tx.users.recent_failures(
-        username=username, address=address, since=now - FAILURE_WINDOW
-    )
-    wait = max(_seconds_blocked(failures.account, now), _seconds_blocked(failures.address, now))
-    if wait > 0:
-        tx.audit.append(
-            at=now,
-            actor=ANONYMOUS_ACTOR,
-            action="auth:throttled",
-            detail={"username": username, "address": address, "retry_after": wait},
-        )
-        return ProblemError(
-            429,
-            "too-many-sign-in-failures",
-            f"too many failed sign-ins for this account or address; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-    user = tx.users.by_username(username)
-    if user is None:
-        burn_verification_time(password)
-        return _failed(tx, username, address, now, None, "unknown user")
-    if not verify_password(user.password_hash, password):
-        return _failed(tx, username, address, now, user, "wrong password")
-    if not user.active:
-        return _failed(tx, username, address, now, user, "account disabled")
-    if user.role == Role.ADMIN and user.totp_secret is None:
-        tx.audit.append(
-            at=now, actor=user.id, action="auth:login-refused", detail={"reason": "no TOTP"}
-        )
-        return ProblemError(
-            403,
-            "totp-not-set-up",
-            "admin accounts must have a TOTP second factor; recreate the account with "
-            "`isotrack user add NAME --role admin --totp`",
-        )
-    if user.totp_secret is not None:
-        if not code:
-            _failed(tx, username, address, now, user, "TOTP code missing")
-            return _unauthenticated(
-                "totp-required",
-                "this account has a second factor: send the current TOTP code in `totp`",
-            )
-        if not verify_totp(user.totp_secret, code, now):
-            return _failed(tx, username, address, now, user, "wrong TOTP code")
-    tx.users.record_attempt(at=now, username=username, address=address, success=True)
-    if needs_rehash(user.password_hash):
-        tx.users.set_password_hash(user.id, hash_password(password))
-    tx.audit.append(at=now, actor=user.id, action="auth:login", detail={"address": address})
-    return user
-
-
-def _seconds_blocked(failures: tuple[datetime, ...], now: datetime) -> int:
-    """Seconds until fewer than FAILURE_LIMIT of ``failures`` (newest first) are recent."""
-    if len(failures) < FAILURE_LIMIT:
-        return 0
-    frees_at = failures[FAILURE_LIMIT - 1] + FAILURE_WINDOW
-    return max(1, math.ceil((frees_at - now).total_seconds()))
-
-
-def _failed(
-    tx: UserTransaction,
-    username: str,
-    address: str,
-    now: datetime,
-    user: StoredUser | None,
-    reason: str,
-) -> ProblemError:
-    tx.users.record_attempt(at=now, username=username, address=address, success=False)
-    tx.audit.append(
-        at=now,
-        actor=user.id if user is not None else ANONYMOUS_ACTOR,
-        action="auth:login-failed",
-        detail={"username": username, "address": address, "reason": reason},
-    )
-    return _unauthenticated("invalid-credentials", "wrong username, password or TOTP code")
-
-
-def _unauthenticated(code: str, detail: str) -> ProblemError:
-    return ProblemError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
 def _issue(
     tx: UserTransaction, user: StoredUser, *, key: bytes, now: datetime, family_id: str
 ) -> TokenResponse:
@@ -258,7 +169,7 @@ def _issue(
 def _rotate(
     tx: UserTransaction, refresh_token: str, *, key: bytes, now: datetime
 ) -> TokenResponse | ProblemError:
-    invalid = _unauthenticated(
+    invalid = unauthenticated(
         "invalid-refresh-token", "the refresh token is unknown, used, revoked or expired; sign in"
     )
     stored = tx.users.refresh_token(refresh_token_id(refresh_token))

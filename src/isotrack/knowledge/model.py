@@ -99,6 +99,10 @@ class Rule(Entry, frozen=True, kw_only=True):
     fires_when: str
     action: str
     triage_action: str = ""
+    during_course: bool = False
+    """An order rule that reads only the patient's record (never the order): it also
+    runs in the "during the course" assessment, so a result a prescription would be
+    refused for shows on every page of the course, not only when prescribing."""
 
 
 VocabularyElement = Literal[
@@ -192,6 +196,8 @@ class Symptom(Entry, frozen=True, kw_only=True):
     text: str
     rule: str
     advice: str
+    applies_to: Literal["everyone", "can-get-pregnant"] = "everyone"
+    """Who may report it: a late period is offered only to a patient who can get pregnant."""
 
 
 class Interaction(Entry, frozen=True, kw_only=True):

@@ -12,7 +12,9 @@ or ``Content-Type: application/fhir+json`` — 100 KB otherwise; checked on
 Content-Length and while the body streams in, before it is all read → 413);
 the route, where any unhandled exception becomes a generic 500 problem with
 the request id (the traceback goes to the server log only); the security
-headers on every response; and one JSON access-log line.
+headers on every response (``Strict-Transport-Security`` too when the request
+came over https, seen directly or through a trusted proxy's
+``X-Forwarded-Proto``); and one JSON access-log line.
 
 The user of a request is known only once its route has checked the token
 (``request.state.principal``). The middleware remembers which user a bearer
@@ -104,9 +106,10 @@ def _in_memory(store: Limits) -> bool:
 class RequestGuard:
     """The ASGI middleware described in the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, limiter: TokenBucketLimiter) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: TokenBucketLimiter, hsts_seconds: int = 0) -> None:
         self.app = app
         self.limiter = limiter
+        self.hsts = f"max-age={hsts_seconds}; includeSubDomains".encode() if hsts_seconds else b""
         self._users_of_tokens: OrderedDict[str, str] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,6 +128,8 @@ class RequestGuard:
                 outcome.status = message["status"]
                 outcome.started = True
                 message["headers"] = _with_security_headers(message.get("headers", []), request_id)
+                if self.hsts and scope.get("scheme") == "https":
+                    message["headers"].append((b"strict-transport-security", self.hsts))
             await send(message)
 
         try:

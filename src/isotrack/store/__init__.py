@@ -13,6 +13,9 @@ Public API:
   :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
 - :func:`read_clinic_settings`, :func:`save_clinic_settings` — the clinic's name,
   numbers and country (one row, each change audited).
+- :func:`read_records` — every record, an :class:`UnreadableRecord` (audited
+  ``read-failed``) in place of one that cannot be read back;
+  :func:`unreadable_records` lists those for ``isotrack doctor``.
 - :func:`verify_audit` → :class:`AuditVerification` — check the hash chains.
 - :func:`backup`, :func:`restore` — SQLite online backup or portable JSON.
 
@@ -35,6 +38,7 @@ from isotrack.store.migrate import (
     require_current_schema,
     upgrade,
 )
+from isotrack.store.records import UnreadableRecord, read_records, unreadable_records
 from isotrack.store.repository import PatientRepository, StoredCommand
 from isotrack.store.service import (
     PendingCommand,
@@ -42,6 +46,7 @@ from isotrack.store.service import (
     execute_many,
     patient_ids,
     read_histories,
+    read_histories_for_summary,
     read_history,
     read_record,
 )
@@ -57,6 +62,7 @@ __all__ = [
     "PendingCommand",
     "StoredCommand",
     "UnitOfWork",
+    "UnreadableRecord",
     "backend_of",
     "backup",
     "create_engine_for",
@@ -70,12 +76,15 @@ __all__ = [
     "patient_ids",
     "read_clinic_settings",
     "read_histories",
+    "read_histories_for_summary",
     "read_history",
     "read_record",
+    "read_records",
     "require_current_schema",
     "restore",
     "row_counts",
     "save_clinic_settings",
+    "unreadable_records",
     "upgrade",
     "verify_audit",
 ]

@@ -31,6 +31,42 @@ AUDIT_LOCK_KEY = 0x15071A0D17
 COMMAND_ACTION_PREFIX = "command:"
 REJECTED_ACTION_PREFIX = "rejected:"
 READ_ACTION = "read"
+SUMMARY_READ_ACTION = "read:summary"
+"""Every record read for one figure about the whole clinic (one row, not one per record)."""
+READ_FAILED_ACTION = "read-failed"
+"""A patient's record could not be read back (its detail says which command and why)."""
+FEEDBACK_ACTION_PREFIX = "cds-feedback:"
+
+CLINICAL_DETAIL: Mapping[str, frozenset[str]] = {
+    REJECTED_ACTION_PREFIX: frozenset({"command", "reason"}),
+    FEEDBACK_ACTION_PREFIX: frozenset({"comment"}),
+}
+"""The keys of an audit row's detail that hold clinical data, by action prefix: a
+refused command's payload and the reason it was refused (which names its values),
+a clinician's comment on a CDS card. Only roles with clinical read rights see them
+(``GET /api/v1/patients/{id}/refused-commands``); the audit trail as an admin
+reads it withholds them (:func:`without_clinical_detail`)."""
+WITHHELD_KEY = "withheld"
+
+
+def without_clinical_detail(action: str, detail: str) -> str:
+    """The detail (canonical JSON) with its clinical keys removed, and the names of
+    those keys under ``withheld``; unchanged when it holds none.
+
+    >>> without_clinical_detail("rejected:RecordWeight", '{"command":"{}","field":"on"}')
+    '{"field":"on","withheld":["command"]}'
+    >>> without_clinical_detail("read", '{"version":3}')
+    '{"version":3}'
+    """
+    keys = next((k for prefix, k in CLINICAL_DETAIL.items() if action.startswith(prefix)), None)
+    if keys is None:
+        return detail
+    parsed = json.loads(detail)
+    withheld = sorted(keys & parsed.keys())
+    if not withheld:
+        return detail
+    kept = {name: value for name, value in parsed.items() if name not in keys}
+    return canonical_json(kept | {WITHHELD_KEY: withheld})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@
   of every table, read in one repeatable-read snapshot, with the schema
   revision. It restores into either database.
 
-A restore refuses a database that already holds data unless ``replace=True``.
+A restore refuses a database that already holds data unless ``replace=True``,
+and a backup whose audit trail does not verify (see :func:`restore`).
 Backup files hold patient data: they are created readable by their owner only.
 """
 
@@ -26,10 +27,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, inspect, select, text
 
 from isotrack.errors import StorageError
+from isotrack.store.checkpoint import Checkpoint
 from isotrack.store.db import (
     UrlOrEngine,
     backend_of,
     consistent_read,
+    create_engine_for,
     describe,
     engine_from,
     storage_errors,
@@ -42,6 +45,8 @@ from isotrack.store.models import (
     Base,
     UTCDateTime,
 )
+from isotrack.store.records import check_restored_commands
+from isotrack.store.verification import verify_audit
 
 BackupFormat = Literal["sqlite", "json"]
 
@@ -70,21 +75,57 @@ def backup(
     return chosen
 
 
-def restore(path: str | Path, target: UrlOrEngine, *, replace: bool = False) -> BackupFormat:
+def restore(
+    path: str | Path,
+    target: UrlOrEngine,
+    *,
+    replace: bool = False,
+    checkpoint: Checkpoint | None = None,
+) -> BackupFormat:
     """Restore the backup in ``path`` (either format) into ``target``, then migrate
-    it to the newest schema; returns the format read."""
+    it to the newest schema; returns the format read.
+
+    The backup's audit trail is verified first (and against ``checkpoint`` when
+    given), apart from ``target``: a backup that fails is refused with a
+    StorageError and ``target`` is not touched."""
     source = Path(path)
     kind = _format_of(source)
+    json_document = _read_json(source) if kind == "json" else None
+    _verify_backup(source, json_document, checkpoint)
     with engine_from(target) as engine:
         if not replace:
             _require_empty(engine)
         if kind == "sqlite" and backend_of(engine) == "sqlite":
+            _check_sqlite_commands(source)
             _sqlite_restore(source, engine)
         else:
-            document = _read_sqlite_file(source) if kind == "sqlite" else _read_json(source)
+            document = _read_sqlite_file(source) if json_document is None else json_document
             import_tables(document, engine, replace=replace)
         upgrade(engine)
     return kind
+
+
+def _verify_backup(
+    path: Path, json_document: Mapping[str, Any] | None, checkpoint: Checkpoint | None
+) -> None:
+    """StorageError unless the backup's audit trail verifies: an SQLite backup is read
+    in place (read only), a JSON one loaded into a scratch in-memory database."""
+    if json_document is None:
+        _open_sqlite_backup(path).close()
+        scratch = create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true")
+    else:
+        scratch = create_engine_for("sqlite://")
+    try:
+        if json_document is not None:
+            import_tables(json_document, scratch)
+        found = verify_audit(scratch, checkpoint=checkpoint)
+    finally:
+        scratch.dispose()
+    if not found.ok:
+        raise StorageError(
+            f"backup {path} fails the audit check at row {found.first_broken}: "
+            f"{found.reason}; nothing was restored"
+        )
 
 
 BACKUP_TABLES = TABLES_IN_DEPENDENCY_ORDER + USER_TABLES_IN_DEPENDENCY_ORDER
@@ -131,6 +172,7 @@ def import_tables(document: Mapping[str, Any], engine: Engine, *, replace: bool 
     """Load a document made by :func:`export_tables` into ``engine``'s database
     (migrated first when it has no tables); ``replace`` deletes the rows it held."""
     revision = _check_document(document)
+    _check_document_commands(document)
     with storage_errors(engine):
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
@@ -219,6 +261,26 @@ def _insert_rows(connection: Connection, table: Table, data: Mapping[str, Any]) 
     ]
     for start in range(0, len(rows), _INSERT_BATCH):
         connection.execute(table.insert(), rows[start : start + _INSERT_BATCH])
+
+
+def _check_document_commands(document: Mapping[str, Any]) -> None:
+    data = document["tables"].get("commands", _NO_ROWS)
+    columns = list(data["columns"] or [])
+    if not data["rows"] or not {"patient_id", "seq", "payload"} <= set(columns):
+        return
+    where = [columns.index(name) for name in ("patient_id", "seq", "payload")]
+    check_restored_commands(tuple(row[i] for i in where) for row in data["rows"])
+
+
+def _check_sqlite_commands(path: Path) -> None:
+    source = _open_sqlite_backup(path)
+    try:
+        rows = source.execute("SELECT patient_id, seq, payload FROM commands ORDER BY id")
+        check_restored_commands(rows)
+    except sqlite3.Error as error:
+        raise StorageError(f"backup {path} cannot be read: {error}") from error
+    finally:
+        source.close()
 
 
 def _check_document(document: Mapping[str, Any]) -> str:

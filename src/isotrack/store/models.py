@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -41,6 +42,8 @@ NAMING_CONVENTION = {
 
 HASH_LENGTH = 64
 """A SHA-256 digest in hexadecimal."""
+EMAIL_LENGTH = 254
+"""The longest email address SMTP carries (RFC 5321's path limit less the brackets)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -149,9 +152,15 @@ class UserRow(Base):
     """An Argon2id hash in PHC string form; never the password."""
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     """Base32 TOTP secret of the second factor, or None without one."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The RFC 6238 time step of the last TOTP code accepted: a code of that step
+    or an earlier one is refused (each code is used once, RFC 6238 section 5.2)."""
     patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean)
+    """False: locked (by an admin) or deactivated; the user cannot sign in."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH), index=True)
+    """Where password-reset links are sent; None: the account gets no email."""
 
 
 class RefreshTokenRow(Base):
@@ -252,6 +261,34 @@ class SeenTokenRow(Base):
     expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
+class AccountTokenRow(Base):
+    """A one-time link: a patient portal invitation or a password reset.
+
+    ``id`` is the SHA-256 of the token the link carries, never the token. A token
+    is used once (``used_at``) and not after ``expires_at``. An invitation names
+    the patient whose record the new account will hold; a reset names the user.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    """``invitation`` or ``password-reset``."""
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    """Where the link was sent (None: handed over in person only)."""
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When it was used, or withdrawn (a newer link replaced it)."""
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "sso_identities", "refresh_tokens", "login_attempts")
+
+
+USER_TABLES_IN_DEPENDENCY_ORDER = ("users", "refresh_tokens", "login_attempts", "account_tokens")
+"""The users, their sign-in tokens and attempts, and their one-time links."""

@@ -51,6 +51,10 @@ class PatientRepository:
     def ids(self) -> list[str]:
         return list(self._session.scalars(select(Patient.id).order_by(Patient.id)))
 
+    def names(self) -> dict[str, str]:
+        """Every patient's name as enrolled (kept beside the log), by id."""
+        return {row.id: row.name for row in self._session.execute(select(Patient.id, Patient.name))}
+
     def version(self, patient_id: str) -> int:
         """The number of commands recorded for the patient; 0 when there is none."""
         version = self._session.scalar(select(Patient.version).where(Patient.id == patient_id))

@@ -1,7 +1,11 @@
 """The use cases of the course record, one function each, each one transaction.
 
-A command is checked against the record rebuilt from the patient's log, then
-stored with its audit row in the same transaction: both are there, or neither.
+Every command first passes the door (:func:`~isotrack.clinical.state.check_storable`:
+finite numbers, text without control characters, dates in a sane range); one
+that does not is refused with InvalidInputError before anything is stored or
+audited, since its payload could not be stored and read back. It is then
+checked against the record rebuilt from the patient's log, then stored with
+its audit row in the same transaction: both are there, or neither.
 A read of a patient's record is audited the same way. A refused command is
 audited too (``rejected:<Type>``, with the reason), in a transaction of its own.
 
@@ -12,21 +16,43 @@ the ``today`` the command is validated against.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from isotrack.clinical.record import PatientRecord, apply, replay
-from isotrack.clinical.state import AnyCommand, EnrolPatient, command_type, encode_command
-from isotrack.errors import CommandRejected, NotFoundError, StorageError
+from isotrack.clinical.state import (
+    AnyCommand,
+    EnrolPatient,
+    RecordComprehensionAnswers,
+    RecordPHQ9,
+    check_storable,
+    command_type,
+    encode_command,
+    storable_problem,
+)
+from isotrack.errors import (
+    CommandRejected,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION, REJECTED_ACTION_PREFIX
-from isotrack.store.db import describe
+from isotrack.store.audit import (
+    COMMAND_ACTION_PREFIX,
+    READ_ACTION,
+    REJECTED_ACTION_PREFIX,
+    SUMMARY_READ_ACTION,
+)
 from isotrack.store.hashing import JsonValue, timestamp_text
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
+
+_T = TypeVar("_T")
 
 
 def execute(
@@ -42,11 +68,45 @@ def execute(
     """Apply ``command`` to the patient's record and store it; returns the new
     record and version.
 
-    ``expected_version`` is the version the user saw; None means the version
-    read in this transaction. ConflictError when another writer got there
-    first; CommandRejected (audited) when the record refuses the command.
+    ``expected_version`` is the version the user saw: ConflictError when another
+    writer got there first. None means the version read in this transaction: when
+    another writer commits first (on PostgreSQL, where transactions run side by
+    side) the command is checked again against the new record and retried, up to
+    :data:`UNVERSIONED_ATTEMPTS` times. CommandRejected (audited) when the record
+    refuses the command; InvalidInputError (not audited) when it cannot pass the door.
     """
     _require_time_zone(now)
+    check_storable(command)
+    return _retried(
+        expected_version,
+        lambda: _execute_once(engine, patient_id, command, actor, now, kb, expected_version),
+    )
+
+
+UNVERSIONED_ATTEMPTS = 5
+"""How often a write that named no version is tried when other writers keep winning."""
+
+
+def _retried(expected_version: int | None, attempt: Callable[[], _T]) -> _T:
+    """``attempt()``, tried again on a ConflictError when no version was named."""
+    for _ in range(UNVERSIONED_ATTEMPTS - 1):
+        try:
+            return attempt()
+        except ConflictError:
+            if expected_version is not None:
+                raise
+    return attempt()
+
+
+def _execute_once(
+    engine: Engine,
+    patient_id: str,
+    command: AnyCommand,
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+    expected_version: int | None,
+) -> tuple[PatientRecord, int]:
     try:
         with UnitOfWork(engine) as uow:
             _check_enrolled_id(command, patient_id)
@@ -70,7 +130,7 @@ def execute(
                 actor=actor,
                 action=COMMAND_ACTION_PREFIX + command_type(command),
                 patient_id=patient_id,
-                detail={"seq": new_version},
+                detail=command_detail(command, new_version),
                 before_hash=before,
                 after_hash=uow.patients.record_hash(patient_id),
             )
@@ -115,6 +175,22 @@ def execute_many(
     on a new patient) and the version.
     """
     _require_time_zone(now)
+    _check_batch_storable(commands)
+    return _retried(
+        expected_version,
+        lambda: _execute_many_once(engine, patient_id, commands, actor, now, kb, expected_version),
+    )
+
+
+def _execute_many_once(
+    engine: Engine,
+    patient_id: str,
+    commands: Sequence[PendingCommand],
+    actor: str,
+    now: datetime,
+    kb: KnowledgeBase,
+    expected_version: int | None,
+) -> tuple[PatientRecord | None, int]:
     done = 0
     try:
         with UnitOfWork(engine) as uow:
@@ -167,7 +243,7 @@ def _store_one(
         recorded_at=recorded_at,
         recorded_on=recorded_on,
     )
-    detail: dict[str, JsonValue] = {"seq": new_version}
+    detail = command_detail(command, new_version)
     if (pending.actor or actor) != actor or recorded_at != now:
         detail |= {
             "recorded_by": pending.actor or actor,
@@ -183,6 +259,27 @@ def _store_one(
         after_hash=uow.patients.record_hash(patient_id),
     )
     return changed, new_version
+
+
+def _check_batch_storable(commands: Sequence[PendingCommand]) -> None:
+    for index, pending in enumerate(commands, start=1):
+        problem = storable_problem(pending.command)
+        if problem is not None:
+            field, why = problem
+            raise InvalidInputError(
+                field,
+                f"{why} (command {index} of {len(commands)}, "
+                f"{command_type(pending.command)}); nothing of the batch was stored",
+            )
+
+
+def command_detail(command: AnyCommand, seq: int) -> dict[str, JsonValue]:
+    """The audit detail of a stored command: its place in the log, and who gave the
+    questions when staff gave a questionnaire at a clinic visit."""
+    detail: dict[str, JsonValue] = {"seq": seq}
+    if isinstance(command, RecordPHQ9 | RecordComprehensionAnswers) and command.given_in_clinic_by:
+        detail["given_in_clinic_by"] = command.given_in_clinic_by
+    return detail
 
 
 def _check_enrolled_id(command: AnyCommand, patient_id: str) -> None:
@@ -225,12 +322,30 @@ def read_histories(engine: Engine, *, actor: str, now: datetime) -> dict[str, li
         }
 
 
+def read_histories_for_summary(
+    engine: Engine, *, actor: str, now: datetime, purpose: str
+) -> dict[str, list[StoredCommand]]:
+    """Every patient's command log for a figure shown about the whole clinic (the
+    worklist's count in a clinician's navigation): ONE audit row, ``read:summary``
+    with the purpose and the number of records read, instead of one per record."""
+    _require_time_zone(now)
+    with UnitOfWork(engine) as uow:
+        histories = {pid: uow.patients.history(pid) for pid in uow.patients.ids()}
+        uow.audit.append(
+            at=now,
+            actor=actor,
+            action=SUMMARY_READ_ACTION,
+            detail={"purpose": purpose, "records": len(histories)},
+        )
+        return histories
+
+
 def _audited_history(
     uow: UnitOfWork, engine: Engine, patient_id: str, *, actor: str, now: datetime
 ) -> list[StoredCommand]:
     history = uow.patients.history(patient_id)
     if not history:
-        raise NotFoundError(f"no patient {patient_id!r} in the database {describe(engine)}")
+        raise NotFoundError(f"no patient {patient_id!r}")  # never the database URL: clients see it
     record_hash = uow.patients.record_hash(patient_id)
     uow.audit.append(
         at=now,

@@ -29,14 +29,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from isotrack.errors import ConflictError, NotFoundError
+from isotrack.store.account_tokens import AccountTokenRepository
 from isotrack.store.audit import AuditTrail
 from isotrack.store.db import storage_errors
 from isotrack.store.models import LoginAttemptRow, Patient, RefreshTokenRow, UserRow
 from isotrack.store.sso import SsoRepository
+
+SIGN_IN_LOCK_KEY = 0x15071A0D51
+"""PostgreSQL advisory lock key held while a sign-in is admitted ("isotrack sign-in")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,8 @@ class StoredUser:
     patient_id: str | None
     active: bool
     created_at: datetime
+    email: str | None = None
+    """Where password-reset links go; None: no email for this account."""
 
     @classmethod
     def new(
@@ -62,6 +68,7 @@ class StoredUser:
         created_at: datetime,
         totp_secret: str | None = None,
         patient_id: str | None = None,
+        email: str | None = None,
     ) -> StoredUser:
         """A new active user with a fresh UUID."""
         return cls(
@@ -73,6 +80,7 @@ class StoredUser:
             patient_id=patient_id,
             active=True,
             created_at=created_at,
+            email=email,
         )
 
 
@@ -114,6 +122,7 @@ class UserRepository:
                 patient_id=user.patient_id,
                 active=user.active,
                 created_at=user.created_at,
+                email=user.email,
             )
         )
         self._session.flush()
@@ -121,6 +130,21 @@ class UserRepository:
     def by_username(self, username: str) -> StoredUser | None:
         row = self._session.scalars(select(UserRow).where(UserRow.username == username)).first()
         return None if row is None else _user(row)
+
+    def by_email(self, email: str) -> list[StoredUser]:
+        """The users with this address (compared without regard to case)."""
+        rows = self._session.scalars(
+            select(UserRow).where(func.lower(UserRow.email) == email.strip().lower())
+        )
+        return [_user(row) for row in rows]
+
+    def by_patient(self, patient_id: str) -> StoredUser | None:
+        """The account that holds the patient's record, if any (locked or not)."""
+        row = self._session.scalars(select(UserRow).where(UserRow.patient_id == patient_id)).first()
+        return None if row is None else _user(row)
+
+    def patient_exists(self, patient_id: str) -> bool:
+        return self._session.get(Patient, patient_id) is not None
 
     def by_id(self, user_id: str) -> StoredUser | None:
         row = self._session.get(UserRow, user_id)
@@ -135,6 +159,19 @@ class UserRepository:
         """Replace a hash (e.g. rehashed with newer Argon2 parameters)."""
         self._session.execute(
             update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
+        )
+
+    def set_active(self, user_id: str, active: bool) -> bool:
+        """Lock (False) or unlock (True) the user; False when no such user."""
+        result = self._session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(active=active)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def set_totp_secret(self, user_id: str, secret: str | None) -> None:
+        """Replace the user's second factor (None: none)."""
+        self._session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(totp_secret=secret)
         )
 
     def deactivate(self, user_id: str) -> bool:
@@ -207,15 +244,48 @@ class UserRepository:
         )
         return int(getattr(result, "rowcount", 0))
 
+    def consume_totp_step(self, user_id: str, step: int) -> bool:
+        """Mark the TOTP time step ``step`` used; False when a code of that step or a
+        later one was accepted already (RFC 6238 section 5.2: each code is used once),
+        even by a transaction that committed a moment ago."""
+        result = self._session.execute(
+            update(UserRow)
+            .where(
+                UserRow.id == user_id,
+                or_(UserRow.totp_last_step.is_(None), UserRow.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     # sign-in attempts
 
-    def record_attempt(self, *, at: datetime, username: str, address: str, success: bool) -> None:
+    def serialise_sign_ins(self) -> None:
+        """Hold the sign-in lock until the transaction ends, so that counting the
+        recent failures and recording the next attempt is one atomic step. On
+        PostgreSQL a transaction-level advisory lock; SQLite's write lock, taken
+        when the transaction begins, serialises them already."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": SIGN_IN_LOCK_KEY}
+            )
+
+    def record_attempt(self, *, at: datetime, username: str, address: str, success: bool) -> str:
+        """Store one attempt; returns its id."""
+        attempt_id = str(uuid.uuid4())
         self._session.add(
             LoginAttemptRow(
-                id=str(uuid.uuid4()), at=at, username=username, address=address, success=success
+                id=attempt_id, at=at, username=username, address=address, success=success
             )
         )
         self._session.flush()
+        return attempt_id
+
+    def mark_attempt_succeeded(self, attempt_id: str) -> None:
+        """An attempt counted as failed while its password was checked proved right."""
+        self._session.execute(
+            update(LoginAttemptRow).where(LoginAttemptRow.id == attempt_id).values(success=True)
+        )
 
     def recent_failures(self, *, username: str, address: str, since: datetime) -> RecentFailures:
         """When the failed attempts after ``since`` happened, for the account and for
@@ -248,6 +318,7 @@ class UserTransaction:
     users: UserRepository
     audit: AuditTrail
     sso: SsoRepository
+    tokens: AccountTokenRepository
 
 
 @contextmanager
@@ -260,7 +331,10 @@ def user_transaction(engine: Engine) -> Iterator[UserTransaction]:
         session.begin(),
     ):
         yield UserTransaction(
-            users=UserRepository(session), audit=AuditTrail(session), sso=SsoRepository(session)
+            users=UserRepository(session),
+            audit=AuditTrail(session),
+            sso=SsoRepository(session),
+            tokens=AccountTokenRepository(session),
         )
 
 
@@ -274,4 +348,5 @@ def _user(row: UserRow) -> StoredUser:
         patient_id=row.patient_id,
         active=row.active,
         created_at=row.created_at,
+        email=row.email,
     )

@@ -9,9 +9,13 @@
    audited command still exists; every audited read names a version whose hash
    still matches; ``patients.version`` and ``record_hash`` match the log.
 
+3. With a signed :class:`~isotrack.store.checkpoint.Checkpoint`: the trail has at
+   least the checkpoint's rows, and the row it ends at still has its hash.
+   Without one, deleting the newest rows leaves no gap, and a row changed with
+   every later hash recomputed leaves an intact chain: only an anchor kept
+   outside the database shows either.
+
 The first problem found is reported, naming the audit row when there is one.
-Deleting the newest audit rows leaves no gap; keep :attr:`AuditVerification.head_hash`
-somewhere else (a printout, a ticket) to detect that.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select
 
 from isotrack.store.audit import COMMAND_ACTION_PREFIX, READ_ACTION
+from isotrack.store.checkpoint import Checkpoint
 from isotrack.store.db import consistent_read, storage_errors
 from isotrack.store.hashing import GENESIS, audit_fields, chain, command_fields
 from isotrack.store.models import AuditRow, CommandRow, Patient
@@ -60,22 +65,51 @@ class _BrokenChainError(Exception):
         self.reason = reason
 
 
-def verify_audit(engine: Engine) -> AuditVerification:
-    """Check the whole audit trail against itself and against the command log."""
+def verify_audit(engine: Engine, *, checkpoint: Checkpoint | None = None) -> AuditVerification:
+    """Check the whole audit trail against itself and against the command log, and
+    against ``checkpoint`` (whose signature the caller checked) when given."""
     with storage_errors(engine), consistent_read(engine) as connection:
         commands: dict[tuple[str, int], _Audited] = {}
         reads: list[tuple[str, int, _Audited]] = []
-        rows, head = 0, GENESIS
+        rows, head, anchored = 0, GENESIS, GENESIS
         try:
             for checked in _walk_chain(connection, commands, reads):
                 rows, head = checked
+                if checkpoint is not None and rows == checkpoint.rows:
+                    anchored = head
             problems = _check_records(connection, commands, reads)
         except _BrokenChainError as broken:
             return AuditVerification(False, rows + 1, broken.row_id, broken.reason, head)
+        if checkpoint is not None:
+            problems += _check_anchor(checkpoint, rows, anchored)
         if problems:
             row_id, reason = min(problems, key=lambda p: (p[0] is None, p[0] or 0))
             return AuditVerification(False, rows, row_id, reason, head)
-        return AuditVerification(True, rows, None, f"{rows} audit rows verified", head)
+        reason = f"{rows} audit rows verified"
+        if checkpoint is not None:
+            reason += f", rows 1 to {checkpoint.rows} as signed at {checkpoint.at}"
+        return AuditVerification(True, rows, None, reason, head)
+
+
+def _check_anchor(checkpoint: Checkpoint, rows: int, anchored: str) -> list[tuple[int | None, str]]:
+    signed = f"the checkpoint of {checkpoint.at} (key {checkpoint.key_id})"
+    if rows < checkpoint.rows:
+        gone = (
+            f"row {checkpoint.rows}"
+            if rows + 1 == checkpoint.rows
+            else (f"rows {rows + 1} to {checkpoint.rows}")
+        )
+        return [(rows + 1, f"{gone} deleted: the trail has {rows} rows, {signed} vouches "
+                 f"for {checkpoint.rows}")]  # fmt: skip
+    if anchored != checkpoint.head_hash:
+        return [
+            (
+                checkpoint.rows,
+                f"row {checkpoint.rows} does not have the hash {signed} signed: a row up to "
+                "it was changed and the chain recomputed",
+            )
+        ]
+    return []
 
 
 def _walk_chain(

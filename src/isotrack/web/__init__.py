@@ -3,7 +3,8 @@
 :func:`install_web` adds to the app of :func:`isotrack.api.create_app`: the
 static files under ``/static``, the HTML error pages for page requests, the
 sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`; single sign-on:
-:mod:`isotrack.web.routes.sso`, configured here from the settings), the public
+:mod:`isotrack.web.routes.sso`, configured here from the settings), the pages of
+one-time links (:mod:`isotrack.web.routes.account_links`), the public
 knowledge pages, and every router of :data:`isotrack.web.routes.WEB_ROUTERS`.
 Pages share the API's users, roles and matrix (:mod:`isotrack.http.authz`);
 the browser holds a session cookie instead of a bearer token (docs/web.md).
@@ -41,6 +42,7 @@ def install_web(app: FastAPI) -> None:
     from isotrack.web.errors import install_error_pages
     from isotrack.web.routes import WEB_ROUTERS
     from isotrack.web.routes.account import router as account_router
+    from isotrack.web.routes.account_links import router as account_links_router
     from isotrack.web.routes.knowledge_pages import router as knowledge_router
 
     sso = sso_config(app.state.settings)  # an unusable ISOTRACK_OIDC_* stops the start here
@@ -48,5 +50,5 @@ def install_web(app: FastAPI) -> None:
     app.state.sso_client = OidcClient(sso.oidc) if sso is not None else None
     install_error_pages(app)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
-    for router in (account_router, knowledge_router, *WEB_ROUTERS):
+    for router in (account_router, account_links_router, knowledge_router, *WEB_ROUTERS):
         app.include_router(router)

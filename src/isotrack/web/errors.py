@@ -17,6 +17,7 @@ Every other request keeps the API's handlers (problem+json).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,9 +35,9 @@ from isotrack.http.deps import current_time
 from isotrack.http.problems import (
     INTERNAL_DETAIL,
     PROBLEM_MEDIA_TYPE,
-    STORAGE_DETAIL,
     ProblemError,
     request_id_of,
+    server_detail,
     status_of,
 )
 from isotrack.web.deps import LoginRequired, PageForbidden, session_user
@@ -94,6 +95,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
             "request_id": request_id_of(request) or "",
         },
         status=status,
+        error_page=True,
     )
 
 
@@ -170,7 +172,7 @@ def _engine_message(error: IsotrackError) -> tuple[int, str]:
     status = status_of(error)
     if status >= 500:
         log.error("engine error %s: %s", error.code, error.message)
-        return status, STORAGE_DETAIL if isinstance(error, StorageError) else INTERNAL_DETAIL
+        return status, server_detail(error)
     if isinstance(error, InvalidInputError) and error.field:
         return status, f"{error.field}: {error.message}"
     return status, error.message
@@ -185,8 +187,9 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 class ServerErrorPage:
-    """Outside the API's request guard: turns its 500 problem for a page request into
-    the HTML 500 page (the guard has logged the traceback already)."""
+    """Outside the API's request guard: turns a problem it answered for a page request
+    (the 500 of an unexpected error, 413, 429, 503 …) into the HTML error page with the
+    navigation (the guard has logged the traceback already)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -199,25 +202,42 @@ class ServerErrorPage:
         if not is_page_request(request):
             await self.app(scope, receive, send)
             return
-        replaced = False
+        held: Message | None = None
+        body = b""
 
         async def send_page(message: Message) -> None:
-            nonlocal replaced
-            if replaced:
-                return  # the problem's body: the page was sent instead
-            if message["type"] == "http.response.start" and message["status"] == 500:
-                kept = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() not in _REPLACED_HEADERS
-                ]
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if content_type.startswith(PROBLEM_MEDIA_TYPE.encode()):
-                    replaced = True
-                    page = await page_off_the_loop(request, 500, INTERNAL_DETAIL)
-                    await send({**message, "headers": kept + page.raw_headers})
-                    await send({"type": "http.response.body", "body": page.body})
-                    return
-            await send(message)
+            nonlocal held, body
+            if message["type"] == "http.response.start" and _is_problem(message):
+                held = message
+                return
+            if held is None:
+                await send(message)
+                return
+            body += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            page = await page_off_the_loop(request, held["status"], _page_detail(held, body))
+            kept = [
+                (name, value)
+                for name, value in held.get("headers", [])
+                if name.lower() not in _REPLACED_HEADERS
+            ]
+            await send({**held, "headers": kept + page.raw_headers})
+            await send({"type": "http.response.body", "body": page.body})
 
         await self.app(scope, receive, send_page)
+
+
+def _is_problem(start: Message) -> bool:
+    content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+    return int(start["status"]) >= 400 and content_type.startswith(PROBLEM_MEDIA_TYPE.encode())
+
+
+def _page_detail(start: Message, body: bytes) -> str:
+    if int(start["status"]) == 500:
+        return INTERNAL_DETAIL
+    try:
+        detail = json.loads(body).get("detail", "")
+    except (ValueError, AttributeError):
+        detail = ""
+    return detail if isinstance(detail, str) else ""

@@ -58,3 +58,14 @@ def test_a_regimen_of_capsules_the_product_does_not_have_fires(kb: KnowledgeBase
 def test_a_topical_order_has_no_capsules_to_check(kb: KnowledgeBase) -> None:
     gel = order(product="isotrex-gel", route="topical", dose_mg=0.5, strength_mg=None)
     assert not screen_order(man(), gel, on=TODAY, kb=kb).has(RULE)
+
+
+def test_the_supply_of_a_split_regimen_counts_its_capsules_a_day(kb: KnowledgeBase) -> None:
+    """60 capsules of 30 mg + 25 mg a day last 30 days (not 60 × 30 mg ÷ 55 mg = 32.7)."""
+    split = Regimen((Administration((30.0,)), Administration((25.0,))))
+    month = order(product="absorica", dose_mg=27.5, doses_mg=(30.0, 25.0), strength_mg=30.0,
+                  regimen=split, quantity=60.0, supply_days=30.0)  # fmt: skip
+    assert not screen_order(AT_58_KG, month, on=TODAY, kb=kb).has("SUPPLY-OVER-30-DAYS")
+    longer = order(product="absorica", dose_mg=27.5, doses_mg=(30.0, 25.0), strength_mg=30.0,
+                   regimen=split, quantity=62.0, supply_days=30.0)  # fmt: skip
+    assert screen_order(AT_58_KG, longer, on=TODAY, kb=kb).has("SUPPLY-OVER-30-DAYS")

@@ -20,6 +20,7 @@ from isotrack.api.routes import (
     patients,
     pk,
     programme,
+    refusals,
     schedule,
     tools,
     users,
@@ -27,6 +28,7 @@ from isotrack.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     patients.router,
+    refusals.router,
     fhir_export.router,
     commands.router,
     schedule.router,

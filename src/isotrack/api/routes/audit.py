@@ -1,4 +1,9 @@
-"""``/api/v1/audit``: the audit trail, page by page, and its verification (admin)."""
+"""``/api/v1/audit``: the audit trail, page by page, and its verification (admin).
+
+Admins see nothing clinical: the clinical keys of a row's detail (a refused
+command and its reason, a comment on a CDS card) are withheld
+(:data:`isotrack.store.audit.CLINICAL_DETAIL`). The row hash still covers them:
+``/verify`` checks the whole row."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep
 from isotrack.store import verify_audit
+from isotrack.store.audit import without_clinical_detail
 from isotrack.store.db import storage_errors
 from isotrack.store.models import AuditRow
 
@@ -26,7 +32,11 @@ class AuditEntryOut(BaseModel):
     actor: str
     action: str
     patient_id: str | None
-    detail: str = Field(description="Canonical JSON")
+    detail: str = Field(
+        description="Canonical JSON; clinical keys (a refused command and its reason, a "
+        "comment on a CDS card) are withheld and named under `withheld`: read them at "
+        "/api/v1/patients/{id}/refused-commands"
+    )
     before_hash: str | None
     after_hash: str | None
     row_hash: str
@@ -56,7 +66,10 @@ def read_audit(
     patient_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AuditPage:
     total, rows = _page(engine, after=after, limit=limit, patient_id=patient_id)
-    items = [AuditEntryOut(**row) for row in rows]
+    items = [
+        AuditEntryOut(**(row | {"detail": without_clinical_detail(row["action"], row["detail"])}))
+        for row in rows
+    ]
     return AuditPage(
         total=total,
         after=after,

@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from isotrack.clinical.record import to_snapshot
-from isotrack.clinical.screening import assess_course
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import RecordOverride
 from isotrack.http.access import (
     ExpectedVersionQuery,
@@ -51,7 +50,7 @@ def read_findings(
 ) -> AssessmentOut:
     record, _ = read_allowed_record(engine, patient_id, principal, now=now, kb=kb)
     day = on or now.date()
-    return assessment_out(assess_course(to_snapshot(record, on=day, kb=kb), on=day, kb=kb), kb)
+    return assessment_out(findings_on(record, on=day, kb=kb), kb)
 
 
 @router.post(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from isotrack.errors import NotFoundError
+from isotrack.http.account_links import clean_email
 from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, NowDep
 from isotrack.http.passwords import create_user
@@ -41,6 +42,9 @@ class UserCreate(BaseModel):
         description="Patients only: the one record the account reaches",
     )
     totp: bool = Field(default=False, description="A TOTP second factor (required for admins)")
+    email: str | None = Field(
+        default=None, max_length=254, description="Where password-reset links are sent"
+    )
 
 
 class UserOut(BaseModel):
@@ -94,6 +98,7 @@ def add_user(
         actor=principal.user_id,
         patient_id=body.patient_id,
         with_totp=body.totp,
+        email=clean_email(body.email or ""),
     )
     return CreatedUser(
         id=user.user_id,

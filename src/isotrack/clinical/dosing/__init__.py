@@ -39,6 +39,7 @@ from isotrack.clinical.order.regimen import (
     administration_names,
     administration_of,
     choose_capsules,
+    nearest_for_product,
     nearest_regimens,
     regimen_of,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "cumulative_dose",
     "default_mg_per_kg_day",
     "label_doses",
+    "nearest_for_product",
     "nearest_regimens",
     "oral_product",
     "plan_course",

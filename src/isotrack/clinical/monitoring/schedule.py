@@ -24,8 +24,9 @@ parameters behind it and their sources.
 - ``mood-screen``, one per visit, from ``schedule.mood_screen_early_days``
   before it; a screen before the next visit's window also does it.
 
-Status: ``done`` when a record up to the evaluation date does it, else
-``upcoming``, ``due`` or ``overdue`` against the window. An ended course has no
+Status: ``done`` when a record inside the window (up to the evaluation date)
+does it, ``late`` when the first record that would do it is dated after the
+window closed, else ``upcoming``, ``due`` or ``overdue`` against the window. An ended course has no
 visits from its last dose on; an open one is planned ``schedule.horizon_days``
 ahead. Only ``baseline`` items open before the course start (later windows are
 clipped, never lengthened). Keys (course start, kind, month or anchor) are

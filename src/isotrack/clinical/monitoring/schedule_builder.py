@@ -54,7 +54,9 @@ class ScheduleBuilder:
         label: str = "",
     ) -> None:
         start, end = window
-        if done is not None:
+        if done is not None and done.on is not None and done.on > end:
+            status = ItemStatus.LATE  # only a record inside the window does an item
+        elif done is not None:
             status = ItemStatus.DONE
         elif self.on < start:
             status = ItemStatus.UPCOMING

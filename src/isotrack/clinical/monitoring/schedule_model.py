@@ -33,6 +33,8 @@ class ItemStatus(StrEnum):
     DUE = "due"
     OVERDUE = "overdue"
     DONE = "done"
+    LATE = "late"
+    """Done by a record dated after the window closed: never counted as done in time."""
 
 
 @dataclass(frozen=True, slots=True)

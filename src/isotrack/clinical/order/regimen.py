@@ -48,6 +48,11 @@ import msgspec
 
 from isotrack.clinical.units import exact
 from isotrack.errors import InvalidInputError
+from isotrack.knowledge.model import Product
+
+NEAREST_SHOWN = 3
+"""How many takeable regimens are offered for a dose that cannot be made (a display
+choice, not a clinical number)."""
 
 _DECIMALS_TRIED = 4
 """Strengths are whole mg or have at most this many decimals (a data check, not a
@@ -332,3 +337,34 @@ def nearest_regimens(
         if above is not None and above not in found:
             found.append(above)
     return tuple(sorted(found, key=lambda r: (abs(exact(r.total_mg) - target), r.total_mg)))
+
+
+def nearest_for_product(
+    daily_mg: float,
+    times_per_day: int,
+    ordered_strengths: Sequence[float],
+    product: Product,
+    weight_kg: float | None,
+) -> tuple[Regimen, ...]:
+    """The takeable regimens of ``product`` nearest a daily dose that cannot be made:
+    with the ordered strengths (those the product has) and with all its strengths;
+    at ``weight_kg`` never above the usual maximum when the dose is within it (as the
+    planner chooses), nor above the absolute maximum. Nearest first, then fewest
+    capsules; at most :data:`NEAREST_SHOWN`."""
+    daily = exact(daily_mg)
+    ceiling = daily + exact(max(*ordered_strengths, *product.strengths_mg)) * times_per_day
+    if weight_kg is not None:
+        for level in (product.absolute_max_mg_per_kg_day, product.usual_max_mg_per_kg_day):
+            highest = None if level is None else exact(weight_kg) * exact(level)
+            if highest is not None and daily <= highest:
+                ceiling = min(ceiling, highest)
+    found: list[Regimen] = []
+    owned = tuple(s for s in ordered_strengths if s in product.strengths_mg)
+    for tried in (owned, tuple(product.strengths_mg)):
+        if not tried:
+            continue
+        for regimen in nearest_regimens(float(daily), float(ceiling), tried, times_per_day):
+            if regimen not in found:
+                found.append(regimen)
+    found.sort(key=lambda r: (abs(exact(r.total_mg) - daily), r.capsule_count))
+    return tuple(found[:NEAREST_SHOWN])

@@ -1,7 +1,8 @@
 """The dose history of a course record, for the PK model: the days the ledger of
 :func:`isotrack.clinical.dosing.cumulative_dose` counts as taken (dispensed,
-in force, not missed, not paused), each day's mg split evenly over the times a
-day of the dose in force. Hour 0 is the first day of the course.
+in force, not missed, not paused), each day's mg given as the administrations
+of the regimen in force (morning 30 mg, evening 25 mg), evenly spaced over the
+day. Hour 0 is the first day of the course.
 
 >>> from datetime import date
 >>> from isotrack.clinical.state import CourseState, DispenseState, PatientRecord, PrescriptionState
@@ -30,6 +31,7 @@ from isotrack.clinical.dosing import cumulative_dose
 from isotrack.clinical.pk.parameters import formulation_of
 from isotrack.clinical.pk.regimen import HOURS_PER_DAY, Dose
 from isotrack.clinical.state import CourseState, PatientRecord
+from isotrack.clinical.units import exact
 from isotrack.knowledge.base import KnowledgeBase
 
 
@@ -51,9 +53,13 @@ def course_doses(
         if day.status != "taken" or day.taken_mg <= 0 or step is None:
             continue
         start = (day.on - course.start).days * HOURS_PER_DAY
-        spacing = HOURS_PER_DAY / step.times_per_day
-        each = day.taken_mg / step.times_per_day
+        administrations = step.administrations_mg
+        spacing = HOURS_PER_DAY / len(administrations)
+        # A day with less than the full dose (the supply ran out) takes each
+        # administration's share of it.
+        share = exact(day.taken_mg) / step.daily_mg
         doses += [
-            Dose(start + i * spacing, each, fed, formulation) for i in range(step.times_per_day)
+            Dose(start + i * spacing, float(exact(mg) * share), fed, formulation)
+            for i, mg in enumerate(administrations)
         ]
     return tuple(doses)

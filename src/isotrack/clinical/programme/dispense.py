@@ -120,7 +120,12 @@ def quantity_limits(
 ) -> tuple[int, int]:
     """(max_quantity, max_days) an authorisation issued on ``on`` may allow."""
     max_days = min(prescription.supply_days, rules.whole("max_supply_days"))
-    whole = math.floor(exact(prescription.daily_mg) * max_days / exact(prescription.strength_mg))
+    regimen = prescription.regimen
+    whole = (
+        regimen.capsule_count * max_days  # every strength of the regimen, for max_days
+        if regimen is not None
+        else math.floor(exact(prescription.daily_mg) * max_days / exact(prescription.strength_mg))
+    )
     dispensed = dispensed_as_of(course, prescription.id, on)
     return max(0, min(prescription.quantity, whole) - dispensed), max_days
 

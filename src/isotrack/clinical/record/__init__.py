@@ -5,7 +5,9 @@
 - :mod:`.checks` and :mod:`.course_checks`: every rule a command must meet,
   the programme's included;
 - :mod:`.changes`: how each accepted command changes the record;
-- :mod:`.snapshot`: the record as the engine reads it on one day;
+- :mod:`.snapshot`: the record as the engine reads it on one day, and its
+  findings of the day (:func:`findings_on`);
+- :mod:`.supply_checks`: SUPPLY-ON-HAND at prescribing, authorisation and dispensing;
 - :mod:`.view`: what ``isotrack course show`` and the patient page show;
 - :mod:`.worklist` and :mod:`.reports`: the patient's worklist on one day
   (:func:`patient_worklist`) and the stop instruction a report left
@@ -27,6 +29,8 @@ from isotrack.clinical.record.aggregate import (
     to_snapshot,
 )
 from isotrack.clinical.record.reports import stop_instruction
+from isotrack.clinical.record.supply_checks import early_supply
+from isotrack.clinical.record.snapshot import findings_on
 from isotrack.clinical.record.view import (
     CourseView,
     course_view,
@@ -43,7 +47,9 @@ __all__ = [
     "course_view",
     "cumulative_dose",
     "describe_command",
+    "early_supply",
     "patient_worklist",
+    "findings_on",
     "record_schedule",
     "replay",
     "stop_instruction",

@@ -13,8 +13,10 @@ rule set and version in force for each prescription, check and authorisation.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from isotrack.clinical.programme import programme_of, wrong_answers
+from isotrack.clinical.record.regimen_checks import prescribed_regimen
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     LabResult,
@@ -69,7 +71,7 @@ from isotrack.clinical.state import (
     SymptomReport,
     WorkReview,
 )
-from isotrack.clinical.units import canonical_unit, exact, to_canonical
+from isotrack.clinical.units import canonical_unit, to_canonical
 from isotrack.errors import CommandRejected
 from isotrack.knowledge.base import KnowledgeBase
 
@@ -202,8 +204,14 @@ def _stopped(record: PatientRecord, command: StopContraception) -> tuple[Contrac
     in_use = record.contraception_in_use(command.method)
     if in_use is None:
         raise CommandRejected("method", f"{command.method!r} is not in use")
+    # A use's end is its last day of use: a method stopped on a day (the patient's "I
+    # stopped using this") protects nobody that day, so it ended the day before (the
+    # day it started, when stopped the day it started).
+    last_day = command.on - timedelta(days=1)
+    if in_use.start is not None:
+        last_day = max(last_day, in_use.start)
     return tuple(
-        replace(use, end=command.on) if use is in_use else use for use in record.contraception
+        replace(use, end=last_day) if use is in_use else use for use in record.contraception
     )
 
 
@@ -239,6 +247,7 @@ def _evolve_course(
                 override_reason=command.override_reason,
                 programme=programme.id,
                 programme_version=programme.version,
+                regimen=prescribed_regimen(command),
             )
             return replace(course, prescriptions=(*course.prescriptions, prescription))
         case RecordAuthorization():
@@ -282,7 +291,7 @@ def _dispensed(course: CourseState, command: Dispense) -> CourseState:
     updated = replace(
         prescription, dispensed_capsules=prescription.dispensed_capsules + command.quantity
     )
-    mg = float(exact(prescription.strength_mg) * command.quantity)
+    mg = float(prescription.mg_of(command.quantity))
     dispense = DispenseState(prescription.id, command.on, command.quantity, mg)
     return replace(
         course,

@@ -20,6 +20,7 @@ from datetime import date
 
 from isotrack.clinical.programme import answer_problems, programme_of
 from isotrack.clinical.record.course_checks import check_course_command, rejection
+from isotrack.clinical.record.supply_checks import check_supply_on_hand
 from isotrack.clinical.record.work_checks import check_work_command
 from isotrack.clinical.state import (
     AcknowledgeWorkItem,
@@ -80,10 +81,12 @@ def check_command(
             _check_symptoms(command, kb)
         case RecordPHQ9():
             _check_phq9(command)
+            _check_given_by(command)
         case RecordOverride():
             _check_override(command, kb)
         case RecordComprehensionAnswers():
             _check_answers(record, command, kb)
+            _check_given_by(command)
         case AssignWorkItem() | AcknowledgeWorkItem() | ResolveWorkItem():
             check_work_command(record, command, kb)
         case RecordCounselling():
@@ -98,6 +101,7 @@ def check_command(
             pass  # their values are checked by the value objects they become
         case _:
             check_course_command(record, command, today=today, kb=kb)
+            check_supply_on_hand(record, command, kb)
 
 
 # --- the patient ------------------------------------------------------------------
@@ -246,4 +250,18 @@ def _check_answers(
         raise CommandRejected(
             "answers",
             "; ".join(problems) + f": answer each question of the {programme} bank once",
+        )
+
+
+GIVEN_BY_MAX = 200
+"""A username's most characters (the users table's)."""
+
+
+def _check_given_by(command: RecordPHQ9 | RecordComprehensionAnswers) -> None:
+    by = command.given_in_clinic_by
+    if by != by.strip() or len(by) > GIVEN_BY_MAX:
+        raise CommandRejected(
+            "given_in_clinic_by",
+            f"{by[:40]!r} is not a username: name the staff member who gave the questions "
+            "(or leave it empty when the patient answered alone)",
         )

@@ -7,9 +7,10 @@ or end dated before the course's latest event is refused. Missed days are
 the exception: they are reported after the fact, so they may fall before
 events already recorded (but not in a pause, nor before the first dispense).
 
-A dose is checked against the product's range in mg/kg/day with the weight in
-force on the command's date (:func:`check_dose`): above the absolute maximum it
-is always refused; outside the usual range it needs an ``override_reason``.
+A dose must be one the capsules can take (:mod:`.regimen_checks`), and is
+checked against the product's range in mg/kg/day with the weight in force on the
+command's date (:func:`check_dose`): above the absolute maximum it is always
+refused; outside the usual range it needs an ``override_reason``.
 
 Then the pregnancy prevention programme (:mod:`isotrack.clinical.programme.status`):
 a prescription must pass ``require_prescribable``, a dispense ``require_dispensable``
@@ -32,6 +33,7 @@ from isotrack.clinical.programme import (
     rule_set,
     supply_requirement,
 )
+from isotrack.clinical.record.regimen_checks import check_dispensed_capsules, check_takeable
 from isotrack.clinical.state import (
     AnyCommand,
     ChangeDose,
@@ -199,13 +201,11 @@ def _check_prescribe(record: PatientRecord, command: Prescribe, kb: KnowledgeBas
     product = course_product(course.product, kb)
     if command.strength_mg not in product.strengths_mg:
         strengths = ", ".join(f"{s:g}" for s in product.strengths_mg)
-        raise CommandRejected(
-            "strength_mg",
-            f"{command.strength_mg:g} mg is not a strength of {product.name}: use one of "
-            f"{strengths} mg",
-        )
+        message = f"{command.strength_mg:g} mg is not a strength of {product.name}"
+        raise CommandRejected("strength_mg", f"{message}: use one of {strengths} mg")
     if command.quantity < 1:
         raise CommandRejected("quantity", f"must be at least 1 capsule, got {command.quantity}")
+    check_takeable(record, command, product)
     if command.supply_days < 1:
         raise CommandRejected("supply_days", f"must be at least 1 day, got {command.supply_days}")
     rules = rule_set(record, kb)
@@ -304,6 +304,7 @@ def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase)
     _in_date_order(course, command.on)
     if command.quantity < 1:
         raise CommandRejected("quantity", f"must be at least 1 capsule, got {command.quantity}")
+    check_dispensed_capsules(prescription, command.quantity)
     left = prescription.remaining_capsules
     if command.quantity > left:
         raise CommandRejected(

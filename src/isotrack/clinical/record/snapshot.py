@@ -18,7 +18,9 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.dosing import cumulative_dose
+from isotrack.clinical.findings import Assessment
 from isotrack.clinical.record.reports import reports_to_review
+from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
     IsotretinoinCourse,
@@ -30,6 +32,13 @@ from isotrack.clinical.units import exact
 from isotrack.knowledge.base import KnowledgeBase
 
 SOURCE = "isotrack record"
+
+
+def findings_on(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Assessment:
+    """The record's findings on ``on``: the one list that the clinic dashboard, the
+    patient page, the prescribe page, the pharmacy check and the API show as the
+    day's findings (the CDS patient-view makes the same from the record's FHIR)."""
+    return assess_course(to_snapshot(record, on=on, kb=kb), on=on, kb=kb)
 
 
 def course_on(

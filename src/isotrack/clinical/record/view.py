@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from isotrack.clinical.dosing import default_mg_per_kg_day, plan_course
+from isotrack.clinical.dosing import plan_course
 from isotrack.clinical.findings import Assessment
 from isotrack.clinical.monitoring import Schedule, monitoring_schedule
 from isotrack.clinical.order import IsotretinoinOrder
@@ -25,6 +25,7 @@ from isotrack.clinical.record.aggregate import (
     cumulative_dose,
     to_snapshot,
 )
+from isotrack.clinical.record.orders import dose_words, planned_first_order
 from isotrack.clinical.screening import assess_course, screen_order
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.clinical.state import (
@@ -52,6 +53,7 @@ from isotrack.clinical.state import (
     StartContraception,
     StartCourse,
     StopContraception,
+    given_in_clinic,
 )
 from isotrack.clinical.worklist import WORK_STEPS, describe_step
 from isotrack.errors import IsotrackError
@@ -221,7 +223,7 @@ def _next_prescription(
         return None
     issued = [p for p in course.prescriptions if p.on <= on]
     if not issued:
-        found = _planned_first_order(record, course, on, kb)
+        found = planned_first_order(record, course, on, kb)
         if found is None:
             return None
         order, basis = found
@@ -235,58 +237,19 @@ def _next_prescription(
             product=course.product,
             dose_mg=last.dose_mg,
             times_per_day=last.times_per_day,
+            doses_mg=last.doses_mg,
+            regimen=last.regimen,
             strength_mg=last.strength_mg,
             quantity=last.quantity,
             supply_days=last.supply_days,
             repeats=0,
-            text=f"repeat of {last.id}: {_dose_words(last.dose_mg, last.times_per_day)}",
+            text=f"repeat of {last.id}: "
+            + dose_words(last.dose_mg, last.times_per_day, last.regimen),
             source=f"prescription {last.id}",
         )
         basis = f"a repeat of the last prescription {last.id} of {last.on}"
     assessment = screen_order(snapshot, order, on=on, kb=kb)
     return NextPrescription(due, basis, order, assessment)
-
-
-def _planned_first_order(
-    record: PatientRecord, course: CourseState, on: date, kb: KnowledgeBase
-) -> tuple[IsotretinoinOrder, str] | None:
-    weight = record.weight_on(on)
-    if weight is None:
-        return (
-            IsotretinoinOrder(product=course.product, text="first prescription, dose not set"),
-            "the first prescription (no weight recorded, so no planned dose)",
-        )
-    try:
-        per_kg = default_mg_per_kg_day(kb, course.product)
-        plan = plan_course(
-            weight.kg, course.product, course.target_mg_per_kg, per_kg, start=on, kb=kb
-        )
-    except IsotrackError:
-        return None
-    doses = plan.capsules.doses
-    strengths = plan.capsules.strengths_used
-    supply = int(kb.number("ppp.max_supply_days"))
-    dose_mg = plan.daily_mg / len(doses)
-    order = IsotretinoinOrder(
-        product=course.product,
-        dose_mg=dose_mg,
-        times_per_day=len(doses),
-        strength_mg=next(iter(strengths)) if len(strengths) == 1 else None,
-        quantity=plan.capsules.capsule_count * supply,
-        supply_days=supply,
-        repeats=0,
-        text=f"first prescription: {_dose_words(dose_mg, len(doses))}",
-        source="planner",
-    )
-    return order, (
-        f"the planned first prescription ({per_kg:g} mg/kg/day at {weight.kg:g} kg, planner)"
-    )
-
-
-# --- plain words ----------------------------------------------------------------------
-def _dose_words(dose_mg: float, times_per_day: int) -> str:
-    often = {1: "once a day", 2: "twice a day"}.get(times_per_day, f"{times_per_day} times a day")
-    return f"{dose_mg:g} mg {often}"
 
 
 def _method(kb: KnowledgeBase, method_id: str) -> str:
@@ -345,7 +308,7 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
             return f"Symptoms reported: {said}" + (f" ({command.note})" if command.note else "")
         case RecordPHQ9():
             item9 = "not recorded" if command.item9 is None else str(command.item9)
-            return f"PHQ-9 mood screen {command.total} (item 9: {item9})"
+            return f"PHQ-9 mood screen {command.total} (item 9: {item9})" + given_in_clinic(command)
         case RecordLesionCount():
             parts = [f"{command.nodules} nodules"]
             if command.inflammatory is not None:
@@ -360,10 +323,17 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
                 f"target {target:g} mg/kg"
             )
         case Prescribe():
+            dose = dose_words(command.dose_mg, command.times_per_day, command.regimen)
+            capsules = (
+                " and ".join(
+                    f"{n} × {s:g} mg" for s, n in command.regimen.quantities(command.supply_days)
+                )
+                if command.regimen is not None
+                else f"{command.quantity} × {command.strength_mg:g} mg"
+            )
             text = (
-                f"Prescription {command.prescription_id}: "
-                f"{_dose_words(command.dose_mg, command.times_per_day)}, {command.quantity} × "
-                f"{command.strength_mg:g} mg capsules for {command.supply_days} days"
+                f"Prescription {command.prescription_id}: {dose}, {capsules} capsules for "
+                f"{command.supply_days} days"
             )
             return text + (
                 f" (override: {command.override_reason})" if command.override_reason else ""
@@ -373,13 +343,14 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
         case RecordMissedDoses():
             days = sorted(command.days)
             span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
-            return f"Missed doses reported: {len(days)} day(s), {span}"
+            count = f"{len(days)} day" + ("" if len(days) == 1 else "s")
+            return f"Missed doses reported: {count}, {span}"
         case PauseCourse():
             return f"Course paused: {command.reason}"
         case ResumeCourse():
             return "Course resumed"
         case ChangeDose():
-            text = f"Dose changed to {_dose_words(command.dose_mg, command.times_per_day)}"
+            text = f"Dose changed to {dose_words(command.dose_mg, command.times_per_day)}"
             return text + (
                 f" (override: {command.override_reason})" if command.override_reason else ""
             )
@@ -388,7 +359,8 @@ def describe_command(command: AnyCommand, kb: KnowledgeBase) -> str:
         case RecordOverride():
             return f"Finding {command.rule_id} overridden: {command.reason}"
         case RecordComprehensionAnswers():
-            return f"Comprehension questions answered: {len(command.answers)}"
+            answered = f"Comprehension questions answered: {len(command.answers)}"
+            return answered + given_in_clinic(command)
         case RecordCounselling():
             note = f" ({command.note})" if command.note else ""
             return f"Counselled: {command.topic}{note}"

@@ -10,7 +10,7 @@
 - :mod:`.validation`: the input checks made before any rule runs;
 - :func:`untakeable_dose` (:mod:`.rules.regimen`): an order's doses its capsules
   cannot make, with the nearest takeable regimens (DOSE-NOT-TAKEABLE);
-- :mod:`.supply_on_hand`: the isotretinoin supply left from the dispenses.
+- :mod:`.on_hand`: the isotretinoin supply left from the dispenses.
 
 Built on the shared snapshot, codes and findings only; the programme and the
 monitoring schedule ask it about pregnancy and contraception.
@@ -26,6 +26,7 @@ from isotrack.clinical.screening.contraception import (
     method_for,
     removal_for,
 )
+from isotrack.clinical.screening.on_hand import SupplyOnHand, supply_on_hand
 from isotrack.clinical.screening.pregnancy import (
     CbpStatus,
     current_pregnancy,
@@ -35,7 +36,7 @@ from isotrack.clinical.screening.pregnancy import (
     window_first_day,
 )
 from isotrack.clinical.screening.rules.regimen import UntakeableDose, untakeable_dose
-from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
+from isotrack.clinical.screening.rules.supply import supply_on_hand_finding
 
 __all__ = [
     "REMOVAL_SUFFIX",
@@ -54,6 +55,7 @@ __all__ = [
     "removal_for",
     "screen_order",
     "supply_on_hand",
+    "supply_on_hand_finding",
     "untakeable_dose",
     "window_first_day",
 ]

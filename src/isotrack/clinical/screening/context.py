@@ -281,10 +281,13 @@ def screen_order(
 
 
 def assess_course(snapshot: PatientSnapshot, *, on: date, kb: KnowledgeBase) -> Assessment:
-    """The "during the course" findings for a patient on one day."""
+    """The "during the course" findings for a patient on one day: the course rules and
+    the order rules marked ``during_course`` in the catalogue (they read only the
+    record, e.g. triglycerides above the clinic threshold)."""
     _load_rules()
     validate(snapshot, None, on=on, kb=kb)
     ctx = ScreeningContext(snapshot=snapshot, on=on, kb=kb)
-    findings = _run(COURSE_RULES, ctx)
+    also = {r.id: ORDER_RULES[r.id] for r in kb.rules if r.during_course and r.id in ORDER_RULES}
+    findings = _run({**COURSE_RULES, **also}, ctx)
     context = _context(ctx)
     return Assessment.collect(on, findings, [*snapshot.notes, *ctx.assumptions], context)

@@ -5,7 +5,10 @@ frozen state they build.
   their JSON encoding and ``AnyCommand``;
 - :mod:`.patient`: :class:`PatientRecord`, who the patient is and all that was
   measured and reported;
-- :mod:`.course`: :class:`CourseState`, one isotretinoin course.
+- :mod:`.course`: :class:`CourseState`, one isotretinoin course;
+- :mod:`.door`: what a command may hold to be stored and read back
+  (:func:`check_storable`: finite numbers, text without control characters,
+  dates in a sane range).
 
 Values only: how a command changes a record, and whether it may, is
 :mod:`isotrack.clinical.record`. This package imports no other clinical package,
@@ -52,6 +55,8 @@ from isotrack.clinical.state.commands import (
     command_type,
     decode_command,
     encode_command,
+    given_in_clinic,
+    prescription_of,
 )
 from isotrack.clinical.state.course import (
     AuthorizationState,
@@ -61,6 +66,13 @@ from isotrack.clinical.state.course import (
     DoseChangeState,
     DoseStep,
     PrescriptionState,
+)
+from isotrack.clinical.state.door import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    check_storable,
+    storable_problem,
+    text_problem,
 )
 from isotrack.clinical.state.patient import (
     ComprehensionCheck,
@@ -73,6 +85,8 @@ from isotrack.clinical.state.patient import (
 
 __all__ = [
     "COMMAND_TYPES",
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "AcknowledgeWorkItem",
     "AnyCommand",
     "AssignWorkItem",
@@ -118,8 +132,13 @@ __all__ = [
     "TestResultName",
     "TestSettingName",
     "WorkReview",
+    "check_storable",
     "command_from_dict",
     "command_type",
     "decode_command",
     "encode_command",
+    "given_in_clinic",
+    "prescription_of",
+    "storable_problem",
+    "text_problem",
 ]

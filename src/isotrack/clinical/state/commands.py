@@ -26,6 +26,8 @@ from typing import Literal, cast
 
 import msgspec
 
+from isotrack.clinical.order.regimen import Regimen
+
 SexName = Literal["female", "male", "other", "unknown"]
 CapabilityName = Literal["can-get-pregnant", "cannot-get-pregnant"]
 TestResultName = Literal["positive", "negative", "indeterminate"]
@@ -101,6 +103,9 @@ class RecordSymptoms(Command, frozen=True, kw_only=True):
 class RecordPHQ9(Command, frozen=True, kw_only=True):
     total: int
     item9: int | None = None
+    given_in_clinic_by: str = ""
+    """The staff member (username) who gave the questionnaire at a clinic visit;
+    empty when the patient answered on their own (the portal, an import)."""
 
 
 class RecordLesionCount(Command, frozen=True, kw_only=True):
@@ -120,14 +125,50 @@ class StartCourse(Command, frozen=True, kw_only=True):
 class Prescribe(Command, frozen=True, kw_only=True):
     prescription_id: str
     dose_mg: float
-    """Per administration."""
+    """Per administration (the mean when the regimen's administrations differ)."""
     times_per_day: int
     strength_mg: float
+    """The capsule strength (the largest of the regimen's when it has several)."""
     quantity: int
-    """Capsules."""
+    """Capsules (of every strength of the regimen)."""
     supply_days: int
     override_reason: str = ""
     """Required when the dose is outside the product's usual range."""
+    regimen: Regimen | None = None
+    """Each daily administration with its capsules (e.g. morning 1 × 30 mg, evening
+    1 × 25 mg). None: ``dose_mg`` of ``strength_mg`` capsules ``times_per_day`` times,
+    which must then be a whole number of capsules (:func:`prescription_of` builds a
+    command from a regimen)."""
+
+
+def prescription_of(
+    *,
+    on: date,
+    prescription_id: str,
+    regimen: Regimen,
+    supply_days: int,
+    override_reason: str = "",
+) -> Prescribe:
+    """The prescription of ``regimen`` for ``supply_days`` days: the capsules of every
+    strength for those days, the single-dose fields derived from it.
+
+    >>> from isotrack.clinical.order.regimen import regimen_of
+    >>> p = prescription_of(on=date(2026, 3, 2), prescription_id="p1",
+    ...                     regimen=regimen_of((30, 25), (25, 30)), supply_days=30)
+    >>> p.dose_mg, p.times_per_day, p.strength_mg, p.quantity
+    (27.5, 2, 30.0, 60)
+    """
+    return Prescribe(
+        on=on,
+        prescription_id=prescription_id,
+        dose_mg=regimen.total_mg / regimen.times_per_day,
+        times_per_day=regimen.times_per_day,
+        strength_mg=max(regimen.strengths_used),
+        quantity=regimen.capsule_count * supply_days,
+        supply_days=supply_days,
+        override_reason=override_reason,
+        regimen=regimen,
+    )
 
 
 class Dispense(Command, frozen=True, kw_only=True):
@@ -172,6 +213,9 @@ class RecordComprehensionAnswers(Command, frozen=True, kw_only=True):
 
     answers: tuple[tuple[str, int], ...]
     """(question id, index of the chosen option) pairs."""
+    given_in_clinic_by: str = ""
+    """The staff member (username) who asked the questions at a clinic visit; empty
+    when the patient answered on their own."""
 
 
 class RecordCounselling(Command, frozen=True, kw_only=True):
@@ -276,6 +320,16 @@ def decode_command(raw: bytes | str) -> AnyCommand:
 def command_from_dict(data: dict[str, object]) -> AnyCommand:
     """Build a command from a JSON-like dict with a ``type`` key (API and CLI input)."""
     return cast(AnyCommand, msgspec.convert(data, AnyCommand))
+
+
+def given_in_clinic(command: RecordPHQ9 | RecordComprehensionAnswers) -> str:
+    """', given in clinic by <username>' when staff gave the questions at a visit, else ''.
+
+    >>> given_in_clinic(RecordPHQ9(on=date(2026, 3, 2), total=4, given_in_clinic_by="nurse.kim"))
+    ', given in clinic by nurse.kim'
+    """
+    by = command.given_in_clinic_by
+    return f", given in clinic by {by}" if by else ""
 
 
 def command_type(command: Command) -> str:

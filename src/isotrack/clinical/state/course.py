@@ -25,6 +25,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Literal
 
+from isotrack.clinical.order.regimen import Regimen
 from isotrack.clinical.units import exact
 
 CourseStatus = Literal["active", "paused", "ended"]
@@ -49,10 +50,43 @@ class PrescriptionState:
     """The pregnancy prevention programme (rule set) in force when it was written..."""
     programme_version: str = ""
     """...and its version: a course records which version applied each month."""
+    regimen: Regimen | None = None
+    """Each daily administration with its capsules; None only for a prescription
+    recorded before regimens whose dose no whole number of capsules makes."""
 
     @property
     def daily_mg(self) -> float:
+        if self.regimen is not None:
+            return self.regimen.total_mg
         return float(exact(self.dose_mg) * self.times_per_day)
+
+    @property
+    def doses_mg(self) -> tuple[float, ...]:
+        """The dose of each administration of a day."""
+        if self.regimen is not None:
+            return self.regimen.doses_mg
+        return (self.dose_mg,) * self.times_per_day
+
+    def capsules_by_strength(self, capsules: int) -> tuple[tuple[float, int], ...] | None:
+        """``capsules`` of this prescription per strength, largest first: whole days of
+        the regimen; None when they are not whole days of a regimen of several
+        strengths (a single strength is always ``capsules`` of it)."""
+        regimen = self.regimen
+        if regimen is None or len(regimen.strengths_used) == 1:
+            strength = self.strength_mg if regimen is None else max(regimen.strengths_used)
+            return ((strength, capsules),)
+        days, rest = divmod(capsules, regimen.capsule_count)
+        return None if rest else regimen.quantities(days)
+
+    def mg_of(self, capsules: int) -> Fraction:
+        """The mg in ``capsules`` of this prescription (whole days of a regimen of several
+        strengths; see :meth:`capsules_by_strength`)."""
+        by_strength = self.capsules_by_strength(capsules)
+        if by_strength is None:
+            regimen = self.regimen
+            assert regimen is not None
+            return exact(regimen.total_mg) * capsules / regimen.capsule_count
+        return sum((exact(s) * n for s, n in by_strength), Fraction(0))
 
     @property
     def remaining_capsules(self) -> int:
@@ -108,10 +142,19 @@ class DoseStep:
     times_per_day: int
     source: str
     """"prescription P1" or "dose change"."""
+    doses_mg: tuple[float, ...] = ()
+    """The dose of each administration when the prescription's regimen gives them."""
 
     @property
     def daily_mg(self) -> Fraction:
+        if self.doses_mg:
+            return sum((exact(d) for d in self.doses_mg), Fraction(0))
         return exact(self.dose_mg) * self.times_per_day
+
+    @property
+    def administrations_mg(self) -> tuple[float, ...]:
+        """The dose of each administration of a day, in the order they are taken."""
+        return self.doses_mg or (self.dose_mg,) * self.times_per_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +188,17 @@ class CourseState:
         if self.pauses and self.pauses[-1][1] is None:
             return self.pauses[-1][0]
         return None
+
+    @property
+    def status_since(self) -> date:
+        """The day the course's ``status`` began: the end of an ended course, the first
+        day of the pause in progress, else the last resumption (or the start)."""
+        if self.ended and self.end is not None:
+            return self.end
+        if self.open_pause is not None:
+            return self.open_pause
+        resumed = [day for _, day in self.pauses if day is not None]
+        return max(resumed, default=self.start)
 
     def paused_on(self, day: date) -> bool:
         return any(
@@ -184,7 +238,7 @@ class CourseState:
                 continue
             if any(p.on <= c.on <= first for c in self.dose_changes):
                 continue
-            step = DoseStep(first, p.dose_mg, p.times_per_day, f"prescription {p.id}")
+            step = DoseStep(first, p.dose_mg, p.times_per_day, f"prescription {p.id}", p.doses_mg)
             keyed.append(((first, 0, p.on, index), step))
         for index, c in enumerate(self.dose_changes):
             step = DoseStep(c.on, c.dose_mg, c.times_per_day, "dose change")

@@ -35,6 +35,8 @@ class WorkItem:
     summary: str
     """One line in plain words."""
     detail: str = ""
+    reported: str = ""
+    """What the patient reported, in the words they chose it by (patient reports only)."""
     report: bool = False
     """A patient report (REPORT-NEEDS-REVIEW until acknowledged)."""
     stop: bool = False

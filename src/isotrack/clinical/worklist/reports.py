@@ -64,6 +64,7 @@ def _symptom_item(item_id: str, report: SymptomReport, kb: KnowledgeBase) -> Wor
         on=report.on,
         summary=f"{_told(action)}: {words}",
         detail=f"{result.headline} Reported: {words}.{note}",
+        reported=words,
         report=True,
         stop=result.stop_now,
     )
@@ -100,6 +101,7 @@ def _mood_items(record: PatientRecord, kb: KnowledgeBase) -> Iterator[WorkItem]:
             "urgently."
             if self_harm
             else "Assess mood at the next contact, within days.",
+            reported="your answers to the mood questions",
             report=True,
             stop=self_harm,
         )
@@ -115,6 +117,7 @@ def _home_test_items(record: PatientRecord) -> Iterator[WorkItem]:
                 on=test.on,
                 summary="Positive home pregnancy test",
                 detail="Stop isotretinoin; confirm with a test in a medical setting and refer.",
+                reported="a positive home pregnancy test",
                 report=True,
                 stop=True,
             )
@@ -133,6 +136,7 @@ def _contraception_items(record: PatientRecord, kb: KnowledgeBase) -> Iterator[W
             summary=f"Stopped a contraceptive method: {name}",
             detail="Check that the contraception still meets the programme before the next "
             "prescription or dispense.",
+            reported=f"you stopped {name}",
             report=True,
         )
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from isotrack.web.routes import clinician, patient_portal, pharmacy, sso
+from isotrack.web.routes import admin, admin_users, clinician, patient_portal, pharmacy, sso
 
 WEB_ROUTERS: list[APIRouter] = [
     clinician.router,
     pharmacy.router,
     patient_portal.router,
     sso.router,
+    admin.router,
+    admin_users.router,
 ]

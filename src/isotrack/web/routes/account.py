@@ -10,7 +10,6 @@ cookie planted before sign-in is worthless. Signing out revokes the session
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -20,7 +19,7 @@ from isotrack.http.authz import Role
 from isotrack.http.deps import EngineDep, NowDep, SettingsDep
 from isotrack.http.problems import ProblemError
 from isotrack.http.signin import ADDRESS_STORED_LENGTH, USERNAME_STORED_LENGTH, check_credentials
-from isotrack.store.users import StoredUser, UserTransaction, user_transaction
+from isotrack.store.users import user_transaction
 from isotrack.web.deps import CsrfDep, OptionalWebUserDep, WebUserDep
 from isotrack.web.sessions import LOGIN_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, start_session
 from isotrack.web.templating import START_PAGES, cookie_policy, flash, render
@@ -83,8 +82,10 @@ def login(
     if errors:
         return render(request, "login.html", _form(next, username, errors), status=422)
     address = (request.client.host if request.client else "unknown")[:ADDRESS_STORED_LENGTH]
-    with user_transaction(engine) as tx:
-        outcome = _sign_in(tx, username.strip(), password, totp or None, address, now)
+    outcome = check_credentials(
+        engine, username.strip(), password, totp or None, address, now,
+        on_success=lambda tx, user: (user, start_session(tx, user.id, now)),
+    )  # fmt: skip
     if isinstance(outcome, ProblemError):
         message = LOGIN_MESSAGES.get(outcome.status, "{detail}").format(detail=outcome.detail)
         field = "totp" if outcome.code == "totp-required" else "password"
@@ -123,16 +124,6 @@ def logout(
     cookie_policy(settings).delete(response, SESSION_COOKIE)
     flash(request, response, "You are signed out.", "info")
     return response
-
-
-def _sign_in(
-    tx: UserTransaction, username: str, password: str, code: str | None, address: str, now: datetime
-) -> tuple[StoredUser, str] | ProblemError:
-    """The user and a new session token, or the problem the API's sign-in would answer."""
-    outcome = check_credentials(tx, username, password, code, address, now)
-    if isinstance(outcome, ProblemError):
-        return outcome
-    return outcome, start_session(tx, outcome.id, now)
 
 
 def _form(

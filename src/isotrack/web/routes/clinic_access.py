@@ -22,7 +22,14 @@ from isotrack.errors import CommandRejected, NotFoundError, StorageError
 from isotrack.http.access import PATIENT_ID_PATTERN
 from isotrack.http.authz import Action
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store import PendingCommand, execute, execute_many, read_histories, read_history
+from isotrack.store import (
+    PendingCommand,
+    UnreadableRecord,
+    execute,
+    execute_many,
+    read_history,
+    read_records,
+)
 from isotrack.web.deps import WebUser, require_page
 from isotrack.web.templating import flash
 
@@ -74,13 +81,10 @@ def load_record(
 
 def load_all(
     engine: Engine, user: WebUser, *, now: datetime, kb: KnowledgeBase
-) -> list[PatientRecord]:
-    """Every patient's record, each read audited, in one transaction."""
-    histories = read_histories(engine, actor=user.username, now=now)
-    return [
-        _replay(pid, [(s.command, s.recorded_on) for s in stored], kb)
-        for pid, stored in histories.items()
-    ]
+) -> list[PatientRecord | UnreadableRecord]:
+    """Every patient's record, each read audited, in one transaction; one that cannot be
+    read back is an UnreadableRecord in its place (audited ``read-failed``)."""
+    return read_records(engine, actor=user.username, now=now, kb=kb)
 
 
 def _replay(

@@ -46,8 +46,24 @@ def render_patient(
         "choices": form_choices(loaded.record, kb),
         "open_form": next(iter(forms or {}), ""),
         "product_names": {p.id: p.name for p in kb.products},
+        "error_summary": form_errors(forms or {}),
+        "page_url": f"/clinic/patients/{patient_id}",
     }
     return render(request, "clinic/patient.html", context, status=status)
+
+
+def form_errors(forms: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The error summary of a refused form of the patient page: (id, message, field);
+    the ids are those patient.html gives its fields (``<form>-<field>``; an override's
+    reason: the message below its choices)."""
+    summary = []
+    for form, state in forms.items():
+        for field, message in state.get("errors", {}).items():
+            target = f"{form}-{field}"
+            if form.startswith("override-"):
+                target = f"{form}-{field}-error"
+            summary.append((target, str(message), field))
+    return summary
 
 
 def override_choices(kb: KnowledgeBase) -> list[tuple[str, str]]:

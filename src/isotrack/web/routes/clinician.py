@@ -11,6 +11,7 @@ and overriding a finding with a reason.
   ``RecordOverride`` after a confirmation step.
 
 The forms (enrol, record, prescribe) are in :mod:`isotrack.web.routes.clinician_forms`;
+the worklist (``/clinic/worklist``) in :mod:`isotrack.web.routes.worklist`;
 pausing, resuming and ending the course in :mod:`isotrack.web.routes.clinician_course`.
 A nurse sees the same pages without the prescribe, override and course actions:
 the matrix decides, and every route checks it again.
@@ -36,9 +37,12 @@ from isotrack.web.routes.clinic_access import (
     load_all,
     store,
 )
+from isotrack.web.routes.clinic_invitation import router as invitation_router
 from isotrack.web.routes.clinic_page import override_reason_text, render_patient
+from isotrack.web.routes.clinic_questionnaires import router as questionnaires_router
 from isotrack.web.routes.clinician_course import router as course_router
 from isotrack.web.routes.clinician_forms import router as forms_router
+from isotrack.web.routes.worklist import router as worklist_router
 from isotrack.web.templating import render
 from isotrack.web.views.clinic_dashboard import (
     NEED_LABELS,
@@ -48,10 +52,14 @@ from isotrack.web.views.clinic_dashboard import (
     parse_sort,
     rows_for,
 )
+from isotrack.web.views.worklist import open_count
 
 router = APIRouter(prefix="/clinic", include_in_schema=False)
 router.include_router(forms_router)
 router.include_router(course_router)
+router.include_router(worklist_router)
+router.include_router(questionnaires_router)
+router.include_router(invitation_router)
 
 RuleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
@@ -68,9 +76,11 @@ def clinic_dashboard(
     sort: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     on = now.date()
-    rows = rows_for(load_all(engine, user, now=now, kb=kb), on=on, kb=kb)
+    records = load_all(engine, user, now=now, kb=kb)
+    rows = rows_for(records, on=on, kb=kb)
     board = dashboard(rows, need=parse_need(need), query=q, sort=parse_sort(sort))
     context = {
+        "work_count": open_count(records, on=on, kb=kb),
         "board": board,
         "on": on,
         "needs": [(n, NEED_LABELS[n]) for n in NEEDS],

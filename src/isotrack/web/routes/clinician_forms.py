@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import AnyCommand, EnrolPatient, RecordCounselling
 from isotrack.errors import CommandRejected, NotFoundError
 from isotrack.http.authz import Action
@@ -52,7 +53,14 @@ from isotrack.web.views.clinic_forms import (
     text,
     whole,
 )
-from isotrack.web.views.clinic_prescribe import Draft, Evaluation, commands_to_store, evaluate
+from isotrack.web.views.clinic_prescribe import (
+    Draft,
+    Evaluation,
+    Suggestion,
+    commands_to_store,
+    evaluate,
+)
+from isotrack.web.views.words import times_a_day
 
 router = APIRouter()
 
@@ -68,9 +76,11 @@ CAPABILITIES = (
 )
 ENROL_COUNSELLING = "enrolment: isotretinoin risks and the pregnancy prevention programme"
 DRAFT_FIELDS = (
-    "product", "target_mg_per_kg", "mg_per_kg_day", "dose_mg", "times_per_day",
-    "strength_mg", "quantity", "supply_days", "override_reason",
+    "product", "target_mg_per_kg", "mg_per_kg_day", "morning_mg", "evening_mg", "dose_mg",
+    "times_per_day", "strength_mg", "quantity", "supply_days", "override_reason",
 )  # fmt: skip
+DOSE_FIELDS = ("morning_mg", "evening_mg", "dose_mg", "quantity")
+"""A draft with any of these was filled in: the planner's suggestion does not replace it."""
 OVERRIDE_PREFIX = "override-"
 NOTE_PREFIX = "override-note-"
 
@@ -99,7 +109,7 @@ def _enrol_page(
 
 @router.get("/patients/new", response_class=HTMLResponse)
 def enrol_form(request: Request, _: Creator, kb: KbDep) -> HTMLResponse:
-    return _enrol_page(request, kb, {"counselled": "yes"}, {})
+    return _enrol_page(request, kb, {}, {})  # nothing pre-ticked: counselling is an act
 
 
 @router.post("/patients/new", response_model=None)
@@ -213,6 +223,8 @@ def draft_from(values: dict[str, str], errors: Errors, kb: KnowledgeBase) -> Dra
         product=text(values, "product") or None,
         target_mg_per_kg=number(values, "target_mg_per_kg", errors, optional=True),
         mg_per_kg_day=number(values, "mg_per_kg_day", errors, optional=True),
+        morning_mg=number(values, "morning_mg", errors, optional=True),
+        evening_mg=number(values, "evening_mg", errors, optional=True),
         dose_mg=number(values, "dose_mg", errors, optional=True),
         times_per_day=whole(values, "times_per_day", errors, optional=True),
         strength_mg=number(values, "strength_mg", errors, optional=True),
@@ -227,6 +239,16 @@ def _seen_version(values: dict[str, str], loaded: LoadedRecord) -> int:
     """The record version the form was drawn from (a 409 page if it has moved since)."""
     seen = values.get("version", "")
     return int(seen) if seen.isdigit() and len(seen) < 10 else loaded.version
+
+
+def suggested_values(suggestion: Suggestion) -> dict[str, str]:
+    """The form's dose fields filled with the planner's regimen."""
+    doses = suggestion.regimen.doses_mg
+    return {
+        "morning_mg": f"{doses[0]:g}",
+        "evening_mg": f"{doses[1]:g}" if len(doses) > 1 else "",
+        "supply_days": str(suggestion.supply_days),
+    }
 
 
 def new_prescription_id() -> str:
@@ -256,29 +278,33 @@ def _prescribe_context(
     errors: Errors,
     values: dict[str, str],
     kb: KnowledgeBase,
+    on: date,
+    *,
+    acted: bool = True,
 ) -> dict[str, Any]:
+    """The prescribe page's context; ``acted`` False (the page just opened, nothing was
+    sent yet): no error is shown."""
     shown = dict(values)
     suggestion = evaluation.suggestion
-    if suggestion is not None and not any(values.get(n) for n in ("dose_mg", "quantity")):
-        shown.update(
-            dose_mg=f"{suggestion.dose_mg:g}",
-            times_per_day=str(suggestion.times_per_day),
-            strength_mg=f"{suggestion.strength_mg:g}",
-            quantity=str(suggestion.quantity),
-            supply_days=str(suggestion.supply_days),
-        )
+    if suggestion is not None and not any(values.get(n) for n in DOSE_FIELDS):
+        shown.update(suggested_values(suggestion))
     shown.setdefault("prescription_id", evaluation.draft.prescription_id)
     products = [(p.id, p.name) for p in kb.products if p.route == "oral" and p.available]
     return {
         "record": loaded.record,
         "version": loaded.version,
         "evaluation": evaluation,
-        "errors": {**evaluation.errors, **errors},
+        "errors": {**evaluation.errors, **errors} if acted else {},
+        "error_ids": {
+            "submit": "screening",
+            **{name: f"{name}-error" for name in errors if name.startswith(OVERRIDE_PREFIX)},
+        },
         "values": shown,
         "products": [("", "Choose a product"), *products],
         "override_reasons": override_choices(kb),
         "default_target": kb.number("course.cumulative_target_mg_per_kg"),
         "product_name": {p.id: p.name for p in kb.products}.get(evaluation.product or "", ""),
+        "today": findings_on(loaded.record, on=on, kb=kb),
     }
 
 
@@ -293,16 +319,13 @@ def prescribe_form(
 ) -> HTMLResponse:
     values = {k: v for k, v in request.query_params.items() if k in DRAFT_FIELDS}
     loaded, first, errors = _evaluate(engine, patient_id, user, values, now, kb)
-    if first.suggestion is not None and "dose_mg" not in values:
+    if first.suggestion is not None and not any(n in values for n in DOSE_FIELDS):
         # Screen the planner's suggestion itself, so the page opens with its findings.
-        s = first.suggestion
-        values.update(
-            dose_mg=f"{s.dose_mg:g}", times_per_day=str(s.times_per_day),
-            strength_mg=f"{s.strength_mg:g}", quantity=str(s.quantity),
-            supply_days=str(s.supply_days), prescription_id=first.draft.prescription_id,
-        )  # fmt: skip
+        values.update(suggested_values(first.suggestion))
+        values["prescription_id"] = first.draft.prescription_id
         first, errors = _evaluate_draft(loaded, values, now, kb)
-    context = _prescribe_context(loaded, first, errors, values, kb)
+    acted = any(name in request.query_params for name in DRAFT_FIELDS)
+    context = _prescribe_context(loaded, first, errors, values, kb, now.date(), acted=acted)
     return render(request, "clinic/prescribe.html", context)
 
 
@@ -320,7 +343,7 @@ async def prescribe_check(
     loaded, evaluation, errors = await run_in_threadpool(
         _evaluate, engine, patient_id, user, values, now, kb
     )
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/_prescribe_check.html", context)
 
 
@@ -351,16 +374,22 @@ async def prescribe(
             except CommandRejected as refused:
                 errors["submit"] = _words(refused)
             else:
-                draft = evaluation.draft
+                draft, regimen = evaluation.draft, evaluation.regimen
+                supply = draft.supply_days or 0
+                dose = regimen.describe() if regimen else f"{draft.dose_mg:g} mg"
+                each = (
+                    " and ".join(f"{n} × {s:g} mg" for s, n in regimen.quantities(supply))
+                    if regimen
+                    else f"{draft.quantity}"
+                )
                 message = (
-                    f"Prescription {draft.prescription_id} stored: {draft.dose_mg:g} mg "
-                    f"{draft.times_per_day} time(s) a day, {draft.quantity} capsules for "
-                    f"{draft.supply_days} days."
+                    f"Prescription {draft.prescription_id} stored: {dose}; {each} capsules "
+                    f"for {supply} days."
                 )
                 return back_to_patient(request, patient_id, message)
     for rule in evaluation.missing_reasons:
         errors[OVERRIDE_PREFIX + rule] = "Choose a reason to go ahead despite this warning."
     if not errors:
         errors["submit"] = "The order cannot be stored yet: see what the screening says below."
-    context = _prescribe_context(loaded, evaluation, errors, values, kb)
+    context = _prescribe_context(loaded, evaluation, errors, values, kb, now.date())
     return render(request, "clinic/prescribe.html", context, status=422)

@@ -4,7 +4,10 @@
 page                                   what
 =====================================  ===========================================
 ``GET  /me``                           next test, next visit, window dates, daily
-                                       dose, the missed-dose checklist
+                                       dose, the missed-dose checklist; after a
+                                       "stop" report not yet resolved by a
+                                       clinician: the stop instruction and who to
+                                       call first, and no daily dose
 ``POST /me/missed-doses``              record the ticked days (RecordMissedDoses)
 ``GET  /me/schedule.ics``              the schedule as an iCalendar file
 ``GET  /me/contraception``             the methods on record and the programme's
@@ -27,7 +30,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
 from isotrack.clinical.programme import category_of, contraception_requirement, rule_set
-from isotrack.clinical.record import record_schedule
+from isotrack.clinical.record import record_schedule, stop_instruction
 from isotrack.clinical.state import (
     PatientRecord,
     RecordMissedDoses,
@@ -38,6 +41,7 @@ from isotrack.errors import CommandRejected, InvalidInputError
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.ical import ICS_MEDIA_TYPE, schedule_to_ics
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.web.clinic_contact import clinic_contact
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes._records import PatientDep, VersionField, own_record, store_for
 from isotrack.web.routes.patient_portal_reports import router as reports_router
@@ -46,8 +50,8 @@ from isotrack.web.routes.patient_view import (
     missed_days_to_record,
     patient_home,
 )
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import flash, render
+from isotrack.web.views.words import plain
 
 router = APIRouter(prefix="/me", include_in_schema=False)
 router.include_router(reports_router)
@@ -130,9 +134,13 @@ def _home_page(
     home = patient_home(record.name, home_course(record.courses, today), schedule, on=today, kb=kb)
     context: dict[str, Any] = {
         "home": home,
+        "stop": stop_instruction(record, on=today, kb=kb),
+        "contact": clinic_contact(request.app.state.engine, kb),
         "version": version,
         "notes": schedule.notes,
         "errors": errors or {},
+        "error_ids": {"days": "missed-error"},
+        "page_url": "/me",
         "can_get_pregnant": category_of(record, today, kb).can_get_pregnant,
     }
     return render(request, "me/home.html", context, status=status)
@@ -238,6 +246,8 @@ def _contraception_page(
         "programme": rules.programme.name,
         "version": version,
         "errors": errors or {},
+        "error_ids": {"start": "field-method", "stop": "contraception-stop-error"},
+        "page_url": "/me/contraception",
         "plain": plain,
     }
     return render(request, "me/contraception.html", context, status=status)

@@ -24,18 +24,21 @@ stored symptoms; the PHQ-9 result uses the thresholds of MOOD-PHQ9-POSITIVE.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 
 from isotrack.clinical.monitoring import triage
-from isotrack.clinical.programme import questions_to_ask
+from isotrack.clinical.programme import category_of, questions_to_ask
 from isotrack.clinical.state import RecordComprehensionAnswers, RecordPHQ9, RecordSymptoms
 from isotrack.errors import CommandRejected
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Question
+from isotrack.web.clinic_contact import clinic_contact
 from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes._records import PatientDep, VersionField, own_record, store_for
 from isotrack.web.routes.patient_view import (
@@ -43,13 +46,15 @@ from isotrack.web.routes.patient_view import (
     PHQ9_QUESTIONS,
     PHQ9_SOURCE,
     SELF_HARM_SYMPTOM,
+    SymptomGroup,
+    answer_rows,
     phq9_answers,
     phq9_result,
     phq9_total,
     symptom_groups,
 )
-from isotrack.web.routes.pharmacy_view import plain
 from isotrack.web.templating import render
+from isotrack.web.views.words import plain
 
 router = APIRouter()
 
@@ -78,8 +83,10 @@ def _patient_id(user: WebUser) -> str:
 
 # --- symptoms ----------------------------------------------------------------------------------
 @router.get("/symptoms")
-def symptoms_form(request: Request, user: PatientDep, kb: KbDep) -> Response:
-    return _symptoms_page(request, kb)
+def symptoms_form(
+    request: Request, user: PatientDep, engine: EngineDep, kb: KbDep, now: NowDep
+) -> Response:
+    return _symptoms_page(request, kb, offered_symptoms(user, engine, kb, now))
 
 
 @router.post("/symptoms")
@@ -95,8 +102,12 @@ def report_symptoms(
     version: VersionField = None,
 ) -> Response:
     errors: dict[str, str] = {}
+    groups = offered_symptoms(user, engine, kb, now)
+    offered = {symptom.id for group in groups for symptom in group.symptoms}
     if not symptoms:
         errors["symptoms"] = "Tick at least one symptom, or go back if you have none."
+    elif set(symptoms) & {s.id for s in kb.symptoms} - offered:
+        errors["symptoms"] = "Tick only symptoms from the list."  # one that cannot apply
     if len(note) > NOTE_MAX:
         errors["note"] = f"Please keep the note under {NOTE_MAX} characters."
     if not errors:
@@ -107,7 +118,7 @@ def report_symptoms(
             errors["symptoms"] = plain(error.message)
     if errors:
         return _symptoms_page(
-            request, kb, errors=errors, ticked=set(symptoms), note=note, status=422
+            request, kb, groups, errors=errors, ticked=set(symptoms), note=note, status=422
         )
     return RedirectResponse("/me/symptoms/advice", status_code=303)
 
@@ -119,12 +130,23 @@ def symptom_advice(
     record, _ = own_record(user, engine, now, kb)
     report = record.symptom_reports[-1] if record.symptom_reports else None
     result = triage(report.symptoms, kb) if report is not None else None
-    return render(request, "me/symptom_advice.html", {"report": report, "result": result})
+    context = {"report": report, "result": result, "contact": clinic_contact(engine, kb)}
+    return render(request, "me/symptom_advice.html", context)
+
+
+def offered_symptoms(
+    user: WebUser, engine: Engine, kb: KnowledgeBase, now: datetime
+) -> tuple[SymptomGroup, ...]:
+    """The symptoms this patient may report today (none that cannot apply to them)."""
+    record, _ = own_record(user, engine, now, kb)
+    can = category_of(record, now.date(), kb).can_get_pregnant
+    return symptom_groups(kb, can_get_pregnant=can)
 
 
 def _symptoms_page(
     request: Request,
     kb: KnowledgeBase,
+    groups: tuple[SymptomGroup, ...],
     *,
     errors: dict[str, str] | None = None,
     ticked: set[str] | None = None,
@@ -132,8 +154,9 @@ def _symptoms_page(
     status: int = 200,
 ) -> Response:
     context: dict[str, Any] = {
-        "groups": symptom_groups(kb),
+        "groups": groups,
         "errors": errors or {},
+        "error_ids": {"symptoms": "symptoms-error"},
         "ticked": ticked or set(),
         "note": note,
     }
@@ -194,6 +217,7 @@ def mood_result(
         "screen": screen,
         "result": result,
         "self_harm_advice": kb.symptom(SELF_HARM_SYMPTOM).advice,
+        "contact": clinic_contact(engine, kb),
         "count": len(PHQ9_QUESTIONS) * (len(PHQ9_ANSWERS) - 1),
     }
     return render(request, "me/mood_result.html", context)
@@ -213,6 +237,7 @@ def _mood_page(
         "source": kb.source(PHQ9_SOURCE),
         "values": values,
         "errors": errors or {},
+        "error_ids": {name: f"{name}-error" for name in errors or {}},
     }
     return render(request, "me/mood.html", context, status=status)
 
@@ -259,10 +284,7 @@ def questions_result(
 ) -> Response:
     record, _ = own_record(user, engine, now, kb)
     check = record.comprehension_checks[-1] if record.comprehension_checks else None
-    rows = []
-    if check is not None:
-        bank = {q.id: q for q in kb.questions(check.programme)}
-        rows = [(bank[qid], option, qid not in check.wrong) for qid, option in check.answers]
+    rows = answer_rows(check, kb)
     wrong_count = sum(1 for _, _, right in rows if not right)
     context = {"check": check, "rows": rows, "wrong_count": wrong_count}
     return render(request, "me/questions_result.html", context)
@@ -276,5 +298,10 @@ def _questions_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    context = {"questions": questions, "values": values, "errors": errors or {}}
+    context = {
+        "questions": questions,
+        "values": values,
+        "errors": errors or {},
+        "error_ids": {name: f"answer-{name}-error" for name in errors or {}},
+    }
     return render(request, "me/questions.html", context, status=status)

@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from isotrack.clinical.dosing import administration_names
 from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, TriageAction
-from isotrack.clinical.state import CourseState, DoseStep
+from isotrack.clinical.state import ComprehensionCheck, CourseState, DoseStep
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.knowledge.model import Symptom
+from isotrack.knowledge.model import Question, Symptom
 
 MISSED_DOSE_DAYS = 7
 """How many recent days the missed-dose checklist offers (a page choice, not a rule)."""
@@ -63,14 +64,24 @@ class DoseLine:
     dose_mg: float
     times_per_day: int
     since: date
+    doses_mg: tuple[float, ...] = ()
+    """Each administration of the day, when they differ (a split regimen)."""
 
     @property
     def daily_mg(self) -> float:
-        return self.dose_mg * self.times_per_day
+        return sum(self.doses_mg) if self.doses_mg else self.dose_mg * self.times_per_day
 
     @property
     def text(self) -> str:
-        """'30 mg twice a day (60 mg a day)'."""
+        """'30 mg twice a day (60 mg a day)'; a split dose: '30 mg in the morning and
+        25 mg in the evening (55 mg a day)'."""
+        if len(set(self.doses_mg)) > 1:
+            names = administration_names(len(self.doses_mg))
+            each = " and ".join(
+                f"{mg:g} mg in the {name}" if name in ("morning", "evening") else f"{mg:g} mg"
+                for name, mg in zip(names, self.doses_mg, strict=True)
+            )
+            return f"{each} ({self.daily_mg:g} mg a day)"
         times = {1: "once a day", 2: "twice a day"}.get(
             self.times_per_day, f"{self.times_per_day} times a day"
         )
@@ -124,7 +135,7 @@ def patient_home(
     name: str, course: CourseState | None, schedule: Schedule, *, on: date, kb: KnowledgeBase
 ) -> PatientHome:
     """The home page of a patient on ``on``: ``course`` is the one the schedule is about."""
-    open_items = [i for i in schedule.items if i.status is not ItemStatus.DONE]
+    open_items = [i for i in schedule.items if i.status not in (ItemStatus.DONE, ItemStatus.LATE)]
     tests = [i for i in open_items if i.kind in _TEST_KINDS]
     visits = [i for i in open_items if i.kind == "visit"]
     dose = None
@@ -163,7 +174,7 @@ def home_course(courses: tuple[CourseState, ...], on: date) -> CourseState | Non
 def _dose_line(step: DoseStep | None) -> DoseLine | None:
     if step is None:
         return None
-    return DoseLine(step.dose_mg, step.times_per_day, step.on)
+    return DoseLine(step.dose_mg, step.times_per_day, step.on, step.doses_mg)
 
 
 def missed_day_choices(course: CourseState | None, *, on: date) -> tuple[MissedDay, ...]:
@@ -261,6 +272,16 @@ def phq9_result(total: int, item9: int | None, kb: KnowledgeBase) -> Phq9Result:
     )
 
 
+def answer_rows(
+    check: ComprehensionCheck | None, kb: KnowledgeBase
+) -> list[tuple[Question, int, bool]]:
+    """(question, chosen option, right?) for each answer of a comprehension check."""
+    if check is None:
+        return []
+    bank = {q.id: q for q in kb.questions(check.programme)}
+    return [(bank[qid], option, qid not in check.wrong) for qid, option in check.answers]
+
+
 # --- symptoms --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SymptomGroup:
@@ -276,10 +297,13 @@ _GROUP_TITLES = {
 }
 
 
-def symptom_groups(kb: KnowledgeBase) -> tuple[SymptomGroup, ...]:
-    """Every symptom of the triage table, grouped by what to do, most urgent first."""
+def symptom_groups(kb: KnowledgeBase, *, can_get_pregnant: bool) -> tuple[SymptomGroup, ...]:
+    """The symptoms of the triage table that can apply to the patient (a late period
+    only to one who can get pregnant), grouped by what to do, most urgent first."""
     grouped: dict[TriageAction, list[Symptom]] = {}
     for symptom in kb.symptoms:
+        if symptom.applies_to == "can-get-pregnant" and not can_get_pregnant:
+            continue
         grouped.setdefault(TriageAction.of(kb.rule(symptom.rule)), []).append(symptom)
     return tuple(
         SymptomGroup(_GROUP_TITLES[action], tuple(grouped[action])) for action in sorted(grouped)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from isotrack.clinical.programme import as_command, authorize_dispense
+from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
@@ -43,8 +44,9 @@ from isotrack.web.routes._records import (
     read_for,
     store_for,
 )
-from isotrack.web.routes.pharmacy_view import dispense_check, plain
+from isotrack.web.routes.pharmacy_view import dispense_check
 from isotrack.web.templating import flash, render
+from isotrack.web.views.words import plain
 
 router = APIRouter(prefix="/pharmacy", include_in_schema=False)
 
@@ -189,6 +191,12 @@ def _check_page(
         "looked_up_authorization": found,
         "may_authorise": user.may(Action.AUTHORIZATION_CREATE),
         "errors": errors or {},
+        "error_ids": {
+            "authorisation": "verdict",
+            "quantity": "field-quantity" if result.verdict == "dispense" else "verdict",
+        },
         "values": values or {},
+        "page_url": f"/pharmacy/patients/{quote(patient_id)}",
+        "today": findings_on(record, on=now.date(), kb=kb),
     }
     return render(request, "pharmacy/check.html", context, status=status)

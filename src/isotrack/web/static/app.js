@@ -5,6 +5,11 @@
  * A dataset with "isotrackThreshold": true is drawn as a dashed line without points.
  * Put the same numbers in a table next to the chart: the canvas is not read by screen readers.
  *
+ * Error summary: a page with a refused form opens with [data-error-summary] at the top
+ * (base.html). It gets the focus; its data-page-url, when given, becomes the address again
+ * (a form posted to another URL leaves the address of the page it was on); each of its
+ * links moves the focus to its field (opening the <details> around it).
+ *
  * Confirmation: a form holding a closed <details class="confirm"> (the confirm_button macro)
  * is not submitted by pressing Enter in a field; the confirmation opens instead.
  */
@@ -66,7 +71,47 @@
     }
   }
 
+  function fieldOf(link) {
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target && target.matches("input, select, textarea, button")) {
+      return target;
+    }
+    var scope = (target && target.closest("fieldset, .field, form")) || document;
+    var selector = '[name="' + window.CSS.escape(link.dataset.field || "") + '"]:not([type=hidden]):not([disabled])';
+    return scope.querySelector(selector) || document.querySelector(selector) || target;
+  }
+
+  function showErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) {
+      return;
+    }
+    var address = summary.dataset.pageUrl;
+    if (address && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", address);
+    }
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-field]");
+      var field = link ? fieldOf(link) : null;
+      if (!field) {
+        return;
+      }
+      event.preventDefault();
+      var details = field.closest("details");
+      if (details) {
+        details.open = true;
+      }
+      if (!field.matches("input, select, textarea, button") && !field.hasAttribute("tabindex")) {
+        field.setAttribute("tabindex", "-1");
+      }
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
+
   document.addEventListener("submit", guardConfirmations, true);
+  document.addEventListener("DOMContentLoaded", showErrorSummary);
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts(document);
   });

@@ -190,7 +190,7 @@ def lab_chart(record: PatientRecord, analyte: str, *, on: date, kb: KnowledgeBas
             )
     sources = tuple(dict.fromkeys(s for limit in found for s in limit.sources))
     note = "; ".join(
-        f"{limit.label}: {limit.value:g} {limit.unit} ({limit.parameter})" for limit in found
+        f"{limit.label}: {limit.value:g} {limit.unit} (clinic policy)" for limit in found
     )
     return Chart(analyte, name, unit, tuple(series), note, sources)
 

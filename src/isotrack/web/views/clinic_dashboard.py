@@ -3,7 +3,8 @@
 :func:`patient_row` reads one record on one day and lists its action items,
 most urgent first; :func:`dashboard` sorts and filters the rows the way the
 query parameters of ``/clinic`` ask. Pure: the records, the day and the
-knowledge base are arguments.
+knowledge base are arguments. A record that cannot be read back (or shown)
+becomes an error row, listed first.
 
 The kinds of action, most urgent first (:data:`NEEDS`):
 
@@ -11,8 +12,8 @@ The kinds of action, most urgent first (:data:`NEEDS`):
   test, a positive PHQ-9 item 9 ...);
 - ``mood`` — a positive mood screen (MOOD-PHQ9-POSITIVE; when critical, the
   row needs ``critical`` action too);
-- ``results`` — the latest triglycerides or ALT at or above its threshold
-  (:mod:`isotrack.web.views.lab_thresholds`);
+- ``results`` — a finding on a result (the order rules that also run during the
+  course, e.g. LIPIDS-HIGH and LFT-HIGH: the very findings of the patient page);
 - ``labs`` — a lipid or ALT check overdue in the monitoring schedule;
 - ``overdue`` — any other schedule item whose window has closed undone;
 - ``window`` — a schedule item due now: its window is open and closes on a date;
@@ -22,6 +23,7 @@ The kinds of action, most urgent first (:data:`NEEDS`):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,12 +36,7 @@ from isotrack.clinical.record import PatientRecord, cumulative_dose, to_snapshot
 from isotrack.clinical.screening import assess_course
 from isotrack.clinical.snapshot import PatientSnapshot
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.web.views.lab_thresholds import (
-    THRESHOLD_ANALYTES,
-    latest_lab,
-    result_text,
-    warning_limit,
-)
+from isotrack.store import UnreadableRecord
 
 Need = Literal["critical", "mood", "results", "labs", "overdue", "window", "programme"]
 NEEDS: tuple[Need, ...] = (
@@ -60,6 +57,11 @@ SORT_KEYS: tuple[SortKey, ...] = ("urgency", "name", "due")
 LAB_KINDS = frozenset({"lipids", "alt"})
 MOOD_RULE = "MOOD-PHQ9-POSITIVE"
 PROGRAMME_ACTION_STATES = frozenset({MonthState.WINDOW_MISSED, MonthState.QUALIFYING})
+UNREADABLE_TEXT = (
+    "This record cannot be read: it is not shown, and nothing can be recorded for this "
+    "patient until an administrator repairs it (`isotrack doctor` lists it)."
+)
+log = logging.getLogger("isotrack.web.dashboard")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class ActionItem:
     """The last day to act (a window's end), when there is one."""
     also: Need | None = None
     """A second kind the item counts as (a critical mood screen is both)."""
+    rule_id: str = ""
+    """The finding it shows, when it is one of the day's findings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class PatientRow:
     """Cumulative mg/kg as a share of the course's target."""
     programme_state: str
     actions: tuple[ActionItem, ...]
+    error: str = ""
+    """Why the record cannot be shown (an error row, first of all); empty when it can."""
 
     @property
     def needs(self) -> frozenset[Need]:
@@ -89,7 +95,10 @@ class PatientRow:
 
     @property
     def urgency(self) -> int:
-        """The rank of the most urgent action (len(NEEDS) when nothing is needed)."""
+        """The rank of the most urgent action (len(NEEDS) when nothing is needed; -1 for
+        an error row: a record nobody can see is the most urgent of all)."""
+        if self.error:
+            return -1
         return min((NEEDS.index(n) for n in self.needs), default=len(NEEDS))
 
     @property
@@ -116,8 +125,7 @@ def patient_row(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> Patien
     schedule = course_schedule(record, snapshot, on=on, kb=kb)
     status = programme_status(record, on=on, kb=kb)
     actions = [
-        *finding_actions(assessment),
-        *result_actions(record, on=on, kb=kb),
+        *finding_actions(assessment, kb),
         *schedule_actions(schedule, on),
         *programme_actions(status),
     ]
@@ -151,28 +159,20 @@ def course_schedule(
     )
 
 
-def finding_actions(assessment: Assessment) -> list[ActionItem]:
+def finding_actions(assessment: Assessment, kb: KnowledgeBase) -> list[ActionItem]:
+    """The day's findings that need action: a positive mood screen, a finding on a
+    result, any other critical finding."""
     actions = []
     for finding in assessment.findings:
         critical = finding.severity is Severity.CRITICAL
-        if finding.rule_id == MOOD_RULE:
-            also: Need | None = "critical" if critical else None
-            actions.append(ActionItem("mood", finding.summary, also=also))
+        also: Need | None = "critical" if critical else None
+        rule = finding.rule_id
+        if rule == MOOD_RULE:
+            actions.append(ActionItem("mood", finding.summary, also=also, rule_id=rule))
+        elif kb.rule(rule).during_course:
+            actions.append(ActionItem("results", finding.summary, also=also, rule_id=rule))
         elif critical:
-            actions.append(ActionItem("critical", finding.summary))
-    return actions
-
-
-def result_actions(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> list[ActionItem]:
-    """The latest triglycerides and ALT, when at or above their warning threshold."""
-    actions = []
-    for analyte in THRESHOLD_ANALYTES:
-        latest = latest_lab(record, analyte, on)
-        if latest is None:
-            continue
-        limit = warning_limit(latest, kb)
-        if limit is not None and latest.value >= limit.value:
-            actions.append(ActionItem("results", result_text(latest, limit)))
+            actions.append(ActionItem("critical", finding.summary, rule_id=rule))
     return actions
 
 
@@ -207,7 +207,7 @@ def course_words(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> str:
     product = kb.product(course.product).name.split(" (")[0]
     if course.ended:
         return f"{product}: ended {course.end}"
-    return f"{product}: {course.status} since {course.start}"
+    return f"{product}: {course.status} since {course.status_since}"
 
 
 def progress_percent(record: PatientRecord, *, on: date, kb: KnowledgeBase) -> float | None:
@@ -273,6 +273,32 @@ def parse_sort(value: str | None) -> SortKey:
 
 
 def rows_for(
-    records: Sequence[PatientRecord], *, on: date, kb: KnowledgeBase
+    records: Sequence[PatientRecord | UnreadableRecord], *, on: date, kb: KnowledgeBase
 ) -> tuple[PatientRow, ...]:
-    return tuple(patient_row(record, on=on, kb=kb) for record in records)
+    """A row for each record; an error row for one that cannot be read or shown."""
+    return tuple(_row_or_error(record, on=on, kb=kb) for record in records)
+
+
+def error_row(patient_id: str, name: str) -> PatientRow:
+    """The row of a patient whose record cannot be read back or shown."""
+    return PatientRow(
+        patient_id=patient_id,
+        name=name or patient_id,
+        course="",
+        progress_percent=None,
+        programme_state="",
+        actions=(),
+        error=UNREADABLE_TEXT,
+    )
+
+
+def _row_or_error(
+    record: PatientRecord | UnreadableRecord, *, on: date, kb: KnowledgeBase
+) -> PatientRow:
+    if isinstance(record, UnreadableRecord):
+        return error_row(record.patient_id, record.name)
+    try:
+        return patient_row(record, on=on, kb=kb)
+    except Exception:  # one patient's fault must not hide every other patient: logged, shown
+        log.exception("dashboard row of patient %s failed", record.patient_id)
+        return error_row(record.patient_id, record.name)

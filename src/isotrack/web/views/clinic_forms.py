@@ -212,10 +212,10 @@ def form_choices(record: PatientRecord, kb: KnowledgeBase) -> dict[str, list[tup
     return {
         "unit": list(WEIGHT_UNITS),
         "analyte": list(LAB_NAMES.items()),
-        "result": list(TEST_RESULTS),
-        "setting": list(TEST_SETTINGS),
+        "result": [("", "Choose the result"), *TEST_RESULTS],
+        "setting": [("", "Choose where"), *TEST_SETTINGS],
         "method": [("", "Choose a method"), *methods],
-        "action": [("start", "Started"), ("stop", "Stopped")],
+        "action": [("", "Choose"), ("start", "Started"), ("stop", "Stopped")],
     }
 
 
@@ -224,9 +224,9 @@ def form_state(today: date, refused: Mapping[str, Mapping[str, Any]]) -> dict[st
     state: dict[str, dict[str, Any]] = {}
     for name in RECORD_FORMS:
         given = refused.get(name, {})
-        values = {"on": today.isoformat(), "unit": "kg", "action": "start"}
-        if name == "pregnancy-test":
-            values.update(result="negative", setting="medical")
+        # Nothing that states a finding is pre-chosen (a result, started or stopped):
+        # recording it is the user's act.
+        values = {"on": today.isoformat(), "unit": "kg"}
         if name == "lab":
             values.update(analyte="triglycerides", unit="")
         values.update(given.get("values", {}))

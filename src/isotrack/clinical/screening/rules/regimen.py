@@ -6,10 +6,8 @@ strength when it names one (an order for 10 mg capsules), else of the product's
 strengths. An order that holds its regimen (the capsules of each
 administration) must use only the product's strengths. When a dose cannot be
 made, DOSE-NOT-TAKEABLE gives the nearest takeable regimens
-(:func:`isotrack.clinical.order.regimen.nearest_regimens`): with the order's
-strength and, when they come nearer, with the product's strengths; for the
-recent weight never above the product's usual maximum when the order is within
-it (as the planner chooses), nor ever above its absolute maximum.
+(:func:`isotrack.clinical.order.regimen.nearest_for_product`) for the recent
+weight.
 """
 
 from __future__ import annotations
@@ -19,14 +17,11 @@ from dataclasses import dataclass
 
 from isotrack.clinical.findings import Finding, make_finding
 from isotrack.clinical.order import IsotretinoinOrder
-from isotrack.clinical.order.regimen import Regimen, nearest_regimens, regimen_of
+from isotrack.clinical.order.regimen import Regimen, nearest_for_product, regimen_of
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
 from isotrack.clinical.screening.rules.dosing import oral_dosing
 from isotrack.clinical.units import exact
 from isotrack.knowledge.model import Product
-
-NEAREST_SHOWN = 3
-"""How many takeable regimens a finding offers (a display choice, not a clinical number)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,37 +78,11 @@ def untakeable_dose(ctx: ScreeningContext) -> UntakeableDose | None:
         strengths = (order.strength_mg,) if order.strength_mg else tuple(product.strengths_mg)
         if regimen_of(doses, strengths) is not None:
             return None
-    return UntakeableDose(
-        order, product, doses, strengths, _nearest(ctx, product, doses, strengths)
-    )
-
-
-def _nearest(
-    ctx: ScreeningContext,
-    product: Product,
-    doses: tuple[float, ...],
-    strengths: tuple[float, ...],
-) -> tuple[Regimen, ...]:
-    daily = sum(exact(d) for d in doses)
-    times = len(doses)
-    ceiling = daily + exact(max(*strengths, *product.strengths_mg)) * times
     weight = ctx.recent_weight
-    if weight is not None:
-        for limit in (product.absolute_max_mg_per_kg_day, product.usual_max_mg_per_kg_day):
-            highest = None if limit is None else exact(weight.kg) * exact(limit)
-            if highest is not None and daily <= highest:
-                ceiling = min(ceiling, highest)
-    found: list[Regimen] = []
-    product_strengths = tuple(product.strengths_mg)
-    valid = [s for s in strengths if s in product_strengths]
-    for tried in (tuple(valid), product_strengths):
-        if not tried:
-            continue
-        for regimen in nearest_regimens(float(daily), float(ceiling), tried, times):
-            if regimen not in found:
-                found.append(regimen)
-    found.sort(key=lambda r: (abs(exact(r.total_mg) - daily), r.capsule_count))
-    return tuple(found[:NEAREST_SHOWN])
+    nearest = nearest_for_product(
+        sum(doses), len(doses), strengths, product, weight.kg if weight is not None else None
+    )
+    return UntakeableDose(order, product, doses, strengths, nearest)
 
 
 @order_rule("DOSE-NOT-TAKEABLE")

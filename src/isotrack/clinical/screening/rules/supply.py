@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from isotrack.clinical.findings import SUMMARY_MAX, Finding, make_finding
 from isotrack.clinical.order import IsotretinoinOrder
 from isotrack.clinical.screening.context import ScreeningContext, order_rule
-from isotrack.clinical.screening.supply_on_hand import SupplyOnHand, supply_on_hand
+from isotrack.clinical.screening.on_hand import SupplyOnHand, supply_on_hand
 from isotrack.clinical.snapshot import IsotretinoinCourse, SupplyRecord
 from isotrack.errors import NotFoundError
+from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.model import Product
 
 ORAL = "oral"
@@ -136,7 +137,19 @@ def supply_over_limit(ctx: ScreeningContext) -> Iterator[Finding]:
     daily = order.lowest_daily_mg or order.daily_dose_mg
     if order.lowest_daily_mg is not None:
         data.append(("lowest daily dose the order allows", f"{order.lowest_daily_mg:g} mg/day"))
-    if order.quantity is not None and order.strength_mg is not None and daily is not None:
+    regimen = order.regimen
+    if regimen is not None and order.quantity is not None and order.lowest_daily_mg is None:
+        # Capsules of several strengths: the days are the quantity ÷ the regimen's
+        # capsules a day (30 mg + 25 mg is 2 capsules a day, not 55 ÷ 30).
+        days = order.quantity / regimen.capsule_count
+        data.append(("quantity", f"{order.quantity:g} capsules of {regimen.describe()} "
+                     f"= {_supply_days_text(days)} days"))  # fmt: skip
+        if order.quantity > limit * regimen.capsule_count:
+            reasons.append(
+                f"{order.quantity:g} capsules at {regimen.capsule_count} capsules a day last "
+                f"{_supply_days_text(days)} days"
+            )
+    elif order.quantity is not None and order.strength_mg is not None and daily is not None:
         # quantity ÷ (daily ÷ strength) > limit, multiplied out to stay exact.
         days = order.quantity * order.strength_mg / daily
         data.append(
@@ -221,6 +234,18 @@ def on_hand_words(found: SupplyOnHand, limit: float) -> tuple[str, str]:
     return summary[:SUMMARY_MAX], detail
 
 
+def supply_on_hand_finding(kb: KnowledgeBase, found: SupplyOnHand) -> Finding:
+    """The SUPPLY-ON-HAND finding for a supply over the clinic's limit or not known."""
+    limit = kb.number("ppp.supply_on_hand_max_days")
+    summary, detail = on_hand_words(found, limit)
+    data: list[tuple[str, object]] = [
+        ("supply on hand", f"{_supply_days_text(found.days)} days"),
+        ("clinic policy", f"at most {limit:g} days on hand"),
+    ]
+    data += [("dispensed", _dispense_words(s)) for s in (*found.counted, *found.unknown)]
+    return make_finding(kb, "SUPPLY-ON-HAND", summary, detail, data=data)
+
+
 @order_rule("SUPPLY-ON-HAND")
 def supply_still_on_hand(ctx: ScreeningContext) -> Iterator[Finding]:
     if ctx.order is None or not is_oral_order(ctx):
@@ -228,15 +253,8 @@ def supply_still_on_hand(ctx: ScreeningContext) -> Iterator[Finding]:
     limit = ctx.kb.number("ppp.supply_on_hand_max_days")
     longest = ctx.kb.number("ppp.max_supply_days")
     found = supply_on_hand(ctx.snapshot.supplies, ctx.on, longest_days=longest, limit=limit)
-    if not found.over(limit) and not found.unknown:
-        return
-    summary, detail = on_hand_words(found, limit)
-    data: list[tuple[str, object]] = [
-        ("supply on hand", f"{_supply_days_text(found.days)} days"),
-        ("clinic policy", f"at most {limit:g} days on hand"),
-    ]
-    data += [("dispensed", _dispense_words(s)) for s in (*found.counted, *found.unknown)]
-    yield make_finding(ctx.kb, "SUPPLY-ON-HAND", summary, detail, data=data)
+    if found.over(limit) or found.unknown:
+        yield supply_on_hand_finding(ctx.kb, found)
 
 
 def _course_product(ctx: ScreeningContext) -> tuple[IsotretinoinCourse, Product] | None:

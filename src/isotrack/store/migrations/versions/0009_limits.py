@@ -1,7 +1,7 @@
 """Shared rate limits and the CDS Hooks replay cache, for many workers.
 
 Revision ID: 0009_limits
-Revises: 0008_sso
+Revises: 0005_onboarding
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_limits"
-down_revision: str | None = "0008_sso"
+down_revision: str | None = "0005_onboarding"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

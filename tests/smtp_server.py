@@ -1,0 +1,99 @@
+"""A real SMTP server for tests (aiosmtpd, on 127.0.0.1 and a free port) that keeps
+every message it receives, so a test reads what isotrack actually sent.
+
+    with running_smtp_server() as smtp:
+        settings = Settings(smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none", ...)
+        ...
+        message = smtp.wait_for("ana@example.org")
+        link = smtp.link_in(message, "/invitation/")
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+
+WAIT_SECONDS = 10
+_LINK = re.compile(r"https?://\S+")
+
+
+class _Keeper(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = []
+        self.arrived = threading.Condition()
+
+    def handle_message(self, message: Message) -> None:
+        with self.arrived:
+            self.messages.append(message)
+            self.arrived.notify_all()
+
+
+class SmtpServer:
+    """The running server: where it listens and what it received."""
+
+    def __init__(self, host: str, port: int, keeper: _Keeper) -> None:
+        self.host = host
+        self.port = port
+        self._keeper = keeper
+
+    @property
+    def messages(self) -> list[Message]:
+        with self._keeper.arrived:
+            return list(self._keeper.messages)
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, address: str, *, count: int = 1) -> Message:
+        """The ``count``-th message to ``address`` (waits up to WAIT_SECONDS)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        with self._keeper.arrived:
+            while len(self.to_unlocked(address)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no message {count} to {address} within {WAIT_SECONDS} s")
+                self._keeper.arrived.wait(left)
+            return self.to_unlocked(address)[count - 1]
+
+    def to_unlocked(self, address: str) -> list[Message]:
+        return [m for m in self._keeper.messages if address.lower() in str(m["To"]).lower()]
+
+    @staticmethod
+    def body(message: Message) -> str:
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode(message.get_content_charset() or "utf-8")
+
+    @classmethod
+    def link_in(cls, message: Message, path: str) -> str:
+        """The one link of the message whose path starts with ``path``."""
+        links = [link for link in _LINK.findall(cls.body(message)) if path in link]
+        assert len(links) == 1, f"expected one {path} link in: {cls.body(message)!r}"
+        return links[0]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_smtp_server() -> Iterator[SmtpServer]:
+    keeper = _Keeper()
+    port = _free_port()
+    controller = Controller(keeper, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, keeper)
+    finally:
+        controller.stop()
