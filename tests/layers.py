@@ -23,7 +23,9 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-BASE = frozenset({"isotrack", "errors", "settings", "sso_settings", "issuer_settings"})
+BASE = frozenset(
+    {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
+)
 """The package root (version, the safety line), the exception family, the settings."""
 SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
@@ -42,9 +44,10 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "knowledge": frozenset({"errors"}),
     "isotrack": frozenset(),
     "errors": frozenset(),
-    "settings": frozenset({"errors", "sso_settings", "issuer_settings"}),
+    "settings": frozenset({"errors", "sso_settings", "issuer_settings", "limit_settings"}),
     "sso_settings": frozenset(),
     "issuer_settings": frozenset(),
+    "limit_settings": frozenset(),
 }
 """What each top-level part of isotrack may import, besides itself."""
 

@@ -6,13 +6,11 @@ in the working directory.
 
 ``ISOTRACK_ENV`` (setting ``env``): ``production`` (the default), ``development`` or ``test``.
 
-``ISOTRACK_CORS_ORIGINS`` (setting ``cors_origins``): the web origins allowed
-to call the API from a browser, comma-separated (e.g.
-``https://clinic.example.org``). Empty by default: CORS is off.
+``ISOTRACK_CORS_ORIGINS`` (setting ``cors_origins``): the web origins allowed to
+call the API from a browser, comma-separated. Empty by default: CORS is off.
 
-``ISOTRACK_RATE_LIMIT_PER_MINUTE`` and ``ISOTRACK_RATE_LIMIT_BURST``: the
-per-user (else per-address) request rate of the API, a token bucket refilled
-at that many requests a minute and holding at most the burst.
+``ISOTRACK_RATE_LIMIT_PER_MINUTE`` and ``ISOTRACK_RATE_LIMIT_BURST``: the per-user
+(else per-address) request rate, a token bucket (CDS issuers: :mod:`isotrack.limit_settings`).
 
 ``ISOTRACK_SECRET_KEY`` (setting ``secret_key``): the server key that signs
 pharmacy authorisations (HMAC-SHA256), at least 32 bytes. It is checked only
@@ -85,6 +83,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.issuer_settings import parse_cds_issuers
+from isotrack.limit_settings import LimitSettings
 from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
@@ -132,8 +131,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(SsoSettings, BaseSettings):
-    """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`)."""
+class Settings(SsoSettings, LimitSettings, BaseSettings):
+    """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`;
+    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 

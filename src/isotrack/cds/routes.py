@@ -18,8 +18,10 @@ and test, without it, the request's scheme and host). Errors are problem+json:
       fhirServer
 
 In unsigned development mode every response under ``/cds-services`` carries
-``X-Isotrack-Unsigned: true``. The hook path reads no database: the knowledge
-base and the settings are built once, on ``app.state``.
+``X-Isotrack-Unsigned: true``. The hook path reads no record: the knowledge
+base and the settings are built once, on ``app.state``; it only writes the
+token's ``jti`` to the shared replay cache and draws on its issuer's bucket
+(``ISOTRACK_CDS_ISSUER_RATE_PER_SECOND``, 429 with ``Retry-After`` when empty).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import httpx
 import msgspec
@@ -56,10 +58,12 @@ from isotrack.clinical.record import to_snapshot
 from isotrack.clinical.snapshot import ReportToReview
 from isotrack.errors import CdsAuthError, InvalidInputError, IsotrackError
 from isotrack.http.deps import EngineDep, NowDep, current_time
+from isotrack.http.limits import ISSUER_BUCKET, VERIFIED_CDS_ISSUER, Rate, too_many
 from isotrack.http.problems import ProblemError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.settings import Settings
 from isotrack.store import read_record
+from isotrack.store.limits import Limits
 
 PREFIX = "/cds-services"
 PRECONDITION_FAILED = "precondition-failed"
@@ -82,14 +86,22 @@ class CdsState:
     issued: IssuedCards
     discovery: bytes
     templates: dict[str, str]
+    issuer_rate: Rate
+    limits: Limits | None = None
+    """The shared buckets (each verified issuer's) and replay cache; None: this process's."""
     transport: httpx.BaseTransport | None = None
     """Replaces the network for fhirServer reads (tests: ``httpx.MockTransport``)."""
 
 
-def install_cds(app: FastAPI, settings: Settings, kb: KnowledgeBase) -> None:
-    """Add the CDS Hooks routes (and, in unsigned mode, the response header) to ``app``."""
+def install_cds(
+    app: FastAPI, settings: Settings, kb: KnowledgeBase, limits: Limits | None = None
+) -> None:
+    """Add the CDS Hooks routes (and, in unsigned mode, the response header) to ``app``;
+    ``limits`` holds the issuers' buckets and the replay cache every worker shares."""
     app.state.cds = CdsState(
-        verifier=EhrTokenVerifier.from_settings(settings),
+        verifier=EhrTokenVerifier.from_settings(settings, replays=limits),
+        issuer_rate=Rate(settings.cds_issuer_rate_per_second, settings.cds_issuer_burst),
+        limits=limits,
         cards=CardSettings(kb, settings.cds_smart_app_url),
         issued=IssuedCards(),
         discovery=encode(discovery(kb)),
@@ -117,6 +129,8 @@ class CdsCall:
     authorization: str | None
     base_url: str
     """``scheme://host`` of the request (the ``aud`` base unless ``cds_public_url`` is set)."""
+    request_state: dict[str, Any]
+    """The request's state (``scope["state"]``): the verified issuer is noted there."""
     engine: Engine | None = None
     """The store, where a patient's own reports to the clinic are (REPORT-NEEDS-REVIEW)."""
 
@@ -133,6 +147,7 @@ async def cds_call(request: Request) -> CdsCall:
         body=await request.body(),
         authorization=request.headers.get("authorization"),
         base_url=f"{request.url.scheme}://{request.url.netloc}",
+        request_state=request.scope.setdefault("state", {}),
     )
 
 
@@ -270,7 +285,7 @@ def _service(service_id: str) -> Service:
 
 def _authenticate(call: CdsCall, service_id: str, *, feedback: bool = False) -> EhrCaller:
     token_given = bool(call.authorization and call.authorization.strip())
-    return authenticate_cds_request(
+    caller = authenticate_cds_request(
         call.authorization,
         audiences=audiences(call.settings, call.base_url, service_id, feedback=feedback)
         if token_given
@@ -278,6 +293,14 @@ def _authenticate(call: CdsCall, service_id: str, *, feedback: bool = False) -> 
         verifier=call.state.verifier,
         settings=call.settings,
     )
+    if caller.issuer is not None:
+        call.request_state[VERIFIED_CDS_ISSUER] = caller.issuer
+        limits, rate = call.state.limits, call.state.issuer_rate
+        if limits is not None:
+            wait = limits.take(ISSUER_BUCKET + caller.issuer, rate.per_second, rate.burst)
+            if wait is not None:
+                raise too_many(wait)
+    return caller
 
 
 def audiences(

@@ -27,9 +27,10 @@ refuses that issuer's tokens with 401, the cause going to the server log
 (``isotrack.cds.security``); :mod:`isotrack.cds.jwks` says when a JWKS is read
 again (key rotation, at most once a minute). The token itself is never logged.
 
-Limitation: the replay cache is in memory, per process. Behind several
-processes or machines a token may be replayed once to each other process
-within its short lifetime; a shared store would be needed to close that.
+The replay cache is the server's shared store when it is given one
+(``replays``, :mod:`isotrack.store.limits`: PostgreSQL, Redis, or the SQLite
+database), so that a token used once is refused on every worker and after a
+restart; without one (tests, tools) it is a bounded cache of this process.
 
 >>> verifier = EhrTokenVerifier({}, jwks_fetcher=lambda location: {"keys": []})
 >>> verifier.verify("not-a-jwt", audiences=["https://cds.example.org/cds-services/x"])
@@ -47,7 +48,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -92,6 +93,15 @@ class EhrCaller:
     tenant: str | None = None
 
 
+class ReplayStore(Protocol):
+    """A replay cache shared by every worker (:class:`isotrack.store.limits.Limits`)."""
+
+    def first_use(self, issuer: str, jti: str, *, expires: float, now: float) -> bool:
+        """Remember ``jti`` of ``issuer`` until ``expires`` (it is ``now``); False when
+        seen before."""
+        ...
+
+
 class _ReplayCache:
     """The ``jti`` values seen per issuer until their token expires; bounded; thread-safe."""
 
@@ -108,7 +118,7 @@ class _ReplayCache:
         with self._lock:
             self._forget_expired(self._clock())
             if (issuer, jti) in self._seen:
-                raise CdsAuthError(f"token id (jti) {shown(jti)} was already used: replayed")
+                raise _replayed(jti)
             if self._per_issuer.get(issuer, 0) >= self._size:
                 log.error("CDS issuer %r: replay cache full (%d live tokens)", issuer, self._size)
                 raise CdsAuthError(
@@ -139,6 +149,7 @@ class EhrTokenVerifier:
         clock: Callable[[], float] = time.time,
         leeway_seconds: int = DEFAULT_LEEWAY_SECONDS,
         replay_cache_size: int = DEFAULT_REPLAY_CACHE_SIZE,
+        replays: ReplayStore | None = None,
     ) -> None:
         fetcher = jwks_fetcher if jwks_fetcher is not None else JwksLoader()
         self._issuers = {
@@ -148,9 +159,12 @@ class EhrTokenVerifier:
         self._clock = clock
         self._leeway = leeway_seconds
         self._replays = _ReplayCache(replay_cache_size, clock)
+        self._shared_replays = replays
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EhrTokenVerifier:
+    def from_settings(
+        cls, settings: Settings, replays: ReplayStore | None = None
+    ) -> EhrTokenVerifier:
         """The verifier of ``ISOTRACK_CDS_ISSUERS``; warns in the log when the CDS
         service accepts unsigned requests or trusts no issuer at all, and logs an error
         for each JWKS file that is not there (its issuer's tokens will get 401)."""
@@ -172,7 +186,9 @@ class EhrTokenVerifier:
                     issuer,
                     location,
                 )
-        return cls(settings.cds_issuers, leeway_seconds=settings.cds_jwt_leeway_seconds)
+        return cls(
+            settings.cds_issuers, leeway_seconds=settings.cds_jwt_leeway_seconds, replays=replays
+        )
 
     def verify(self, token: str, *, audiences: Collection[str]) -> EhrCaller:
         """The caller proven by ``token``; CdsAuthError saying why it is not trusted."""
@@ -201,7 +217,10 @@ class EhrTokenVerifier:
         claims = self._decode(token, key, algorithm, issuer, audiences)
         jti, expires = self._checked_claims(claims)
         subject, tenant = (_optional_text(claims, name) for name in OPTIONAL_TEXT_CLAIMS)
-        self._replays.first_use(issuer, jti, expires)
+        if self._shared_replays is None:
+            self._replays.first_use(issuer, jti, expires)
+        elif not self._shared_replays.first_use(issuer, jti, expires=expires, now=self._clock()):
+            raise _replayed(jti)
         return EhrCaller(issuer=issuer, subject=subject, jti=jti, unsigned=False, tenant=tenant)
 
     def _decode(
@@ -310,6 +329,10 @@ def _accepted_algorithm(header: Mapping[str, Any]) -> str:
     else:
         reason = f"{shown(algorithm)} is not accepted"
     raise CdsAuthError(f"{reason}: sign the token with RS384 or ES384")
+
+
+def _replayed(jti: str) -> CdsAuthError:
+    return CdsAuthError(f"token id (jti) {shown(jti)} was already used: replayed")
 
 
 def _optional_text(claims: Mapping[str, Any], name: str) -> str | None:

@@ -3,11 +3,15 @@
 The database must be at the newest schema (else: run ``isotrack db upgrade``).
 ``--demo`` (development and test only) migrates it, loads the demo clinic and
 one demo user per role when it holds no patient yet, and prints the users'
-passwords that one time.
+passwords that one time. ``--workers N`` (PostgreSQL only) runs N worker
+processes under uvicorn (:mod:`isotrack.server.workers`); a worker that dies is
+started again.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,11 +27,15 @@ from isotrack.http.passwords import create_demo_users, demo_user_lines
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.server import create_app
 from isotrack.server.logging_json import logging_config
+from isotrack.server.workers import FACTORY
 from isotrack.settings import get_settings, normalise_database_url
-from isotrack.store import create_engine_for, patient_ids, upgrade
+from isotrack.store import backend_of, create_engine_for, patient_ids, upgrade
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may take to answer uvicorn's health check before it is killed and
+started again: starting one (imports, knowledge base) takes seconds on a busy machine."""
 
 
 @app.command("serve")
@@ -47,12 +55,23 @@ def serve_command(
         ),
     ] = False,
     policy: PolicyOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes (PostgreSQL only; they share the rate limits and the CDS "
+            "replay cache through the database, or Redis when ISOTRACK_REDIS_URL is set).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app (/), the REST API (OpenAPI at /api/v1/openapi.json, docs at /docs)
     and the CDS Hooks service (/cds-services).
 
     Example: [bold]isotrack serve --port 8000 --database sqlite:///clinic.db[/bold]
     Demo: [bold]ISOTRACK_ENV=development isotrack serve --demo[/bold]
+    Many workers: [bold]isotrack serve --workers 4 --database postgresql://…[/bold]
     """
     settings = get_settings()
     if database is not None:
@@ -66,6 +85,8 @@ def serve_command(
     kb = knowledge(policy)
     engine = create_engine_for(settings.database_url)
     try:
+        if workers > 1:
+            check_workers(engine, workers, policy=policy, demo=demo)
         if demo:
             prepare_demo(engine, kb)
         api = create_app(settings, engine=engine, kb=kb)
@@ -76,8 +97,14 @@ def serve_command(
             markup=False,
             soft_wrap=True,
         )
+        many = workers > 1
+        if many:  # each worker builds its own app from the environment
+            os.environ["ISOTRACK_DATABASE_URL"] = settings.database_url
         uvicorn.run(
-            api,
+            FACTORY if many else api,
+            factory=many,
+            workers=workers if many else None,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             host=host,
             port=port,
             log_config=logging_config(),
@@ -86,6 +113,22 @@ def serve_command(
         )
     finally:
         engine.dispose()
+
+
+def check_workers(engine: Engine, workers: int, *, policy: Path | None, demo: bool) -> None:
+    """InvalidInputError unless ``workers`` processes can share this configuration."""
+    if backend_of(engine) == "sqlite":
+        raise InvalidInputError(
+            "--workers",
+            f"{workers} workers need PostgreSQL: SQLite serves one worker (set "
+            "ISOTRACK_DATABASE_URL=postgresql://… or drop --workers)",
+        )
+    if policy is not None or demo:
+        raise InvalidInputError(
+            "--workers",
+            "cannot be combined with --policy or --demo (each worker reads its settings "
+            "from the environment); load the demo first, then serve with --workers",
+        )
 
 
 def prepare_demo(engine: Engine, kb: KnowledgeBase) -> None:

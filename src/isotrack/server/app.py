@@ -3,7 +3,8 @@
 It opens the database of the settings (or takes ``engine``), refuses to start
 unless the schema is the newest (StorageError: run ``isotrack db upgrade``) and,
 in production, unless the settings are usable (ConfigurationError, :mod:`.preflight`),
-loads the knowledge base, and assembles: the middleware (request id, rate
+loads the knowledge base, opens the shared limits (:mod:`isotrack.store.limits`:
+Redis, PostgreSQL or SQLite), and assembles: the middleware (request id, rate
 limit, body limits, security headers, access log; CORS only for the origins
 the settings list), the problem+json error handlers, ``GET /health`` and
 ``GET /ready``, the authentication router, every resource router of
@@ -54,6 +55,7 @@ from isotrack.server.middleware import RequestGuard, TokenBucketLimiter
 from isotrack.server.preflight import require_usable_configuration
 from isotrack.settings import Settings
 from isotrack.store import create_engine_for, head_revision, require_current_schema
+from isotrack.store.limits import shared_limits
 from isotrack.web import install_web
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -103,9 +105,12 @@ def create_app(
     app.state.engine = engine
     app.state.kb = kb if kb is not None else default_knowledge()
     install_problem_handlers(app)
+    app.state.limits = limits = shared_limits(engine, settings.redis_url)
     app.add_middleware(
         RequestGuard,
-        limiter=TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        limiter=TokenBucketLimiter(
+            settings.rate_limit_per_minute, settings.rate_limit_burst, store=limits
+        ),
         hsts_seconds=settings.hsts_seconds,
     )
     if settings.cors_origins:
@@ -119,7 +124,7 @@ def create_app(
     app.include_router(probes)
     for router in api_routers():
         app.include_router(router)
-    install_cds(app, settings, app.state.kb)
+    install_cds(app, settings, app.state.kb, limits)
     install_web(app)
     _add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to customise the document

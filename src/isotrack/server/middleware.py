@@ -2,7 +2,10 @@
 
 In order: a request id (``X-Request-ID`` taken when well formed, else made;
 echoed on the response and on ``request.state.request_id``); the rate limit
-(a token bucket per user, else per client address → 429 with Retry-After);
+(a token bucket per user, else per client address → 429 with Retry-After;
+the buckets live in the shared store of :mod:`isotrack.store.limits`, so that
+every worker draws on the same ones; a signed CDS Hooks call draws on its
+issuer's bucket instead, in its route, :mod:`isotrack.http.limits`);
 the body size limit (10 MB for CDS Hooks — paths under ``/cds-services`` —;
 5 MB for FHIR — paths ending ``/screen`` or ``/import``,
 or ``Content-Type: application/fhir+json`` — 100 KB otherwise; checked on
@@ -30,10 +33,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from isotrack.http.limits import RATE_LIMITED, VERIFIED_CDS_ISSUER, Rate, retry_after
 from isotrack.http.problems import INTERNAL_DETAIL, INTERNAL_ERROR_CODE, problem_response
 from isotrack.server.logging_json import ACCESS_LOGGER
+from isotrack.store.limits import Limits, MemoryLimits, Split
 
 FHIR_BODY_LIMIT = 5 * 1024 * 1024
 """Bytes a FHIR request body may hold."""
@@ -56,44 +62,45 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REMEMBERED_TOKENS = 10_000
-_MAX_BUCKETS = 100_000
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger("isotrack.api.errors")
 
 
 class TokenBucketLimiter:
-    """In-memory token buckets, one per key: ``burst`` requests at once, refilled
-    at ``per_minute`` a minute. ``clock`` (seconds, monotonic) is a parameter for tests."""
+    """The per-user and per-address buckets: ``burst`` requests at once, refilled at
+    ``per_minute`` a minute, kept in ``store`` (shared by every worker; default: this
+    process's memory, on ``clock``, seconds, a parameter for tests)."""
 
     def __init__(
-        self, per_minute: int, burst: int, *, clock: Callable[[], float] = time.monotonic
+        self,
+        per_minute: int,
+        burst: int,
+        *,
+        store: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.rate = Rate(per_minute / 60.0, float(burst))
+        self.store: Limits = store if store is not None else MemoryLimits(clock=clock)
+        self.blocking = not _in_memory(self.store)
+        """Whether a call waits for another server (then it runs off the event loop)."""
 
     def take(self, key: str) -> float | None:
         """Spend one request of ``key``: None when allowed, else the seconds to wait."""
-        now = self.clock()
-        tokens = self._tokens(key, now)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-        self._buckets[key] = (tokens - 1.0, now)
-        return None
+        return self.store.take(key, self.rate.per_second, self.rate.burst)
 
     def charge(self, key: str) -> None:
         """Spend one request of ``key`` already served (never below empty)."""
-        now = self.clock()
-        self._buckets[key] = (max(self._tokens(key, now) - 1.0, 0.0), now)
+        self.store.charge(key, self.rate.per_second, self.rate.burst)
 
-    def _tokens(self, key: str, now: float) -> float:
-        if len(self._buckets) > _MAX_BUCKETS:
-            self._buckets.clear()  # a flood of new addresses: start every bucket full again
-        tokens, then = self._buckets.get(key, (self.burst, now))
-        return min(self.burst, tokens + (now - then) * self.rate)
+    def peek(self, key: str) -> float | None:
+        """None when ``key`` holds a request, else the seconds to wait; spends nothing."""
+        return self.store.peek(key, self.rate.per_second, self.rate.burst)
+
+
+def _in_memory(store: Limits) -> bool:
+    buckets = store.buckets if isinstance(store, Split) else store
+    return isinstance(buckets, MemoryLimits)
 
 
 class RequestGuard:
@@ -135,7 +142,7 @@ class RequestGuard:
                 )
                 await response(scope, receive, send_with_headers)
         finally:
-            self._after(scope, headers, outcome, request_id, started)
+            await self._after(scope, headers, outcome, request_id, started)
 
     async def _guarded(
         self,
@@ -146,12 +153,17 @@ class RequestGuard:
         request_id: str,
     ) -> None:
         if scope["path"] not in UNLIMITED_PATHS:
-            wait = self.limiter.take(self._rate_key(scope, headers))
+            # A signed CDS call draws on its issuer's bucket once its route has verified
+            # the token; before, its address's bucket of refused tokens is looked at.
+            if _signed_cds_call(scope, headers):
+                wait = await self._limit(self.limiter.peek, _refused_tokens_key(scope))
+            else:
+                wait = await self._limit(self.limiter.take, self._rate_key(scope, headers))
             if wait is not None:
-                seconds = max(1, int(wait + 0.999))
+                seconds = retry_after(wait)
                 response = problem_response(
                     429,
-                    "rate-limited",
+                    RATE_LIMITED,
                     f"too many requests: try again in {seconds} s",
                     request_id=request_id,
                     headers={"retry-after": str(seconds)},
@@ -169,6 +181,11 @@ class RequestGuard:
             return
         await self.app(scope, _replay(body, receive), send)
 
+    async def _limit(self, spend: Callable[[str], float | None], key: str) -> float | None:
+        if self.limiter.blocking:
+            return await anyio.to_thread.run_sync(spend, key)
+        return spend(key)
+
     def _rate_key(self, scope: Scope, headers: dict[str, str]) -> str:
         token = _token_digest(headers)
         if token is not None and token in self._users_of_tokens:
@@ -176,7 +193,7 @@ class RequestGuard:
             return "user:" + self._users_of_tokens[token]
         return "address:" + _client_address(scope)
 
-    def _after(
+    async def _after(
         self,
         scope: Scope,
         headers: dict[str, str],
@@ -184,13 +201,20 @@ class RequestGuard:
         request_id: str,
         started: float,
     ) -> None:
-        user_id = _user_id(scope.get("state", {}))
+        state = scope.get("state", {})
+        user_id = _user_id(state)
         token = _token_digest(headers)
         if user_id is not None and token is not None and token not in self._users_of_tokens:
             self._users_of_tokens[token] = user_id
-            self.limiter.charge("user:" + user_id)
+            await self._limit(self.limiter.charge, "user:" + user_id)
             while len(self._users_of_tokens) > _REMEMBERED_TOKENS:
                 self._users_of_tokens.popitem(last=False)
+        if (
+            scope["path"] not in UNLIMITED_PATHS
+            and _signed_cds_call(scope, headers)
+            and VERIFIED_CDS_ISSUER not in state
+        ):  # a token that did not verify: its address pays for it
+            await self._limit(self.limiter.charge, _refused_tokens_key(scope))
         route = scope.get("route")
         access_log.info(
             "request",
@@ -302,6 +326,22 @@ def _token_digest(headers: dict[str, str]) -> str | None:
     if not authorization.lower().startswith("bearer "):
         return None
     return hashlib.sha256(authorization.encode("utf-8")).hexdigest()
+
+
+def _signed_cds_call(scope: Scope, headers: dict[str, str]) -> bool:
+    """A call to a CDS hook or feedback that carries a bearer token."""
+    path: str = scope["path"]
+    return (
+        path.startswith(CDS_PATH_PREFIX + "/")
+        and scope.get("method") == "POST"
+        and headers.get("authorization", "").lower().startswith("bearer ")
+    )
+
+
+def _refused_tokens_key(scope: Scope) -> str:
+    """The bucket of CDS tokens from an address that did not verify: an anonymous caller
+    sharing the address of an EHR gateway (a NAT) does not throttle the gateway."""
+    return "cds-refused:" + _client_address(scope)
 
 
 def _client_address(scope: Scope) -> str:

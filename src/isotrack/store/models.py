@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -235,6 +236,29 @@ class SsoRequestRow(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_url: Mapped[str] = mapped_column(String(2000))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class RateBucketRow(Base):
+    """One token bucket of the shared rate limits (:mod:`isotrack.store.limits`):
+    ``tokens`` left at ``updated_at`` (seconds since 1970); ``allowed`` says whether
+    the last request taken from it was let through."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+
+
+class SeenTokenRow(Base):
+    """A CDS Hooks token id (``jti``) already used by its issuer, kept until it expires."""
+
+    __tablename__ = "seen_tokens"
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(256), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class AccountTokenRow(Base):

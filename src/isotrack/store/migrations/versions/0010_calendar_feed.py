@@ -1,7 +1,7 @@
 """Patients' subscribed calendar links (the digest of each link's token).
 
 Revision ID: 0010_calendar_feed
-Revises: 0005_onboarding
+Revises: 0009_limits
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_calendar_feed"
-down_revision: str | None = "0005_onboarding"
+down_revision: str | None = "0009_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
