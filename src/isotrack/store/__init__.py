@@ -8,7 +8,7 @@ Public API:
   :func:`head_revision`, :func:`require_current_schema` — Alembic migrations.
 - :class:`UnitOfWork` — one transaction, with ``.patients``
   (:class:`PatientRepository`) and ``.audit`` (:class:`AuditTrail`).
-- :func:`execute`, :func:`read_record`, :func:`read_history`, :func:`read_histories`,
+- :func:`execute`, :func:`read_record`, :func:`read_history`,
   :func:`patient_ids` — the use cases, each one audited transaction;
   :func:`execute_many` — a batch of :class:`PendingCommand` (an import) in one.
 - :func:`read_clinic_settings`, :func:`save_clinic_settings` — the clinic's name,
@@ -52,7 +52,6 @@ from isotrack.store.service import (
     execute,
     execute_many,
     patient_ids,
-    read_histories,
     read_histories_for_summary,
     read_history,
     read_record,
@@ -83,7 +82,6 @@ __all__ = [
     "patient_ids",
     "read_checked",
     "read_clinic_settings",
-    "read_histories",
     "read_histories_for_summary",
     "read_history",
     "read_record",

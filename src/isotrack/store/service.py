@@ -312,17 +312,6 @@ def read_history(
         return _audited_history(uow, engine, patient_id, actor=actor, now=now)
 
 
-def read_histories(engine: Engine, *, actor: str, now: datetime) -> dict[str, list[StoredCommand]]:
-    """Every patient's command log, each read audited as :func:`read_history` does,
-    in one transaction (a clinic-wide page reads them all at once)."""
-    _require_time_zone(now)
-    with UnitOfWork(engine) as uow:
-        return {
-            patient_id: _audited_history(uow, engine, patient_id, actor=actor, now=now)
-            for patient_id in uow.patients.ids()
-        }
-
-
 def read_histories_for_summary(
     engine: Engine, *, actor: str, now: datetime, purpose: str
 ) -> dict[str, list[StoredCommand]]:

@@ -79,3 +79,12 @@ class IsotretinoinOrder:
         if self.dose_mg is None or self.times_per_day is None:
             return None
         return self.dose_mg * self.times_per_day
+
+
+def times_a_day(times: int) -> str:
+    """How often a dose is taken, in words: 'once a day', 'twice a day', '3 times a day'.
+
+    >>> times_a_day(2)
+    'twice a day'
+    """
+    return {1: "once a day", 2: "twice a day"}.get(times, f"{times} times a day")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from isotrack.clinical.dosing import Regimen, default_mg_per_kg_day, plan_course
-from isotrack.clinical.order import IsotretinoinOrder
+from isotrack.clinical.order import IsotretinoinOrder, times_a_day
 from isotrack.clinical.state import CourseState, PatientRecord
 from isotrack.errors import IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
@@ -55,5 +55,4 @@ def dose_words(dose_mg: float, times_per_day: int, regimen: Regimen | None = Non
     """'morning 30 mg (1 × 30 mg), evening 25 mg (1 × 25 mg)' for a regimen."""
     if regimen is not None:
         return regimen.describe()
-    often = {1: "once a day", 2: "twice a day"}.get(times_per_day, f"{times_per_day} times a day")
-    return f"{dose_mg:g} mg {often}"
+    return f"{dose_mg:g} mg {times_a_day(times_per_day)}"

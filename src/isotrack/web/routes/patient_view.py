@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from isotrack.clinical.dosing import administration_names
 from isotrack.clinical.monitoring import ItemStatus, Schedule, ScheduleItem, TriageAction
+from isotrack.clinical.order import times_a_day
 from isotrack.clinical.state import ComprehensionCheck, CourseState, DoseStep
 from isotrack.errors import InvalidInputError
 from isotrack.knowledge.base import KnowledgeBase
@@ -82,9 +83,7 @@ class DoseLine:
                 for name, mg in zip(names, self.doses_mg, strict=True)
             )
             return f"{each} ({self.daily_mg:g} mg a day)"
-        times = {1: "once a day", 2: "twice a day"}.get(
-            self.times_per_day, f"{self.times_per_day} times a day"
-        )
+        times = times_a_day(self.times_per_day)
         return f"{self.dose_mg:g} mg {times} ({self.daily_mg:g} mg a day)"
 
 

@@ -33,7 +33,7 @@ from isotrack.web.deps import CsrfDep, WebUser
 from isotrack.web.routes.clinic_access import ClinicUser, load_all, store
 from isotrack.web.templating import flash, render
 from isotrack.web.views.words import plain
-from isotrack.web.views.worklist import clinic_worklist
+from isotrack.web.views.worklist import clinic_worklist, item_anchor
 
 router = APIRouter(prefix="/worklist")
 
@@ -136,10 +136,12 @@ def _page(
         "resolved": resolved,
         "errors": errors or {},
         # the error summary of base.html links each refused step to its note field
-        "error_ids": {
-            key: f"item-{key.replace('|', '-').replace('/', '-')}-note" for key in errors or {}
-        },
+        "error_ids": {key: f"{item_anchor(key)}-note" for key in errors or {}},
+        "anchor_of": item_anchor,
         "kept": kept,
-        "work_count": len(clinic_worklist(records, on=on, kb=kb)),
+        # everyone's open items are the rows already, unless a view narrowed or widened them
+        "work_count": (
+            len(rows) if not (mine or resolved) else len(clinic_worklist(records, on=on, kb=kb))
+        ),
     }
     return render(request, "clinic/worklist.html", context, status=status)

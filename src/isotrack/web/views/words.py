@@ -30,14 +30,3 @@ def plain(text: str) -> str:
     'course c1 resumed; it is paused since 2026-02-20'
     """
     return _COMMAND_NOTE.sub("", text)
-
-
-def times_a_day(times: int | None) -> str:
-    """'once a day', 'twice a day', '3 times a day'.
-
-    >>> times_a_day(2)
-    'twice a day'
-    """
-    if times is None:
-        return "(how often not given)"
-    return {1: "once a day", 2: "twice a day"}.get(times, f"{times} times a day")

@@ -57,3 +57,9 @@ def open_count(
 ) -> int:
     """How many items are not resolved yet (the navigation's count)."""
     return len(clinic_worklist(records, on=on, kb=kb))
+
+
+def item_anchor(key: str) -> str:
+    """The page id of a worklist item (``patient id|item id``): the template's anchor of
+    its row and the error summary's link to its note field (``<anchor>-note``)."""
+    return "item-" + key.replace("|", "-").replace("/", "-")
