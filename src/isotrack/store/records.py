@@ -50,7 +50,7 @@ def read_records(
 ) -> list[PatientRecord | UnreadableRecord]:
     """Every patient's record in one transaction, each read audited (``read``), or an
     :class:`UnreadableRecord` in its place (audited ``read-failed``), by patient id."""
-    _require_time_zone(now)
+    require_time_zone(now)
     found: list[PatientRecord | UnreadableRecord] = []
     with UnitOfWork(engine) as uow:
         for patient_id, name in sorted(uow.patients.names().items()):
@@ -68,7 +68,7 @@ def read_checked(
     NotFoundError when there is no such patient; UnreadableRecordError when the record
     cannot be read back (audited ``read-failed`` with the reason, as on the dashboard).
     """
-    _require_time_zone(now)
+    require_time_zone(now)
     with UnitOfWork(engine) as uow:
         if uow.patients.version(patient_id) == 0:
             raise NotFoundError(f"no patient {patient_id!r}")  # never the database URL
@@ -79,7 +79,8 @@ def read_checked(
     return loaded
 
 
-def _require_time_zone(now: datetime) -> None:
+def require_time_zone(now: datetime) -> None:
+    """ValueError for a naive ``now``: every audited time is an aware one."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now={now.isoformat()} has no time zone: pass an aware datetime")
 

@@ -49,7 +49,7 @@ from isotrack.store.audit import (
     SUMMARY_READ_ACTION,
 )
 from isotrack.store.hashing import JsonValue, timestamp_text
-from isotrack.store.records import read_checked
+from isotrack.store.records import read_checked, require_time_zone
 from isotrack.store.repository import StoredCommand
 from isotrack.store.unit_of_work import UnitOfWork
 
@@ -76,7 +76,7 @@ def execute(
     :data:`UNVERSIONED_ATTEMPTS` times. CommandRejected (audited) when the record
     refuses the command; InvalidInputError (not audited) when it cannot pass the door.
     """
-    _require_time_zone(now)
+    require_time_zone(now)
     check_storable(command)
     return _retried(
         expected_version,
@@ -175,7 +175,7 @@ def execute_many(
     which command of the batch it was. Returns the record (None for an empty batch
     on a new patient) and the version.
     """
-    _require_time_zone(now)
+    require_time_zone(now)
     _check_batch_storable(commands)
     return _retried(
         expected_version,
@@ -232,7 +232,7 @@ def _store_one(
     command = pending.command
     _check_enrolled_id(command, patient_id)
     recorded_at = pending.recorded_at or now
-    _require_time_zone(recorded_at)
+    require_time_zone(recorded_at)
     recorded_on = pending.recorded_on or recorded_at.date()
     changed = apply(record, command, today=recorded_on, kb=kb)
     before = uow.patients.record_hash(patient_id)
@@ -307,7 +307,7 @@ def read_history(
 
     NotFoundError when the patient is not in the database.
     """
-    _require_time_zone(now)
+    require_time_zone(now)
     with UnitOfWork(engine) as uow:
         return _audited_history(uow, engine, patient_id, actor=actor, now=now)
 
@@ -318,7 +318,7 @@ def read_histories_for_summary(
     """Every patient's command log for a figure shown about the whole clinic (the
     worklist's count in a clinician's navigation): ONE audit row, ``read:summary``
     with the purpose and the number of records read, instead of one per record."""
-    _require_time_zone(now)
+    require_time_zone(now)
     with UnitOfWork(engine) as uow:
         histories = {pid: uow.patients.history(pid) for pid in uow.patients.ids()}
         uow.audit.append(
@@ -388,8 +388,3 @@ def _audit_rejection(
                 **(extra or {}),
             },
         )
-
-
-def _require_time_zone(now: datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"now={now.isoformat()} has no time zone: pass an aware datetime")
