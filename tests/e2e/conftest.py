@@ -52,7 +52,7 @@ from tests.smtp_server import SmtpServer, running_smtp_server
 from tests.web.demo_db import Account, create_accounts, load_demo_clinic
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Locator, Page, Playwright
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parent.parent
@@ -260,6 +260,14 @@ def _fresh_code(username: str, secret: str) -> str:
 def logout(page: Page) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Sign out").click()
+
+
+def assert_visible(locator: Locator) -> None:
+    """Waits (up to Playwright's default timeout) for the locator to be visible: after a
+    click the page may still be loading, and ``is_visible()`` answers at once."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible()
 
 
 def assert_accessible(page: Page, *, context: str = "") -> None:

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from isotrack.http.authz import Role
 from isotrack.ical import NEUTRAL_TITLES
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -28,11 +28,11 @@ def test_the_patient_makes_the_link_and_it_serves_a_valid_calendar(
 ) -> None:
     login(page, live_server, Role.PATIENT)
     section = page.get_by_role("region", name="Keep my calendar up to date")
-    assert section.is_visible()
+    assert_visible(section)
     assert_accessible(page, context="patient home with the calendar link section")
     page.get_by_role("button", name="Make my calendar link").click()
     page.wait_for_url("**/me/calendar-feed")
-    assert page.get_by_role("heading", name="Your calendar link is ready").is_visible()
+    assert_visible(page.get_by_role("heading", name="Your calendar link is ready"))
     subscribe = page.get_by_role("link", name="Subscribe in my calendar app")
     assert (subscribe.get_attribute("href") or "").startswith("webcal://")
     assert_accessible(page, context="the new calendar link")
@@ -50,7 +50,7 @@ def test_the_patient_makes_the_link_and_it_serves_a_valid_calendar(
     page.goto(f"{live_server.url}/me")
     page.get_by_role("button", name="Stop my calendar link").click()
     page.wait_for_url("**/me")
-    assert page.get_by_text("Your calendar link is stopped.").is_visible()
+    assert_visible(page.get_by_text("Your calendar link is stopped."))
     assert page.request.get(url).status == 404
 
 
@@ -64,9 +64,9 @@ def test_staff_see_and_make_the_link_from_the_patient_page(
     assert_accessible(page, context="staff calendar link page")
     page.get_by_role("button", name="Make a calendar link").click()
     link = page.locator("#calendar-link")
-    assert link.is_visible()
+    assert_visible(link)
     assert_accessible(page, context="staff calendar link made")
     screenshot(page, "calendar-link-staff")
     assert page.request.get(link.inner_text().strip()).status == 200
     page.get_by_role("button", name="Stop the calendar link").click()
-    assert page.get_by_text("has no calendar link").is_visible()
+    assert_visible(page.get_by_text("has no calendar link"))

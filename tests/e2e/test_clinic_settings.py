@@ -11,7 +11,14 @@ import pytest
 
 from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+    screenshot,
+)
 from tests.e2e.fresh_patients import fresh_patient
 from tests.e2e.test_worklist import sign_in_as
 
@@ -35,7 +42,7 @@ def test_the_admin_edits_the_settings_and_the_patient_sees_them(
     page.get_by_label("Phone number").fill("ring us")
     page.get_by_role("button", name="Save settings").click()
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
+    assert_visible(summary)
     assert "Enter the clinic's name" in summary.inner_text()
     assert page.get_by_label("Phone number").input_value() == "ring us"
     assert_accessible(page, context="clinic settings with errors")
@@ -46,7 +53,7 @@ def test_the_admin_edits_the_settings_and_the_patient_sees_them(
     page.get_by_label("Country").select_option("GB")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_url("**/admin/clinic")
-    assert page.get_by_role("status").is_visible()
+    assert_visible(page.get_by_role("status"))
     assert page.get_by_label("Clinic name").input_value() == "Harbour Dermatology"
     screenshot(page, "clinic-settings")
     logout(page)
@@ -58,8 +65,8 @@ def test_the_admin_edits_the_settings_and_the_patient_sees_them(
     page.wait_for_url("**/me/symptoms/advice")
     call = page.locator(".call-box")
     assert "Harbour Dermatology" in call.inner_text()
-    assert page.get_by_role("link", name="020 7946 0123").is_visible()
-    assert page.get_by_role("link", name="020 7946 0999").is_visible()
+    assert_visible(page.get_by_role("link", name="020 7946 0123"))
+    assert_visible(page.get_by_role("link", name="020 7946 0999"))
     assert "Samaritans" in call.inner_text()
-    assert page.get_by_role("link", name="116 123").is_visible()
+    assert_visible(page.get_by_role("link", name="116 123"))
     assert_accessible(page, context="advice with the clinic's numbers")

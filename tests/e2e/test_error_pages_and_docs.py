@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from isotrack.http.authz import Role
-from tests.e2e.conftest import LiveServer, assert_accessible, login
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -31,9 +31,9 @@ def test_a_browser_404_is_an_html_page_with_the_navigation(
     assert response is not None
     assert response.status == 404
     assert response.headers["content-type"].startswith("text/html")
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    assert_visible(page.get_by_role("heading", name="Page not found"))
     navigation = page.get_by_role("navigation").first
-    assert navigation.get_by_role("link", name="Clinic", exact=True).is_visible()
+    assert_visible(navigation.get_by_role("link", name="Clinic", exact=True))
     assert_accessible(page, context="the 404 page")
     api = httpx.get(f"{live_server.url}/api/v1/no-such-thing", headers={"Accept": "text/html"})
     assert api.status_code == 404

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from isotrack.http.authz import Role
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+    screenshot,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -92,7 +99,7 @@ def test_a_refused_weight_is_summarised_at_the_top_and_kept(
         page.get_by_role("button", name="Save weight").click()
 
     summary = page.locator("[data-error-summary]")
-    assert summary.is_visible()
+    assert_visible(summary)
     assert "nothing was saved" in summary.inner_text()
     page.wait_for_function("() => document.activeElement?.id === 'error-summary'")
     assert page.url == address  # the address of the page, not of the form's target

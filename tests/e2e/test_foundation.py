@@ -13,7 +13,14 @@ import pytest
 from isotrack import SAFETY_LINE
 from isotrack.http.authz import Role
 from isotrack.web.templating import START_PAGES
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+    screenshot,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -48,7 +55,7 @@ def test_signing_out_ends_the_session(page: Page, live_server: LiveServer) -> No
     login(page, live_server, Role.NURSE)
     logout(page)
     assert path_of(page) == "/login"
-    assert page.get_by_text("You are signed out.").is_visible()
+    assert_visible(page.get_by_text("You are signed out."))
     page.goto("/")
     assert path_of(page) == "/login"
 
@@ -120,7 +127,7 @@ def test_the_404_page_is_a_page(page: Page) -> None:
     response = page.goto("/no/such/page")
     assert response is not None
     assert response.status == 404
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    assert_visible(page.get_by_role("heading", name="Page not found"))
     assert_accessible(page, context="404 page")
 
 

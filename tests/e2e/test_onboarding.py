@@ -23,6 +23,7 @@ from isotrack.web.routes.patient_view import PHQ9_ANSWERS, PHQ9_QUESTIONS
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
+    assert_visible,
     login,
     logout,
     screenshot,
@@ -78,7 +79,7 @@ def give_phq9(page: Page) -> None:
     screenshot(page, "visit-phq9")
     with page.expect_navigation():
         page.get_by_role("button", name="Save the answers").click()
-    assert page.get_by_text("PHQ-9 recorded (given in clinic): total 0.").is_visible()
+    assert_visible(page.get_by_text("PHQ-9 recorded (given in clinic): total 0."))
 
 
 def ask_questions(page: Page) -> None:
@@ -98,8 +99,8 @@ def ask_questions(page: Page) -> None:
     screenshot(page, "visit-questions")
     with page.expect_navigation():
         page.get_by_role("button", name="Save the answers").click()
-    assert page.get_by_text(f"All {len(bank)} answers are right.").is_visible()
-    assert page.get_by_text("given in clinic by demo-prescriber").is_visible()
+    assert_visible(page.get_by_text(f"All {len(bank)} answers are right."))
+    assert_visible(page.get_by_text("given in clinic by demo-prescriber"))
     assert_accessible(page, context="comprehension answers")
 
 
@@ -112,7 +113,7 @@ def invite(page: Page, live_server: LiveServer, patient_id: str, email: str) -> 
     with page.expect_navigation():
         page.get_by_role("button", name="Create the invitation link").click()
     shown = page.locator("#invitation-link").inner_text()
-    assert page.get_by_text(f"It was emailed to {email}.").is_visible()
+    assert_visible(page.get_by_text(f"It was emailed to {email}."))
     assert_accessible(page, context="invitation link")
     screenshot(page, "portal-invitation")
     emailed = live_server.smtp.link_in(live_server.smtp.wait_for(email), "/invitation/")
@@ -149,10 +150,10 @@ def test_a_new_patient_goes_from_enrolment_to_a_first_dispense_in_the_browser(
         with patient.expect_navigation():
             patient.get_by_role("button", name="Create my account").click()
         assert urlsplit(patient.url).path == "/me"
-        assert patient.get_by_text("is ready. Welcome.").is_visible()
-        assert patient.get_by_role("heading", name="Hello, Omar").is_visible()
+        assert_visible(patient.get_by_text("is ready. Welcome."))
+        assert_visible(patient.get_by_role("heading", name="Hello, Omar"))
         patient.goto(path_of(link))
-        assert patient.get_by_role("heading", name="This link no longer works").is_visible()
+        assert_visible(patient.get_by_role("heading", name="This link no longer works"))
     finally:
         patient_context.close()
 
@@ -171,7 +172,7 @@ def test_a_new_patient_goes_from_enrolment_to_a_first_dispense_in_the_browser(
     page.locator("details.confirm > summary", has_text="Prescribe").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Yes, prescribe").click()
-    assert page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")).is_visible()
+    assert_visible(page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")))
     logout(page)
 
     login(page, live_server, Role.PHARMACIST)
@@ -189,7 +190,7 @@ def test_a_new_patient_goes_from_enrolment_to_a_first_dispense_in_the_browser(
     page.get_by_text("Record the dispense", exact=True).click()
     page.get_by_role("button", name="Yes, record it").click()
     page.wait_for_url(re.compile(rf"/pharmacy/patients/{patient_id}$"))
-    assert page.get_by_text(f"Dispense recorded: {allowed.group(1)} capsules").is_visible()
+    assert_visible(page.get_by_text(f"Dispense recorded: {allowed.group(1)} capsules"))
 
 
 def test_a_forgotten_password_is_reset_from_an_emailed_link(
@@ -211,7 +212,7 @@ def test_a_forgotten_password_is_reset_from_an_emailed_link(
     page.get_by_label("Username or email address").fill(email)
     with page.expect_navigation():
         page.get_by_role("button", name="Email me a link").click()
-    assert page.get_by_text("If an account with an email address matches").is_visible()
+    assert_visible(page.get_by_text("If an account with an email address matches"))
 
     link = live_server.smtp.link_in(live_server.smtp.wait_for(email), "/password/reset/")
     page.goto(path_of(link))
@@ -221,7 +222,7 @@ def test_a_forgotten_password_is_reset_from_an_emailed_link(
     page.get_by_label("The same password again").fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Change my password").click()
-    assert page.get_by_text("Your password is changed.").is_visible()
+    assert_visible(page.get_by_text("Your password is changed."))
 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -249,7 +250,7 @@ def test_the_admin_locks_and_unlocks_an_account(
     row.get_by_text(f"Lock {username}", exact=True).click()
     with page.expect_navigation():
         row.get_by_role("button", name="Yes, lock").click()
-    assert page.get_by_text(f"{username} is locked").is_visible()
+    assert_visible(page.get_by_text(f"{username} is locked"))
     assert "locked" in row.inner_text().lower()
     assert_accessible(page, context="users page after a lock")
 
@@ -265,7 +266,7 @@ def test_the_admin_locks_and_unlocks_an_account(
 
         with page.expect_navigation():
             row.get_by_role("button", name=f"Unlock {username}").click()
-        assert page.get_by_text(f"{username} is unlocked").is_visible()
+        assert_visible(page.get_by_text(f"{username} is unlocked"))
 
         them.get_by_label("Username").fill(username)
         them.get_by_label("Password").fill(created.password)

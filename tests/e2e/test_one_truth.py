@@ -25,7 +25,7 @@ from isotrack.http.authz import Role
 from isotrack.http.passwords import create_user
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for
-from tests.e2e.conftest import LiveServer, assert_accessible, login
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -62,7 +62,7 @@ def test_a_patient_who_stops_a_method_is_not_told_it_still_meets_the_programme(
     card.locator("summary", has_text="I stopped using this").click()
     with page.expect_navigation():
         card.get_by_role("button", name="Yes, I stopped it").click()
-    assert page.get_by_text("you stopped male condom today").is_visible()
+    assert_visible(page.get_by_text("you stopped male condom today"))
     verdict = page.locator(".flash--error[role=status]").inner_text()
     assert "does not meet the programme yet" in verdict
     assert "male condom" not in page.get_by_role("status").filter(has_text="programme").inner_text()
@@ -81,12 +81,12 @@ def test_the_clinic_sees_the_same_findings_and_right_statuses(
     page.goto("/clinic/patients/demo-ben")
     today = page.locator("section[data-findings=today]")
     lipids = today.locator("[data-rule=LIPIDS-HIGH]")
-    assert lipids.is_visible()
+    assert_visible(lipids)
     assert "Triglycerides 620 mg/dL" in lipids.inner_text()
     assert_accessible(page, context="Ben's patient page")
 
     page.goto("/clinic/patients/demo-ben/prescribe")
-    assert page.locator("section[data-findings=today] [data-rule=LIPIDS-HIGH]").is_visible()
+    assert_visible(page.locator("section[data-findings=today] [data-rule=LIPIDS-HIGH]"))
     assert_accessible(page, context="Ben's prescribe page")
 
     paused = datetime.now(UTC).astimezone().date() - timedelta(days=10)
@@ -104,7 +104,7 @@ def test_a_man_is_not_offered_a_late_period(page: Page, live_server: LiveServer)
     kb = default_knowledge()
     sign_in_patient(page, live_server, "demo-ben")
     page.goto("/me/symptoms")
-    assert page.get_by_label(kb.symptom("dry-lips").text).is_visible()
+    assert_visible(page.get_by_label(kb.symptom("dry-lips").text))
     assert page.get_by_label(kb.symptom("missed-period").text).count() == 0
     assert page.get_by_label(kb.symptom("positive-home-test").text).count() == 0
     assert_accessible(page, context="a man's symptom form")

@@ -12,7 +12,7 @@ import pytest
 from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.web.routes.patient_view import PHQ9_ANSWERS, PHQ9_QUESTIONS
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -26,10 +26,10 @@ def test_patient_home_shows_the_schedule_and_dose_on_desktop_and_phone(
     page: Page, live_server: LiveServer
 ) -> None:
     login(page, live_server, Role.PATIENT)
-    assert page.get_by_role("heading", name="Hello, Ana").is_visible()
-    assert page.get_by_role("heading", name="Next test").is_visible()
-    assert page.get_by_role("heading", name="Next visit").is_visible()
-    assert page.get_by_text("30 mg twice a day (60 mg a day)").is_visible()
+    assert_visible(page.get_by_role("heading", name="Hello, Ana"))
+    assert_visible(page.get_by_role("heading", name="Next test"))
+    assert_visible(page.get_by_role("heading", name="Next visit"))
+    assert_visible(page.get_by_text("30 mg twice a day (60 mg a day)"))
     assert_accessible(page, context="patient home, desktop")
     screenshot(page, "patient-home")
 
@@ -57,12 +57,12 @@ def test_a_red_flag_symptom_shows_the_stop_message_at_once(
     page.wait_for_url("**/me/symptoms/advice")
 
     alert = page.get_by_role("alert")
-    assert alert.is_visible()
+    assert_visible(alert)
     assert "Stop isotretinoin and get emergency care now." in alert.inner_text()
     top = alert.bounding_box()
     assert top is not None
     assert top["y"] < 300, "the stop message is the first thing on the page"
-    assert page.get_by_text(kb.symptom("dry-lips").advice).is_visible()
+    assert_visible(page.get_by_text(kb.symptom("dry-lips").advice))
     assert_accessible(page, context="symptom advice, red flag")
 
 
@@ -99,7 +99,7 @@ def test_the_other_patient_pages_are_accessible(
 ) -> None:
     login(page, live_server, Role.PATIENT)
     page.get_by_role("link", name=link).click()
-    assert page.get_by_role("heading", name=heading, level=1).is_visible()
+    assert_visible(page.get_by_role("heading", name=heading, level=1))
     assert_accessible(page, context=heading)
     page.set_viewport_size({"width": PHONE, "height": 844})
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE

@@ -19,7 +19,7 @@ from isotrack.clinical.state.commands import (
 from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.store import create_engine_for, execute
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login, screenshot
 from tests.web.test_pharmacy_view import answers, lapsed_window_story, prescribe
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def test_pharmacist_refuses_without_a_test_in_the_window_then_authorises_and_dis
     page.get_by_text("Record the dispense", exact=True).click()
     page.get_by_role("button", name="Yes, record it").click()
     page.wait_for_url(re.compile(rf"/pharmacy/patients/{PATIENT}$"))
-    assert page.get_by_text("Dispense recorded: 60 capsules of prescription rx3").is_visible()
+    assert_visible(page.get_by_text("Dispense recorded: 60 capsules of prescription rx3"))
     assert "No: do not dispense today" in verdict.inner_text()
     assert_accessible(page, context="pharmacy check, after the dispense")
 
@@ -101,5 +101,5 @@ def test_an_authorisation_id_from_the_patient_opens_the_check(
     login(page, live_server, Role.PHARMACIST)
     page.get_by_label("Patient name, record number or authorisation id").fill("demo-kara-rx2-pa")
     page.get_by_role("button", name="Look up").click()
-    assert page.get_by_role("heading", name="Authorisation demo-kara-rx2-pa").is_visible()
+    assert_visible(page.get_by_role("heading", name="Authorisation demo-kara-rx2-pa"))
     assert "Kara Singh" in page.get_by_role("heading", level=1).inner_text()

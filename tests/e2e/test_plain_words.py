@@ -14,7 +14,7 @@ import pytest
 
 from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login, screenshot
 from tests.web.page_words import internal_words
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def test_the_dashboard_reads_as_cards_at_390_px(page: Page, live_server: LiveSer
     scroller = page.locator(".table-scroll").first
     assert scroller.evaluate("s => s.scrollWidth <= s.clientWidth"), "the cards scroll sideways"
     ben = page.locator("tr[data-patient=demo-ben]")
-    assert ben.get_by_text("Triglycerides 620 mg/dL", exact=False).is_visible()
+    assert_visible(ben.get_by_text("Triglycerides 620 mg/dL", exact=False))
     label = ben.locator("td[data-label]").first
     assert label.evaluate("c => getComputedStyle(c, '::before').content") == '"Needs action: "'
     assert_accessible(page, context="dashboard at 390 px")
@@ -87,7 +87,7 @@ def test_the_rules_table_keeps_its_severity_column_at_390_px(
     no_sideways_scroll(page)
     lipids = page.locator("tr").filter(has=page.locator("a", has_text="LIPIDS-HIGH"))
     severity = lipids.locator("td[data-label=Severity]")
-    assert severity.is_visible()
+    assert_visible(severity)
     box = severity.bounding_box()
     assert box is not None
     assert 0 <= box["x"] <= box["x"] + box["width"] <= PHONE

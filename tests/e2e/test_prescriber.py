@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from isotrack.http.authz import Role
-from tests.e2e.conftest import LiveServer, assert_accessible, login, screenshot
+from tests.e2e.conftest import LiveServer, assert_accessible, assert_visible, login, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -63,8 +63,8 @@ def test_the_patient_page_draws_the_charts_against_their_thresholds(
     charts = page.locator("canvas[data-chart]")
     # cumulative, triglycerides, ALT, weight, lesion counts, modelled drug levels
     assert charts.count() == 6
-    assert page.locator("figcaption", has_text="Projected to reach the target on").is_visible()
-    assert page.locator("figcaption", has_text="warning (LIPIDS-HIGH): 500 mg/dL").is_visible()
+    assert_visible(page.locator("figcaption", has_text="Projected to reach the target on"))
+    assert_visible(page.locator("figcaption", has_text="warning (LIPIDS-HIGH): 500 mg/dL"))
     assert_accessible(page, context="the patient page")
     screenshot(page, "patient-page")
     screenshot(page, "patient-page-phone", width=PHONE)
@@ -96,7 +96,7 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
     page.fill("#weight-value", "72")
     with page.expect_navigation():
         page.get_by_role("button", name="Save weight").click()
-    assert page.get_by_text("Weight recorded.").is_visible()
+    assert_visible(page.get_by_text("Weight recorded."))
 
     with page.expect_navigation():
         page.get_by_role("link", name="Plan and prescribe").click()
@@ -108,7 +108,7 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
     assert page.input_value("#field-morning_mg") == "35"  # 70 mg/day at 72 kg: 35 mg twice
     assert page.input_value("#field-evening_mg") == "35"
     warning = page.locator("article.finding--warning", has_text="no triglycerides and ALT")
-    assert warning.is_visible()
+    assert_visible(warning)
     assert_accessible(page, context="the prescribe form")
 
     # The warning needs a reason: override it in the form, then confirm.
@@ -117,7 +117,7 @@ def test_a_new_patient_is_planned_and_prescribed_end_to_end(
     page.locator("details.confirm > summary", has_text="Prescribe").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Yes, prescribe").click()
-    assert page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")).is_visible()
+    assert_visible(page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")))
     timeline = page.locator("ol.timeline").inner_text()
     assert "Course rx-" in timeline
     assert "Finding BASELINE-LABS-MISSING overridden: Already addressed" in timeline
@@ -130,7 +130,7 @@ def test_a_critical_finding_blocks_the_order(page: Page, live_server: LiveServer
     with page.expect_navigation():
         page.get_by_role("link", name="Prescribe", exact=True).click()
     blocked = page.get_by_text("Blocked:")
-    assert blocked.is_visible()  # her start tests are not documented (PPP-START-TESTS)
+    assert_visible(blocked)  # her start tests are not documented (PPP-START-TESTS)
     assert page.locator("article.finding--critical").count() >= 1
     assert page.get_by_role("button", name="Yes, prescribe").count() == 0
 
@@ -161,7 +161,7 @@ def test_a_warning_is_overridden_with_a_reason_on_the_patient_page(
     card.locator("details.confirm > summary").click()
     with page.expect_navigation():
         card.get_by_role("button", name="Yes, override").click()
-    assert page.locator(".flash", has_text="MOOD-PHQ9-POSITIVE overridden").is_visible()
+    assert_visible(page.locator(".flash", has_text="MOOD-PHQ9-POSITIVE overridden"))
     card = page.locator("article.finding", has_text="PHQ-9 12")
     assert "referred to the mood clinic" in card.locator(".override-note").inner_text()
 
@@ -179,9 +179,9 @@ def test_a_nurse_records_a_lab_result_and_sees_no_prescribing(
     with page.expect_navigation():
         page.get_by_role("button", name="Save lab result").click()
     error = page.locator("#lab-value-error")
-    assert error.is_visible()  # refused next to its field; the form stays open
+    assert_visible(error)  # refused next to its field; the form stays open
     page.fill("#lab-value", "31")
     with page.expect_navigation():
         page.get_by_role("button", name="Save lab result").click()
-    assert page.locator(".flash", has_text="Lab result recorded.").is_visible()
+    assert_visible(page.locator(".flash", has_text="Lab result recorded."))
     assert "ALT 31 U/L" in page.locator("ol.timeline").inner_text()

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from isotrack.http.authz import Role
-from tests.e2e.conftest import SCREENSHOTS, LiveServer, assert_accessible, login, logout
+from tests.e2e.conftest import (
+    SCREENSHOTS,
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -79,7 +86,7 @@ def test_a_split_regimen_goes_from_the_planner_to_the_pharmacy(
     critical = page.locator("#screening article.finding--critical", has_text="DOSE-NOT-TAKEABLE")
     assert "nearest takeable: 30 + 25 mg a day" in critical.inner_text()
     assert SPLIT in (critical.text_content() or "")  # the detail lists the regimens
-    assert page.get_by_text("Blocked:").is_visible()
+    assert_visible(page.get_by_text("Blocked:"))
     assert page.get_by_role("button", name="Yes, prescribe").count() == 0
     assert_accessible(page, context="the prescribe form refusing an untakeable dose")
 

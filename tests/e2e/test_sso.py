@@ -21,6 +21,7 @@ from isotrack.store.models import SsoIdentityRow, UserRow
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
+    assert_visible,
     free_port,
     open_page,
     screenshot,
@@ -74,7 +75,7 @@ def test_a_prescriber_signs_in_through_the_identity_provider(
     server, provider = sso_server
     sign_in_at_provider(sso_page, "dr.sso")
     assert sso_page.url == server.url + "/clinic", sso_page.url
-    assert sso_page.get_by_role("button", name="Sign out").is_visible()
+    assert_visible(sso_page.get_by_role("button", name="Sign out"))
     assert_accessible(sso_page, context="the clinic page after single sign-on")
     engine = create_engine_for(server.database_url)
     try:
@@ -93,8 +94,8 @@ def test_a_person_whose_groups_give_no_role_sees_why_and_is_not_signed_in(
     sso_page: Page,
 ) -> None:
     sign_in_at_provider(sso_page, "visitor")
-    assert sso_page.get_by_role("heading", name="Sign-in not completed").is_visible()
-    assert sso_page.get_by_text("none of your groups gives access to isotrack").is_visible()
+    assert_visible(sso_page.get_by_role("heading", name="Sign-in not completed"))
+    assert_visible(sso_page.get_by_text("none of your groups gives access to isotrack"))
     assert_accessible(sso_page, context="the refused single sign-on page")
     screenshot(sso_page, "sso-refused")
     sso_page.goto("/clinic")

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from isotrack.http.authz import Role
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+    screenshot,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -34,7 +41,7 @@ def test_an_early_refill_needs_a_reason_and_the_pharmacist_sees_it(
         page.get_by_role("link", name="Prescribe", exact=True).click()
 
     card = page.locator("article.finding--warning", has_text="Supply on hand")
-    assert card.is_visible()
+    assert_visible(card)
     summary = card.locator(".finding__summary").inner_text()
     assert re.search(r"20 days left from earlier dispenses \(clinic policy: at most 7\)", summary)
     assert page.locator("[data-error-summary]").count() == 0  # nothing sent yet
@@ -54,7 +61,7 @@ def test_an_early_refill_needs_a_reason_and_the_pharmacist_sees_it(
     page.locator("details.confirm > summary", has_text="Prescribe").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Yes, prescribe").click()
-    assert page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")).is_visible()
+    assert_visible(page.get_by_text(re.compile(r"Prescription rx-[0-9a-f]+ stored")))
     assert f"Finding {rule} overridden" in page.locator("ol.timeline").inner_text()
     logout(page)
 
@@ -75,4 +82,4 @@ def test_an_early_refill_needs_a_reason_and_the_pharmacist_sees_it(
     page.locator("details.confirm > summary", has_text="Record the dispense").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Yes, record it").click()
-    assert page.get_by_text(re.compile(r"Dispense recorded: \d+ capsules")).is_visible()
+    assert_visible(page.get_by_text(re.compile(r"Dispense recorded: \d+ capsules")))

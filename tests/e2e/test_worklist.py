@@ -16,7 +16,14 @@ import pytest
 from isotrack.http.authz import Role
 from isotrack.knowledge import default_knowledge
 from isotrack.store import ClinicSettings, create_engine_for, save_clinic_settings
-from tests.e2e.conftest import LiveServer, assert_accessible, login, logout, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_accessible,
+    assert_visible,
+    login,
+    logout,
+    screenshot,
+)
 from tests.e2e.fresh_patients import DOSE, fresh_patient
 
 if TYPE_CHECKING:
@@ -61,21 +68,21 @@ def test_a_stop_report_reaches_the_clinic_and_is_resolved_with_a_note(
     logout(page)
 
     sign_in_as(page, username, password)
-    assert page.get_by_text(DOSE).is_visible()
+    assert_visible(page.get_by_text(DOSE))
     page.get_by_role("link", name="Report a side effect").click()
     page.get_by_label(kb.symptom("severe-headache").text).check()
     page.get_by_role("button", name="Send and see what to do").click()
     page.wait_for_url("**/me/symptoms/advice")
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_role("link", name="+1 555 0142").is_visible()
+    assert_visible(page.get_by_role("alert"))
+    assert_visible(page.get_by_role("link", name="+1 555 0142"))
     assert_accessible(page, context="advice after a stop symptom")
 
     page.goto("/me")
     first = page.locator("main h1").first
     assert first.inner_text() == "Stop taking isotretinoin and call your clinic today"
-    assert page.get_by_role("link", name="+1 555 0142").is_visible()
-    assert page.get_by_role("link", name="+1 555 0143").is_visible()
-    assert page.get_by_text("988 Suicide & Crisis Lifeline").is_visible()
+    assert_visible(page.get_by_role("link", name="+1 555 0142"))
+    assert_visible(page.get_by_role("link", name="+1 555 0143"))
+    assert_visible(page.get_by_text("988 Suicide & Crisis Lifeline"))
     assert page.get_by_text(DOSE).count() == 0
     assert_accessible(page, context="patient home after a stop report")
     screenshot(page, "patient-home-stop")
@@ -105,7 +112,7 @@ def test_a_stop_report_reaches_the_clinic_and_is_resolved_with_a_note(
 
     item.get_by_role("button", name=re.compile("^Resolve")).click()  # no note: refused
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
+    assert_visible(summary)
     assert "say how the item was dealt with" in summary.inner_text()
     assert_accessible(page, context="the worklist with an error")
     item = page.locator("ol.worklist > li", has_text=NAME)
@@ -119,5 +126,5 @@ def test_a_stop_report_reaches_the_clinic_and_is_resolved_with_a_note(
     logout(page)
 
     sign_in_as(page, username, password)
-    assert page.get_by_text(DOSE).is_visible()
+    assert_visible(page.get_by_text(DOSE))
     assert page.get_by_role("heading", name=re.compile("^Stop taking")).count() == 0
