@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from isotrack.clinical.dosing import check_target, oral_product
 from isotrack.clinical.programme import (
+    check_authorization_use,
     check_recorded_terms,
     refusal,
     require_dispensable,
@@ -314,6 +315,8 @@ def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase)
             f"{prescription.dispensed_capsules} dispensed): dispense at most {left}"
             + (", or write a new prescription" if left == 0 else ""),
         )
+    if command.authorization_id:
+        check_authorization_use(course, command)
     require_dispensable(
         record, command.prescription_id, on=command.on, kb=kb, quantity=command.quantity
     )
