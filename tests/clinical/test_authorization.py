@@ -40,7 +40,6 @@ AUTHORIZATION = Authorization(
     patient_id="w1",
     patient_name="Ana López",
     birth_date=date(2001, 5, 4),
-    course_id="c1",
     prescription_id="p2",
     product="isotretinoin-capsule",
     capsules=((30.0, 30), (25.0, 30)),

@@ -18,7 +18,7 @@ clinical: :mod:`isotrack.http.ppp_tokens`.
 >>> from datetime import date
 >>> authorization = Authorization(
 ...     id="PA-1", patient_id="w1", patient_name="Ana Lopez", birth_date=date(2001, 5, 4),
-...     course_id="c1", prescription_id="p2", product="isotretinoin-capsule",
+...     prescription_id="p2", product="isotretinoin-capsule",
 ...     capsules=((30.0, 30), (25.0, 30)), max_days=30, issued_on=date(2026, 3, 2),
 ...     not_after=date(2026, 3, 8), prescriber="dr.kim", programme="us-ipledge-2024",
 ... )
@@ -55,7 +55,6 @@ class Authorization:
     patient_id: str
     patient_name: str
     birth_date: date
-    course_id: str
     prescription_id: str
     product: str
     """The product's id in the knowledge base."""
@@ -71,6 +70,8 @@ class Authorization:
     programme: str
     version: str = ""
     """The programme's version (kept in the record; not in the token)."""
+    course_id: str = ""
+    """The course (kept in the record; not in the token: the id finds it)."""
 
     @property
     def max_quantity(self) -> int:
@@ -178,8 +179,7 @@ def _mg(value: float) -> float | int:
 
 def authorization_claims(authorization: Authorization) -> dict[str, Any]:
     """What the token states, in short keys (one QR code): ``v`` format, ``jti`` id,
-    ``sub`` patient, ``nm`` name, ``dob`` date of birth, ``crs`` course, ``rx``
-    prescription, ``prd`` product, ``caps`` [mg, capsules] per strength, ``ds`` days
+    ``sub`` patient, ``nm`` name, ``dob`` date of birth, ``rx`` prescription, ``prd`` product, ``caps`` [mg, capsules] per strength, ``ds`` days
     of supply, ``isd`` issued on, ``dnd`` do not dispense after, ``by`` prescriber,
     ``prg`` programme."""
     return {
@@ -188,7 +188,6 @@ def authorization_claims(authorization: Authorization) -> dict[str, Any]:
         "sub": authorization.patient_id,
         "nm": authorization.patient_name,
         "dob": authorization.birth_date.isoformat(),
-        "crs": authorization.course_id,
         "rx": authorization.prescription_id,
         "prd": authorization.product,
         "caps": [[_mg(mg), count] for mg, count in authorization.capsules],
@@ -200,7 +199,7 @@ def authorization_claims(authorization: Authorization) -> dict[str, Any]:
     }
 
 
-_TEXT_CLAIMS = ("jti", "sub", "nm", "crs", "rx", "prd", "by", "prg")
+_TEXT_CLAIMS = ("jti", "sub", "nm", "rx", "prd", "by", "prg")
 
 
 def authorization_from_claims(claims: Mapping[str, Any]) -> Authorization:
@@ -221,7 +220,6 @@ def authorization_from_claims(claims: Mapping[str, Any]) -> Authorization:
             patient_id=claims["sub"],
             patient_name=claims["nm"],
             birth_date=date.fromisoformat(claims["dob"]),
-            course_id=claims["crs"],
             prescription_id=claims["rx"],
             product=claims["prd"],
             capsules=capsules,

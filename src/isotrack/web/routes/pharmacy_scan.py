@@ -138,7 +138,10 @@ def _verified(
 def _verified_context(
     authorization: Authorization, record: PatientRecord, version: int, kb: KbDep, token: str
 ) -> dict[str, Any]:
-    course = record.course(authorization.course_id)
+    course = next(
+        (c for c in record.courses if any(a.id == authorization.id for a in c.authorizations)),
+        None,
+    )
     used = first_use(course, authorization.id) if course is not None else None
     return {
         "authorization": authorization,
