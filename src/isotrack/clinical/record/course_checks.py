@@ -303,6 +303,8 @@ def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase)
             f"{prescription.on}: dispense on or after {prescription.on}",
         )
     _in_date_order(course, command.on)
+    if command.authorization_id:  # first: "already dispensed" says more than "none left"
+        check_authorization_use(course, command)
     if command.quantity < 1:
         raise CommandRejected("quantity", f"must be at least 1 capsule, got {command.quantity}")
     check_dispensed_capsules(prescription, command.quantity)
@@ -315,8 +317,6 @@ def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase)
             f"{prescription.dispensed_capsules} dispensed): dispense at most {left}"
             + (", or write a new prescription" if left == 0 else ""),
         )
-    if command.authorization_id:
-        check_authorization_use(course, command)
     require_dispensable(
         record, command.prescription_id, on=command.on, kb=kb, quantity=command.quantity
     )

@@ -27,6 +27,7 @@ from isotrack.http.schemas import CommandResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.db import storage_errors
 from isotrack.store.models import Patient
+from isotrack.store.ppp_records import patient_of_authorization as patient_of_authorization
 from isotrack.store.users import user_transaction
 from isotrack.web.deps import PageForbidden, WebUser, require_page
 
