@@ -37,7 +37,7 @@ from isotrack.store.ppp_keys import public_jwks
 from isotrack.store.ppp_records import patient_of_authorization
 from isotrack.store.ppp_tokens import load_jwks, verify_authorization
 from isotrack.web.deps import CsrfDep, WebUser, require_page
-from isotrack.web.routes._records import VersionField, read_for, store_for
+from isotrack.web.routes._records import read_for, store_for
 from isotrack.web.templating import flash, render
 from isotrack.web.views.authorisation import product_name
 from isotrack.web.views.words import plain
@@ -64,10 +64,10 @@ def check_token(
     token: TokenField = "",
 ) -> Response:
     try:
-        authorization, record, version = _verified(user, engine, kb, now, token)
+        authorization, record, _ = _verified(user, engine, kb, now, token)
     except (InvalidInputError, ProgrammeRefusal) as error:
         return _refused(request, token, error)
-    return _page(request, _verified_context(authorization, record, version, kb, token))
+    return _page(request, _verified_context(authorization, record, kb, token))
 
 
 @router.post("/dispense")
@@ -80,13 +80,12 @@ def dispense(
     now: NowDep,
     token: TokenField = "",
     checked: Annotated[str, Form(max_length=8)] = "",
-    version: VersionField = None,
 ) -> Response:
     try:
-        authorization, record, current = _verified(user, engine, kb, now, token)
+        authorization, record, _ = _verified(user, engine, kb, now, token)
     except (InvalidInputError, ProgrammeRefusal) as error:
         return _refused(request, token, error)
-    context = _verified_context(authorization, record, current, kb, token)
+    context = _verified_context(authorization, record, kb, token)
     if checked != "yes":
         message = "Confirm that you checked the name and date of birth of the person present."
         return _page(request, context | {"errors": {"checked": message}}, status=422)
@@ -95,8 +94,8 @@ def dispense(
         quantity=authorization.max_quantity, authorization_id=authorization.id,
         dispensed_by=user.username,
     )  # fmt: skip
-    try:
-        store_for(user, engine, authorization.patient_id, command, now=now, kb=kb, version=version)
+    try:  # checked against the record as it is now: the token fixes what is dispensed
+        store_for(user, engine, authorization.patient_id, command, now=now, kb=kb, version=None)
     except (CommandRejected, ProgrammeRefusal) as error:
         message = plain(error.message.removeprefix(f"{error.field}: "))
         return _page(request, context | {"errors": {"dispense": message}}, status=422)
@@ -136,7 +135,7 @@ def _verified(
 
 
 def _verified_context(
-    authorization: Authorization, record: PatientRecord, version: int, kb: KbDep, token: str
+    authorization: Authorization, record: PatientRecord, kb: KbDep, token: str
 ) -> dict[str, Any]:
     course = next(
         (c for c in record.courses if any(a.id == authorization.id for a in c.authorizations)),
@@ -149,7 +148,6 @@ def _verified_context(
         "capsules": capsules_words(authorization),
         "used": used_text(used) if used is not None else "",
         "token": token.strip(),
-        "version": version,
     }
 
 
@@ -161,7 +159,10 @@ def _refused(request: Request, token: str, error: InvalidInputError | ProgrammeR
 
 
 def _page(request: Request, context: dict[str, Any], *, status: int = 200) -> Response:
-    base = {
+    base: dict[str, Any] = {
+        "authorization": None,
+        "token": "",
+        "used": "",
         "errors": {},
         "error_ids": {"token": "field-token", "checked": "field-checked", "dispense": "verified"},
         "page_url": "/pharmacy/scan",

@@ -27,7 +27,7 @@ from isotrack.store.ppp_records import prescriber_of, signed_token
 QR_ERROR_LEVEL = "m"
 """Medium error correction (15 %): a creased or smudged printout still reads."""
 QR_SCALE = 4
-"""Pixels per module: about 4 cm wide on screen and paper, easy for a phone camera."""
+"""Units per module of the drawing (the page sets its size: 24rem on screen, 7 cm on paper)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,9 @@ def qr_svg(token: str) -> tuple[Markup, int]:
     """The token as an inline SVG QR code (with a title for screen readers), and its
     QR version."""
     code = segno.make(token, error=QR_ERROR_LEVEL, micro=False)
-    svg = code.svg_inline(scale=QR_SCALE, border=4, title="QR code of the authorisation")
+    svg = code.svg_inline(
+        scale=QR_SCALE, border=4, omitsize=True, title="QR code of the authorisation"
+    )
     svg = re.sub(r"^<svg ", '<svg role="img" aria-label="QR code of the authorisation" ', svg)
     return Markup(svg), int(code.version)  # noqa: S704  # segno's own SVG, no user markup
 
