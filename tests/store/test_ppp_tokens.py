@@ -146,7 +146,7 @@ def test_alg_none_is_refused(database: Engine) -> None:
 
 def test_an_unknown_kid_is_refused(database: Engine) -> None:
     token = signed(database)
-    head, body, signature = token.split(".")
+    _, body, signature = token.split(".")
     other = b64(json.dumps({"alg": "EdDSA", "kid": "not-a-clinic-key"}).encode())
     assert refusal(f"{other}.{body}.{signature}", keys_now(database)) == (
         "token: is signed with an unknown key ('not-a-clinic-key'): not one of the clinic's "

@@ -30,12 +30,11 @@ from isotrack.clinical.programme import (
     authorize_dispense,
     programme_status,
 )
-from isotrack.clinical.state import PatientRecord
 from isotrack.http.ids import new_authorization_id
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import programme_line
 from isotrack.store import execute, read_record
-from isotrack.store.ppp_records import prescriber_of, signed_token
+from isotrack.store.ppp_records import prescriber_of_current, signed_token
 
 PatientArgument = Annotated[str, typer.Argument(metavar="PATIENT", help="The patient's id.")]
 DateOption = Annotated[
@@ -225,10 +224,9 @@ def authorize_command(
     day = parse_day("--date", on)
     with open_database(database) as engine:
         record, version = read_record(engine, patient_id, actor=CLI_ACTOR, now=moment, kb=kb)
-        latest = record.current_course.prescriptions[-1].id if _prescribed(record) else ""
         authorization = authorize_dispense(
             record, on=day, kb=kb, authorization_id=new_authorization_id(),
-            prescriber=prescriber_of(engine, patient_id, latest),
+            prescriber=prescriber_of_current(engine, record),
         )  # fmt: skip
         execute(
             engine, patient_id, as_command(authorization), actor=CLI_ACTOR, now=moment, kb=kb,
@@ -252,11 +250,6 @@ def authorize_command(
     )
     out.print(token, markup=False, soft_wrap=True)
     out.print(SAFETY_LINE, markup=False)
-
-
-def _prescribed(record: PatientRecord) -> bool:
-    course = record.current_course
-    return course is not None and bool(course.prescriptions)
 
 
 def capsules_text(authorization: Authorization) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from isotrack.clinical.programme import Authorization
+from isotrack.clinical.state import PatientRecord
 from isotrack.store.db import storage_errors
 from isotrack.store.models import CommandRow
 from isotrack.store.ppp_keys import active_signing_key
@@ -36,6 +37,15 @@ def prescriber_of(engine: Engine, patient_id: str, prescription_id: str) -> str:
     )
     with storage_errors(engine), engine.connect() as connection:
         return connection.execute(query).scalar_one_or_none() or ""
+
+
+def prescriber_of_current(engine: Engine, record: PatientRecord) -> str:
+    """Who wrote the latest prescription of the current course (what an authorisation
+    issued now is for), or ''."""
+    course = record.current_course
+    if course is None or not course.prescriptions:
+        return ""
+    return prescriber_of(engine, record.patient_id, course.prescriptions[-1].id)
 
 
 def patient_of_authorization(engine: Engine, authorization_id: str) -> str | None:

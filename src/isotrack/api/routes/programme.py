@@ -32,7 +32,7 @@ from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.ids import new_authorization_id
 from isotrack.store.ppp_keys import public_jwks
-from isotrack.store.ppp_records import prescriber_of, signed_token
+from isotrack.store.ppp_records import prescriber_of_current, signed_token
 from isotrack.store.ppp_tokens import load_jwks
 from isotrack.store.ppp_tokens import verify_authorization as verify_token
 
@@ -219,11 +219,9 @@ def create_authorization(
     principal: Annotated[Principal, Depends(require(Action.AUTHORIZATION_CREATE))],
 ) -> IssuedAuthorization:
     record, version = read_allowed_record(engine, patient_id, principal, now=now, kb=kb)
-    course = record.current_course
-    latest = course.prescriptions[-1].id if course is not None and course.prescriptions else ""
     authorization = authorize_dispense(
         record, on=body.on or now.date(), kb=kb, authorization_id=new_authorization_id(),
-        prescriber=prescriber_of(engine, patient_id, latest),
+        prescriber=prescriber_of_current(engine, record),
     )  # fmt: skip
     store_command(
         engine, patient_id, as_command(authorization), principal, now=now, kb=kb,

@@ -179,9 +179,9 @@ def _mg(value: float) -> float | int:
 
 def authorization_claims(authorization: Authorization) -> dict[str, Any]:
     """What the token states, in short keys (one QR code): ``v`` format, ``jti`` id,
-    ``sub`` patient, ``nm`` name, ``dob`` date of birth, ``rx`` prescription, ``prd`` product, ``caps`` [mg, capsules] per strength, ``ds`` days
-    of supply, ``isd`` issued on, ``dnd`` do not dispense after, ``by`` prescriber,
-    ``prg`` programme."""
+    ``sub`` patient, ``nm`` name, ``dob`` date of birth, ``rx`` prescription, ``prd``
+    product, ``caps`` [mg, capsules] per strength, ``ds`` days of supply, ``isd``
+    issued on, ``dnd`` do not dispense after, ``by`` prescriber, ``prg`` programme."""
     return {
         "v": CLAIMS_VERSION,
         "jti": authorization.id,

@@ -35,7 +35,7 @@ from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.ids import new_authorization_id
-from isotrack.store.ppp_records import prescriber_of
+from isotrack.store.ppp_records import prescriber_of_current
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes._records import (
     VersionField,
@@ -97,12 +97,10 @@ def create_authorization(
     version: VersionField = None,
 ) -> Response:
     record, current = read_for(user, engine, patient_id, now=now, kb=kb)
-    course = record.current_course
-    latest = course.prescriptions[-1].id if course is not None and course.prescriptions else ""
     try:
         issued = authorize_dispense(
             record, on=now.date(), kb=kb, authorization_id=new_authorization_id(),
-            prescriber=prescriber_of(engine, patient_id, latest),
+            prescriber=prescriber_of_current(engine, record),
         )  # fmt: skip
     except ProgrammeRefusal as error:
         return _check_page(
