@@ -13,7 +13,8 @@ call the API from a browser, comma-separated. Empty by default: CORS is off.
 (else per-address) request rate, a token bucket (CDS issuers: :mod:`isotrack.limit_settings`).
 
 ``ISOTRACK_SECRET_KEY`` (setting ``secret_key``): the server key that signs
-pharmacy authorisations (HMAC-SHA256), at least 32 bytes. It is checked only
+access tokens, sessions and CSRF tokens (HMAC-SHA256), at least 32 bytes (pharmacy
+authorisations are signed with the clinic's Ed25519 key: :mod:`isotrack.store.ppp_keys`). It is checked only
 when a command needs it (:func:`signing_key`), never at import: outside
 development and test a missing, short or placeholder key is refused with a
 message that says how to make one; in development and test, without a key,
@@ -146,8 +147,8 @@ class Settings(SsoSettings, LimitSettings, BaseSettings):
     secrets must be real."""
 
     secret_key: SecretStr | None = None
-    """The server key that signs pharmacy authorisations; read it with
-    :func:`signing_key`, which checks it."""
+    """The server key that signs access tokens, sessions and CSRF tokens; read it
+    with :func:`signing_key`, which checks it."""
 
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Origins allowed to call the API from a browser (comma-separated in the
