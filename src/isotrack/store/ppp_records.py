@@ -1,6 +1,7 @@
 """What a dispensing authorisation needs from the command log beyond the record:
-who wrote the prescription, whose record holds an authorisation, and the signed
-token of an authorisation (signed with the clinic's active key).
+who wrote the prescription, whose record holds an authorisation, the signed
+token of an authorisation (signed with the clinic's active key), and a token
+checked with the clinic's published public keys.
 
 >>> prescription_needle("rx-1")
 '"prescription_id":"rx-1"'
@@ -8,7 +9,7 @@ token of an authorisation (signed with the clinic's active key).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 
@@ -16,8 +17,8 @@ from isotrack.clinical.programme import Authorization
 from isotrack.clinical.state import PatientRecord
 from isotrack.store.db import storage_errors
 from isotrack.store.models import CommandRow
-from isotrack.store.ppp_keys import active_signing_key
-from isotrack.store.ppp_tokens import sign_authorization
+from isotrack.store.ppp_keys import active_signing_key, public_jwks
+from isotrack.store.ppp_tokens import jwks_keys, sign_authorization, verify_authorization
 
 
 def prescription_needle(prescription_id: str) -> str:
@@ -62,6 +63,15 @@ def patient_of_authorization(engine: Engine, authorization_id: str) -> str | Non
     )
     with storage_errors(engine), engine.connect() as connection:
         return connection.execute(query).scalar_one_or_none()
+
+
+def verify_here(
+    engine: Engine, token: str, *, now: datetime, on: date | None = None
+) -> Authorization:
+    """A token checked with this clinic's published public keys (as a pharmacy would,
+    with the same JWKS), on ``on`` when given."""
+    keys = jwks_keys(public_jwks(engine, now=now))
+    return verify_authorization(token, keys, on=on)
 
 
 def signed_token(engine: Engine, authorization: Authorization, *, now: datetime, actor: str) -> str:

@@ -66,6 +66,15 @@ def load_jwks(text: str) -> dict[str, Ed25519PublicKey]:
         document = json.loads(text)
     except ValueError as error:
         raise InvalidInputError("jwks", f"is not JSON: {error}") from None
+    found = jwks_keys(document)
+    if not found:
+        raise InvalidInputError("jwks", "holds no Ed25519 (EdDSA) key with a kid")
+    return found
+
+
+def jwks_keys(document: Any) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 signing keys of a parsed JWKS by kid (none: an empty dict);
+    InvalidInputError (field ``jwks``) when it is not a JWKS."""
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list):
         raise InvalidInputError("jwks", 'is not a JWKS: expected {"keys": [...]}')
@@ -74,8 +83,6 @@ def load_jwks(text: str) -> dict[str, Ed25519PublicKey]:
         key = _ed25519(entry)
         if key is not None:
             found[str(entry["kid"])] = key
-    if not found:
-        raise InvalidInputError("jwks", "holds no Ed25519 (EdDSA) key with a kid")
     return found
 
 

@@ -12,7 +12,6 @@ active key and the retired ones still in their overlap, never a private key.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated
 
@@ -32,9 +31,7 @@ from isotrack.http.authz import Action, Principal, require
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.ids import new_authorization_id
 from isotrack.store.ppp_keys import public_jwks
-from isotrack.store.ppp_records import prescriber_of_current, signed_token
-from isotrack.store.ppp_tokens import load_jwks
-from isotrack.store.ppp_tokens import verify_authorization as verify_token
+from isotrack.store.ppp_records import prescriber_of_current, signed_token, verify_here
 
 router = APIRouter(prefix="/api/v1", tags=["programme"])
 JWKS_MAX_AGE_SECONDS = 3600
@@ -243,8 +240,7 @@ def verify_authorization(
     _: Annotated[Principal, Depends(require(Action.AUTHORIZATION_VERIFY))],
 ) -> VerifyResult:
     day = body.on or now.date()
-    keys = load_jwks(json.dumps(public_jwks(engine, now=now)))
-    authorization = verify_token(body.token, keys)  # 422: algorithm, key, altered, malformed
+    authorization = verify_here(engine, body.token, now=now)  # 422: alg, key, altered, malformed
     return VerifyResult(
         signature="valid",
         in_force=authorization.issued_on <= day <= authorization.not_after,

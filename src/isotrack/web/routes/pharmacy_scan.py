@@ -21,7 +21,6 @@ saying when and by whom the first was, and refuses more capsules than it allows.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -33,9 +32,7 @@ from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, InvalidInputError, ProgrammeRefusal
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
-from isotrack.store.ppp_keys import public_jwks
-from isotrack.store.ppp_records import patient_of_authorization
-from isotrack.store.ppp_tokens import load_jwks, verify_authorization
+from isotrack.store.ppp_records import patient_of_authorization, verify_here
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes._records import read_for, store_for
 from isotrack.web.templating import flash, render
@@ -121,8 +118,7 @@ def _verified(
 ) -> tuple[Authorization, PatientRecord, int]:
     """The authorisation the token states, checked with the published public keys on
     today's date, and the record that holds it (read as ``user``, audited)."""
-    keys = load_jwks(json.dumps(public_jwks(engine, now=now)))
-    authorization = verify_authorization(token, keys, on=now.date())
+    authorization = verify_here(engine, token, now=now, on=now.date())
     owner = patient_of_authorization(engine, authorization.id)
     if owner != authorization.patient_id:
         raise InvalidInputError(
