@@ -37,7 +37,6 @@ from isotrack.errors import CommandRejected
 from isotrack.knowledge import KnowledgeBase, default_knowledge
 
 D0 = date(2026, 1, 5)
-KEY = b"test-server-key-0123456789abcdef"
 US = "us-ipledge-2024"
 EU = "eu-ppp-2018"
 
@@ -118,9 +117,7 @@ def authorize(n: int) -> Step:
     """The pharmacy asks for an authorisation on day ``n`` and records it."""
 
     def step(record: PatientRecord, kb: KnowledgeBase) -> AnyCommand:
-        authorization = authorize_dispense(
-            record, on=day(n), kb=kb, key=KEY, authorization_id=f"A{n}"
-        )
+        authorization = authorize_dispense(record, on=day(n), kb=kb, authorization_id=f"A{n}")
         return as_command(authorization)
 
     return step

@@ -55,7 +55,6 @@ from isotrack.errors import CommandRejected
 from isotrack.knowledge import default_knowledge
 
 KB = default_knowledge()
-KEY = b"property-test-key"
 START = date(2026, 1, 5)
 WINDOW = timedelta(days=int(KB.number("ppp.test_window_days")) - 1)
 MAX_SUPPLY = 30
@@ -220,7 +219,7 @@ def authorization(data: st.DataObject, record: PatientRecord, on: date) -> AnyCo
     generous record of them, which the aggregate must refuse."""
     number = sum(len(c.authorizations) for c in record.courses) + 1
     try:
-        issued = authorize_dispense(record, on=on, kb=KB, key=KEY, authorization_id=f"A{number}")
+        issued = authorize_dispense(record, on=on, kb=KB, authorization_id=f"A{number}")
     except CommandRejected:
         return None
     assert issued.max_days <= MAX_SUPPLY
@@ -379,7 +378,7 @@ def check_terms(
     before: PatientRecord, record: PatientRecord, command: AnyCommand, on: date, programme: str
 ) -> None:
     if isinstance(command, RecordAuthorization):
-        terms = authorize_dispense(before, on=on, kb=KB, key=KEY, authorization_id="check")
+        terms = authorize_dispense(before, on=on, kb=KB, authorization_id="check")
         assert command.not_after <= terms.not_after
         assert command.max_quantity <= terms.max_quantity
 

@@ -457,6 +457,7 @@ def test_dispensing_more_than_prescribed_is_refused(kb: KnowledgeBase) -> None:
         kb,
         enrolled(kb, start_course(0), prescribe(0)),
     )
+    record = apply(record, authorize(1, quantity=10, authorization_id="A2"), today=day(1), kb=kb)
     error = refused(record, dispense(1, quantity=11), kb)
     assert "at most 10" in error.message
     assert apply(record, dispense(1, quantity=10), today=day(1), kb=kb)

@@ -143,15 +143,17 @@ def test_with_an_authorisation_in_force_the_check_says_how_many_capsules_until_w
             on=TODAY, authorization_id="PA-TWO", prescription_id="rx3", not_after=day(6),
             max_quantity=60,
         ),
-        Dispense(on=TODAY, prescription_id="rx3", quantity=20),
     )  # fmt: skip
     check = dispense_check(record, on=TODAY, kb=kb)
     assert check.verdict == "dispense"
     assert check.authorization is not None
     assert check.authorization.id == "PA-TWO"
-    assert check.capsules_left == 40
-    assert "up to 40 capsules" in check.headline
+    assert check.capsules_left == 60
+    assert "up to 60 capsules" in check.headline
     assert day(6).isoformat() in check.headline
+    # each authorisation is used once: after a part of it, the rest needs a new one
+    record = then(record, kb, Dispense(on=TODAY, prescription_id="rx3", quantity=20))
+    assert dispense_check(record, on=TODAY, kb=kb).verdict == "authorise"
 
 
 def test_a_positive_test_after_the_authorisation_turns_the_answer_to_no(

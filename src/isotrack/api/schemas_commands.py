@@ -155,11 +155,16 @@ class PrescribeBody(CommandBody):
 class DispenseBody(CommandBody):
     prescription_id: str = Field(min_length=1, max_length=64)
     quantity: int = Capsules
+    authorization_id: str = Field(
+        default="", max_length=64, description="The authorisation used (each is used once)"
+    )
+    dispensed_by: str = Field(default="", max_length=200, description="Who and where")
 
     def to_command(self, today: date) -> AnyCommand:
         return Dispense(
-            on=self.day(today), prescription_id=self.prescription_id, quantity=self.quantity
-        )
+            on=self.day(today), prescription_id=self.prescription_id, quantity=self.quantity,
+            authorization_id=self.authorization_id, dispensed_by=self.dispensed_by,
+        )  # fmt: skip
 
 
 class WeightBody(CommandBody):

@@ -1,6 +1,6 @@
 """``isotrack ppp``: the pregnancy prevention programme of one patient — this
-month's status with every requirement, a pharmacy authorisation signed with
-the server key, and the offline check of a printed authorisation token."""
+month's status with every requirement, and a pharmacy authorisation signed with
+the clinic's private key. The offline check and the keys: :mod:`.ppp_keys_cmd`."""
 
 from __future__ import annotations
 
@@ -29,14 +29,12 @@ from isotrack.clinical.programme import (
     as_command,
     authorize_dispense,
     programme_status,
-    sign,
-    verify_token,
 )
 from isotrack.http.ids import new_authorization_id
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.knowledge.describe import programme_line
-from isotrack.settings import get_settings, signing_key
 from isotrack.store import execute, read_record
+from isotrack.store.ppp_records import prescriber_of_current, signed_token
 
 PatientArgument = Annotated[str, typer.Argument(metavar="PATIENT", help="The patient's id.")]
 DateOption = Annotated[
@@ -213,27 +211,28 @@ def authorize_command(
     Checks the programme (negative test in the window, contraception, this
     month's comprehension check, the prescription), records the
     authorisation in the patient's log and prints its id, the
-    do-not-dispense-after date, the maximum quantity and a token signed with
-    the server key (ISOTRACK_SECRET_KEY) that a pharmacy can check offline
-    with [bold]isotrack ppp verify[/bold]. When it cannot: every unmet
+    do-not-dispense-after date, the capsules per strength and a token signed
+    with the clinic's private key (Ed25519; the first key is made when none
+    exists) that a pharmacy checks offline with the published public keys:
+    [bold]isotrack ppp verify TOKEN --jwks FILE[/bold]. When it cannot: every unmet
     requirement and what would satisfy it, exit 1, nothing recorded.
 
     Example: [bold]isotrack ppp authorize demo-ana --database sqlite:///clinic.db[/bold]
     """
     kb = knowledge(policy)
-    key = signing_key(get_settings())  # refuse a placeholder key before touching the record
     moment = now()
     day = parse_day("--date", on)
     with open_database(database) as engine:
         record, version = read_record(engine, patient_id, actor=CLI_ACTOR, now=moment, kb=kb)
         authorization = authorize_dispense(
-            record, on=day, kb=kb, key=key, authorization_id=new_authorization_id()
-        )
+            record, on=day, kb=kb, authorization_id=new_authorization_id(),
+            prescriber=prescriber_of_current(engine, record),
+        )  # fmt: skip
         execute(
             engine, patient_id, as_command(authorization), actor=CLI_ACTOR, now=moment, kb=kb,
             expected_version=version,
         )  # fmt: skip
-    token = sign(authorization, key)
+        token = signed_token(engine, authorization, now=moment, actor=CLI_ACTOR)
     if as_json:
         print_json({**authorization_json(authorization), "token": token})
         return
@@ -241,21 +240,32 @@ def authorize_command(
     out.print(f"Authorisation id: {authorization.id}", markup=False)
     out.print(f"Do not dispense after: {authorization.not_after}", markup=False)
     out.print(
-        f"Maximum quantity: {authorization.max_quantity} capsules "
-        f"({authorization.max_days} days' supply)",
+        f"Maximum quantity: {authorization.max_quantity} capsules, "
+        f"{capsules_text(authorization)} ({authorization.max_days} days' supply)",
         markup=False,
     )
-    out.print("Signed token (check offline with `isotrack ppp verify TOKEN`):", markup=False)
+    out.print(
+        "Signed token (check offline with `isotrack ppp verify TOKEN --jwks FILE`):",
+        markup=False,
+    )
     out.print(token, markup=False, soft_wrap=True)
     out.print(SAFETY_LINE, markup=False)
 
 
+def capsules_text(authorization: Authorization) -> str:
+    """'30 × 30 mg + 30 × 25 mg'."""
+    return " + ".join(f"{n} × {mg:g} mg" for mg, n in authorization.capsules)
+
+
 def describe(authorization: Authorization) -> str:
+    prescriber = f", prescribed by {authorization.prescriber}" if authorization.prescriber else ""
     return (
-        f"{authorization.id} for prescription {authorization.prescription_id} "
-        f"of patient {authorization.patient_id}, issued {authorization.issued_on}, "
-        f"up to {authorization.max_quantity} capsules, do not dispense after "
-        f"{authorization.not_after} ({authorization.programme}, {authorization.version})"
+        f"{authorization.id} for {authorization.patient_name} (born "
+        f"{authorization.birth_date}, patient {authorization.patient_id}): "
+        f"{authorization.product}, {capsules_text(authorization)} "
+        f"({authorization.max_days} days' supply) of prescription "
+        f"{authorization.prescription_id}{prescriber}, issued {authorization.issued_on}, "
+        f"do not dispense after {authorization.not_after} ({authorization.programme})"
     )
 
 
@@ -263,61 +273,17 @@ def authorization_json(authorization: Authorization) -> dict[str, Any]:
     return {
         "id": authorization.id,
         "patient_id": authorization.patient_id,
+        "patient_name": authorization.patient_name,
+        "birth_date": authorization.birth_date.isoformat(),
         "course_id": authorization.course_id,
         "prescription_id": authorization.prescription_id,
+        "product": authorization.product,
+        "capsules": [{"strength_mg": mg, "capsules": n} for mg, n in authorization.capsules],
         "issued_on": authorization.issued_on.isoformat(),
         "not_after": authorization.not_after.isoformat(),
         "max_quantity": authorization.max_quantity,
         "max_days": authorization.max_days,
+        "prescriber": authorization.prescriber,
         "programme": authorization.programme,
         "version": authorization.version,
     }
-
-
-# --- isotrack ppp verify ----------------------------------------------------------------------
-@ppp_app.command("verify")
-@translate_errors
-def verify_command(
-    token: Annotated[
-        str, typer.Argument(metavar="TOKEN", help="The token printed by `isotrack ppp authorize`.")
-    ],
-    on: Annotated[
-        str | None,
-        typer.Option(
-            "--date", metavar="YYYY-MM-DD", help="The day of the dispense (default: today)."
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Check a printed authorisation token offline, with the server key only.
-
-    Valid: the signature matches ISOTRACK_SECRET_KEY and the day is not
-    after the do-not-dispense-after date; prints what it authorises. Invalid
-    (altered, signed with another key, malformed) or expired: one line on
-    stderr saying so, exit 1. No database or network is used.
-
-    Example: [bold]isotrack ppp verify eyJpZCI6...Xk9Q[/bold]
-    """
-    key = signing_key(get_settings())
-    day = parse_day("--date", on)
-    authorization = verify_token(token, key)  # InvalidInputError: altered, other key, malformed
-    in_force = authorization.issued_on <= day <= authorization.not_after
-    if as_json:
-        print_json(
-            {
-                "signature": "valid",
-                "in_force": in_force,
-                "checked_on": day.isoformat(),
-                "authorization": authorization_json(authorization),
-            }
-        )
-    else:
-        out.print("Signature: valid (signed with this server's key)", markup=False)
-        out.print(f"Authorises: {describe(authorization)}", markup=False)
-    verify_token(token, key, on=day)  # ProgrammeRefusal: expired, or not yet issued
-    if not as_json:
-        out.print(
-            f"In force on {day}: dispense at most {authorization.max_quantity} capsules, "
-            f"no later than {authorization.not_after}.",
-            markup=False,
-        )

@@ -300,6 +300,24 @@ class CalendarFeedRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PppKeyRow(Base):
+    """A key pair that signs pharmacy dispensing authorisations (Ed25519). The
+    private key (PKCS#8 PEM) never leaves the server: only ``public_jwk`` is
+    published (``/.well-known/jwks.json``). The active key has no ``retired_at``;
+    a retired key still verifies until ``verify_until`` (the rotation's overlap)."""
+
+    __tablename__ = "ppp_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    """The public key as a JSON Web Key (with ``kid``, ``alg`` and ``use``)."""
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verify_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (

@@ -34,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     schedule.router,
     findings.router,
     programme.router,
+    programme.well_known,
     tools.router,
     pk.router,
     knowledge.router,

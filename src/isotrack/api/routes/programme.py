@@ -1,10 +1,13 @@
 """The pregnancy prevention programme: a patient's status, dispensing
-authorisations (issued, recorded in the log, signed), and their offline check.
+authorisations (issued, recorded in the log, signed with the clinic's private
+key), their check, and the clinic's public keys.
 
 Authorisations are created by the roles holding ``authorization.create``
 (prescribers and pharmacists: under iPLEDGE the pharmacist obtains the
 authorisation before dispensing; docs/api.md). ``/authorizations/verify``
-needs only the server key: no record is read.
+checks a token against the published public keys only: no record is read.
+``GET /.well-known/jwks.json`` publishes them to anyone (they are public), the
+active key and the retired ones still in their overlap, never a private key.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from isotrack.clinical.programme import (
@@ -21,16 +25,17 @@ from isotrack.clinical.programme import (
     as_command,
     authorize_dispense,
     programme_status,
-    sign,
-    verify_token,
 )
 from isotrack.http.access import PatientIdPath, read_allowed_record, store_command
 from isotrack.http.authz import Action, Principal, require
-from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.ids import new_authorization_id
-from isotrack.settings import signing_key
+from isotrack.store.ppp_keys import public_jwks
+from isotrack.store.ppp_records import prescriber_of_current, signed_token, verify_here
 
 router = APIRouter(prefix="/api/v1", tags=["programme"])
+JWKS_MAX_AGE_SECONDS = 3600
+"""How long a pharmacy may cache the public keys (far shorter than any overlap)."""
 
 
 class RequirementOut(BaseModel):
@@ -52,11 +57,21 @@ class MonthOut(BaseModel):
     prescription_id: str | None
 
 
+class CapsulesOut(BaseModel):
+    strength_mg: float
+    capsules: int
+
+
 class AuthorizationOut(BaseModel):
     id: str
     patient_id: str
+    patient_name: str
+    birth_date: date
     course_id: str
     prescription_id: str
+    product: str
+    capsules: list[CapsulesOut] = Field(description="Capsules per strength")
+    prescriber: str
     issued_on: date
     not_after: date = Field(description="Do not dispense after (inclusive)")
     max_quantity: int = Field(description="Capsules")
@@ -89,7 +104,7 @@ class AuthorizationRequest(BaseModel):
 
 
 class IssuedAuthorization(AuthorizationOut):
-    token: str = Field(description="Signed with the server key; check it at /verify")
+    token: str = Field(description="Signed (EdDSA) with the clinic's key; JWKS at /.well-known")
 
 
 class VerifyRequest(BaseModel):
@@ -100,7 +115,7 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyResult(BaseModel):
-    signature: str = Field(description="'valid': signed with this server's key")
+    signature: str = Field(description="'valid': signed with one of the clinic's keys")
     in_force: bool
     checked_on: date
     authorization: AuthorizationOut
@@ -110,8 +125,13 @@ def authorization_out(authorization: Authorization) -> AuthorizationOut:
     return AuthorizationOut(
         id=authorization.id,
         patient_id=authorization.patient_id,
+        patient_name=authorization.patient_name,
+        birth_date=authorization.birth_date,
         course_id=authorization.course_id,
         prescription_id=authorization.prescription_id,
+        product=authorization.product,
+        capsules=[CapsulesOut(strength_mg=mg, capsules=n) for mg, n in authorization.capsules],
+        prescriber=authorization.prescriber,
         issued_on=authorization.issued_on,
         not_after=authorization.not_after,
         max_quantity=authorization.max_quantity,
@@ -190,24 +210,22 @@ def read_programme(
 def create_authorization(
     patient_id: PatientIdPath,
     body: AuthorizationRequest,
-    settings: SettingsDep,
     engine: EngineDep,
     kb: KbDep,
     now: NowDep,
     principal: Annotated[Principal, Depends(require(Action.AUTHORIZATION_CREATE))],
 ) -> IssuedAuthorization:
-    key = signing_key(settings)  # a placeholder key is refused before the record is read
     record, version = read_allowed_record(engine, patient_id, principal, now=now, kb=kb)
     authorization = authorize_dispense(
-        record, on=body.on or now.date(), kb=kb, key=key, authorization_id=new_authorization_id()
-    )
+        record, on=body.on or now.date(), kb=kb, authorization_id=new_authorization_id(),
+        prescriber=prescriber_of_current(engine, record),
+    )  # fmt: skip
     store_command(
         engine, patient_id, as_command(authorization), principal, now=now, kb=kb,
         version=version,
     )  # fmt: skip
-    return IssuedAuthorization(
-        **authorization_out(authorization).model_dump(), token=sign(authorization, key)
-    )
+    token = signed_token(engine, authorization, now=now, actor=principal.username)
+    return IssuedAuthorization(**authorization_out(authorization).model_dump(), token=token)
 
 
 @router.post(
@@ -217,16 +235,31 @@ def create_authorization(
 )
 def verify_authorization(
     body: VerifyRequest,
-    settings: SettingsDep,
+    engine: EngineDep,
     now: NowDep,
     _: Annotated[Principal, Depends(require(Action.AUTHORIZATION_VERIFY))],
 ) -> VerifyResult:
-    key = signing_key(settings)
     day = body.on or now.date()
-    authorization = verify_token(body.token, key)  # 422: altered, other key, malformed
+    authorization = verify_here(engine, body.token, now=now)  # 422: alg, key, altered, malformed
     return VerifyResult(
         signature="valid",
         in_force=authorization.issued_on <= day <= authorization.not_after,
         checked_on=day,
         authorization=authorization_out(authorization),
+    )
+
+
+well_known = APIRouter(tags=["programme"])
+
+
+@well_known.get(
+    "/.well-known/jwks.json",
+    summary="The clinic's public keys that verify dispensing authorisations (JWKS)",
+)
+def jwks(engine: EngineDep, now: NowDep) -> JSONResponse:
+    document = public_jwks(engine, now=now)
+    return JSONResponse(
+        document,
+        media_type="application/jwk-set+json",
+        headers={"cache-control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"},
     )

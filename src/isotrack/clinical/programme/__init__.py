@@ -7,7 +7,9 @@ allowed today.
 - :mod:`.status`: :func:`programme_status`, the programme as a state machine
   per patient-month (months counted by :mod:`.months`);
 - :mod:`.dispense`: the dispensing window and an authorisation's terms;
-- :mod:`.authorization`: signed dispensing authorisations a pharmacy checks offline;
+- :mod:`.authorization`: dispensing authorisations and what their signed token
+  states (the claims; the signature is :mod:`isotrack.http.ppp_tokens`);
+- :mod:`.authorization_use`: each authorisation is used once;
 - :mod:`.comprehension`: the comprehension questions and this month's check.
 
 Reads the record's data model and screening's pregnancy and contraception
@@ -20,10 +22,13 @@ from __future__ import annotations
 from isotrack.clinical.programme.authorization import (
     Authorization,
     as_command,
+    authorization_claims,
+    authorization_from_claims,
     authorize_dispense,
-    sign,
-    verify_token,
+    check_in_force,
+    recorded_authorization,
 )
+from isotrack.clinical.programme.authorization_use import check_authorization_use
 from isotrack.clinical.programme.comprehension import (
     answer_problems,
     questions_to_ask,
@@ -33,7 +38,9 @@ from isotrack.clinical.programme.dispense import (
     DispenseTerms,
     authorization_requirements,
     check_recorded_terms,
+    first_use,
     require_dispensable,
+    used_text,
     valid_authorization,
 )
 from isotrack.clinical.programme.requirements import (
@@ -62,24 +69,29 @@ __all__ = [
     "RuleSet",
     "answer_problems",
     "as_command",
+    "authorization_claims",
+    "authorization_from_claims",
     "authorization_requirements",
     "authorize_dispense",
     "category_of",
+    "check_authorization_use",
+    "check_in_force",
     "check_recorded_terms",
     "contraception_requirement",
     "course_as_of",
     "course_ended",
+    "first_use",
     "prescribing_requirements",
     "programme_of",
     "programme_status",
     "questions_to_ask",
+    "recorded_authorization",
     "refusal",
     "require_dispensable",
     "require_prescribable",
     "rule_set",
-    "sign",
     "supply_requirement",
+    "used_text",
     "valid_authorization",
-    "verify_token",
     "wrong_answers",
 ]

@@ -1,82 +1,96 @@
-"""Pharmacy dispensing authorisations that can be checked offline.
+"""Pharmacy dispensing authorisations, and what their signed token states.
 
 :func:`authorize_dispense` checks every requirement of the programme on a day
 (:func:`isotrack.clinical.programme.dispense.dispense_terms`) and returns an
-:class:`Authorization`: its id, the prescription, a do-not-dispense-after date
-and the maximum quantity; or raises :class:`~isotrack.errors.ProgrammeRefusal`
-naming each unmet requirement. The store keeps it as a ``RecordAuthorization``
-command (:func:`as_command`); ``Dispense`` then needs it.
+:class:`Authorization`: its id, who it is for (name, date of birth), the
+prescription and its product, the capsules per strength, the days of supply, the
+do-not-dispense-after date, the prescriber; or raises
+:class:`~isotrack.errors.ProgrammeRefusal` naming each unmet requirement. The
+store keeps it as a ``RecordAuthorization`` command (:func:`as_command`);
+``Dispense`` then needs it, once (:mod:`.authorization_use`).
 
-:func:`sign` turns it into a compact token, ``base64url(payload).base64url(mac)``
-where the payload is the authorisation as canonical JSON and the mac its
-HMAC-SHA256 under the server key. A pharmacy holding the key checks a printed
-or QR-coded token offline with :func:`verify_token`.
+:func:`authorization_claims` is what the signed token states, in short keys so
+that it fits one QR code; :func:`authorization_from_claims` reads them back and
+refuses anything malformed; :func:`check_in_force` refuses a day outside the
+authorisation. The signature itself (public-key, with the clinic's key) is not
+clinical: :mod:`isotrack.http.ppp_tokens`.
 
 >>> from datetime import date
 >>> authorization = Authorization(
-...     id="A1", patient_id="w1", course_id="c1", prescription_id="p2",
-...     issued_on=date(2026, 3, 2), not_after=date(2026, 3, 8), max_quantity=60,
-...     max_days=30, programme="us-ipledge-2024", version="2024 modification",
+...     id="PA-1", patient_id="w1", patient_name="Ana Lopez", birth_date=date(2001, 5, 4),
+...     prescription_id="p2", product="isotretinoin-capsule",
+...     capsules=((30.0, 30), (25.0, 30)), max_days=30, issued_on=date(2026, 3, 2),
+...     not_after=date(2026, 3, 8), prescriber="dr.kim", programme="us-ipledge-2024",
 ... )
->>> token = sign(authorization, b"a-long-server-key")
->>> verify_token(token, b"a-long-server-key") == authorization
+>>> authorization.max_quantity
+60
+>>> authorization_claims(authorization)["caps"]
+[[30, 30], [25, 30]]
+>>> authorization_from_claims(authorization_claims(authorization)) == authorization
 True
->>> try:
-...     verify_token(token, b"another-key")
-... except InvalidInputError as error:
-...     print(error.field)
-token
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from isotrack.clinical.programme.dispense import dispense_terms
 from isotrack.clinical.programme.rule_sets import rule_set
-from isotrack.clinical.state import PatientRecord, RecordAuthorization
+from isotrack.clinical.state import PatientRecord, PrescriptionState, RecordAuthorization
 from isotrack.errors import InvalidInputError, ProgrammeRefusal
 from isotrack.knowledge.base import KnowledgeBase
 
-TOKEN_VERSION = 1
-"""Format version written into every token (not a clinical number)."""
+CLAIMS_VERSION = 2
+"""Format version of the claims (1 was the HMAC token, no longer accepted)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
-    """What a pharmacy may dispense for one prescription."""
+    """What a pharmacy may dispense for one prescription, to whom, until when."""
 
     id: str
     patient_id: str
-    course_id: str
+    patient_name: str
+    birth_date: date
     prescription_id: str
+    product: str
+    """The product's id in the knowledge base."""
+    capsules: tuple[tuple[float, int], ...]
+    """(strength in mg, capsules) per strength of the regimen, largest first."""
+    max_days: int
+    """Days of treatment the capsules cover at most."""
     issued_on: date
     not_after: date
     """Do-not-dispense-after date (inclusive)."""
-    max_quantity: int
-    """Capsules."""
-    max_days: int
-    """Days of treatment the capsules cover at most."""
+    prescriber: str
+    """Who wrote the prescription (their account)."""
     programme: str
-    version: str
+    version: str = ""
+    """The programme's version (kept in the record; not in the token)."""
+    course_id: str = ""
+    """The course (kept in the record; not in the token: the id finds it)."""
+
+    @property
+    def max_quantity(self) -> int:
+        """Capsules in all."""
+        return sum(count for _, count in self.capsules)
 
 
 def authorize_dispense(
-    record: PatientRecord, *, on: date, kb: KnowledgeBase, key: bytes, authorization_id: str
+    record: PatientRecord,
+    *,
+    on: date,
+    kb: KnowledgeBase,
+    authorization_id: str,
+    prescriber: str = "",
 ) -> Authorization:
     """An authorisation for the latest prescription of the current course on ``on``.
 
     Raises ProgrammeRefusal naming every unmet requirement; InvalidInputError for an
-    empty key (an authorisation that cannot be signed is not issued) or an id that is
-    empty or already used in the record."""
-    _check_key(key)
+    id that is empty or already used in the record."""
     if not authorization_id.strip():
         raise InvalidInputError("authorization_id", "is empty: give the authorisation an id")
     used = {a.id for c in record.courses for a in c.authorizations}
@@ -86,18 +100,66 @@ def authorize_dispense(
         )
     terms = dispense_terms(record, None, on=on, kb=kb)
     programme = rule_set(record, kb).programme
+    course = record.course(terms.course_id)
     return Authorization(
         id=authorization_id,
         patient_id=record.patient_id,
+        patient_name=record.name,
+        birth_date=record.birth_date,
         course_id=terms.course_id,
         prescription_id=terms.prescription.id,
+        product=course.product if course is not None else "",
+        capsules=capsules_per_strength(terms.prescription, terms.max_quantity),
+        max_days=terms.max_days,
         issued_on=on,
         not_after=terms.not_after,
-        max_quantity=terms.max_quantity,
-        max_days=terms.max_days,
+        prescriber=prescriber,
         programme=programme.id,
         version=programme.version,
     )
+
+
+def recorded_authorization(
+    record: PatientRecord, authorization_id: str, *, kb: KnowledgeBase, prescriber: str = ""
+) -> Authorization | None:
+    """The authorisation recorded in the log under ``authorization_id`` as a token states
+    it (to print it again), or None when there is none."""
+    for course in record.courses:
+        for recorded in course.authorizations:
+            prescription = course.prescription(recorded.prescription_id)
+            if recorded.id != authorization_id or prescription is None:
+                continue
+            max_days = min(prescription.supply_days, rule_set(record, kb).whole("max_supply_days"))
+            return Authorization(
+                id=recorded.id,
+                patient_id=record.patient_id,
+                patient_name=record.name,
+                birth_date=record.birth_date,
+                course_id=course.course_id,
+                prescription_id=prescription.id,
+                product=course.product,
+                capsules=capsules_per_strength(prescription, recorded.max_quantity),
+                max_days=max_days,
+                issued_on=recorded.on,
+                not_after=recorded.not_after,
+                prescriber=prescriber,
+                programme=recorded.programme,
+                version=recorded.programme_version,
+            )
+    return None
+
+
+def capsules_per_strength(
+    prescription: PrescriptionState, capsules: int
+) -> tuple[tuple[float, int], ...]:
+    """``capsules`` of the prescription per strength; when they are not whole days of a
+    regimen of several strengths, the whole days they hold (never more)."""
+    by_strength = prescription.capsules_by_strength(capsules)
+    if by_strength is not None:
+        return by_strength
+    regimen = prescription.regimen
+    assert regimen is not None  # capsules_by_strength gives None only for a regimen
+    return regimen.quantities(capsules // regimen.capsule_count)
 
 
 def as_command(authorization: Authorization) -> RecordAuthorization:
@@ -111,94 +173,77 @@ def as_command(authorization: Authorization) -> RecordAuthorization:
     )
 
 
-def _check_key(key: bytes) -> None:
-    if not key:
-        raise InvalidInputError("key", "is empty: configure the server key (ISOTRACK_SECRET_KEY)")
+def _mg(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+def authorization_claims(authorization: Authorization) -> dict[str, Any]:
+    """What the token states, in short keys (one QR code): ``v`` format, ``jti`` id,
+    ``sub`` patient, ``nm`` name, ``dob`` date of birth, ``rx`` prescription, ``prd``
+    product, ``caps`` [mg, capsules] per strength, ``ds`` days of supply, ``isd``
+    issued on, ``dnd`` do not dispense after, ``by`` prescriber, ``prg`` programme."""
+    return {
+        "v": CLAIMS_VERSION,
+        "jti": authorization.id,
+        "sub": authorization.patient_id,
+        "nm": authorization.patient_name,
+        "dob": authorization.birth_date.isoformat(),
+        "rx": authorization.prescription_id,
+        "prd": authorization.product,
+        "caps": [[_mg(mg), count] for mg, count in authorization.capsules],
+        "ds": authorization.max_days,
+        "isd": authorization.issued_on.isoformat(),
+        "dnd": authorization.not_after.isoformat(),
+        "by": authorization.prescriber,
+        "prg": authorization.programme,
+    }
 
 
-def _unb64(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii"))
+_TEXT_CLAIMS = ("jti", "sub", "nm", "rx", "prd", "by", "prg")
 
 
-def _mac(payload: str, key: bytes) -> bytes:
-    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
-
-
-def sign(authorization: Authorization, key: bytes) -> str:
-    """The token ``base64url(canonical JSON).base64url(HMAC-SHA256)``."""
-    _check_key(key)
-    fields = asdict(authorization)
-    fields["issued_on"] = authorization.issued_on.isoformat()
-    fields["not_after"] = authorization.not_after.isoformat()
-    fields["v"] = TOKEN_VERSION
-    payload = _b64(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
-    return f"{payload}.{_b64(_mac(payload, key))}"
-
-
-def verify_token(token: str, key: bytes, *, on: date | None = None) -> Authorization:
-    """The authorisation a token carries, after checking its signature with ``key``.
-
-    InvalidInputError (field ``token``) when it is malformed or the signature does not
-    match. With ``on``: ProgrammeRefusal when the token is not in force that day (issued
-    later, or expired)."""
-    _check_key(key)
-    parts = token.strip().split(".")
-    if len(parts) != 2 or not all(parts):
-        raise InvalidInputError(
-            "token", "is malformed: expected two base64url parts joined by a dot"
-        )
-    payload, signature = parts
+def authorization_from_claims(claims: Mapping[str, Any]) -> Authorization:
+    """The authorisation stated by verified claims; InvalidInputError (field ``token``)
+    when a claim is missing or of the wrong kind, or the format is not this one."""
     try:
-        given = _unb64(signature)
-        expected = _mac(payload, key)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise InvalidInputError("token", "is malformed: the signature is not base64url") from None
-    if not hmac.compare_digest(given, expected):
-        raise InvalidInputError(
-            "token",
-            "the signature does not match: the token was changed or signed with another key",
+        if claims.get("v") != CLAIMS_VERSION:
+            raise ValueError(f"format {claims.get('v')!r} is not {CLAIMS_VERSION}")
+        for name in _TEXT_CLAIMS:
+            if not isinstance(claims[name], str):
+                raise ValueError(f"{name} is not text")
+        capsules = tuple(_strength(pair) for pair in claims["caps"])
+        days = claims["ds"]
+        if not capsules or not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise ValueError("no capsules or no days of supply")
+        return Authorization(
+            id=claims["jti"],
+            patient_id=claims["sub"],
+            patient_name=claims["nm"],
+            birth_date=date.fromisoformat(claims["dob"]),
+            prescription_id=claims["rx"],
+            product=claims["prd"],
+            capsules=capsules,
+            max_days=days,
+            issued_on=date.fromisoformat(claims["isd"]),
+            not_after=date.fromisoformat(claims["dnd"]),
+            prescriber=claims["by"],
+            programme=claims["prg"],
         )
-    authorization = _decode(payload)
-    if on is not None:
-        _check_in_force(authorization, on)
-    return authorization
-
-
-def _decode(payload: str) -> Authorization:
-    try:
-        fields: Any = json.loads(_unb64(payload))
-        if not isinstance(fields, dict) or fields.pop("v", None) != TOKEN_VERSION:
-            raise ValueError("unknown token version")
-        fields["issued_on"] = date.fromisoformat(fields["issued_on"])
-        fields["not_after"] = date.fromisoformat(fields["not_after"])
-        authorization = Authorization(**fields)
-        for name, kind in _FIELD_TYPES:
-            value = getattr(authorization, name)
-            if not isinstance(value, kind) or isinstance(value, bool):
-                raise ValueError(f"{name} is not {kind.__name__}")
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
+    except (ValueError, TypeError, KeyError) as error:
         raise InvalidInputError("token", f"is malformed: {error}") from None
-    return authorization
 
 
-_FIELD_TYPES: tuple[tuple[str, type], ...] = (
-    ("id", str),
-    ("patient_id", str),
-    ("course_id", str),
-    ("prescription_id", str),
-    ("max_quantity", int),
-    ("max_days", int),
-    ("programme", str),
-    ("version", str),
-)
+def _strength(pair: Any) -> tuple[float, int]:
+    mg, count = pair
+    numbers = isinstance(mg, int | float) and isinstance(count, int)
+    if not numbers or isinstance(mg, bool) or isinstance(count, bool) or mg <= 0 or count < 1:
+        raise ValueError(f"capsules {pair!r} are not [mg, count]")
+    return float(mg), count
 
 
-def _check_in_force(authorization: Authorization, on: date) -> None:
+def check_in_force(authorization: Authorization, on: date) -> None:
+    """ProgrammeRefusal when the authorisation is not in force on ``on`` (issued later,
+    or after its do-not-dispense-after date)."""
     if on > authorization.not_after:
         raise ProgrammeRefusal(
             "token",

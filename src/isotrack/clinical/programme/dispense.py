@@ -49,6 +49,7 @@ from isotrack.clinical.snapshot import PregnancyTest
 from isotrack.clinical.state import (
     AuthorizationState,
     CourseState,
+    DispenseState,
     PatientRecord,
     PrescriptionState,
     RecordAuthorization,
@@ -130,14 +131,21 @@ def quantity_limits(
     return max(0, min(prescription.quantity, whole) - dispensed), max_days
 
 
+def first_use(course: CourseState, authorization_id: str) -> DispenseState | None:
+    """The dispense made under the authorisation, if any (each is used once)."""
+    return next((d for d in course.dispenses if d.authorization_id == authorization_id), None)
+
+
 def valid_authorization(
     course: CourseState, prescription_id: str, on: date
 ) -> tuple[AuthorizationState | None, int]:
-    """The latest recorded authorisation of the prescription in force on ``on`` with
-    capsules left, and how many it still allows."""
+    """The latest recorded authorisation of the prescription in force on ``on``, not
+    yet used by a dispense, with capsules left, and how many it allows."""
     dispensed = dispensed_as_of(course, prescription_id, on)
     for authorization in reversed(course.authorizations):
         if authorization.prescription_id != prescription_id:
+            continue
+        if first_use(course, authorization.id) is not None:
             continue
         if authorization.on <= on <= authorization.not_after:
             left = authorization.max_quantity - (dispensed - authorization.dispensed_before)
@@ -356,4 +364,13 @@ def _no_authorization(course: CourseState, prescription_id: str, on: date) -> st
         return f"{ask}; the last one, {last.id}, allowed dispensing up to {last.not_after}"
     if last.on > on:
         return f"{ask}; {last.id} was issued on {last.on}"
+    used = first_use(course, last.id)
+    if used is not None:
+        return f"{ask}; {last.id} was used {used_text(used)}: each authorisation is used once"
     return f"{ask}; {last.id} allowed {last.max_quantity} capsules and all were dispensed"
+
+
+def used_text(dispense: DispenseState) -> str:
+    """'on 2026-03-02 (30 capsules, by alice at Main St pharmacy)'."""
+    by = f", by {dispense.dispensed_by}" if dispense.dispensed_by else ""
+    return f"on {dispense.on} ({dispense.quantity} capsules{by})"

@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from isotrack.clinical.programme.authorization import Authorization
+from isotrack.clinical.programme.authorization import Authorization, recorded_authorization
 from isotrack.clinical.programme.comprehension import comprehension_requirement
 from isotrack.clinical.programme.dispense import (
     authorization_requirements,
     dispense_deadline,
-    quantity_limits,
     require_dispensable,
     valid_authorization,
 )
@@ -292,19 +291,7 @@ def _authorization(
     recorded, _ = valid_authorization(course, month.prescription.id, on)
     if recorded is None:
         return None
-    _, max_days = quantity_limits(course, month.prescription, recorded.on, context.rules)
-    return Authorization(
-        id=recorded.id,
-        patient_id=context.record.patient_id,
-        course_id=course.course_id,
-        prescription_id=recorded.prescription_id,
-        issued_on=recorded.on,
-        not_after=recorded.not_after,
-        max_quantity=recorded.max_quantity,
-        max_days=max_days,
-        programme=recorded.programme or context.rules.id,
-        version=recorded.programme_version or context.rules.programme.version,
-    )
+    return recorded_authorization(context.record, recorded.id, kb=context.kb)
 
 
 def _after_course(

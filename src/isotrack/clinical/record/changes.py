@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from isotrack.clinical.programme import programme_of, wrong_answers
+from isotrack.clinical.programme import programme_of, valid_authorization, wrong_answers
 from isotrack.clinical.record.regimen_checks import prescribed_regimen
 from isotrack.clinical.snapshot import (
     ContraceptionUse,
@@ -292,7 +292,13 @@ def _dispensed(course: CourseState, command: Dispense) -> CourseState:
         prescription, dispensed_capsules=prescription.dispensed_capsules + command.quantity
     )
     mg = float(prescription.mg_of(command.quantity))
-    dispense = DispenseState(prescription.id, command.on, command.quantity, mg)
+    used = command.authorization_id
+    if not used:  # the one in force, as the check found it: each is used once
+        in_force, _ = valid_authorization(course, prescription.id, command.on)
+        used = in_force.id if in_force is not None else ""
+    dispense = DispenseState(
+        prescription.id, command.on, command.quantity, mg, used, command.dispensed_by
+    )
     return replace(
         course,
         prescriptions=tuple(updated if p is prescription else p for p in course.prescriptions),

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from isotrack.clinical.dosing import check_target, oral_product
 from isotrack.clinical.programme import (
+    check_authorization_use,
     check_recorded_terms,
     refusal,
     require_dispensable,
@@ -302,6 +303,8 @@ def _check_dispense(record: PatientRecord, command: Dispense, kb: KnowledgeBase)
             f"{prescription.on}: dispense on or after {prescription.on}",
         )
     _in_date_order(course, command.on)
+    if command.authorization_id:  # first: "already dispensed" says more than "none left"
+        check_authorization_use(course, command)
     if command.quantity < 1:
         raise CommandRejected("quantity", f"must be at least 1 capsule, got {command.quantity}")
     check_dispensed_capsules(prescription, command.quantity)

@@ -175,6 +175,13 @@ class Dispense(Command, frozen=True, kw_only=True):
     prescription_id: str
     quantity: int
     """Capsules handed out."""
+    authorization_id: str = ""
+    """The dispensing authorisation it is made under (a scanned or pasted token names
+    it); empty: the one in force for the prescription. Each authorisation is used
+    once: a second dispense under it is refused."""
+    dispensed_by: str = ""
+    """Who handed it out and where (the pharmacist's account, the pharmacy), shown
+    when a second dispense under the same authorisation is refused."""
 
 
 class RecordMissedDoses(Command, frozen=True, kw_only=True):

@@ -119,6 +119,11 @@ class DispenseState:
     """Capsules handed out."""
     mg: float
     """quantity × the prescription's strength."""
+    authorization_id: str = ""
+    """The authorisation it used (empty: none was in force, a log from before
+    authorisations were used once)."""
+    dispensed_by: str = ""
+    """Who handed it out and where."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,13 @@ from isotrack.web.routes import (
     clinician,
     patient_portal,
     pharmacy,
+    pharmacy_scan,
     sso,
 )
 
 WEB_ROUTERS: list[APIRouter] = [
     clinician.router,
+    pharmacy_scan.router,
     pharmacy.router,
     patient_portal.router,
     sso.router,

@@ -26,7 +26,8 @@ from isotrack.http.deps import EngineDep, NowDep
 from isotrack.http.schemas import CommandResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.db import storage_errors
-from isotrack.store.models import CommandRow, Patient
+from isotrack.store.models import Patient
+from isotrack.store.ppp_records import patient_of_authorization as patient_of_authorization
 from isotrack.store.users import user_transaction
 from isotrack.web.deps import PageForbidden, WebUser, require_page
 
@@ -121,19 +122,3 @@ def find_patients(engine: Engine, text: str) -> list[tuple[str, str]]:
     )
     with storage_errors(engine), engine.connect() as connection:
         return [(row.id, row.name) for row in connection.execute(query)]
-
-
-def patient_of_authorization(engine: Engine, authorization_id: str) -> str | None:
-    """The patient whose log records the authorisation ``authorization_id`` (exact id)."""
-    wanted = authorization_id.strip()
-    if not wanted or '"' in wanted or "\\" in wanted:
-        return None
-    needle = f'"authorization_id":"{wanted}"'
-    query = (
-        select(CommandRow.patient_id)
-        .where(CommandRow.type == "RecordAuthorization")
-        .where(CommandRow.payload.contains(needle, autoescape=True))
-        .limit(1)
-    )
-    with storage_errors(engine), engine.connect() as connection:
-        return connection.execute(query).scalar_one_or_none()

@@ -4,7 +4,9 @@
 page                                   what
 =====================================  ===========================================
 ``GET  /me``                           next test, next visit, window dates, daily
-                                       dose, the missed-dose checklist; after a
+                                       dose, the missed-dose checklist, the
+                                       pharmacy authorisation in force (printable,
+                                       with its QR code); after a
                                        "stop" report not yet resolved by a
                                        clinician: the stop instruction and who to
                                        call first, and no daily dose
@@ -54,6 +56,7 @@ from isotrack.web.routes.patient_view import (
     patient_home,
 )
 from isotrack.web.templating import flash, render
+from isotrack.web.views.authorisation import authorisation_card
 from isotrack.web.views.words import plain
 
 router = APIRouter(prefix="/me", include_in_schema=False)
@@ -146,6 +149,9 @@ def _home_page(
         "page_url": "/me",
         "can_get_pregnant": category_of(record, today, kb).can_get_pregnant,
         "feed": feed_of(request.app.state.engine, record.patient_id),
+        "authorisation": authorisation_card(
+            request.app.state.engine, record, kb, now=now, actor=record.patient_id
+        ),
     }
     return render(request, "me/home.html", context, status=status)
 

@@ -33,9 +33,9 @@ from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action
-from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
+from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.ids import new_authorization_id
-from isotrack.settings import signing_key
+from isotrack.store.ppp_records import prescriber_of_current
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes._records import (
     VersionField,
@@ -91,18 +91,17 @@ def create_authorization(
     patient_id: PatientIdPath,
     user: AuthoriserDep,
     _csrf: CsrfDep,
-    settings: SettingsDep,
     engine: EngineDep,
     kb: KbDep,
     now: NowDep,
     version: VersionField = None,
 ) -> Response:
-    key = signing_key(settings)
     record, current = read_for(user, engine, patient_id, now=now, kb=kb)
     try:
         issued = authorize_dispense(
-            record, on=now.date(), kb=kb, key=key, authorization_id=new_authorization_id()
-        )
+            record, on=now.date(), kb=kb, authorization_id=new_authorization_id(),
+            prescriber=prescriber_of_current(engine, record),
+        )  # fmt: skip
     except ProgrammeRefusal as error:
         return _check_page(
             request, user, engine, kb, now, patient_id,
@@ -143,7 +142,10 @@ def record_dispense(
             errors={"quantity": "Enter the number of capsules handed out (a whole number)."},
             values={"quantity": quantity}, status=422,
         )  # fmt: skip
-    command = Dispense(on=now.date(), prescription_id=prescription_id, quantity=count)
+    command = Dispense(
+        on=now.date(), prescription_id=prescription_id, quantity=count,
+        dispensed_by=user.username,
+    )  # fmt: skip
     try:
         store_for(user, engine, patient_id, command, now=now, kb=kb, version=version)
     except CommandRejected as error:
