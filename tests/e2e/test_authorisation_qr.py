@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 PATIENT = "e2e-qr-sam"
+WAITING = "e2e-qr-ria"
+"""A patient with a course but no prescription yet: nothing to authorise."""
 PATIENT_LOGIN = "sam.qr"
 PATIENT_PASSWORD = "sam-qr-test-passphrase-42"  # noqa: S105  # a test account's password
 
@@ -65,6 +67,19 @@ def story(today: date) -> list[AnyCommand]:
     ]  # fmt: skip
 
 
+def waiting_story(today: date) -> list[AnyCommand]:
+    """Ria: enrolled, counselled, a course started, not prescribed yet."""
+    return [
+        EnrolPatient(
+            on=today, patient_id=WAITING, name="Ria Waite", birth_date=date(1999, 2, 14),
+            sex="male",
+        ),
+        RecordCounselling(on=today, topic="enrolment"),
+        RecordWeight(on=today, value=64),
+        StartCourse(on=today, course_id="c1", product="conventional"),
+    ]  # fmt: skip
+
+
 def set_up(live_server: LiveServer) -> None:
     kb = default_knowledge()
     engine = create_engine_for(live_server.database_url)
@@ -73,6 +88,8 @@ def set_up(live_server: LiveServer) -> None:
         prescriber = live_server.account(Role.PRESCRIBER).username
         for command in story(now.date()):
             execute(engine, PATIENT, command, actor=prescriber, now=now, kb=kb)
+        for command in waiting_story(now.date()):
+            execute(engine, WAITING, command, actor=prescriber, now=now, kb=kb)
         create_user(
             engine, PATIENT_LOGIN, "patient", now=now, actor="e2e-setup", patient_id=PATIENT,
             password=PATIENT_PASSWORD,
@@ -87,6 +104,13 @@ def prescriber_authorises(page: Page, live_server: LiveServer) -> str:
     from playwright.sync_api import expect
 
     login(page, live_server, Role.PRESCRIBER)
+    page.goto(f"/clinic/patients/{WAITING}")  # no prescription: what is missing, no button
+    waiting = page.locator("#authorise")
+    expect(waiting).to_contain_text("A dispense cannot be authorised today. What is missing:")
+    expect(waiting).to_contain_text("Not met: a prescription")
+    expect(waiting.get_by_text("Authorise a dispense", exact=True)).to_have_count(0)
+    assert_accessible(page, context="clinic patient page, nothing to authorise")
+
     page.goto(f"/clinic/patients/{PATIENT}")
     section = page.locator("#authorise")
     expect(section).to_contain_text("Every requirement of the programme is met today")
