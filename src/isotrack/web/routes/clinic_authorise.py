@@ -46,7 +46,7 @@ def authorise_dispense(
     request: Request,
     patient_id: PatientId,
     _: CsrfDep,
-    clinic_user: ClinicUser,
+    _staff: ClinicUser,  # a clinic page: findings.read (not a pharmacist)
     user: Authoriser,
     engine: EngineDep,
     kb: KbDep,
@@ -69,7 +69,7 @@ def authorise_dispense(
 def printable_authorisation(
     request: Request,
     patient_id: PatientId,
-    clinic_user: ClinicUser,
+    _staff: ClinicUser,  # a clinic page: findings.read (not a pharmacist)
     user: Authoriser,
     engine: EngineDep,
     kb: KbDep,
