@@ -45,6 +45,9 @@ class Permissions:
     prescribe: bool
     override: bool
     manage_course: bool
+    authorise: bool
+    """Authorise a dispense from the patient page, and print the authorisation
+    (``authorization.create`` on a clinic page: prescribers)."""
 
     @staticmethod
     def of(user: WebUser) -> Permissions:
@@ -54,6 +57,7 @@ class Permissions:
             prescribe=user.may(Action.PRESCRIBE),
             override=user.may(Action.FINDING_OVERRIDE),
             manage_course=user.may(Action.COURSE_MANAGE),
+            authorise=user.may(Action.AUTHORIZATION_CREATE) and user.may(Action.FINDINGS_READ),
         )
 
 

@@ -1,5 +1,9 @@
 """Rendering the patient page of the clinic, with any refused form's values and
-messages (the recording forms and the override form post back to it)."""
+messages (the recording forms and the override form post back to it).
+
+For a prescriber the page also answers "may this prescription be dispensed?" with
+the pharmacist's own check (:func:`~isotrack.web.routes.pharmacy_view.dispense_check`):
+the authorise button when the programme allows it today, else what is missing."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy import Engine
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.web.deps import WebUser
 from isotrack.web.routes.clinic_access import Permissions, load_record
+from isotrack.web.routes.pharmacy_view import dispense_check
 from isotrack.web.templating import render
 from isotrack.web.views.clinic_forms import RECORD_FORMS, form_choices, form_state
 from isotrack.web.views.clinic_patient import patient_page
@@ -35,9 +40,11 @@ def render_patient(
     """The patient page; ``forms`` holds a refused form's values and errors."""
     loaded = load_record(engine, patient_id, user, now=now, kb=kb)
     page = patient_page(loaded.record, loaded.version, loaded.history, on=now.date(), kb=kb)
+    can = Permissions.of(user)
     context = {
         "page": page,
-        "can": Permissions.of(user),
+        "can": can,
+        "dispense": dispense_check(loaded.record, on=now.date(), kb=kb) if can.authorise else None,
         "charts": [(c, json.dumps(c.config())) for c in (*page.charts, page.pk) if not c.empty],
         "empty_charts": [c for c in page.charts if c.empty],
         "override_reasons": override_choices(kb),

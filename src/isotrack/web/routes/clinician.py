@@ -12,8 +12,10 @@ and overriding a finding with a reason.
 
 The forms (enrol, record, prescribe) are in :mod:`isotrack.web.routes.clinician_forms`;
 the worklist (``/clinic/worklist``) in :mod:`isotrack.web.routes.worklist`;
-pausing, resuming and ending the course in :mod:`isotrack.web.routes.clinician_course`.
-A nurse sees the same pages without the prescribe, override and course actions:
+pausing, resuming and ending the course in :mod:`isotrack.web.routes.clinician_course`;
+authorising a dispense and printing the authorisation in
+:mod:`isotrack.web.routes.clinic_authorise`.
+A nurse sees the same pages without the prescribe, override, course and authorise actions:
 the matrix decides, and every route checks it again.
 """
 
@@ -37,6 +39,7 @@ from isotrack.web.routes.clinic_access import (
     load_all,
     store,
 )
+from isotrack.web.routes.clinic_authorise import router as authorise_router
 from isotrack.web.routes.clinic_invitation import router as invitation_router
 from isotrack.web.routes.clinic_page import override_reason_text, render_patient
 from isotrack.web.routes.clinic_questionnaires import router as questionnaires_router
@@ -60,6 +63,7 @@ router.include_router(course_router)
 router.include_router(worklist_router)
 router.include_router(questionnaires_router)
 router.include_router(invitation_router)
+router.include_router(authorise_router)
 
 RuleId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 

@@ -12,8 +12,10 @@ page                                           what                      action
 
 The verdict and its reasons are :func:`~isotrack.web.routes.pharmacy_view.dispense_check`;
 the authorisation is issued exactly as ``POST /api/v1/patients/{id}/authorizations``
-issues it (:func:`~isotrack.clinical.programme.authorize_dispense`, a new
-``PA-`` id, stored as ``RecordAuthorization``), and the dispense is the ``Dispense``
+and the prescriber's patient page issue it
+(:func:`~isotrack.web.routes._authorise.issue_authorization`:
+:func:`~isotrack.clinical.programme.authorize_dispense`, a new ``PA-`` id, stored as
+``RecordAuthorization``), and the dispense is the ``Dispense``
 command, which the record refuses without an authorisation in force. Both forms
 carry the record version they were drawn from: a record changed meanwhile gives
 the 409 page, and nothing is stored.
@@ -27,16 +29,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from isotrack.clinical.programme import as_command, authorize_dispense
 from isotrack.clinical.record import findings_on
 from isotrack.clinical.state import Dispense, PatientRecord
 from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
-from isotrack.http.ids import new_authorization_id
-from isotrack.store.ppp_records import prescriber_of_current
 from isotrack.web.deps import CsrfDep, WebUser, require_page
+from isotrack.web.routes._authorise import issue_authorization, issued_text
 from isotrack.web.routes._records import (
     VersionField,
     find_patients,
@@ -98,27 +98,17 @@ def create_authorization(
 ) -> Response:
     record, current = read_for(user, engine, patient_id, now=now, kb=kb)
     try:
-        issued = authorize_dispense(
-            record, on=now.date(), kb=kb, authorization_id=new_authorization_id(),
-            prescriber=prescriber_of_current(engine, record),
-        )  # fmt: skip
+        issued = issue_authorization(
+            user, engine, (record, current), now=now, kb=kb, version=version
+        )
     except ProgrammeRefusal as error:
         return _check_page(
             request, user, engine, kb, now, patient_id,
             errors={"authorisation": plain(error.message)}, status=422,
             read=(record, current),
         )  # fmt: skip
-    store_for(
-        user, engine, patient_id, as_command(issued), now=now, kb=kb,
-        version=current if version is None else version,
-    )  # fmt: skip
     response = RedirectResponse(f"/pharmacy/patients/{quote(patient_id)}", status_code=303)
-    flash(
-        request,
-        response,
-        f"Authorisation {issued.id} created: up to {issued.max_quantity} capsules of "
-        f"prescription {issued.prescription_id}, dispense by {issued.not_after.isoformat()}.",
-    )
+    flash(request, response, issued_text(issued))
     return response
 
 
