@@ -27,7 +27,7 @@ BASE = frozenset(
     {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
 )
 """The package root (version, the safety line), the exception family, the settings."""
-SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
+SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "delivery"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
 _BELOW_SURFACES = SERVICES | {"clinical", "knowledge"} | BASE
 
@@ -58,6 +58,7 @@ CLINICAL_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dosing", "monitoring"}),
     frozenset({"programme", "pk", "worklist"}),
     frozenset({"record"}),
+    frozenset({"reminders"}),
 )
 """The clinical packages, bottom layer first: a package imports only the faces of
 packages in lower layers, never one of its own layer."""

@@ -117,6 +117,7 @@ def _register_commands() -> None:
         pk_cmd,
         plan_cmd,
         ppp_cmd,
+        reminders_cmd,
         screen_cmd,
         serve_cmd,
         transfer_cmd,

@@ -300,6 +300,38 @@ class CalendarFeedRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class OutboxRow(Base):
+    """A message to send once (:mod:`isotrack.store.outbox`): queued with a unique
+    idempotency key, claimed by one worker for a lease, then sent, failed or suppressed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300))
+    patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    """A code ('visit', 'labs'...): what the audit trail names, never the content."""
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """pending, sending (claimed), sent, failed (given up) or suppressed (opted out)."""
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The claiming worker's token: only its holder may mark the row."""
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (

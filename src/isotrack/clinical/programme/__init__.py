@@ -26,6 +26,7 @@ from isotrack.clinical.programme.authorization import (
 )
 from isotrack.clinical.programme.comprehension import (
     answer_problems,
+    comprehension_requirement,
     questions_to_ask,
     wrong_answers,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "authorize_dispense",
     "category_of",
     "check_recorded_terms",
+    "comprehension_requirement",
     "contraception_requirement",
     "course_as_of",
     "course_ended",

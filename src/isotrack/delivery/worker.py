@@ -1,0 +1,188 @@
+"""The reminders worker: due reminders into the outbox, then the outbox out.
+
+:func:`run_once` at ``now`` (an argument, so a test can walk the calendar):
+
+1. :func:`queue_due_reminders` reads every record (each read audited, actor
+   :data:`WORKER_ACTOR`), asks :func:`~isotrack.clinical.reminders.reminders_due`
+   for the recipient's today and queues one message per reminder and channel under
+   the key '<reminder key>/<channel>' (:func:`isotrack.store.outbox.enqueue`; a key
+   already queued is not queued again). Not before ``reminders.send_hour`` local
+   time. An opted-out recipient's reminders are queued as suppressed (audited,
+   never sent); the portal shows the duties either way.
+2. :func:`send_due` claims batches (:func:`isotrack.store.outbox.claim`) until none
+   is due. For each message: in the recipient's quiet hours it is deferred to their
+   end; else the channel sends it and the row is marked sent at once, in its own
+   transaction, before the next message goes. A retryable failure is retried after
+   ``RETRY_BASE * 2 ** (attempts - 1)``; after :data:`MAX_ATTEMPTS`, or at once for
+   a permanent failure, the message is given up (audited ``message:failed``).
+
+The one window where a message can go twice: the channel has taken it and the
+worker dies before the mark commits; the lease then runs out and another run sends
+it again, with the same Message-ID (docs/reminders.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.reminders import Reminder, reminders_due
+from isotrack.delivery import Channel, DeliveryFailed, OutgoingMessage, Recipient
+from isotrack.delivery.compose import ClinicContact, reminder_email
+from isotrack.delivery.contacts import ContactPreferences
+from isotrack.delivery.quiet import QuietHours, local_day, local_time
+from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store.outbox import Claimed, Queued, claim, defer, enqueue, mark_sent, record_failure
+from isotrack.store.records import UnreadableRecord, read_records
+
+WORKER_ACTOR = "reminders-worker"
+"""Who the audit trail names for the worker's reads and messages."""
+LEASE = timedelta(minutes=5)
+"""How long a claim holds a row: a worker that dies lets it go after this."""
+BATCH = 20
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(minutes=5)
+"""Back-off of a retryable failure: 5, 10, 20, 40 minutes, then given up."""
+
+Contacts = Callable[[PatientRecord], ContactPreferences]
+"""Who receives a patient's reminders (the patient's choices, else the default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What the messages need besides the record: the clinic, the portal, the channels."""
+
+    clinic: ClinicContact
+    portal_url: str | None
+    channels: Mapping[str, Channel]
+    contacts: Contacts
+
+
+@dataclass(slots=True)
+class WorkerReport:
+    queued: int = 0
+    sent: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost: int = 0
+    """Claims another worker took over (a lease ran out mid-send)."""
+    unreadable: list[str] = field(default_factory=list)
+
+
+def run_once(
+    engine: Engine,
+    *,
+    kb: KnowledgeBase,
+    outlook: Outlook,
+    now: datetime,
+    batch: int = BATCH,
+    lease: timedelta = LEASE,
+) -> WorkerReport:
+    """Queue what is due at ``now``, then send everything due (see the module doc)."""
+    report = WorkerReport()
+    queue_due_reminders(engine, kb=kb, outlook=outlook, now=now, report=report)
+    send_due(
+        engine, kb=kb, channels=outlook.channels, now=now, batch=batch, lease=lease, report=report
+    )
+    return report
+
+
+def queue_due_reminders(
+    engine: Engine, *, kb: KnowledgeBase, outlook: Outlook, now: datetime, report: WorkerReport
+) -> None:
+    items: list[Queued] = []
+    hour = int(kb.number("reminders.send_hour"))
+    for record in read_records(engine, actor=WORKER_ACTOR, now=now, kb=kb):
+        if isinstance(record, UnreadableRecord):
+            report.unreadable.append(record.patient_id)
+            continue
+        contact = outlook.contacts(record)
+        today = local_day(now, contact.recipient.time_zone)
+        send_from = local_time(today, hour, contact.recipient.time_zone)
+        for reminder in reminders_due(record, on=today, kb=kb):
+            items += _queued(reminder, contact, outlook, send_from)
+    report.queued += enqueue(engine, items, actor=WORKER_ACTOR, now=now)
+
+
+def _queued(
+    reminder: Reminder, contact: ContactPreferences, outlook: Outlook, send_from: datetime
+) -> list[Queued]:
+    recipient: Recipient = contact.recipient
+    subject, body = reminder_email(
+        reminder,
+        recipient_name=recipient.name,
+        clinic=outlook.clinic,
+        portal_url=outlook.portal_url,
+    )
+
+    def message(channel: str) -> OutgoingMessage:
+        key = f"{reminder.key}/{channel}"
+        return OutgoingMessage(key, channel, recipient, subject, body, send_from)
+
+    if contact.opted_out or not contact.channels:
+        return [Queued(message("none"), reminder.kind, reminder.patient_id, suppressed=True)]
+    return [
+        Queued(message(channel), reminder.kind, reminder.patient_id)
+        for channel in sorted(contact.channels)
+    ]
+
+
+def send_due(
+    engine: Engine,
+    *,
+    kb: KnowledgeBase,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    report: WorkerReport,
+) -> None:
+    token = uuid.uuid4().hex
+    quiet = QuietHours.of(kb)
+    while claimed := claim(engine, now=now, batch=batch, lease=lease, token=token):
+        for row in claimed:
+            _send_one(engine, row, channels, quiet, now, report)
+
+
+def _send_one(
+    engine: Engine,
+    row: Claimed,
+    channels: Mapping[str, Channel],
+    quiet: QuietHours,
+    now: datetime,
+    report: WorkerReport,
+) -> None:
+    until = quiet.until(now, row.message.recipient.time_zone)
+    if until is not None:
+        report.deferred += defer(engine, row, until=until)
+        return
+    channel = channels.get(row.message.channel)
+    try:
+        if channel is None:
+            raise DeliveryFailed(retryable=False, reason=f"no {row.message.channel} channel")
+        channel.send(row.message)
+    except DeliveryFailed as failure:
+        attempts = row.attempts + 1
+        retry_at = None
+        if failure.retryable and attempts < MAX_ATTEMPTS:
+            retry_at = now + RETRY_BASE * 2 ** (attempts - 1)
+        kept = record_failure(
+            engine, row, reason=failure.reason, retry_at=retry_at, actor=WORKER_ACTOR, now=now
+        )
+        if not kept:
+            report.lost += 1
+        elif retry_at is None:
+            report.failed += 1
+        else:
+            report.retried += 1
+        return
+    if mark_sent(engine, row, actor=WORKER_ACTOR, now=now):
+        report.sent += 1
+    else:
+        report.lost += 1
