@@ -10,6 +10,7 @@ every message it receives, so a test reads what isotrack actually sent.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import Message
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
@@ -26,10 +28,25 @@ _LINK = re.compile(r"https?://\S+")
 
 
 class _Keeper(MessageHandler):
-    def __init__(self) -> None:
+    def __init__(self, mail_delay: float = 0.0) -> None:
         super().__init__()
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
+        self.mail_delay = mail_delay
+        self.mail_commands = 0
+
+    async def handle_MAIL(  # noqa: N802  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        """Count each MAIL FROM (a message begins), then answer after ``mail_delay``: a
+        slow server, so a test can stop a client while it waits."""
+        with self.arrived:
+            self.mail_commands += 1
+            self.arrived.notify_all()
+        await asyncio.sleep(self.mail_delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     def handle_message(self, message: Message) -> None:
         with self.arrived:
@@ -49,6 +66,16 @@ class SmtpServer:
     def messages(self) -> list[Message]:
         with self._keeper.arrived:
             return list(self._keeper.messages)
+
+    def wait_for_mail_command(self, count: int, seconds: float = WAIT_SECONDS) -> None:
+        """Until the ``count``-th MAIL FROM has arrived (a message is being sent)."""
+        deadline = time.monotonic() + seconds
+        with self._keeper.arrived:
+            while self._keeper.mail_commands < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no MAIL command {count} within {seconds} s")
+                self._keeper.arrived.wait(left)
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
@@ -88,8 +115,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_smtp_server() -> Iterator[SmtpServer]:
-    keeper = _Keeper()
+def running_smtp_server(*, mail_delay: float = 0.0) -> Iterator[SmtpServer]:
+    keeper = _Keeper(mail_delay)
     port = _free_port()
     controller = Controller(keeper, hostname="127.0.0.1", port=port)
     controller.start()
