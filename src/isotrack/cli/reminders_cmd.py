@@ -197,11 +197,16 @@ def preview_command(
             }
         )
         return
-    table = Table(title=f"Reminders for {record.name}, {day} to {last}")
-    for column in ("send", "about", "do by", "to", "status"):
-        table.add_column(column)
+    table = Table(
+        title=f"Reminders for {record.name}, {day} to {last}",
+        caption=f"Sent from {hour:02d}:00 {contact.recipient.time_zone}, to: {_to(contact)}",
+    )
+    for column in ("send on", "do by"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("about")
+    table.add_column("status", no_wrap=True)
     for row in rows:
-        table.add_row(row["send_at"], KIND_WORDS[row["kind"]], row["due"], row["to"], row["status"])
+        table.add_row(row["send_on"], row["due"], KIND_WORDS[row["kind"]], row["status"])
     out.print(table if rows else f"No reminders for {record.name} in the next {days} days.")
     out.print(SAFETY_LINE, markup=False)
 
@@ -218,16 +223,19 @@ def _recipient(contact: ContactPreferences) -> dict[str, Any]:
     }
 
 
-def _row(reminder: Reminder, contact: ContactPreferences, entry: Any, hour: int) -> dict[str, Any]:
-    to = contact.recipient.email or "no address"
+def _to(contact: ContactPreferences) -> str:
     if contact.opted_out:
-        to = "opted out"
+        return "nobody (opted out)"
+    return contact.recipient.email or "no address on record"
+
+
+def _row(reminder: Reminder, contact: ContactPreferences, entry: Any, hour: int) -> dict[str, Any]:
     return {
         "key": reminder.key,
         "kind": reminder.kind,
         "send_on": reminder.send_on.isoformat(),
         "send_at": f"{reminder.send_on.isoformat()} {hour:02d}:00 {contact.recipient.time_zone}",
         "due": reminder.due.isoformat(),
-        "to": to,
-        "status": entry.status if entry is not None else "not yet queued",
+        "to": _to(contact),
+        "status": entry.status if entry is not None else "not queued",
     }
