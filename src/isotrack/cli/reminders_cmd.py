@@ -90,7 +90,7 @@ def worker_command(
         typer.Option(
             "--now",
             metavar="TIME",
-            help="Run as if it were TIME (ISO 8601 with a zone); with --once.",
+            help="Run as if it were TIME (ISO 8601 with a zone), with --once only.",
         ),
     ] = None,
     lease: Annotated[
