@@ -43,7 +43,9 @@ def queue(engine: Engine) -> list[str]:
     return keys
 
 
-def worker(engine: Engine, smtp: SmtpServer, now: datetime, log: Path) -> subprocess.Popen[str]:
+def worker(
+    engine: Engine, smtp: SmtpServer, now: datetime, log: Path, batch: int = MESSAGES
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "ISOTRACK_ENV": "test",
@@ -53,7 +55,7 @@ def worker(engine: Engine, smtp: SmtpServer, now: datetime, log: Path) -> subpro
         "ISOTRACK_MAIL_FROM": SENDER,
     }
     command = [
-        *(sys.executable, "-m", "isotrack", "worker", "--once", "--batch", str(MESSAGES)),
+        *(sys.executable, "-m", "isotrack", "worker", "--once", "--batch", str(batch)),
         *("--lease", str(LEASE_S), "--now", now.isoformat(), "--database", url_of(engine)),
     ]
     with log.open("a") as output:
@@ -93,3 +95,19 @@ def test_kill_9_mid_batch_then_restart_delivers_every_message_once(
     with UnitOfWork(database) as uow:
         sent = [e for e in uow.audit.entries() if e.action == "message:sent"]
     assert len(sent) == MESSAGES
+
+
+def test_two_workers_at_once_send_every_message_once(database: Engine, tmp_path: Path) -> None:
+    """PostgreSQL: SKIP LOCKED hands each row to one worker; SQLite: one claimer at a time."""
+    keys = queue(database)
+    log = tmp_path / "workers.log"
+    with running_smtp_server(mail_delay=0.1) as smtp:
+        workers = [worker(database, smtp, NOW, log, batch=4) for _ in range(2)]
+        assert [w.wait(timeout=120) for w in workers] == [0, 0], log.read_text()
+        arrived = Counter(str(m["Message-ID"]) for m in smtp.messages)
+    domain = SENDER.rpartition("@")[2]
+    assert arrived == Counter({message_id(key, domain): 1 for key in keys})
+    sent_lines = [line for line in log.read_text().splitlines() if line.startswith("queued")]
+    assert len(sent_lines) == 2
+    # both took part: neither line says it sent all of them
+    assert all(f"sent {MESSAGES}," not in line for line in sent_lines), sent_lines
