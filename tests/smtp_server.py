@@ -28,12 +28,23 @@ _LINK = re.compile(r"https?://\S+")
 
 
 class _Keeper(MessageHandler):
-    def __init__(self, mail_delay: float = 0.0) -> None:
+    def __init__(self, mail_delay: float = 0.0, rcpt_reply: str | None = None) -> None:
         super().__init__()
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
         self.mail_delay = mail_delay
         self.mail_commands = 0
+        self.rcpt_reply = rcpt_reply
+
+    async def handle_RCPT(  # noqa: N802  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        """Take the recipient, or answer ``rcpt_reply`` (e.g. '550 no such user')."""
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_MAIL(  # noqa: N802  # aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -115,8 +126,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_smtp_server(*, mail_delay: float = 0.0) -> Iterator[SmtpServer]:
-    keeper = _Keeper(mail_delay)
+def running_smtp_server(
+    *, mail_delay: float = 0.0, rcpt_reply: str | None = None
+) -> Iterator[SmtpServer]:
+    keeper = _Keeper(mail_delay, rcpt_reply)
     port = _free_port()
     controller = Controller(keeper, hostname="127.0.0.1", port=port)
     controller.start()
