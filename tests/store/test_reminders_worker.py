@@ -11,9 +11,10 @@ from collections import Counter
 from sqlalchemy import Engine
 
 from isotrack.clinical.reminders import AFTER_THE_COURSE
+from isotrack.clinical.state import RecordPregnancyTest
 from isotrack.delivery.worker import MAX_ATTEMPTS, RETRY_BASE, run_once
 from isotrack.knowledge.base import KnowledgeBase
-from isotrack.store import UnitOfWork
+from isotrack.store import UnitOfWork, execute
 from isotrack.store.outbox import outbox_entries
 from tests.clinical.reminders.story import END, LAST_DAY, PATIENT, PAUSE, RESUME, course_story, day
 from tests.smtp_server import SmtpServer, running_smtp_server
@@ -144,3 +145,27 @@ def test_a_patient_without_an_address_is_given_up_at_once_and_audited(
         failed = [e for e in uow.audit.entries(PATIENT) if e.action == "message:failed"]
     assert len(failed) == report.queued
     assert failed[0].detail["reason"] == "the recipient has no email address"
+
+
+def test_what_is_done_before_the_send_hour_is_never_sent(
+    database: Engine, kb: KnowledgeBase
+) -> None:
+    commands = course_story(kb)
+    prepare(database, commands, kb, first=day(-60), until=day(24))
+    with running_smtp_server() as smtp:
+        world = outlook(database, smtp, time_zone="America/Chicago")
+        # 05:30 in Chicago on day 24, the day the month-2 test window opens
+        early = run_once(database, kb=kb, outlook=world, now=at(day(24), 11, 30))
+        assert early.queued == 0
+        # 08:00 in Chicago: the patient has the test first thing
+        test = RecordPregnancyTest(on=day(24), result="negative")
+        execute(database, PATIENT, test, actor="clinic", now=at(day(24), 13), kb=kb)
+        later = run_once(database, kb=kb, outlook=world, now=at(day(24), 14, 30))
+        assert later.queued == 0
+        assert smtp.messages == []
+        # the next day's reminders still go
+        record_day(database, PATIENT, commands, day(25), kb)
+        assert run_once(database, kb=kb, outlook=world, now=at(day(25), 15)).sent > 0
+    kinds = {e.kind for e in outbox_entries(database)}
+    assert "test-window-opens" not in kinds
+    assert "comprehension" in kinds

@@ -99,7 +99,7 @@ def worker_command(
     ] = int(LEASE.total_seconds()),
     poll: Annotated[
         int, typer.Option("--poll", metavar="SECONDS", min=1, help="Pause between runs.")
-    ] = 60,
+    ] = 300,
     database: DatabaseOption = None,
     policy: PolicyOption = None,
 ) -> None:

@@ -2,13 +2,15 @@
 
 :func:`run_once` at ``now`` (an argument, so a test can walk the calendar):
 
-1. :func:`queue_due_reminders` reads every record (each read audited, actor
-   :data:`WORKER_ACTOR`), asks :func:`~isotrack.clinical.reminders.reminders_due`
-   for the recipient's today and queues one message per reminder and channel under
-   the key '<reminder key>/<channel>' (:func:`isotrack.store.outbox.enqueue`; a key
-   already queued is not queued again). Not before ``reminders.send_hour`` local
-   time. An opted-out recipient's reminders are queued as suppressed (audited,
-   never sent); the portal shows the duties either way.
+1. :func:`queue_due_reminders` reads every record (one ``read:summary`` audit row
+   per run, purpose :data:`READ_PURPOSE`, actor :data:`WORKER_ACTOR`), asks
+   :func:`~isotrack.clinical.reminders.reminders_due` for the recipient's today and
+   queues one message per reminder and channel under the key
+   '<reminder key>/<channel>' (:func:`isotrack.store.outbox.enqueue`; a key already
+   queued is not queued again), once ``reminders.send_hour`` local time has come:
+   a reminder is queued in the run that sends it, so what is done before then is
+   never sent. An opted-out recipient's reminders are queued as suppressed
+   (audited, never sent); the portal shows the duties either way.
 2. :func:`send_due` claims batches (:func:`isotrack.store.outbox.claim`) until none
    is due. For each message: in the recipient's quiet hours it is deferred to their
    end; else the channel sends it and the row is marked sent at once, in its own
@@ -30,18 +32,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from isotrack.clinical.record import PatientRecord
+from isotrack.clinical.record import PatientRecord, replay
 from isotrack.clinical.reminders import Reminder, reminders_due
 from isotrack.delivery import Channel, DeliveryFailed, OutgoingMessage, Recipient
 from isotrack.delivery.compose import ClinicContact, reminder_email
 from isotrack.delivery.contacts import ContactPreferences
 from isotrack.delivery.quiet import QuietHours, local_day, local_time
+from isotrack.errors import IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store import read_histories_for_summary
 from isotrack.store.outbox import Claimed, Queued, claim, defer, enqueue, mark_sent, record_failure
-from isotrack.store.records import UnreadableRecord, read_records
 
 WORKER_ACTOR = "reminders-worker"
 """Who the audit trail names for the worker's reads and messages."""
+READ_PURPOSE = "reminders"
+"""The purpose of the worker's one audited read of every record per run."""
 LEASE = timedelta(minutes=5)
 """How long a claim holds a row: a worker that dies lets it go after this."""
 BATCH = 20
@@ -98,13 +103,20 @@ def queue_due_reminders(
 ) -> None:
     items: list[Queued] = []
     hour = int(kb.number("reminders.send_hour"))
-    for record in read_records(engine, actor=WORKER_ACTOR, now=now, kb=kb):
-        if isinstance(record, UnreadableRecord):
-            report.unreadable.append(record.patient_id)
+    histories = read_histories_for_summary(
+        engine, actor=WORKER_ACTOR, now=now, purpose=READ_PURPOSE
+    )
+    for patient_id, history in sorted(histories.items()):
+        try:
+            record = replay(((s.command, s.recorded_on) for s in history), kb=kb)
+        except IsotrackError:
+            report.unreadable.append(patient_id)  # isotrack doctor says why
             continue
         contact = outlook.contacts(record)
         today = local_day(now, contact.recipient.time_zone)
         send_from = local_time(today, hour, contact.recipient.time_zone)
+        if send_from > now:
+            continue
         for reminder in reminders_due(record, on=today, kb=kb):
             items += _queued(reminder, contact, outlook, send_from)
     report.queued += enqueue(engine, items, actor=WORKER_ACTOR, now=now)
