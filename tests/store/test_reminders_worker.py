@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 
 from sqlalchemy import Engine
 
@@ -169,3 +170,25 @@ def test_what_is_done_before_the_send_hour_is_never_sent(
     kinds = {e.kind for e in outbox_entries(database)}
     assert "test-window-opens" not in kinds
     assert "comprehension" in kinds
+
+
+def test_an_opted_out_patients_reminders_are_suppressed_and_audited_not_sent(
+    database: Engine, kb: KnowledgeBase
+) -> None:
+    commands = course_story(kb)
+    prepare(database, commands, kb, first=day(-60), until=day(25))
+    with running_smtp_server() as smtp:
+        world = outlook(database, smtp)
+        opted_out = replace(world, contacts=lambda r: replace(world.contacts(r), opted_out=True))
+        report = run_once(database, kb=kb, outlook=opted_out, now=at(day(24), 10))
+        assert report.queued > 0
+        assert report.sent == 0
+        assert smtp.messages == []
+        # queued once: the next run does not queue them again, nor send them
+        again = run_once(database, kb=kb, outlook=opted_out, now=at(day(24), 11))
+        assert (again.queued, again.sent) == (0, 0)
+    assert {e.status for e in outbox_entries(database)} == {"suppressed"}
+    with UnitOfWork(database) as uow:
+        suppressed = [e for e in uow.audit.entries(PATIENT) if e.action == "message:suppressed"]
+    assert len(suppressed) == report.queued
+    assert suppressed[0].detail["reason"] == "opted-out"

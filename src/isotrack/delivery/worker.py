@@ -9,8 +9,10 @@
    '<reminder key>/<channel>' (:func:`isotrack.store.outbox.enqueue`; a key already
    queued is not queued again), once ``reminders.send_hour`` local time has come:
    a reminder is queued in the run that sends it, so what is done before then is
-   never sent. An opted-out recipient's reminders are queued as suppressed
-   (audited, never sent); the portal shows the duties either way.
+   never sent. The reminders of a recipient who opted out, or chose no channel,
+   are queued as suppressed (audited with the reason, never sent); the portal
+   shows the duties either way. A chosen channel without an address fails at once
+   (audited ``message:failed``).
 2. :func:`send_due` claims batches (:func:`isotrack.store.outbox.claim`) until none
    is due. For each message: in the recipient's quiet hours it is deferred to their
    end; else the channel sends it and the row is marked sent at once, in its own
@@ -138,7 +140,8 @@ def _queued(
         return OutgoingMessage(key, channel, recipient, subject, body, send_from)
 
     if contact.opted_out or not contact.channels:
-        return [Queued(message("none"), reminder.kind, reminder.patient_id, suppressed=True)]
+        why = "opted-out" if contact.opted_out else "no-channel"
+        return [Queued(message("none"), reminder.kind, reminder.patient_id, suppressed=why)]
     return [
         Queued(message(channel), reminder.kind, reminder.patient_id)
         for channel in sorted(contact.channels)

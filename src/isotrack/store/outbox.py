@@ -45,8 +45,9 @@ class Queued:
     message: OutgoingMessage
     kind: str
     patient_id: str | None
-    suppressed: bool = False
-    """The recipient opted out: kept (and audited) as ``suppressed``, never sent."""
+    suppressed: str | None = None
+    """Why it is not to be sent ('opted-out', 'no-channel'): kept and audited as
+    ``suppressed``, never sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def enqueue(engine: Engine, items: Sequence[Queued], *, actor: str, now: datetim
                 "time_zone": r.time_zone,
                 "subject": m.subject,
                 "body": m.body,
-                "status": "suppressed" if item.suppressed else "pending",
+                "status": "pending" if item.suppressed is None else "suppressed",
                 "not_before": m.not_before,
                 "attempts": 0,
                 "last_error": "",
@@ -93,7 +94,7 @@ def enqueue(engine: Engine, items: Sequence[Queued], *, actor: str, now: datetim
             if row_id is None:
                 continue
             new += 1
-            if item.suppressed:
+            if item.suppressed is not None:
                 _audit(
                     session,
                     SUPPRESSED_ACTION,
@@ -103,6 +104,7 @@ def enqueue(engine: Engine, items: Sequence[Queued], *, actor: str, now: datetim
                     item.patient_id,
                     actor=actor,
                     now=now,
+                    reason=item.suppressed,
                 )
     return new
 
