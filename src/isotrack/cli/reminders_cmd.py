@@ -28,7 +28,7 @@ from isotrack.clinical.reminders import Reminder, plan_reminders
 from isotrack.delivery.compose import ClinicContact
 from isotrack.delivery.contacts import ContactPreferences, default_preferences
 from isotrack.delivery.smtp import EmailChannel, mail_server
-from isotrack.delivery.worker import BATCH, LEASE, Outlook, WorkerReport, run_once
+from isotrack.delivery.worker import BATCH, LEASE, Contacts, Outlook, WorkerReport, run_once
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.settings import Settings, get_settings
 from isotrack.store import read_clinic_settings
@@ -55,7 +55,7 @@ reminders_app = typer.Typer(
 app.add_typer(reminders_app, name="reminders")
 
 
-def contacts_for(engine: Engine, settings: Settings) -> Any:
+def contacts_for(engine: Engine, settings: Settings) -> Contacts:
     def contacts(record: PatientRecord) -> ContactPreferences:
         return default_preferences(
             engine, record.patient_id, name=record.name, time_zone=settings.time_zone
