@@ -28,13 +28,23 @@ _LINK = re.compile(r"https?://\S+")
 
 
 class _Keeper(MessageHandler):
-    def __init__(self, mail_delay: float = 0.0, rcpt_reply: str | None = None) -> None:
+    def __init__(
+        self, mail_delay: float = 0.0, rcpt_reply: str | None = None, reply_delay: float = 0.0
+    ) -> None:
         super().__init__()
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
         self.mail_delay = mail_delay
         self.mail_commands = 0
         self.rcpt_reply = rcpt_reply
+        self.reply_delay = reply_delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """Keep the message, then wait ``reply_delay`` before saying 250: a server that
+        has the message while its client does not know yet."""
+        reply = str(await super().handle_DATA(server, session, envelope))
+        await asyncio.sleep(self.reply_delay)
+        return reply
 
     async def handle_RCPT(  # noqa: N802  # aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -77,6 +87,10 @@ class SmtpServer:
     def messages(self) -> list[Message]:
         with self._keeper.arrived:
             return list(self._keeper.messages)
+
+    def answer_at_once(self) -> None:
+        """From now on, say 250 as soon as a message is kept (no ``reply_delay``)."""
+        self._keeper.reply_delay = 0.0
 
     def wait_for_mail_command(self, count: int, seconds: float = WAIT_SECONDS) -> None:
         """Until the ``count``-th MAIL FROM has arrived (a message is being sent)."""
@@ -127,9 +141,9 @@ def _free_port() -> int:
 
 @contextmanager
 def running_smtp_server(
-    *, mail_delay: float = 0.0, rcpt_reply: str | None = None
+    *, mail_delay: float = 0.0, rcpt_reply: str | None = None, reply_delay: float = 0.0
 ) -> Iterator[SmtpServer]:
-    keeper = _Keeper(mail_delay, rcpt_reply)
+    keeper = _Keeper(mail_delay, rcpt_reply, reply_delay)
     port = _free_port()
     controller = Controller(keeper, hostname="127.0.0.1", port=port)
     controller.start()

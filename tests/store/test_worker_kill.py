@@ -111,3 +111,28 @@ def test_two_workers_at_once_send_every_message_once(database: Engine, tmp_path:
     assert len(sent_lines) == 2
     # both took part: neither line says it sent all of them
     assert all(f"sent {MESSAGES}," not in line for line in sent_lines), sent_lines
+
+
+def test_a_kill_after_the_server_took_a_message_but_before_its_mark_sends_it_twice(
+    database: Engine, tmp_path: Path
+) -> None:
+    """The documented limit (docs/reminders.md): the server has the message, the worker
+    dies before marking it sent, the restart sends it again, with the same Message-ID."""
+    keys = queue(database)
+    log = tmp_path / "worker.log"
+    with running_smtp_server(reply_delay=30) as smtp:
+        first = worker(database, smtp, NOW, log)
+        try:
+            smtp.wait_for("kara@example.org")  # the server has it; its 250 is 30 s away
+            os.kill(first.pid, signal.SIGKILL)
+        finally:
+            first.kill()
+            first.wait()
+        smtp.answer_at_once()
+        restart = worker(database, smtp, NOW + timedelta(seconds=LEASE_S + 1), log)
+        assert restart.wait(timeout=60) == 0, log.read_text()
+        arrived = Counter(str(m["Message-ID"]) for m in smtp.messages)
+    domain = SENDER.rpartition("@")[2]
+    twice = message_id(keys[0], domain)
+    assert arrived == Counter({message_id(key, domain): 1 for key in keys}) + Counter([twice])
+    assert {e.status for e in outbox_entries(database)} == {"sent"}
