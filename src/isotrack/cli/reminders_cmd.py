@@ -149,6 +149,8 @@ def _summary(report: WorkerReport) -> str:
         f"queued {report.queued}, sent {report.sent}, deferred {report.deferred}, "
         f"retried {report.retried}, given up {report.failed}"
     )
+    if report.lost:
+        text += f"; {report.lost} taken over by another worker (lease ran out)"
     if report.unreadable:
         text += f"; records that cannot be read: {', '.join(report.unreadable)}"
     return text

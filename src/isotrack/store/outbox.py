@@ -35,7 +35,8 @@ SENT_ACTION = "message:sent"
 RETRY_ACTION = "message:retry"
 FAILED_ACTION = "message:failed"
 SUPPRESSED_ACTION = "message:suppressed"
-Status = str  # pending, sending, sent, failed, suppressed
+Status = str
+"""pending, sending (claimed), sent, failed (given up) or suppressed (never to send)."""
 
 
 @dataclass(frozen=True, slots=True)
