@@ -17,7 +17,16 @@ from isotrack.delivery.worker import MAX_ATTEMPTS, RETRY_BASE, run_once
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import UnitOfWork, execute
 from isotrack.store.outbox import outbox_entries
-from tests.clinical.reminders.story import END, LAST_DAY, PATIENT, PAUSE, RESUME, course_story, day
+from tests.clinical.reminders.story import (
+    END,
+    LAST_DAY,
+    PATIENT,
+    PAUSE,
+    RESUME,
+    course_story,
+    day,
+    first_due,
+)
 from tests.smtp_server import SmtpServer, running_smtp_server
 from tests.store.reminder_world import (
     CLINIC,
@@ -53,6 +62,10 @@ def test_three_months_day_by_day_send_each_reminder_once(
     entries = outbox_entries(database)
     assert {e.status for e in entries} == {"sent"}
     assert len(entries) == len(messages)
+    # nothing lost: every reminder the engine finds due on some day was sent
+    assert {e.idempotency_key.removesuffix("/email") for e in entries} == set(
+        first_due(commands, kb)
+    )
     kinds = kinds_by_message_id(database)
     assert {"visit", "test-window-opens", "comprehension", "mood-check", "labs",
             "contraception-continues", "post-course-test"} <= set(kinds.values())  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from isotrack.clinical.record import replay
+from isotrack.clinical.reminders import reminders_due
 from isotrack.clinical.state import (
     AnyCommand,
     EndCourse,
@@ -78,3 +80,14 @@ def _started(kb: KnowledgeBase, patient_id: str) -> Story:
     s.add(StartCourse(on=s.day(0), course_id=f"{patient_id}-c1", product="absorica"))
     s.prescribe(0, 30, 30, phq9=3)
     return s
+
+
+def first_due(commands: list[tuple[AnyCommand, date]], kb: KnowledgeBase) -> dict[str, int]:
+    """The pure engine walked from day -5 to LAST_DAY: each key and the first day it is
+    due (the commands of a day are recorded before it is asked)."""
+    found: dict[str, int] = {}
+    for offset in range(-5, LAST_DAY + 1):
+        record = replay([(c, at) for c, at in commands if at <= day(offset)], kb=kb)
+        for reminder in reminders_due(record, on=day(offset), kb=kb):
+            found.setdefault(reminder.key, offset)
+    return found

@@ -22,6 +22,7 @@ from tests.clinical.reminders.story import (
     RESUME,
     course_story,
     day,
+    first_due,
     varied_story,
 )
 
@@ -33,17 +34,8 @@ def record_on(commands: list[tuple[AnyCommand, date]], on: date) -> PatientRecor
     return replay([(c, at) for c, at in commands if at <= on], kb=KB)
 
 
-def first_sent(commands: list[tuple[AnyCommand, date]]) -> dict[str, int]:
-    """Each reminder's key and the first day it was due, walking the days."""
-    found: dict[str, int] = {}
-    for offset in range(-5, LAST_DAY + 1):
-        for reminder in reminders_due(record_on(commands, day(offset)), on=day(offset), kb=KB):
-            found.setdefault(reminder.key, offset)
-    return found
-
-
 def test_a_course_walked_day_by_day_gets_each_kind_and_nothing_while_paused() -> None:
-    sent = first_sent(course_story(KB))
+    sent = first_due(course_story(KB), KB)
     kinds = {key.split("/")[1] for key in sent}
     assert {
         "test-window-opens",
@@ -61,7 +53,7 @@ def test_a_course_walked_day_by_day_gets_each_kind_and_nothing_while_paused() ->
 
 
 def test_a_test_done_early_stops_the_closing_reminder_of_its_window() -> None:
-    sent = first_sent(course_story(KB))
+    sent = first_due(course_story(KB), KB)
     assert any("test-window-opens" in k and k.endswith("pregnancy-test/m2") for k in sent)
     # the month-2 test was done on day 26, before the closing reminder's day
     assert not any("test-window-closes" in k and k.endswith("pregnancy-test/m2") for k in sent)
