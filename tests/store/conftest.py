@@ -128,7 +128,8 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE calendar_feeds, rate_buckets, seen_tokens, clinic_settings, "
+                "TRUNCATE contact_preferences, calendar_feeds, rate_buckets, seen_tokens, "
+                "clinic_settings, "
                 "sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
                 "users, audit, commands, patients RESTART IDENTITY"
             )
