@@ -66,6 +66,12 @@ def read_contact_choices(bind: Connection | Engine, patient_id: str) -> ContactC
         return _choices(session, _addressee(session, patient_id))
 
 
+def contact_choice_made(bind: Connection | Engine, patient_id: str) -> bool:
+    """Whether the patient's choices were ever saved (else the defaults apply)."""
+    with _session(bind) as session:
+        return session.get(ContactPreferencesRow, patient_id) is not None
+
+
 def write_contact_preferences(
     engine: Engine,
     patient_id: str,
