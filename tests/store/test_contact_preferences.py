@@ -144,6 +144,9 @@ def test_a_first_save_of_the_defaults_is_on_record(database: Engine, patient: st
         (ContactChoices(channels=frozenset({"email"})), "channels"),
         (ContactChoices(channels=frozenset({"fax"})), "channels"),
         (ContactChoices(time_zone="Mars/Olympus"), "time_zone"),
+        (ContactChoices(time_zone="America"), "time_zone"),  # a folder of the zone database
+        (ContactChoices(guardian=Guardian("Sam\x00", "sam@example.org", None)), "guardian_name"),
+        (ContactChoices(guardian=Guardian("Sam", "s\x00m@example.org", None)), "guardian_email"),
         (ContactChoices(guardian=Guardian(" ", "sam@example.org", None)), "guardian_name"),
         (ContactChoices(guardian=Guardian("Sam", None, None)), "guardian_email"),
         (ContactChoices(guardian=Guardian("Sam", "not an address", None)), "guardian_email"),

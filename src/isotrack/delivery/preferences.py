@@ -21,9 +21,11 @@ ValueError: write the number in international form: + then the country code ...
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from isotrack.delivery import Recipient
 from isotrack.errors import InvalidInputError
@@ -52,18 +54,31 @@ def normalise_phone(text: str) -> str:
 def check_email(text: str) -> str:
     """The address trimmed, or ValueError when it is not one."""
     address = text.strip()
-    if len(address) > EMAIL_MAX or not EMAIL.fullmatch(address):
+    if len(address) > EMAIL_MAX or not EMAIL.fullmatch(address) or not _printable(address):
         raise ValueError("write an email address such as name@example.org")
     return address
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def check_time_zone(name: str) -> str:
-    """An IANA time zone name, or ValueError."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a time zone name (such as America/New_York)") from None
+    """An IANA time zone name, or ValueError.
+
+    >>> check_time_zone("America")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'America' is not a time zone name (such as America/New_York)
+    """
+    if name not in _time_zones():
+        raise ValueError(f"{name!r} is not a time zone name (such as America/New_York)")
     return name
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(char).startswith("C") for char in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +185,7 @@ def checked_choices(choices: ContactChoices, addressee: Addressee) -> ContactCho
     guardian = choices.guardian
     if guardian is not None:
         name = " ".join(guardian.name.split())
-        if not name or len(name) > NAME_MAX:
+        if not name or len(name) > NAME_MAX or not _printable(name):
             raise InvalidInputError("guardian_name", "write the guardian's name")
         guardian = Guardian(
             name,
