@@ -45,6 +45,10 @@ class DeliverySettings(BaseModel):
     """``ISOTRACK_CLINIC_TIME_ZONE``: the IANA time zone (``America/New_York``) of a
     patient who has not chosen one, and of the staff's daily digest."""
 
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    """``ISOTRACK_DIGEST_HOUR``: the hour (in the clinic's time zone) from which the staff's
+    daily worklist email may go out."""
+
     @field_validator("sms_webhook_url")
     @classmethod
     def _webhook_scheme(cls, value: str | None) -> str | None:
