@@ -173,3 +173,19 @@ def test_a_naive_time_is_refused(database: Engine, patient: str) -> None:
             database, patient, ContactChoices(), actor="alex", now=datetime(2026, 3, 2, 9, 0)
         )
     assert NOW.tzinfo is UTC
+
+
+def test_a_read_inside_the_callers_transaction_leaves_it_open(
+    database: Engine, patient: str
+) -> None:
+    """The worker reads the preferences on its own connection, mid-transaction."""
+    write_contact_preferences(database, patient, ContactChoices(opted_out=True), actor="a", now=NOW)
+    with database.begin() as connection:
+        assert read_contact_preferences(connection, patient).opted_out
+        assert connection.in_transaction()
+        connection.execute(
+            ContactPreferencesRow.__table__.update().values(updated_by="worker")  # type: ignore[attr-defined]
+        )
+        assert not read_contact_preferences(connection, "P-001").receives_reminders
+    with database.connect() as connection:
+        assert connection.scalar(select(ContactPreferencesRow.updated_by)) == "worker"

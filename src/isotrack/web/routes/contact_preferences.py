@@ -44,8 +44,8 @@ from isotrack.store.contact_preferences import (
     read_contact_preferences,
     write_contact_preferences,
 )
-from isotrack.web.deps import CsrfDep, WebUser, require_page
-from isotrack.web.routes._records import PatientDep, own_record
+from isotrack.web.deps import CsrfDep, PageForbidden, WebUser, require_page
+from isotrack.web.routes._records import PatientDep
 from isotrack.web.routes.clinic_access import PatientId, load_record
 from isotrack.web.templating import flash, render
 
@@ -73,9 +73,10 @@ def _summary(field: str, message: str) -> list[tuple[str, str, str]]:
 
 # --- the patient -------------------------------------------------------------------------------
 @router.get("/me/reminders", response_model=None)
-def patient_page(request: Request, user: PatientDep, engine: EngineDep, settings: SettingsDep,
-                 kb: KbDep, now: NowDep) -> Response:  # fmt: skip
-    own_record(user, engine, now, kb)
+def patient_page(
+    request: Request, user: PatientDep, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    # No read of the record: the page shows the patient's choices, not their record.
     return _patient_page(request, user, engine, settings.clinic_time_zone)
 
 
@@ -86,15 +87,14 @@ def patient_save(
     _csrf: CsrfDep,
     engine: EngineDep,
     settings: SettingsDep,
-    kb: KbDep,
     now: NowDep,
     channels: Channels = None,
     phone: Text = "",
     time_zone: Text = "",
     opted_out: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    own_record(user, engine, now, kb)
-    assert user.patient_id is not None
+    if user.patient_id is None:
+        raise PageForbidden("This account holds no patient record.")
     stored = read_contact_choices(engine, user.patient_id)
     choices = ContactChoices(
         opted_out=bool(opted_out),
@@ -119,7 +119,8 @@ def _patient_page(
     request: Request, user: WebUser, engine: Engine, clinic_zone: str, *,
     form: dict[str, Any] | None = None,
 ) -> Response:  # fmt: skip
-    assert user.patient_id is not None
+    if user.patient_id is None:
+        raise PageForbidden("This account holds no patient record.")
     preferences = read_contact_preferences(engine, user.patient_id, default_time_zone=clinic_zone)
     chosen = contact_choice_made(engine, user.patient_id)
     choices = form["choices"] if form else read_contact_choices(engine, user.patient_id)
