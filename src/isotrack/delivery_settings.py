@@ -7,9 +7,9 @@ SMS goes through an HTTP webhook (:mod:`isotrack.delivery.sms`): set
 ``ISOTRACK_SMS_WEBHOOK_URL`` and ``ISOTRACK_SMS_WEBHOOK_SECRET`` together (the
 secret signs every request); neither set: no text messages are sent.
 
->>> DeliverySettings().clinic_time_zone
+>>> DeliverySettings().time_zone
 'UTC'
->>> DeliverySettings(clinic_time_zone="Mars/Olympus")  # doctest: +ELLIPSIS
+>>> DeliverySettings(time_zone="Mars/Olympus")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 pydantic_core._pydantic_core.ValidationError: 1 validation error for DeliverySettings
@@ -41,9 +41,11 @@ class DeliverySettings(BaseModel):
     """``ISOTRACK_SMS_WEBHOOK_TIMEOUT_SECONDS``: how long one request may take; a
     timeout is retried later."""
 
-    clinic_time_zone: str = "UTC"
-    """``ISOTRACK_CLINIC_TIME_ZONE``: the IANA time zone (``America/New_York``) of a
-    patient who has not chosen one, and of the staff's daily digest."""
+    time_zone: str = "UTC"
+    """``ISOTRACK_TIME_ZONE``: the clinic's IANA time zone (``America/New_York``): that
+    of a patient who has not chosen one, and of the staff's daily digest. (The reminder
+    worker's branch declares the same setting on ``Settings`` itself; one of the two
+    goes when they meet.)"""
 
     digest_hour: int = Field(default=7, ge=0, le=23)
     """``ISOTRACK_DIGEST_HOUR``: the hour (in the clinic's time zone) from which the staff's
@@ -58,7 +60,7 @@ class DeliverySettings(BaseModel):
             raise ValueError("must be an https:// URL")
         return value.strip()
 
-    @field_validator("clinic_time_zone")
+    @field_validator("time_zone")
     @classmethod
     def _time_zone(cls, value: str) -> str:
         if value not in available_timezones():

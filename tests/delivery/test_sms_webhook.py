@@ -121,7 +121,7 @@ def test_the_gateway_comes_from_the_settings(receiver: Receiver) -> None:
         {"sms_webhook_url": "http://gw.example/sms"},  # no secret
         {"sms_webhook_url": "http://gw.example/sms", "sms_webhook_secret": "short"},
         {"sms_webhook_url": "ftp://gw.example/sms", "sms_webhook_secret": SECRET},
-        {"clinic_time_zone": "Mars/Olympus"},
+        {"time_zone": "Mars/Olympus"},
     ],
 )
 def test_unusable_settings_are_refused(values: dict[str, str]) -> None:

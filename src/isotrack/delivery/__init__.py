@@ -1,19 +1,20 @@
-"""Delivering reminders and digests: who gets a message, on which channel, once.
+"""Messages to patients and staff, sent once: the values, the channels, the worker.
 
-The shared vocabulary of the delivery service (the reminder engine, the outbox,
-the worker and every channel use these names):
+- this face: :class:`Recipient`, :class:`OutgoingMessage`, the :class:`Channel`
+  protocol and :class:`DeliveryFailed` (retryable or not);
+- :mod:`.smtp`: email over SMTP (the one place isotrack sends mail; the account
+  emails of :mod:`isotrack.http.mail` use it too) and :class:`~.smtp.EmailChannel`;
+- :mod:`.compose`: the reminder email (neutral subject, what to do in the body);
+- :mod:`.quiet`: quiet hours in the recipient's time zone;
+- :mod:`.contacts`: who receives a patient's reminders and on which channels;
+- :mod:`.worker`: :func:`~.worker.run_once`, from due reminders to the outbox
+  (:mod:`isotrack.store.outbox`) to the channels, exactly once as far as the
+  design allows (docs/reminders.md).
 
-- :class:`Recipient`: who a message goes to (the patient, a minor's guardian,
-  or a member of staff), where (email, phone) and their time zone;
-- :class:`OutgoingMessage`: one message on one channel, with the idempotency
-  key that makes it go out once, and the earliest time it may;
-- :class:`Channel`: what sends a message (SMTP email, the SMS gateway);
-- :class:`DeliveryFailed`: a channel could not send; ``retryable`` says whether
-  trying again later may work (a timeout, a 5xx) or not (a refused address, a 4xx).
+Exceptions::
 
-Elsewhere in the package: ``preferences`` (a patient's consent and channels),
-``sms`` (the SMS gateway and its HTTP webhook), ``digest`` (the staff's daily
-worklist email).
+    IsotrackError
+    └── DeliveryFailed        a channel did not take a message (retryable or not)
 """
 
 from __future__ import annotations
@@ -22,25 +23,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-__all__ = ["Channel", "DeliveryFailed", "OutgoingMessage", "Recipient"]
+from isotrack.errors import IsotrackError
+
+RecipientKind = Literal["patient", "guardian", "staff"]
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """Who a message goes to, and where."""
 
-    kind: Literal["patient", "guardian", "staff"]
+    kind: RecipientKind
     name: str
     email: str | None
     phone: str | None
-    """E.164 (``+15555550123``), or None."""
     time_zone: str
-    """An IANA time zone (``America/New_York``): quiet hours are kept in it."""
+    """IANA name ('America/Chicago'): quiet hours and the send hour are local to it."""
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One message on one channel; the same ``idempotency_key`` is sent once."""
+    """One message to send once. ``idempotency_key`` is unique over all messages ever
+    queued (a second message with the same key is the same message)."""
 
     idempotency_key: str
     channel: str
@@ -48,22 +51,28 @@ class OutgoingMessage:
     subject: str
     body: str
     not_before: datetime
+    """Aware; the message is not sent before it (nor in the recipient's quiet hours)."""
 
 
-class DeliveryFailed(Exception):  # noqa: N818  # the shared delivery contract names it so
-    """A channel could not send a message; ``retryable``: trying later may work."""
+class DeliveryFailed(IsotrackError):  # noqa: N818  # an outcome the worker records
+    """A channel did not take the message. ``retryable``: the same message may go
+    through later (a server down, a 4xx reply); otherwise it never will."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+    code = "delivery-failed"
+
+    def __init__(self, *, retryable: bool, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
         self.retryable = retryable
+        self.reason = reason
 
 
 class Channel(Protocol):
-    """What sends messages of one kind (``name``: ``"email"``, ``"sms"``)."""
+    """A way to send a message (email, SMS): ``send`` returns once the other side
+    has taken it, or raises :class:`DeliveryFailed`."""
 
     name: str
 
-    def send(self, message: OutgoingMessage) -> None:
-        """Send ``message`` or raise :class:`DeliveryFailed`."""
-        ...
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+__all__ = ["Channel", "DeliveryFailed", "OutgoingMessage", "Recipient", "RecipientKind"]

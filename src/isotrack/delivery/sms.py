@@ -95,10 +95,12 @@ class WebhookSmsGateway:
         try:
             response = self._client.post(self._url, content=payload, headers=headers)
         except httpx.TimeoutException:
-            raise DeliveryFailed("the SMS gateway did not answer in time", retryable=True) from None
+            raise DeliveryFailed(
+                reason="the SMS gateway did not answer in time", retryable=True
+            ) from None
         except httpx.TransportError as error:
             reason = f"the SMS gateway cannot be reached ({type(error).__name__})"
-            raise DeliveryFailed(reason, retryable=True) from None
+            raise DeliveryFailed(reason=reason, retryable=True) from None
         _check_status(response.status_code)
 
 
@@ -106,7 +108,7 @@ def _check_status(status: int) -> None:
     if 200 <= status < 300:
         return
     retryable = status >= 500 or status in RETRYABLE_STATUSES
-    raise DeliveryFailed(f"the SMS gateway answered HTTP {status}", retryable=retryable)
+    raise DeliveryFailed(reason=f"the SMS gateway answered HTTP {status}", retryable=retryable)
 
 
 class SmsChannel:
@@ -121,10 +123,11 @@ class SmsChannel:
     def send(self, message: OutgoingMessage) -> None:
         phone = message.recipient.phone
         if not phone:
-            raise DeliveryFailed("the recipient has no mobile number", retryable=False)
+            raise DeliveryFailed(reason="the recipient has no mobile number", retryable=False)
         if len(message.body) > SMS_MAX_CHARACTERS:
             raise DeliveryFailed(
-                f"a text message is at most {SMS_MAX_CHARACTERS} characters", retryable=False
+                reason=f"a text message is at most {SMS_MAX_CHARACTERS} characters",
+                retryable=False,
             )
         key = message.idempotency_key
         self._gateway.send_text(to=phone, body=message.body, idempotency_key=key)

@@ -44,7 +44,7 @@ from isotrack.store.records import require_time_zone
 
 ACTION = "contact-preferences:update"
 DEFAULT_TIME_ZONE = "UTC"
-"""The time zone when neither the patient nor the clinic (``ISOTRACK_CLINIC_TIME_ZONE``)
+"""The time zone when neither the patient nor the clinic (``ISOTRACK_TIME_ZONE``)
 set one."""
 _ADDRESS_FIELDS = ("phone", "guardian_name", "guardian_email", "guardian_phone")
 

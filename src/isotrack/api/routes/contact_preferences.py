@@ -88,9 +88,7 @@ def get_contact_preferences(
     principal: Annotated[Principal, Depends(require(Action.PATIENT_READ))],
 ) -> ContactPreferencesOut:
     ensure_patient_access(principal, patient_id)
-    preferences = read_contact_preferences(
-        engine, patient_id, default_time_zone=settings.clinic_time_zone
-    )
+    preferences = read_contact_preferences(engine, patient_id, default_time_zone=settings.time_zone)
     return _out(preferences, read_contact_choices(engine, patient_id),
                 chosen=contact_choice_made(engine, patient_id))  # fmt: skip
 
@@ -124,7 +122,7 @@ def put_contact_preferences(
                              body.time_zone)  # fmt: skip
     preferences = write_contact_preferences(
         engine, patient_id, choices, actor=principal.username, now=now,
-        default_time_zone=settings.clinic_time_zone,
+        default_time_zone=settings.time_zone,
     )  # fmt: skip
     return _out(preferences, read_contact_choices(engine, patient_id), chosen=True)
 

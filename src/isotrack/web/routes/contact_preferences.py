@@ -77,7 +77,7 @@ def patient_page(
     request: Request, user: PatientDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
     # No read of the record: the page shows the patient's choices, not their record.
-    return _patient_page(request, user, engine, settings.clinic_time_zone)
+    return _patient_page(request, user, engine, settings.time_zone)
 
 
 @router.post("/me/reminders", response_model=None)
@@ -105,11 +105,11 @@ def patient_save(
     )
     try:
         write_contact_preferences(engine, user.patient_id, choices, actor=user.username, now=now,
-                                  default_time_zone=settings.clinic_time_zone)  # fmt: skip
+                                  default_time_zone=settings.time_zone)  # fmt: skip
     except InvalidInputError as error:
         message = error.message.removeprefix(f"{error.field}: ")
         form = {"choices": choices, "errors": {error.field: message}}
-        return _patient_page(request, user, engine, settings.clinic_time_zone, form=form)
+        return _patient_page(request, user, engine, settings.time_zone, form=form)
     response = RedirectResponse("/me/reminders", status_code=303)
     flash(request, response, "Your reminder choices are saved.")
     return response
@@ -143,7 +143,7 @@ def _patient_page(
 @router.get("/clinic/patients/{patient_id}/reminders", response_model=None)
 def staff_page(request: Request, patient_id: PatientId, user: Recorder, engine: EngineDep,
                settings: SettingsDep, kb: KbDep, now: NowDep) -> Response:  # fmt: skip
-    return _staff_page(request, patient_id, user, engine, settings.clinic_time_zone, kb, now)
+    return _staff_page(request, patient_id, user, engine, settings.time_zone, kb, now)
 
 
 @router.post("/clinic/patients/{patient_id}/reminders/guardian", response_model=None)
@@ -168,12 +168,12 @@ def staff_set_guardian(
                               on=now.date(), kb=kb)  # fmt: skip
         write_contact_preferences(
             engine, patient_id, replace(stored, guardian=guardian), actor=user.username, now=now,
-            default_time_zone=settings.clinic_time_zone,
+            default_time_zone=settings.time_zone,
         )  # fmt: skip
     except InvalidInputError as error:
         message = error.message.removeprefix(f"{error.field}: ")
         form = {"guardian": guardian, "errors": {error.field: message}}
-        return _staff_page(request, patient_id, user, engine, settings.clinic_time_zone, kb, now,
+        return _staff_page(request, patient_id, user, engine, settings.time_zone, kb, now,
                            form=form)  # fmt: skip
     response = RedirectResponse(f"/clinic/patients/{patient_id}/reminders", status_code=303)
     flash(request, response, f"Reminders now go to {' '.join(guardian_name.split())}.")
@@ -190,7 +190,7 @@ def staff_remove_guardian(request: Request, patient_id: PatientId, _csrf: CsrfDe
     try:
         write_contact_preferences(
             engine, patient_id, replace(stored, guardian=None), actor=user.username, now=now,
-            default_time_zone=settings.clinic_time_zone,
+            default_time_zone=settings.time_zone,
         )  # fmt: skip
     except InvalidInputError as error:  # e.g. text messages chosen, but no number of the patient's
         flash(request, response, f"Not changed: {error.message}", kind="error")
