@@ -12,9 +12,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
+from isotrack.delivery.preferences import ContactChoices, Guardian
 from isotrack.http.authz import Role
 from isotrack.http.passwords import create_user
-from isotrack.store.contact_preferences import ACTION, read_contact_preferences
+from isotrack.store.contact_preferences import (
+    ACTION,
+    read_contact_preferences,
+    write_contact_preferences,
+)
 from isotrack.store.models import AuditRow, ContactPreferencesRow
 from tests.web.conftest import WEB_NOW, SignIn, TestClient, csrf_token, page_client, sign_in_as
 from tests.web.demo_db import Account
@@ -179,3 +184,21 @@ def test_a_patient_with_an_email_on_their_account_gets_email_by_default(
         answer = _save(ben, channels="email")
         assert answer.status_code == 303  # type: ignore[attr-defined]
     assert read_contact_preferences(web_engine, "demo-ben").usable_channels() == {"email"}
+
+
+def test_a_guardian_on_file_is_kept_by_the_patients_own_form_and_flagged_once_adult(
+    patient: TestClient, sign_in: SignIn, web_engine: Engine
+) -> None:
+    """A guardian set while Ana was a minor (stored directly: she is 24 now)."""
+    guardian = Guardian("Rosa Moreau", None, "+33612345678")
+    stored = ContactChoices(channels=frozenset({"sms"}), guardian=guardian)
+    write_contact_preferences(web_engine, ANA, stored, actor="dr.then", now=WEB_NOW)
+    page = patient.get(PAGE)
+    assert "Your clinic sends your reminders to <strong>Rosa Moreau</strong>" in page.text
+    answer = _save(patient, channels="sms", phone="+15555550123")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    recipient = read_contact_preferences(web_engine, ANA).recipient
+    assert (recipient.kind, recipient.phone) == ("guardian", "+33612345678")
+    staff_page = sign_in(Role.NURSE).get(f"/clinic/patients/{ANA}/reminders")
+    assert "is now an adult" in staff_page.text
+    assert "Remove the guardian" in staff_page.text
