@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from isotrack.delivery import DeliveryFailed, OutgoingMessage, Recipient
 from isotrack.delivery.sms import SmsChannel, WebhookSmsGateway, reminder_text, sms_gateway
 from isotrack.delivery_settings import DeliverySettings
+from isotrack.errors import InvalidInputError
+from isotrack.settings import get_settings
 from tests.delivery.sms_receiver import Receiver, running_receiver
 
 SECRET = "a-webhook-secret-of-at-least-32-characters"  # noqa: S105  # a test key
@@ -135,3 +137,14 @@ def test_a_reminder_text_names_no_test_no_drug_and_no_condition() -> None:
     assert len(text) <= 160
     for word in ("pregnan", "isotretinoin", "test", "lab", "acne", "ipledge", "blood"):
         assert word not in text.lower()
+
+
+def test_the_server_settings_name_the_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISOTRACK_SMS_WEBHOOK_URL", "https://gw.example/sms")
+    monkeypatch.delenv("ISOTRACK_SMS_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(InvalidInputError, match=r"ISOTRACK_SMS_WEBHOOK_SECRET: is required"):
+        get_settings()
+    monkeypatch.setenv("ISOTRACK_SMS_WEBHOOK_SECRET", SECRET)
+    settings = get_settings()
+    assert settings.sms_webhook_url == "https://gw.example/sms"
+    assert SECRET not in repr(settings)
