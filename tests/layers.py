@@ -24,7 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 BASE = frozenset(
-    {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
+    {
+        "isotrack",
+        "errors",
+        "settings",
+        "sso_settings",
+        "issuer_settings",
+        "limit_settings",
+        "delivery_settings",
+    }
 )
 """The package root (version, the safety line), the exception family, the settings."""
 SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "delivery"})
@@ -44,10 +52,13 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "knowledge": frozenset({"errors"}),
     "isotrack": frozenset(),
     "errors": frozenset(),
-    "settings": frozenset({"errors", "sso_settings", "issuer_settings", "limit_settings"}),
+    "settings": frozenset(
+        {"errors", "sso_settings", "issuer_settings", "limit_settings", "delivery_settings"}
+    ),
     "sso_settings": frozenset(),
     "issuer_settings": frozenset(),
     "limit_settings": frozenset(),
+    "delivery_settings": frozenset(),
 }
 """What each top-level part of isotrack may import, besides itself."""
 

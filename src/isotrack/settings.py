@@ -77,11 +77,11 @@ from __future__ import annotations
 import re
 import sys
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from isotrack.delivery_settings import DeliverySettings
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.limit_settings import LimitSettings
@@ -132,9 +132,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(SsoSettings, LimitSettings, BaseSettings):
+class Settings(SsoSettings, LimitSettings, DeliverySettings, BaseSettings):
     """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`;
-    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`)."""
+    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`; reminders:
+    :mod:`isotrack.delivery_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 
@@ -202,19 +203,6 @@ class Settings(SsoSettings, LimitSettings, BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "isotrack@localhost"
     """The From address of the emails."""
-
-    time_zone: str = "UTC"
-    """The clinic's IANA time zone (``ISOTRACK_TIME_ZONE``, e.g. ``America/Chicago``):
-    the day, send hour and quiet hours of a reminder whose recipient chose none."""
-
-    @field_validator("time_zone")
-    @classmethod
-    def _iana_time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
-        return value
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -133,6 +133,7 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
                 "users, audit, commands, patients RESTART IDENTITY"
             )
         )
+        connection.execute(text("TRUNCATE contact_preferences"))  # issue 16: reminder choices
     yield engine
     engine.dispose()  # connections of this test's threads and subprocess go
 

@@ -12,11 +12,12 @@ from sqlalchemy import Engine
 from isotrack.clinical.record import PatientRecord
 from isotrack.clinical.state import AnyCommand
 from isotrack.delivery.compose import ClinicContact
-from isotrack.delivery.contacts import ContactPreferences, default_preferences
+from isotrack.delivery.preferences import ContactPreferences
 from isotrack.delivery.smtp import EmailChannel, MailServer, message_id
 from isotrack.delivery.worker import Outlook
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import ClinicSettings, execute, save_clinic_settings
+from isotrack.store.contact_preferences import read_contact_preferences
 from isotrack.store.outbox import outbox_entries
 from isotrack.store.users import StoredUser, user_transaction
 from tests.smtp_server import SmtpServer
@@ -43,8 +44,7 @@ def outlook(engine: Engine, smtp: SmtpServer, time_zone: str = "UTC") -> Outlook
     server = MailServer(smtp.host, smtp.port, "none", SENDER)
 
     def contacts(record: PatientRecord) -> ContactPreferences:
-        return default_preferences(engine, record.patient_id, name=record.name,
-                                   time_zone=time_zone)  # fmt: skip
+        return read_contact_preferences(engine, record.patient_id, default_time_zone=time_zone)
 
     return Outlook(
         clinic=ClinicContact(CLINIC, "555 0100"),

@@ -143,7 +143,7 @@ def test_a_server_out_of_reach_is_retried_with_back_off_then_given_up(
     assert actions["message:retry"] == first.queued * (MAX_ATTEMPTS - 1)
 
 
-def test_a_patient_without_an_address_is_given_up_at_once_and_audited(
+def test_a_patient_without_an_address_gets_nothing_and_it_is_audited(
     database: Engine, kb: KnowledgeBase
 ) -> None:
     commands = course_story(kb)
@@ -152,13 +152,13 @@ def test_a_patient_without_an_address_is_given_up_at_once_and_audited(
         world = outlook(database, smtp)
         report = run_once(database, kb=kb, outlook=world, now=at(day(24), 10))
         assert report.queued > 0
-        assert report.failed == report.queued
+        assert report.sent == 0
         assert smtp.messages == []
-    assert {(e.status, e.attempts) for e in outbox_entries(database)} == {("failed", 1)}
+    assert {e.status for e in outbox_entries(database)} == {"suppressed"}
     with UnitOfWork(database) as uow:
-        failed = [e for e in uow.audit.entries(PATIENT) if e.action == "message:failed"]
-    assert len(failed) == report.queued
-    assert failed[0].detail["reason"] == "the recipient has no email address"
+        suppressed = [e for e in uow.audit.entries(PATIENT) if e.action == "message:suppressed"]
+    assert len(suppressed) == report.queued
+    assert suppressed[0].detail["reason"] == "no-channel"
 
 
 def test_what_is_done_before_the_send_hour_is_never_sent(

@@ -25,13 +25,26 @@ from isotrack.cli.course_cmd import DateOption, PatientArgument, load_record
 from isotrack.cli.db_cmd import DatabaseOption, now, open_database
 from isotrack.clinical.record import PatientRecord
 from isotrack.clinical.reminders import Reminder, plan_reminders
+from isotrack.delivery import Channel, OutgoingMessage
 from isotrack.delivery.compose import ClinicContact
-from isotrack.delivery.contacts import ContactPreferences, default_preferences
+from isotrack.delivery.digest import digest_messages
+from isotrack.delivery.preferences import ContactPreferences
+from isotrack.delivery.sms import SmsChannel, sms_gateway
 from isotrack.delivery.smtp import EmailChannel, mail_server
-from isotrack.delivery.worker import BATCH, LEASE, Contacts, Outlook, WorkerReport, run_once
+from isotrack.delivery.worker import (
+    BATCH,
+    LEASE,
+    Contacts,
+    DigestPlan,
+    Outlook,
+    WorkerReport,
+    run_once,
+)
 from isotrack.errors import ConfigurationError, InvalidInputError
+from isotrack.knowledge.base import KnowledgeBase
 from isotrack.settings import Settings, get_settings
 from isotrack.store import read_clinic_settings
+from isotrack.store.contact_preferences import read_contact_preferences
 from isotrack.store.outbox import outbox_entries
 
 KIND_WORDS = {
@@ -57,11 +70,25 @@ app.add_typer(reminders_app, name="reminders")
 
 def contacts_for(engine: Engine, settings: Settings) -> Contacts:
     def contacts(record: PatientRecord) -> ContactPreferences:
-        return default_preferences(
-            engine, record.patient_id, name=record.name, time_zone=settings.time_zone
+        return read_contact_preferences(
+            engine, record.patient_id, default_time_zone=settings.time_zone
         )
 
     return contacts
+
+
+def digests_for(engine: Engine, settings: Settings, kb: KnowledgeBase) -> DigestPlan:
+    def make(moment: datetime) -> list[OutgoingMessage]:
+        return digest_messages(
+            engine,
+            moment,
+            kb=kb,
+            base_url=settings.cds_public_url or "",
+            time_zone=settings.time_zone,
+            digest_hour=settings.digest_hour,
+        )
+
+    return DigestPlan(make, settings.digest_hour, settings.time_zone)
 
 
 def parse_moment(text: str | None) -> datetime | None:
@@ -123,11 +150,16 @@ def worker_command(
     kb = knowledge(policy)
     with open_database(database) as engine:
         clinic = read_clinic_settings(engine)
+        channels: dict[str, Channel] = {"email": EmailChannel(server)}
+        gateway = sms_gateway(settings)
+        if gateway is not None:
+            channels["sms"] = SmsChannel(gateway)
         outlook = Outlook(
             clinic=ClinicContact(clinic.name, clinic.phone),
             portal_url=settings.cds_public_url,
-            channels={"email": EmailChannel(server)},
+            channels=channels,
             contacts=contacts_for(engine, settings),
+            digests=digests_for(engine, settings, kb),
         )
         while True:
             report = run_once(
@@ -178,9 +210,7 @@ def preview_command(
     settings = get_settings()
     record, _ = load_record(database, patient_id, kb, now())
     with open_database(database) as engine:
-        contact = default_preferences(
-            engine, patient_id, name=record.name, time_zone=settings.time_zone
-        )
+        contact = read_contact_preferences(engine, patient_id, default_time_zone=settings.time_zone)
         queued = {
             e.idempotency_key.rsplit("/", 1)[0]: e for e in outbox_entries(engine, patient_id)
         }

@@ -19,6 +19,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -54,6 +55,17 @@ class OutgoingMessage:
     """Aware; the message is not sent before it (nor in the recipient's quiet hours)."""
 
 
+def opaque_key(idempotency_key: str) -> str:
+    """The key as a channel's far side sees it (an email's Message-ID, an SMS gateway's
+    Idempotency-Key): stable for one message and naming nothing, since a reminder's key
+    names its kind and item.
+
+    >>> opaque_key("p1/visit/m2/email") == opaque_key("p1/visit/m2/email")
+    True
+    """
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+
+
 class DeliveryFailed(IsotrackError):  # noqa: N818  # an outcome the worker records
     """A channel did not take the message. ``retryable``: the same message may go
     through later (a server down, a 4xx reply); otherwise it never will."""
@@ -75,4 +87,11 @@ class Channel(Protocol):
     def send(self, message: OutgoingMessage) -> None: ...
 
 
-__all__ = ["Channel", "DeliveryFailed", "OutgoingMessage", "Recipient", "RecipientKind"]
+__all__ = [
+    "Channel",
+    "DeliveryFailed",
+    "OutgoingMessage",
+    "Recipient",
+    "RecipientKind",
+    "opaque_key",
+]

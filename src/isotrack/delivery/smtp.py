@@ -12,14 +12,13 @@ server out of reach, not for a 5xx one. Nothing here logs a message.
 
 from __future__ import annotations
 
-import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from isotrack.delivery import DeliveryFailed, OutgoingMessage
+from isotrack.delivery import DeliveryFailed, OutgoingMessage, opaque_key
 from isotrack.errors import IsotrackError
 from isotrack.settings import Settings
 
@@ -105,8 +104,7 @@ def send_mail(server: MailServer, to: str, subject: str, body: str) -> None:
 def message_id(idempotency_key: str, domain: str | None) -> str:
     """The Message-ID of a queued message: the same for every attempt, naming nothing
     (a hash of the key, which holds the patient id and the kind)."""
-    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
-    return f"<{digest}@{domain or 'isotrack'}>"
+    return f"<{opaque_key(idempotency_key)}@{domain or 'isotrack'}>"
 
 
 class EmailChannel:

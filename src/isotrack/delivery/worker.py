@@ -9,10 +9,13 @@
    '<reminder key>/<channel>' (:func:`isotrack.store.outbox.enqueue`; a key already
    queued is not queued again), once ``reminders.send_hour`` local time has come:
    a reminder is queued in the run that sends it, so what is done before then is
-   never sent. The reminders of a recipient who opted out, or chose no channel,
-   are queued as suppressed (audited with the reason, never sent); the portal
-   shows the duties either way. A chosen channel without an address fails at once
-   (audited ``message:failed``).
+   never sent. Who receives them and on which channels is the patient's choice
+   (:func:`isotrack.store.contact_preferences.read_contact_preferences`: the
+   patient or a minor's guardian; email, SMS or both); the reminders of a
+   recipient who opted out, chose no channel or has no address for the chosen ones
+   are queued as suppressed (audited with the reason: ``opted-out``,
+   ``no-channel``, ``no-address``; never sent); the portal shows the duties
+   either way. A text message names nothing: it links to the patient page.
 2. :func:`send_due` claims batches (:func:`isotrack.store.outbox.claim`) until none
    is due. For each message: in the recipient's quiet hours it is deferred to their
    end; else the channel sends it and the row is marked sent at once, in its own
@@ -38,12 +41,22 @@ from isotrack.clinical.record import PatientRecord, replay
 from isotrack.clinical.reminders import Reminder, reminders_due
 from isotrack.delivery import Channel, DeliveryFailed, OutgoingMessage, Recipient
 from isotrack.delivery.compose import ClinicContact, reminder_email
-from isotrack.delivery.contacts import ContactPreferences
+from isotrack.delivery.preferences import ContactPreferences
 from isotrack.delivery.quiet import QuietHours, local_day, local_time
+from isotrack.delivery.sms import reminder_text
 from isotrack.errors import IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import read_histories_for_summary
-from isotrack.store.outbox import Claimed, Queued, claim, defer, enqueue, mark_sent, record_failure
+from isotrack.store.outbox import (
+    Claimed,
+    Queued,
+    claim,
+    defer,
+    enqueue,
+    mark_sent,
+    queued_like,
+    record_failure,
+)
 
 WORKER_ACTOR = "reminders-worker"
 """Who the audit trail names for the worker's reads and messages."""
@@ -58,6 +71,17 @@ RETRY_BASE = timedelta(minutes=5)
 
 Contacts = Callable[[PatientRecord], ContactPreferences]
 """Who receives a patient's reminders (the patient's choices, else the default)."""
+Digests = Callable[[datetime], list[OutgoingMessage]]
+"""The staff's daily digests at a moment (:func:`isotrack.delivery.digest.digest_messages`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """When the staff's digests are made: from ``hour`` in ``time_zone``, once a day."""
+
+    make: Digests
+    hour: int
+    time_zone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +92,7 @@ class Outlook:
     portal_url: str | None
     channels: Mapping[str, Channel]
     contacts: Contacts
+    digests: DigestPlan | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +119,8 @@ def run_once(
     """Queue what is due at ``now``, then send everything due (see the module doc)."""
     report = WorkerReport()
     queue_due_reminders(engine, kb=kb, outlook=outlook, now=now, report=report)
+    if outlook.digests is not None:
+        queue_digests(engine, outlook.digests, now=now, report=report)
     send_due(
         engine, kb=kb, channels=outlook.channels, now=now, batch=batch, lease=lease, report=report
     )
@@ -137,15 +164,37 @@ def _queued(
 
     def message(channel: str) -> OutgoingMessage:
         key = f"{reminder.key}/{channel}"
-        return OutgoingMessage(key, channel, recipient, subject, body, send_from)
+        text = body if channel != "sms" else _sms_text(recipient, outlook)
+        return OutgoingMessage(key, channel, recipient, subject, text, send_from)
 
-    if contact.opted_out or not contact.channels:
-        why = "opted-out" if contact.opted_out else "no-channel"
-        return [Queued(message("none"), reminder.kind, reminder.patient_id, suppressed=why)]
+    if contact.opted_out:
+        return [Queued(message("none"), reminder.kind, reminder.patient_id, "opted-out")]
+    channels = contact.usable_channels()
+    if not channels:
+        why = "no-address" if contact.channels else "no-channel"
+        return [Queued(message("none"), reminder.kind, reminder.patient_id, why)]
     return [
-        Queued(message(channel), reminder.kind, reminder.patient_id)
-        for channel in sorted(contact.channels)
+        Queued(message(channel), reminder.kind, reminder.patient_id) for channel in sorted(channels)
     ]
+
+
+def _sms_text(recipient: Recipient, outlook: Outlook) -> str:
+    """A text names nothing at all: the patient page says what is due."""
+    link = f"{(outlook.portal_url or '').rstrip('/')}/me/reminders"
+    return reminder_text(name=recipient.name, clinic=outlook.clinic.name, link=link)
+
+
+def queue_digests(engine: Engine, plan: DigestPlan, *, now: datetime, report: WorkerReport) -> None:
+    """The day's digests, made (one read of every record) in the first run from the
+    digest hour that finds none queued for the day; a digest is keyed by clinician
+    and day, so it goes once."""
+    today = local_day(now, plan.time_zone)
+    if now < local_time(today, plan.hour, plan.time_zone):
+        return
+    if queued_like(engine, f"digest:%:{today.isoformat()}"):
+        return
+    items = [Queued(message, "digest", None) for message in plan.make(now)]
+    report.queued += enqueue(engine, items, actor=WORKER_ACTOR, now=now)
 
 
 def send_due(

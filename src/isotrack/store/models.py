@@ -44,6 +44,8 @@ HASH_LENGTH = 64
 """A SHA-256 digest in hexadecimal."""
 EMAIL_LENGTH = 254
 """The longest email address SMTP carries (RFC 5321's path limit less the brackets)."""
+PHONE_LENGTH = 16
+"""An E.164 number: a plus and at most 15 digits."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -207,6 +209,29 @@ class ClinicSettingsRow(Base):
     """ISO 3166-1 alpha-2 code of a crisis line of the knowledge base."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class ContactPreferencesRow(Base):
+    """A patient's consent to reminders (:mod:`isotrack.store.contact_preferences`):
+    at most one row per patient; no row means the defaults (email to the portal
+    account's address, not opted out)."""
+
+    __tablename__ = "contact_preferences"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    by_email: Mapped[bool] = mapped_column(Boolean)
+    by_sms: Mapped[bool] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    """The patient's mobile number (E.164), or None."""
+    guardian_name: Mapped[str | None] = mapped_column(String(200))
+    """Set (by a clinician, for a minor): the guardian receives the reminders."""
+    guardian_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    guardian_phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """An IANA time zone; None: the clinic's."""
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SsoIdentityRow(Base):

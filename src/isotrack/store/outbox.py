@@ -238,6 +238,13 @@ def outbox_entries(engine: Engine, patient_id: str | None = None) -> list[Outbox
         ]
 
 
+def queued_like(engine: Engine, pattern: str) -> bool:
+    """Whether a message whose key matches the SQL LIKE ``pattern`` is queued."""
+    query = select(OutboxRow.id).where(OutboxRow.idempotency_key.like(pattern)).limit(1)
+    with storage_errors(engine), Session(engine) as session:
+        return session.scalar(query) is not None
+
+
 def _end_claim(session: Session, claimed: Claimed, *, status: Status, **values: object) -> bool:
     result = session.execute(
         update(OutboxRow)
