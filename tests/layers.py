@@ -24,10 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 BASE = frozenset(
-    {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
+    {
+        "isotrack",
+        "errors",
+        "settings",
+        "sso_settings",
+        "issuer_settings",
+        "limit_settings",
+        "delivery_settings",
+    }
 )
 """The package root (version, the safety line), the exception family, the settings."""
-SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
+SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "delivery"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
 _BELOW_SURFACES = SERVICES | {"clinical", "knowledge"} | BASE
 
@@ -44,10 +52,13 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "knowledge": frozenset({"errors"}),
     "isotrack": frozenset(),
     "errors": frozenset(),
-    "settings": frozenset({"errors", "sso_settings", "issuer_settings", "limit_settings"}),
+    "settings": frozenset(
+        {"errors", "sso_settings", "issuer_settings", "limit_settings", "delivery_settings"}
+    ),
     "sso_settings": frozenset(),
     "issuer_settings": frozenset(),
     "limit_settings": frozenset(),
+    "delivery_settings": frozenset(),
 }
 """What each top-level part of isotrack may import, besides itself."""
 
@@ -58,6 +69,7 @@ CLINICAL_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dosing", "monitoring"}),
     frozenset({"programme", "pk", "worklist"}),
     frozenset({"record"}),
+    frozenset({"reminders"}),
 )
 """The clinical packages, bottom layer first: a package imports only the faces of
 packages in lower layers, never one of its own layer."""

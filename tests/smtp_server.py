@@ -10,6 +10,7 @@ every message it receives, so a test reads what isotrack actually sent.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import Message
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
@@ -26,10 +28,46 @@ _LINK = re.compile(r"https?://\S+")
 
 
 class _Keeper(MessageHandler):
-    def __init__(self) -> None:
+    def __init__(
+        self, mail_delay: float = 0.0, rcpt_reply: str | None = None, reply_delay: float = 0.0
+    ) -> None:
         super().__init__()
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
+        self.mail_delay = mail_delay
+        self.mail_commands = 0
+        self.rcpt_reply = rcpt_reply
+        self.reply_delay = reply_delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """Keep the message, then wait ``reply_delay`` before saying 250: a server that
+        has the message while its client does not know yet."""
+        reply = str(await super().handle_DATA(server, session, envelope))
+        await asyncio.sleep(self.reply_delay)
+        return reply
+
+    async def handle_RCPT(  # noqa: N802  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        """Take the recipient, or answer ``rcpt_reply`` (e.g. '550 no such user')."""
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_MAIL(  # noqa: N802  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        """Count each MAIL FROM (a message begins), then answer after ``mail_delay``: a
+        slow server, so a test can stop a client while it waits."""
+        with self.arrived:
+            self.mail_commands += 1
+            self.arrived.notify_all()
+        await asyncio.sleep(self.mail_delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     def handle_message(self, message: Message) -> None:
         with self.arrived:
@@ -49,6 +87,20 @@ class SmtpServer:
     def messages(self) -> list[Message]:
         with self._keeper.arrived:
             return list(self._keeper.messages)
+
+    def answer_at_once(self) -> None:
+        """From now on, say 250 as soon as a message is kept (no ``reply_delay``)."""
+        self._keeper.reply_delay = 0.0
+
+    def wait_for_mail_command(self, count: int, seconds: float = WAIT_SECONDS) -> None:
+        """Until the ``count``-th MAIL FROM has arrived (a message is being sent)."""
+        deadline = time.monotonic() + seconds
+        with self._keeper.arrived:
+            while self._keeper.mail_commands < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no MAIL command {count} within {seconds} s")
+                self._keeper.arrived.wait(left)
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
@@ -88,8 +140,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_smtp_server() -> Iterator[SmtpServer]:
-    keeper = _Keeper()
+def running_smtp_server(
+    *, mail_delay: float = 0.0, rcpt_reply: str | None = None, reply_delay: float = 0.0
+) -> Iterator[SmtpServer]:
+    keeper = _Keeper(mail_delay, rcpt_reply, reply_delay)
     port = _free_port()
     controller = Controller(keeper, hostname="127.0.0.1", port=port)
     controller.start()

@@ -82,6 +82,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from isotrack.delivery_settings import DeliverySettings
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.limit_settings import LimitSettings
@@ -132,9 +133,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(SsoSettings, LimitSettings, BaseSettings):
+class Settings(SsoSettings, LimitSettings, DeliverySettings, BaseSettings):
     """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`;
-    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`)."""
+    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`; reminders:
+    :mod:`isotrack.delivery_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 

@@ -128,11 +128,12 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE ppp_keys, calendar_feeds, rate_buckets, seen_tokens, clinic_settings, "
-                "sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
+                "TRUNCATE ppp_keys, outbox, calendar_feeds, rate_buckets, seen_tokens, "
+                "clinic_settings, sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
                 "users, audit, commands, patients RESTART IDENTITY"
             )
         )
+        connection.execute(text("TRUNCATE contact_preferences"))  # issue 16: reminder choices
     yield engine
     engine.dispose()  # connections of this test's threads and subprocess go
 

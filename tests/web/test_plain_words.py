@@ -29,6 +29,7 @@ PORTAL_PAGES = (
     "/me/mood/result",
     "/me/questions",
     "/me/questions/result",
+    "/me/reminders",
 )
 
 
@@ -41,6 +42,7 @@ def staff_pages(role: Role, kb: KnowledgeBase) -> Iterator[str]:
         for patient_id in PATIENT_IDS:
             yield f"/clinic/patients/{patient_id}"
             yield f"/clinic/patients/{patient_id}/prescribe"
+            yield f"/clinic/patients/{patient_id}/reminders"
     if role is Role.PHARMACIST:
         yield "/pharmacy"
         yield from (f"/pharmacy/patients/{patient_id}" for patient_id in PATIENT_IDS)

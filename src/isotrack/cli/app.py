@@ -118,6 +118,7 @@ def _register_commands() -> None:
         plan_cmd,
         ppp_cmd,
         ppp_keys_cmd,
+        reminders_cmd,
         screen_cmd,
         serve_cmd,
         transfer_cmd,

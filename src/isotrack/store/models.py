@@ -44,6 +44,8 @@ HASH_LENGTH = 64
 """A SHA-256 digest in hexadecimal."""
 EMAIL_LENGTH = 254
 """The longest email address SMTP carries (RFC 5321's path limit less the brackets)."""
+PHONE_LENGTH = 16
+"""An E.164 number: a plus and at most 15 digits."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -209,6 +211,29 @@ class ClinicSettingsRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
+class ContactPreferencesRow(Base):
+    """A patient's consent to reminders (:mod:`isotrack.store.contact_preferences`):
+    at most one row per patient; no row means the defaults (email to the portal
+    account's address, not opted out)."""
+
+    __tablename__ = "contact_preferences"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    by_email: Mapped[bool] = mapped_column(Boolean)
+    by_sms: Mapped[bool] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    """The patient's mobile number (E.164), or None."""
+    guardian_name: Mapped[str | None] = mapped_column(String(200))
+    """Set (by a clinician, for a minor): the guardian receives the reminders."""
+    guardian_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    guardian_phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """An IANA time zone; None: the clinic's."""
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SsoIdentityRow(Base):
     """A user's account at the clinic's identity provider: (issuer, subject) → user.
 
@@ -316,6 +341,38 @@ class PppKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verify_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """A message to send once (:mod:`isotrack.store.outbox`): queued with a unique
+    idempotency key, claimed by one worker for a lease, then sent, failed or suppressed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300))
+    patient_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    """A code ('visit', 'labs'...): what the audit trail names, never the content."""
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """pending, sending (claimed), sent, failed (given up) or suppressed (opted out)."""
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The claiming worker's token: only its holder may mark the row."""
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from isotrack.api.routes import (
     audit,
     commands,
+    contact_preferences,
     fhir_export,
     findings,
     knowledge,
@@ -28,6 +29,7 @@ from isotrack.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     patients.router,
+    contact_preferences.router,
     refusals.router,
     fhir_export.router,
     commands.router,

@@ -31,6 +31,7 @@ from isotrack.clinical.programme.authorization import (
 from isotrack.clinical.programme.authorization_use import check_authorization_use
 from isotrack.clinical.programme.comprehension import (
     answer_problems,
+    comprehension_requirement,
     questions_to_ask,
     wrong_answers,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "check_authorization_use",
     "check_in_force",
     "check_recorded_terms",
+    "comprehension_requirement",
     "contraception_requirement",
     "course_as_of",
     "course_ended",

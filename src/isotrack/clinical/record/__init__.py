@@ -33,6 +33,7 @@ from isotrack.clinical.record.snapshot import findings_on
 from isotrack.clinical.record.supply_checks import early_supply
 from isotrack.clinical.record.view import (
     CourseView,
+    course_on,
     course_view,
     describe_command,
     record_schedule,
@@ -44,6 +45,7 @@ __all__ = [
     "Override",
     "PatientRecord",
     "apply",
+    "course_on",
     "course_view",
     "cumulative_dose",
     "describe_command",

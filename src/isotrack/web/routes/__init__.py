@@ -11,6 +11,7 @@ from isotrack.web.routes import (
     admin_users,
     calendar_feed,
     clinician,
+    contact_preferences,
     patient_portal,
     pharmacy,
     pharmacy_scan,
@@ -26,4 +27,5 @@ WEB_ROUTERS: list[APIRouter] = [
     admin.router,
     admin_users.router,
     calendar_feed.router,
+    contact_preferences.router,
 ]
