@@ -24,7 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 BASE = frozenset(
-    {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
+    {
+        "isotrack",
+        "errors",
+        "settings",
+        "sso_settings",
+        "smart_settings",
+        "issuer_settings",
+        "limit_settings",
+    }
 )
 """The package root (version, the safety line), the exception family, the settings."""
 SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
@@ -44,8 +52,11 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "knowledge": frozenset({"errors"}),
     "isotrack": frozenset(),
     "errors": frozenset(),
-    "settings": frozenset({"errors", "sso_settings", "issuer_settings", "limit_settings"}),
+    "settings": frozenset(
+        {"errors", "sso_settings", "smart_settings", "issuer_settings", "limit_settings"}
+    ),
     "sso_settings": frozenset(),
+    "smart_settings": frozenset(),
     "issuer_settings": frozenset(),
     "limit_settings": frozenset(),
 }

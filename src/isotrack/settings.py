@@ -84,6 +84,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.limit_settings import LimitSettings
+from isotrack.smart_settings import SmartSettings
 from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
@@ -131,9 +132,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(SsoSettings, LimitSettings, BaseSettings):
+class Settings(SsoSettings, SmartSettings, LimitSettings, BaseSettings):
     """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`;
-    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`)."""
+    SMART launch: :mod:`isotrack.smart_settings`; Redis and the CDS issuers' rate:
+    :mod:`isotrack.limit_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 

@@ -238,6 +238,48 @@ class SsoRequestRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SmartLaunchRow(Base):
+    """A SMART launch under way (sent to the EHR's authorization server): used (deleted)
+    by the callback that ends it. ``id`` is the SHA-256 of the ``state``, ``browser``
+    that of the random cookie of the browser that started it."""
+
+    __tablename__ = "smart_launches"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    browser: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    iss: Mapped[str] = mapped_column(String(500))
+    ehr_launch: Mapped[bool] = mapped_column(Boolean)
+    """True: launched from inside the EHR (``launch`` given); False: standalone."""
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SmartSessionRow(Base):
+    """The EHR side of a web session started by a SMART launch: the access token the
+    EHR granted (server-side only, never in a cookie, not used after
+    ``token_expires_at``), its patient and scopes; kept until the session's end."""
+
+    __tablename__ = "smart_sessions"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    iss: Mapped[str] = mapped_column(String(500))
+    patient: Mapped[str] = mapped_column(String(128))
+    """The EHR's id of the patient in context (its FHIR Patient id)."""
+    access_token: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(2000))
+    app_context: Mapped[str] = mapped_column(Text)
+    """The launch's context as JSON (the order of a CDS card, the fhirContext)."""
+    embedded: Mapped[bool] = mapped_column(Boolean)
+    """Launched from inside the EHR: the session may be framed by the EHR's origins."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class RateBucketRow(Base):
     """One token bucket of the shared rate limits (:mod:`isotrack.store.limits`):
     ``tokens`` left at ``updated_at`` (seconds since 1970); ``allowed`` says whether

@@ -13,6 +13,7 @@ from isotrack.web.routes import (
     clinician,
     patient_portal,
     pharmacy,
+    smart,
     sso,
 )
 
@@ -21,6 +22,7 @@ WEB_ROUTERS: list[APIRouter] = [
     pharmacy.router,
     patient_portal.router,
     sso.router,
+    smart.router,
     admin.router,
     admin_users.router,
     calendar_feed.router,
