@@ -93,6 +93,16 @@ class CdsState:
     """Replaces the network for fhirServer reads (tests: ``httpx.MockTransport``)."""
 
 
+def smart_app_url(settings: Settings) -> str | None:
+    """The launch URL cards link to: ``ISOTRACK_CDS_SMART_APP_URL``, else isotrack's own
+    ``/smart/launch`` when EHRs are registered for SMART launch and the public URL is known."""
+    if settings.cds_smart_app_url:
+        return settings.cds_smart_app_url
+    if settings.smart_ehrs and settings.cds_public_url:
+        return settings.cds_public_url + "/smart/launch"
+    return None
+
+
 def install_cds(
     app: FastAPI, settings: Settings, kb: KnowledgeBase, limits: Limits | None = None
 ) -> None:
@@ -102,7 +112,7 @@ def install_cds(
         verifier=EhrTokenVerifier.from_settings(settings, replays=limits),
         issuer_rate=Rate(settings.cds_issuer_rate_per_second, settings.cds_issuer_burst),
         limits=limits,
-        cards=CardSettings(kb, settings.cds_smart_app_url),
+        cards=CardSettings(kb, smart_app_url(settings)),
         issued=IssuedCards(),
         discovery=encode(discovery(kb)),
         templates=prefetch_templates(kb),

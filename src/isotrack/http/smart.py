@@ -161,20 +161,27 @@ def smart_registrations(settings: Settings) -> dict[str, Registration]:
     """The EHRs that may launch isotrack, by ``iss``; empty when SMART is off."""
     if not settings.smart_ehrs:
         return {}
-    redirect = settings.smart_redirect_url
-    if not redirect:
-        raise InvalidInputError(
-            "ISOTRACK_SMART_REDIRECT_URL",
-            "is required with ISOTRACK_SMART_EHRS: the callback URL every EHR registers, "
-            "e.g. https://isotrack.example.org/smart/callback",
-        )
-    _require_url("ISOTRACK_SMART_REDIRECT_URL", redirect, settings)
+    _require_url("ISOTRACK_SMART_REDIRECT_URL", redirect_url(settings), settings)
     found: dict[str, Registration] = {}
     for ehr in settings.smart_ehrs:
         if ehr.iss in found:
             raise InvalidInputError("ISOTRACK_SMART_EHRS", f"registers {ehr.iss!r} twice")
         found[ehr.iss] = _registration(ehr, settings)
     return found
+
+
+def redirect_url(settings: Settings) -> str:
+    """The callback URL every EHR registers: ``ISOTRACK_SMART_REDIRECT_URL``, else
+    ``<ISOTRACK_CDS_PUBLIC_URL>/smart/callback``; InvalidInputError without either."""
+    if settings.smart_redirect_url:
+        return settings.smart_redirect_url
+    if settings.cds_public_url:
+        return settings.cds_public_url + "/smart/callback"
+    raise InvalidInputError(
+        "ISOTRACK_SMART_REDIRECT_URL",
+        "is required with ISOTRACK_SMART_EHRS (or ISOTRACK_CDS_PUBLIC_URL): the callback "
+        "URL every EHR registers, e.g. https://isotrack.example.org/smart/callback",
+    )
 
 
 def _registration(ehr: SmartEhr, settings: Settings) -> Registration:

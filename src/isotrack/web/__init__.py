@@ -39,7 +39,7 @@ class CachedStaticFiles(StaticFiles):
 def install_web(app: FastAPI) -> None:
     """Mount the web app's pages, error pages and static files on ``app``."""
     from isotrack.http.oidc import OidcClient
-    from isotrack.http.smart import SmartClient, smart_registrations
+    from isotrack.http.smart import SmartClient, redirect_url, smart_registrations
     from isotrack.http.sso import sso_config
     from isotrack.web.errors import install_error_pages
     from isotrack.web.routes import WEB_ROUTERS
@@ -54,7 +54,7 @@ def install_web(app: FastAPI) -> None:
     registrations = smart_registrations(settings)  # an unusable ISOTRACK_SMART_* stops here
     app.state.smart_registrations = registrations
     app.state.smart_clients = {
-        iss: SmartClient(registration, settings.smart_redirect_url or "")
+        iss: SmartClient(registration, redirect_url(settings))
         for iss, registration in registrations.items()
     }
     install_error_pages(app)
