@@ -27,7 +27,7 @@ BASE = frozenset(
     {"isotrack", "errors", "settings", "sso_settings", "issuer_settings", "limit_settings"}
 )
 """The package root (version, the safety line), the exception family, the settings."""
-SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
+SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "ehr"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
 _BELOW_SURFACES = SERVICES | {"clinical", "knowledge"} | BASE
 
