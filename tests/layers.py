@@ -35,7 +35,7 @@ BASE = frozenset(
     }
 )
 """The package root (version, the safety line), the exception family, the settings."""
-SERVICES = frozenset({"store", "fhir", "population", "demo", "ical"})
+SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "ehr"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
 _BELOW_SURFACES = SERVICES | {"clinical", "knowledge"} | BASE
 

@@ -128,8 +128,8 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE calendar_feeds, rate_buckets, seen_tokens, clinic_settings, "
-                "sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
+                "TRUNCATE ehr_command_sources, ehr_resources, ehr_links, calendar_feeds, "
+                "rate_buckets, seen_tokens, clinic_settings, sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
                 "users, audit, commands, patients RESTART IDENTITY"
             )
         )

@@ -276,6 +276,7 @@ class LesionCount:
     nodules: int
     inflammatory: int | None = None
     comedones: int | None = None
+    source: str = ""
 
     def __post_init__(self) -> None:
         for name in ("nodules", "inflammatory", "comedones"):

@@ -342,6 +342,57 @@ class CalendarFeedRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+URL_LENGTH = 500
+"""The longest FHIR base URL (or code system URI) kept."""
+
+
+class EhrLinkRow(Base):
+    """An EHR's patient linked to an isotrack record: at most one link per EHR patient
+    (FHIR base and the EHR's Patient id), with the identifier (system and value) the
+    link was made by and who made it when."""
+
+    __tablename__ = "ehr_links"
+
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH), primary_key=True)
+    ehr_patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identifier_system: Mapped[str] = mapped_column(String(URL_LENGTH))
+    identifier_value: Mapped[str] = mapped_column(String(200))
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(200))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EhrResourceRow(Base):
+    """An EHR resource read into a record, at the version read (what makes a second
+    read of the same version add nothing, and a changed version be reported)."""
+
+    __tablename__ = "ehr_resources"
+
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(64))
+    """``meta.versionId`` as read ('' when the EHR gives none)."""
+    last_updated: Mapped[str] = mapped_column(String(40))
+    """``meta.lastUpdated`` as read ('' when the EHR gives none)."""
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), index=True)
+    read_by: Mapped[str] = mapped_column(String(200))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EhrCommandSourceRow(Base):
+    """The EHR resource(s) a stored command was read from: its provenance."""
+
+    __tablename__ = "ehr_command_sources"
+
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH))
+    resources: Mapped[str] = mapped_column(Text)
+    """``Observation/7`` (with ``/_history/<version>`` when the EHR gave one); several
+    joined by ", " when the reader merged them."""
+
+
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
 """The clinical record and its audit trail: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (

@@ -11,6 +11,7 @@ from isotrack.web.routes import (
     admin_users,
     calendar_feed,
     clinician,
+    ehr_record,
     patient_portal,
     pharmacy,
     smart,
@@ -26,4 +27,5 @@ WEB_ROUTERS: list[APIRouter] = [
     admin.router,
     admin_users.router,
     calendar_feed.router,
+    ehr_record.router,
 ]
