@@ -4,11 +4,13 @@
 // It listens on 127.0.0.1 only and stops when its parent closes stdin.
 //
 // Environment: SMART_PORT (required), SMART_REDIRECT_URIS (comma-separated),
-// FHIR_UPSTREAM (optional: a FHIR server the EHR's FHIR base proxies to).
+// FHIR_UPSTREAM and FHIR_UPSTREAM_TOKEN (optional: a FHIR server the EHR's FHIR base
+// proxies to, and the bearer token that server accepts).
 //
 // The EHR's FHIR base is `${issuer}/fhir`: it serves `.well-known/smart-configuration`
 // and, with FHIR_UPSTREAM, forwards every other request to that FHIR server (so that
-// `iss` is one URL for discovery and for the data, as at a real EHR).
+// `iss` is one URL for discovery and for the data, as at a real EHR) once the request's
+// bearer token is an access token this server issued and that has not expired (else 401).
 // What the EHR does before it launches an app, tests do through `POST /test/launches`
 // (JSON {patient, appContext?, fhirContext?} -> {launch}); the standalone patient picker
 // is `POST /test/standalone` (JSON {patient}).
@@ -28,6 +30,7 @@ if (!Number.isInteger(port) || port <= 0) {
 const issuer = `http://127.0.0.1:${port}`;
 const fhirBase = `${issuer}/fhir`;
 const upstream = (process.env.FHIR_UPSTREAM || '').replace(/\/$/, '');
+const upstreamToken = process.env.FHIR_UPSTREAM_TOKEN || '';
 const redirectUris = (process.env.SMART_REDIRECT_URIS || '').split(',').filter(Boolean);
 
 const ACCOUNTS = {
@@ -116,7 +119,17 @@ async function readJson(req) {
 }
 
 async function proxy(ctx) {
-  const headers = { ...ctx.headers };
+  const bearer = /^Bearer (.+)$/i.exec(ctx.headers.authorization || '');
+  const token = bearer && await provider.AccessToken.find(bearer[1]);
+  if (!token) {
+    ctx.status = 401;
+    ctx.body = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'login', diagnostics: 'no valid access token' }],
+    };
+    return;
+  }
+  const headers = { ...ctx.headers, authorization: `Bearer ${upstreamToken}` };
   delete headers.host;
   delete headers['content-length'];
   const hasBody = !['GET', 'HEAD'].includes(ctx.method);

@@ -91,7 +91,7 @@ class SmartProvider:
 
 @contextmanager
 def running_smart_provider(
-    redirect_uris: list[str], fhir_upstream: str | None = None
+    redirect_uris: list[str], fhir_upstream: str | None = None, upstream_token: str = ""
 ) -> Iterator[SmartProvider]:
     """The SMART authorization server on 127.0.0.1 and a free port, for the block."""
     node = require_provider_package()
@@ -102,6 +102,7 @@ def running_smart_provider(
         "SMART_PORT": str(port),
         "SMART_REDIRECT_URIS": ",".join(redirect_uris),
         "FHIR_UPSTREAM": fhir_upstream or "",
+        "FHIR_UPSTREAM_TOKEN": upstream_token,
     }
     with tempfile.TemporaryDirectory(prefix="isotrack-smart-") as folder:
         log = Path(folder) / "provider.log"

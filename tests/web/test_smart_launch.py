@@ -112,7 +112,14 @@ def test_a_launch_signs_the_ehr_user_in_and_keeps_the_token_on_the_server_only(
     assert smart.access_token not in response.headers["location"]
     assert smart.token_expires_at <= smart.expires_at
     assert audit[-1] == "auth:smart-launch"
-    assert browser.get(response.headers["location"]).status_code == 200
+    # not linked yet: the offer to enrol the EHR's patient (no FHIR server behind this EHR
+    # here: tests/e2e/test_smart_launch.py reads a real one)
+    assert query_of(response.headers["location"]) == {
+        "ehr": provider.fhir_base,
+        "patient": "ehr-patient-7",
+    }
+    assert response.headers["location"].startswith("/smart/enrol?")
+    assert browser.get("/clinic").status_code == 200
 
 
 def test_a_nurse_is_mapped_by_the_fhir_user_resource_type(

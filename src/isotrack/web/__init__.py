@@ -46,6 +46,7 @@ def install_web(app: FastAPI) -> None:
     from isotrack.web.routes.account import router as account_router
     from isotrack.web.routes.account_links import router as account_links_router
     from isotrack.web.routes.knowledge_pages import router as knowledge_router
+    from isotrack.web.routes.smart_landing import launched_access
 
     sso = sso_config(app.state.settings)  # an unusable ISOTRACK_OIDC_* stops the start here
     app.state.sso = sso
@@ -57,6 +58,7 @@ def install_web(app: FastAPI) -> None:
         iss: SmartClient(registration, redirect_url(settings))
         for iss, registration in registrations.items()
     }
+    app.state.ehr_access = launched_access  # the EHR pages' seam (web/ehr_access.py)
     install_error_pages(app)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     for router in (account_router, account_links_router, knowledge_router, *WEB_ROUTERS):

@@ -1,7 +1,7 @@
 """SMART App Launch: launches under way, and the EHR side of a launched session.
 
 Revision ID: 0015_smart_launch
-Revises: 0010_calendar_feed
+Revises: 0014_ehr_links (after merging i17-ehr; 0010_calendar_feed before)
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_smart_launch"
-down_revision: str | None = "0010_calendar_feed"
+down_revision: str | None = "0014_ehr_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
