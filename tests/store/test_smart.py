@@ -53,7 +53,7 @@ def test_a_launched_session_keeps_its_token_until_it_expires_and_goes_with_its_s
                 session_id=session_id(cookie),
                 iss="https://ehr.example.org/fhir",
                 patient="ehr-1",
-                access_token="the-access-token",
+                access_token="the-access-token",  # noqa: S106  # a test value
                 scope="openid launch",
                 app_context="{}",
                 embedded=True,
