@@ -10,7 +10,8 @@
 // The EHR's FHIR base is `${issuer}/fhir`: it serves `.well-known/smart-configuration`
 // and, with FHIR_UPSTREAM, forwards every other request to that FHIR server (so that
 // `iss` is one URL for discovery and for the data, as at a real EHR) once the request's
-// bearer token is an access token this server issued and that has not expired (else 401).
+// bearer token is an access token this server issued and that has not expired (else 401);
+// the FHIR server's own URLs in its answers are rewritten to the FHIR base.
 // What the EHR does before it launches an app, tests do through `POST /test/launches`
 // (JSON {patient, appContext?, fhirContext?} -> {launch}); the standalone patient picker
 // is `POST /test/standalone` (JSON {patient}).
@@ -142,7 +143,8 @@ async function proxy(ctx) {
   ctx.status = answer.status;
   const type = answer.headers.get('content-type');
   if (type) ctx.type = type;
-  ctx.body = Buffer.from(await answer.arrayBuffer());
+  // the server's own URLs (paging links, fullUrls) as the EHR's FHIR base, as a gateway does
+  ctx.body = (await answer.text()).replaceAll(upstream, fhirBase);
 }
 
 provider.use(async (ctx, next) => {
