@@ -13,7 +13,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
+from isotrack.ehr import link_patient
 from isotrack.http.deps import current_time
+from isotrack.http.passwords import DEMO_PATIENT_ID
 from isotrack.knowledge import KnowledgeBase
 from isotrack.server import create_app
 from isotrack.store.models import AuditRow, SmartSessionRow, UserRow
@@ -250,3 +252,29 @@ def test_a_standalone_launch_asks_the_ehr_for_a_patient_and_is_not_embedded(
     with web_engine.connect() as connection:
         smart = connection.execute(select(SmartSessionRow)).one()
     assert (smart.patient, smart.embedded) == ("ehr-patient-3", False)
+
+
+def test_a_linked_patient_whose_ehr_cannot_be_read_opens_with_what_isotrack_holds(
+    browser: TestClient, provider: SmartProvider, web_engine: Engine
+) -> None:
+    # the demo patient linked to an EHR patient; this test EHR has no FHIR server behind
+    # its FHIR base, so the read fails: the page says so, nothing is added
+    link_patient(
+        web_engine,
+        fhir_base=provider.fhir_base,
+        ehr_patient_id="ehr-linked-1",
+        identifier_system="https://ehr.example.org/mrn",
+        identifier_value="MRN-1",
+        patient_id=DEMO_PATIENT_ID,
+        actor="test",
+        now=datetime.now(UTC),
+    )
+    commands = counts(web_engine)["commands"]
+    response = launch(browser, provider, patient="ehr-linked-1")
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/clinic/patients/{DEMO_PATIENT_ID}"
+    page = browser.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "isotrack could not read the record from the EHR" in page.text
+    assert "shows only what isotrack held already" in page.text
+    assert counts(web_engine)["commands"] == commands

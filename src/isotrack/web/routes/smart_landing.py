@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from sqlalchemy import Engine
 
-from isotrack.ehr import EhrReadError, sync_from_ehr
+from isotrack.ehr import EhrReadError, find_linked_patient, sync_from_ehr
 from isotrack.errors import IsotrackError
 from isotrack.http.authz import Action, Role, allowed
 from isotrack.http.smart import LaunchContext
@@ -69,8 +69,12 @@ def landing_page(
             kb=request.app.state.kb,
         )
     except (EhrReadError, IsotrackError) as error:
-        message = getattr(error, "message", str(error))
-        return "/clinic", ("error", f"isotrack could not read the record from the EHR: {message}")
+        linked = find_linked_patient(engine, iss, context.patient)
+        words = (
+            f"isotrack could not read the record from the EHR ({getattr(error, 'message', error)}),"
+            " so this page shows only what isotrack held already. Try again later."
+        )
+        return (f"/clinic/patients/{linked}" if linked else "/clinic"), ("error", words)
     if result.patient_id is None:
         if not allowed(role, Action.PATIENT_CREATE):
             words = "This EHR patient has no isotrack record yet; a prescriber can enrol them."
