@@ -11,8 +11,10 @@ The clinician opens isotrack from the chart (``/smart/launch?iss=…&launch=…`
 in at the EHR, lands on the offer to enrol the EHR's patient, enrols them, and sees
 the course page with the weights and lab results read from the FHIR server, each
 saying which EHR resource it came from. A second launch reads the EHR again and adds
-nothing twice. Every isotrack page on the way passes axe; the course page is saved
-to docs/screenshots/.
+nothing twice; a card's launch with a draft order opens the prescribe page. Every
+isotrack page on the way passes axe; the course page is saved to docs/screenshots/.
+Inside the EHR's own chart page (another origin, in ``frame_origins``), the same
+launch, sign-in and enrolment run in a frame.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
@@ -48,6 +50,14 @@ pytestmark = pytest.mark.e2e
 
 if TYPE_CHECKING:  # playwright itself is imported by the fixtures, when it is installed
     from playwright.sync_api import Browser, Page
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's ``expect`` (imported here: playwright is there once a fixture ran)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
 
 PATIENT = "Alfonso"
 """A Synthea patient with body weights, lipid panels and liver enzymes."""
@@ -85,10 +95,12 @@ def smart_page(browser: Browser, smart_server: tuple[LiveServer, SmartProvider])
         yield page
 
 
-def launch_from_chart(page: Page, provider: SmartProvider, ehr_patient: str) -> None:
+def launch_from_chart(
+    page: Page, provider: SmartProvider, ehr_patient: str, **context: str
+) -> None:
     """What the EHR does when the clinician opens isotrack from the chart, then the
     clinician signing in at the EHR's sign-in page."""
-    launch = provider.new_launch(ehr_patient)
+    launch = provider.new_launch(ehr_patient, **context)
     page.goto("/smart/launch?" + urlencode({"iss": provider.fhir_base, "launch": launch}))
     if page.locator("input[name=login]").count():  # the EHR's session may be open already
         page.locator("input[name=login]").fill("dr.smart")
@@ -153,3 +165,36 @@ def test_an_ehr_launch_reads_the_record_from_the_ehr_once(
     finally:
         engine.dispose()
     assert sessions == 2
+
+    # a CDS card's link: the launch carries the draft order, isotrack opens the prescribe page
+    page.context.clear_cookies()
+    order = {"patient": ehr_patient, "order": "MedicationRequest/draft-iso-1"}
+    launch_from_chart(page, provider, ehr_patient, appContext=json.dumps(order))
+    assert page.url == patient_url + "/prescribe", page.url
+    assert page.get_by_text("its draft order MedicationRequest/draft-iso-1").is_visible()
+    assert_accessible(page, context="the prescribe page opened from a card")
+    assert count_commands(server) == stored
+
+
+def test_the_ehr_shows_isotrack_in_its_chart_and_the_clinician_enrols_there(
+    smart_page: Page, smart_server: tuple[LiveServer, SmartProvider], fhir_server: FhirServer
+) -> None:
+    server, provider = smart_server
+    page = smart_page
+    ehr_patient = fhir_server.patient_id("Elvina")
+    launch = provider.new_launch(ehr_patient)
+    app = server.url + "/smart/launch?" + urlencode({"iss": provider.fhir_base, "launch": launch})
+    # the EHR's own page (another origin, listed in frame_origins) frames the launch URL
+    page.goto(provider.issuer + "/test/chart?" + urlencode({"src": app}))
+    frame = page.frame_locator("iframe[title=isotrack]")
+    frame.locator("input[name=login]").fill("dr.smart")
+    frame.locator("input[name=password]").fill("any password")
+    frame.get_by_role("button", name="Sign-in").click()
+    expect(frame.get_by_role("heading", name="Enrol this patient from the EHR")).to_be_visible()
+    # a form posted inside the frame: the embedded session's cookie and CSRF token work
+    frame.get_by_label("This is the right patient").check()
+    frame.get_by_role("button", name="Enrol").click()
+    expect(frame.get_by_text("from EHR: Observation/").first).to_be_attached()
+    isotrack = next(f for f in page.frames if f.url.startswith(server.url))
+    assert "/clinic/patients/" in isotrack.url, isotrack.url
+    screenshot(page, "smart-launch-in-the-ehr-frame")

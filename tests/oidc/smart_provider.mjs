@@ -14,7 +14,8 @@
 // the FHIR server's own URLs in its answers are rewritten to the FHIR base.
 // What the EHR does before it launches an app, tests do through `POST /test/launches`
 // (JSON {patient, appContext?, fhirContext?} -> {launch}); the standalone patient picker
-// is `POST /test/standalone` (JSON {patient}).
+// is `POST /test/standalone` (JSON {patient}); `GET /test/chart?src=<url>` is a chart
+// page of the EHR that shows <url> in a frame.
 // The authorization request must carry aud = the FHIR base and a known launch (if any);
 // the token response carries `patient`, `fhirContext` and `appContext` of the launch.
 // Accounts (any password): dr.smart (Practitioner, grants what is asked), nurse.smart
@@ -161,6 +162,14 @@ provider.use(async (ctx, next) => {
     const launch = crypto.randomUUID();
     launches.set(launch, await readJson(ctx.req));
     ctx.body = { launch };
+    return;
+  }
+  if (ctx.method === 'GET' && ctx.path === '/test/chart') {
+    // the EHR's chart page showing an app in a frame (the app's launch URL in `src`)
+    const src = String(ctx.query.src || '').replaceAll('"', '&quot;');
+    ctx.type = 'html';
+    ctx.body = `<!doctype html><html lang="en"><title>Chart</title><h1>Chart</h1>
+<iframe src="${src}" title="isotrack" width="1200" height="900"></iframe></html>`;
     return;
   }
   if (ctx.method === 'POST' && ctx.path === '/test/standalone') {
