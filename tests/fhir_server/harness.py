@@ -75,6 +75,14 @@ class FhirServer:
         response.raise_for_status()
         return dict(response.json())
 
+    def put(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """Update the resource (a new version); the stored resource."""
+        url = f"{self.url}/{resource['resourceType']}/{resource['id']}"
+        with self.client() as client:
+            response = client.put(url, json=resource)
+        response.raise_for_status()
+        return dict(response.json())
+
     def post(self, resource: dict[str, Any]) -> dict[str, Any]:
         with self.client() as client:
             response = client.post(f"{self.url}/{resource['resourceType']}", json=resource)

@@ -129,7 +129,8 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         connection.execute(
             text(
                 "TRUNCATE ehr_command_sources, ehr_resources, ehr_links, calendar_feeds, "
-                "rate_buckets, seen_tokens, clinic_settings, sso_requests, sso_identities, account_tokens, login_attempts, refresh_tokens, "
+                "rate_buckets, seen_tokens, clinic_settings, sso_requests, sso_identities, "
+                "account_tokens, login_attempts, refresh_tokens, "
                 "users, audit, commands, patients RESTART IDENTITY"
             )
         )
