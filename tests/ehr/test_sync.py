@@ -23,7 +23,7 @@ from isotrack.knowledge import KnowledgeBase
 from isotrack.store import patient_ids, read_history
 from isotrack.store.ehr import command_sources, read_resources
 from tests.ehr.conftest import NOW
-from tests.fhir_server.harness import TOKEN, FhirServer
+from tests.fhir_server.harness import NARROW_TOKEN, TOKEN, FhirServer
 
 LOINC = "http://loinc.org"
 BODY_WEIGHT = "29463-7"
@@ -218,3 +218,29 @@ def test_an_ehr_patient_not_linked_yet_is_neither_read_nor_stored(
     assert (result.patient_id, result.added, result.provenance) == (None, 0, [])
     assert "enrol them from the EHR first" in result.findings[0]
     assert patient_ids(engine) == []
+
+
+def test_a_search_the_ehr_refuses_is_a_finding_and_the_rest_comes_in(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    result = enrol_from_ehr(
+        engine,
+        fhir_base_url=fhir_server.url,
+        access_token=NARROW_TOKEN,
+        ehr_patient_id=fhir_server.patient_id("Carin"),
+        actor="dr-lee",
+        now=NOW,
+        kb=kb,
+    )
+
+    assert {p.command for p in result.provenance} == {"EnrolPatient", "RecordWeight"}
+    refused = [f for f in result.findings if f.startswith("not read from the EHR: GET ")]
+    assert [f.split("?")[0] for f in refused] == [
+        "not read from the EHR: GET Condition",
+        "not read from the EHR: GET MedicationRequest",
+        "not read from the EHR: GET MedicationStatement",
+        "not read from the EHR: GET Procedure",
+    ]
+    assert refused[0].endswith(
+        "the EHR answered 403: error forbidden: this token may not use Condition"
+    )

@@ -122,3 +122,20 @@ def test_without_an_ehr_session_the_pages_say_so(
     page = sign_in(Role.NURSE).get(f"/smart/enrol?{query}")
     assert page.status_code == 403
     assert "Open isotrack from the patient's chart in the EHR" in visible_text(page.text)
+
+
+def test_an_ehr_that_refuses_the_token_gets_a_page_saying_what_it_said(
+    web_app: FastAPI, fhir_server: FhirServer, sign_in: SignIn
+) -> None:
+    ehr_id = fhir_server.patient_id("Ammie")
+    access = EhrAccess(fhir_server.url, ehr_id, "a-token-the-ehr-never-granted", READ_SCOPES)
+    web_app.state.ehr_access = lambda request, now: access
+    query = urlencode({"ehr": fhir_server.url, "patient": ehr_id})
+
+    page = sign_in(Role.PRESCRIBER).get(f"/smart/enrol?{query}")
+
+    assert page.status_code == 502
+    text = visible_text(page.text)
+    assert f"GET Patient/{ehr_id}: the EHR answered 401: error login" in text
+    assert "Nothing was stored" in text
+    assert find_linked_patient(web_app.state.engine, fhir_server.url, ehr_id) is None
