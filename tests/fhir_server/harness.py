@@ -10,9 +10,11 @@ Synthea data, the test is skipped and says why.
 
 Bearer tokens: the in-memory router has no authorisation; the wrapper accepts a
 request only with ``Authorization: Bearer <token>`` for one of the tokens it was
-started with (:data:`TOKEN`, :data:`OTHER_TOKEN`) and answers anything else 401 with
-an OperationOutcome. Scopes are not the server's business: a test passes the scopes
-the EHR "granted" to the code under test.
+started with (:data:`TOKEN`, :data:`NARROW_TOKEN`) and answers anything else 401 with
+an OperationOutcome; :data:`NARROW_TOKEN` may use only :data:`NARROW_TYPES` (403 with an
+OperationOutcome otherwise), as a token with narrow scopes would. The scopes themselves
+are not the server's business: a test passes the scopes the EHR "granted" to the code
+under test.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ PACKAGE = SERVER_DIR / "node_modules" / "@medplum" / "fhir-router" / "package.js
 START_SECONDS = 60
 BASE_PATH = "/fhir/R4"
 TOKEN = "ehr-test-access-token"  # noqa: S105  # the test server's token, nowhere else
-OTHER_TOKEN = "ehr-test-other-token"  # noqa: S105  # a second token the server accepts
+NARROW_TOKEN = "ehr-test-narrow-token"  # noqa: S105  # the test server's token, nowhere else
+NARROW_TYPES = ("Patient", "Observation")
+"""What :data:`NARROW_TOKEN` may read: any other type is answered 403 (as an EHR that
+granted only ``patient/Patient.rs patient/Observation.rs`` would)."""
 SYNTHEA_PATIENTS = (
     "Alfonso_Dietrich_96160268-66b9-4c07-aa11-0a72de133a52.json.gz",
     "Ammie_Huels_ea186cb3-ccb1-4dfc-a92e-dc9286aaa2ce.json.gz",
@@ -72,6 +77,14 @@ class FhirServer:
     def read(self, path: str) -> dict[str, Any]:
         with self.client() as client:
             response = client.get(f"{self.url}/{path}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def put(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """Update the resource (a new version); the stored resource."""
+        url = f"{self.url}/{resource['resourceType']}/{resource['id']}"
+        with self.client() as client:
+            response = client.put(url, json=resource)
         response.raise_for_status()
         return dict(response.json())
 
@@ -151,7 +164,8 @@ def running_fhir_server() -> Iterator[FhirServer]:
     env = {
         "PATH": str(Path(node).parent),
         "FHIR_PORT": str(port),
-        "FHIR_TOKENS": ",".join((TOKEN, OTHER_TOKEN)),
+        "FHIR_TOKENS": ",".join((TOKEN, NARROW_TOKEN)),
+        "FHIR_TOKEN_TYPES": f"{NARROW_TOKEN}={'+'.join(NARROW_TYPES)}",
     }
     with tempfile.TemporaryDirectory(prefix="isotrack-fhir-") as folder:
         log = Path(folder) / "server.log"

@@ -9,7 +9,10 @@
 //                router has no authorisation of its own, so the wrapper checks that each
 //                request carries `Authorization: Bearer <one of these>`; anything else is
 //                answered 401 with an OperationOutcome. The tokens do not narrow what a
-//                request may read or write (scopes are the EHR's business, not this server's).
+//                request may read or write, except as FHIR_TOKEN_TYPES says.
+//   FHIR_TOKEN_TYPES  optional narrowing, `token=Type+Type;token=Type`: a token named here
+//                may use only those resource types (as a SMART scope such as patient/Patient.rs
+//                would); any other type is answered 403 with an OperationOutcome.
 //
 // The FHIR base is http://127.0.0.1:<port>/fhir/R4. What the wrapper adds to the router:
 //   - HTTP in and out: method, path and query to a FhirRequest, JSON body, the outcome's
@@ -28,6 +31,15 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const tokens = new Set((process.env.FHIR_TOKENS || '').split(',').filter(Boolean));
+const tokenTypes = new Map(
+  (process.env.FHIR_TOKEN_TYPES || '')
+    .split(';')
+    .filter(Boolean)
+    .map((pair) => {
+      const [token, types] = pair.split('=');
+      return [token, new Set((types || '').split('+').filter(Boolean))];
+    }),
+);
 const BASE_PATH = '/fhir/R4';
 const DEFAULT_COUNT = 20;
 const origin = `http://127.0.0.1:${port}`;
@@ -82,6 +94,11 @@ async function handle(req, res) {
     });
   }
   const path = url.pathname.slice(BASE_PATH.length) || '/';
+  const allowed = tokenTypes.get(auth.slice('Bearer '.length));
+  const resourceType = path.split('/')[1] || '';
+  if (allowed && !allowed.has(resourceType)) {
+    return send(res, 403, outcome('forbidden', `this token may not use ${resourceType || 'the base'}`));
+  }
   const isSearch = req.method === 'GET' && /^\/[A-Za-z]+\/?$/.test(path);
   if (isSearch && !url.searchParams.has('_count')) url.searchParams.set('_count', String(DEFAULT_COUNT));
   let body;

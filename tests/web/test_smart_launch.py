@@ -261,7 +261,7 @@ def test_a_linked_patient_whose_ehr_cannot_be_read_opens_with_what_isotrack_hold
     # its FHIR base, so the read fails: the page says so, nothing is added
     link_patient(
         web_engine,
-        fhir_base=provider.fhir_base,
+        fhir_base_url=provider.fhir_base,
         ehr_patient_id="ehr-linked-1",
         identifier_system="https://ehr.example.org/mrn",
         identifier_value="MRN-1",

@@ -42,11 +42,13 @@ from isotrack.ehr.sync import (
     EhrSyncResult,
     enrol_from_ehr,
     find_linked_patient,
+    link_patient,
     preview_from_ehr,
     sync_from_ehr,
+    unlink_patient,
 )
 from isotrack.ehr.writeback import WriteBack, may_create_documents, write_course_summary
-from isotrack.store.ehr import EhrLink, link_patient, unlink_patient
+from isotrack.store.ehr import EhrLink
 
 __all__ = [
     "EhrLink",

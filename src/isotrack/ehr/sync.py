@@ -40,6 +40,8 @@ from isotrack.store.ehr import (
     read_resources,
     save_provenance,
 )
+from isotrack.store.ehr import link_patient as store_link
+from isotrack.store.ehr import unlink_patient as store_unlink
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,41 @@ class EhrPreview:
     """The existing link (then there is nothing to enrol)."""
     identifier: tuple[str, str]
     """(system, value) of the identifier a link would be made by."""
+
+
+def link_patient(
+    engine: Engine,
+    *,
+    fhir_base_url: str,
+    ehr_patient_id: str,
+    identifier_system: str,
+    identifier_value: str,
+    patient_id: str,
+    actor: str,
+    now: datetime,
+) -> EhrLink:
+    """Link the EHR's patient to the isotrack record ``patient_id`` by the identifier
+    (audited). ConflictError when the EHR patient is linked already; NotFoundError
+    when there is no such isotrack patient."""
+    return store_link(
+        engine,
+        fhir_base=fhir_base_url,
+        ehr_patient_id=ehr_patient_id,
+        identifier_system=identifier_system,
+        identifier_value=identifier_value,
+        patient_id=patient_id,
+        actor=actor,
+        now=now,
+    )
+
+
+def unlink_patient(
+    engine: Engine, *, fhir_base_url: str, ehr_patient_id: str, actor: str, now: datetime
+) -> bool:
+    """Remove the EHR patient's link (audited); False when there was none."""
+    return store_unlink(
+        engine, fhir_base=fhir_base_url, ehr_patient_id=ehr_patient_id, actor=actor, now=now
+    )
 
 
 def find_linked_patient(engine: Engine, fhir_base_url: str, ehr_patient_id: str) -> str | None:

@@ -171,8 +171,8 @@ def read_resources(engine: Engine, fhir_base: str, patient_id: str) -> dict[str,
 
 
 def command_sources(engine: Engine, patient_id: str) -> dict[int, str]:
-    """``seq`` → the EHR resource(s) the command was read from ("" for none), e.g.
-    ``Observation/7/_history/2`` at ``https://ehr.example/fhir``."""
+    """``seq`` → the EHR resource(s) the command was read from, e.g. ``Observation/7``
+    (several joined by ", "); the versions read are in :func:`read_resources`."""
     query = select(EhrCommandSourceRow).where(EhrCommandSourceRow.patient_id == patient_id)
     with storage_errors(engine), Session(engine) as session:
         return {row.seq: row.resources for row in session.scalars(query)}

@@ -389,8 +389,8 @@ class EhrCommandSourceRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH))
     resources: Mapped[str] = mapped_column(Text)
-    """``Observation/7`` (with ``/_history/<version>`` when the EHR gave one); several
-    joined by ", " when the reader merged them."""
+    """``Observation/7``; several joined by ", " when the reader merged them (the
+    version read is in ``ehr_resources``)."""
 
 
 TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")

@@ -38,6 +38,7 @@ from isotrack.ehr import (
 from isotrack.errors import CommandRejected, ConflictError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
+from isotrack.http.problems import request_id_of
 from isotrack.web.deps import CsrfDep, PageForbidden, WebUser, require_page
 from isotrack.web.ehr_access import EhrAccess, EhrAccessDep
 from isotrack.web.templating import flash, render
@@ -70,6 +71,7 @@ def _ehr_error(request: Request, error: EhrReadError) -> HTMLResponse:
         "title": "The EHR did not give the record",
         "message": error.message,
         "hint": "Nothing was stored. Try again; if it keeps failing, tell the EHR's team.",
+        "request_id": request_id_of(request) or "",
     }
     return render(request, "error.html", context, status=502, error_page=True)
 
