@@ -198,3 +198,18 @@ def test_the_ehr_shows_isotrack_in_its_chart_and_the_clinician_enrols_there(
     isotrack = next(f for f in page.frames if f.url.startswith(server.url))
     assert "/clinic/patients/" in isotrack.url, isotrack.url
     screenshot(page, "smart-launch-in-the-ehr-frame")
+
+
+def test_a_launch_from_an_unknown_ehr_ends_on_a_clear_accessible_page(
+    smart_page: Page, smart_server: tuple[LiveServer, SmartProvider]
+) -> None:
+    server, _ = smart_server
+    before = count_commands(server)
+    unknown = {"iss": "https://unknown.example/fhir", "launch": "x"}
+    smart_page.goto("/smart/launch?" + urlencode(unknown))
+    heading = "This EHR is not registered with isotrack"
+    assert smart_page.get_by_role("heading", name=heading).is_visible()
+    assert smart_page.get_by_text("You are not signed in to isotrack.").is_visible()
+    assert_accessible(smart_page, context="the page of a launch from an unknown EHR")
+    screenshot(smart_page, "smart-launch-refused")
+    assert count_commands(server) == before
