@@ -312,7 +312,7 @@ class LaunchContext:
     app_context: Mapping[str, str]
 
     def as_json(self) -> str:
-        return json.dumps({"patient": self.patient, "order": self.order, **self.app_context})
+        return json.dumps({**self.app_context, "patient": self.patient, "order": self.order})
 
 
 def launch_context(token: Mapping[str, Any]) -> LaunchContext:

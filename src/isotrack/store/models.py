@@ -239,17 +239,15 @@ class SsoRequestRow(Base):
 
 
 class SmartLaunchRow(Base):
-    """A SMART launch under way (sent to the EHR's authorization server): used (deleted)
-    by the callback that ends it. ``id`` is the SHA-256 of the ``state``, ``browser``
-    that of the random cookie of the browser that started it."""
+    """A SMART launch under way, deleted by its callback (``id``, ``browser``: SHA-256 of
+    the ``state`` and of the starting browser's cookie)."""
 
     __tablename__ = "smart_launches"
 
     id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
     browser: Mapped[str] = mapped_column(String(HASH_LENGTH))
     iss: Mapped[str] = mapped_column(String(500))
-    ehr_launch: Mapped[bool] = mapped_column(Boolean)
-    """True: launched from inside the EHR (``launch`` given); False: standalone."""
+    ehr_launch: Mapped[bool] = mapped_column(Boolean)  # False: a standalone launch
     nonce: Mapped[str] = mapped_column(String(128))
     code_verifier: Mapped[str] = mapped_column(String(128))
     scope: Mapped[str] = mapped_column(String(2000))
@@ -267,14 +265,11 @@ class SmartSessionRow(Base):
         ForeignKey("refresh_tokens.id", ondelete="CASCADE"), primary_key=True
     )
     iss: Mapped[str] = mapped_column(String(500))
-    patient: Mapped[str] = mapped_column(String(128))
-    """The EHR's id of the patient in context (its FHIR Patient id)."""
+    patient: Mapped[str] = mapped_column(String(128))  # the EHR's Patient id in context
     access_token: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(String(2000))
-    app_context: Mapped[str] = mapped_column(Text)
-    """The launch's context as JSON (the order of a CDS card, the fhirContext)."""
-    embedded: Mapped[bool] = mapped_column(Boolean)
-    """Launched from inside the EHR: the session may be framed by the EHR's origins."""
+    app_context: Mapped[str] = mapped_column(Text)  # JSON: the patient, a card's order
+    embedded: Mapped[bool] = mapped_column(Boolean)  # may be framed by the EHR's origins
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

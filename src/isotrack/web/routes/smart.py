@@ -65,6 +65,8 @@ log = logging.getLogger("isotrack.web.smart")
 LAUNCH_COOKIE = "isotrack_smart"
 """The random value that binds a launch under way to the browser (or frame) that started it."""
 LAUNCH_LIFETIME = timedelta(minutes=10)
+TOKEN_LIFETIME_UNSAID = timedelta(hours=1)
+"""How long an access token is used when the token response gives no ``expires_in``."""
 _MAX_PARAMETER = 2000
 
 
@@ -213,7 +215,11 @@ def _sign_in(
     config = SsoConfig(oidc=client.config, role_groups=registration.roles, groups_claim=ROLES_CLAIM)
     with_roles = {**claims, ROLES_CLAIM: role_candidates(claims.get(registration.role_claim))}
     expires_in = token.get("expires_in")
-    lifetime = timedelta(seconds=expires_in) if isinstance(expires_in, int) else SESSION_LIFETIME
+    lifetime = (
+        timedelta(seconds=expires_in)
+        if isinstance(expires_in, int) and expires_in > 0
+        else TOKEN_LIFETIME_UNSAID
+    )
     try:
         with user_transaction(engine) as tx:
             user = sign_in_identity(tx, config, with_roles, now)
