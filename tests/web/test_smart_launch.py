@@ -278,3 +278,31 @@ def test_a_linked_patient_whose_ehr_cannot_be_read_opens_with_what_isotrack_hold
     assert "isotrack could not read the record from the EHR" in page.text
     assert "shows only what isotrack held already" in page.text
     assert counts(web_engine)["commands"] == commands
+
+
+def test_a_callback_naming_another_issuer_is_refused_before_any_exchange(
+    browser: TestClient, provider: SmartProvider, web_engine: Engine
+) -> None:
+    launch_id = provider.new_launch("ehr-patient-1")
+    callback = provider.authorize(start_launch(browser, provider.fhir_base, launch_id), "dr.smart")
+    before = stored(web_engine)
+    query = {**query_of(callback), "iss": "http://evil.example"}
+    response = browser.get("/smart/callback", params=query)
+    assert_refused(response, 400, "could not be checked")
+    assert stored(web_engine) == before
+    assert refusal_reasons(web_engine)[-1] == "callback from issuer 'http://evil.example'"
+
+
+def test_once_the_access_token_has_expired_the_ehr_pages_are_closed_but_the_session_stays(
+    smart_app: FastAPI, browser: TestClient, provider: SmartProvider
+) -> None:
+    response = launch(browser, provider, patient="ehr-patient-9")
+    enrol = response.headers["location"]
+    assert enrol.startswith("/smart/enrol?")
+    # the token lives 5 minutes at this EHR; isotrack's clock 10 minutes on
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    smart_app.dependency_overrides[current_time] = lambda: later
+    page = browser.get(enrol)
+    assert page.status_code == 403
+    assert "Open isotrack from the patient&#39;s chart in the EHR" in page.text
+    assert browser.get("/clinic").status_code == 200
