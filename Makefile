@@ -34,8 +34,9 @@ unit: $(VENV)/.test-installed
 
 # The browser tests (tests/e2e) need Debian's chromium and axe-core from npm: installed
 # here when missing (chromium with apt, as root only; never `playwright install`, which
-# downloads a browser build). The single sign-on tests run a real OpenID Provider, the
-# oidc-provider package from npm (tests/oidc). The EHR tests run a real FHIR R4 server,
+# downloads a browser build). The single sign-on and SMART launch tests run a real OpenID
+# Provider, the oidc-provider package from npm (tests/oidc; provider.mjs for SSO,
+# smart_provider.mjs configured as an EHR's SMART authorization server). The EHR tests run a real FHIR R4 server,
 # Medplum's FHIR router with its in-memory repository from npm (tests/fhir_server).
 # Without them the tests skip and say why.
 CHROMIUM := /usr/bin/chromium
@@ -55,7 +56,7 @@ browser:
 	fi
 	@if [ ! -d $(OIDC_DIR)/node_modules ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix $(OIDC_DIR) --no-audit --no-fund; \
-	  else echo "npm missing: the single sign-on tests (a real OpenID Provider) will be skipped"; fi; \
+	  else echo "npm missing: the SSO and SMART tests (a real OpenID Provider) will be skipped"; fi; \
 	fi
 	@if [ ! -d $(FHIR_DIR)/node_modules ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix $(FHIR_DIR) --no-audit --no-fund; \
