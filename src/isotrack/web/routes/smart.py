@@ -173,6 +173,9 @@ def smart_callback(
         if not isinstance(access_token, str) or not access_token:
             raise refused("not-verified", "the token response has no access_token")
         context = launch_context(token)
+        claim = client.registration.role_claim
+        if claim not in claims and claim in token:  # fhirUser in the token response (rare)
+            claims = {**claims, claim: token[claim]}
         role = role_for_user(claims, client.registration)
         user, session = _sign_in(engine, client, claims, token, pending, context, now)
     except LaunchRefused as refusal:
