@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -155,23 +156,8 @@ def smart_callback(
         pending = _take_launch(request, engine, state, code, now)
         client = _client(request, pending.iss)
         origins = client.registration.frame_origins if pending.ehr_launch else ()
-        try:
-            if iss is not None and iss != client.metadata().issuer:  # RFC 9207 mix-up defence
-                raise refused("not-verified", f"callback from issuer {iss[:200]!r}")
-            if error:
-                raise refused("denied", f"the EHR answered {error[:100]!r}")
-            if not code:
-                raise refused("not-verified", "callback without a code")
-            token = client.exchange(code=code, code_verifier=pending.code_verifier)
-            claims = client.id_token_claims(token, nonce=pending.nonce, now=now)
-        except SsoRefused as refusal:
-            raise _protocol_refusal(refusal) from None
-        missing = missing_scopes(pending.scope, _granted(token.get("scope")))
-        if missing:
-            raise refused("denied", "scopes not granted: " + " ".join(missing))
-        access_token = token.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise refused("not-verified", "the token response has no access_token")
+        token, claims = _checked_answer(client, pending, code=code, error=error, iss=iss, now=now)
+        access_token = str(token["access_token"])
         context = launch_context(token)
         claim = client.registration.role_claim
         if claim not in claims and claim in token:  # fhirUser in the token response (rare)
@@ -182,6 +168,37 @@ def smart_callback(
         return _refused(request, engine, refusal, now, origins)
     signed_in = (user, role, session, access_token)
     return _landed(request, settings, engine, pending, signed_in, context, now)
+
+
+def _checked_answer(
+    client: SmartClient,
+    pending: PendingLaunch,
+    *,
+    code: str,
+    error: str,
+    iss: str | None,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The token response and the ID token's claims once the issuer, the code, the ID
+    token, the scopes granted and the access token have passed; else LaunchRefused."""
+    try:
+        if iss is not None and iss != client.metadata().issuer:  # RFC 9207 mix-up defence
+            raise refused("not-verified", f"callback from issuer {iss[:200]!r}")
+        if error:
+            raise refused("denied", f"the EHR answered {error[:100]!r}")
+        if not code:
+            raise refused("not-verified", "callback without a code")
+        token = client.exchange(code=code, code_verifier=pending.code_verifier)
+        claims = client.id_token_claims(token, nonce=pending.nonce, now=now)
+    except SsoRefused as refusal:
+        raise _protocol_refusal(refusal) from None
+    missing = missing_scopes(pending.scope, _granted(token.get("scope")))
+    if missing:
+        raise refused("denied", "scopes not granted: " + " ".join(missing))
+    access_token = token.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise refused("not-verified", "the token response has no access_token")
+    return token, claims
 
 
 def _take_launch(
