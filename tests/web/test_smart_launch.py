@@ -16,8 +16,11 @@ from sqlalchemy import Engine, select
 from isotrack.ehr import link_patient
 from isotrack.http.deps import current_time
 from isotrack.http.passwords import DEMO_PATIENT_ID
+from isotrack.http.sealing import unseal
+from isotrack.http.smart import ACCESS_TOKEN_PURPOSE
 from isotrack.knowledge import KnowledgeBase
 from isotrack.server import create_app
+from isotrack.settings import DEVELOPMENT_KEY
 from isotrack.store.models import AuditRow, SmartSessionRow, UserRow
 from tests.oidc.smart_provider import SmartProvider, running_smart_provider
 from tests.web.conftest import TestClient
@@ -109,9 +112,16 @@ def test_a_launch_signs_the_ehr_user_in_and_keeps_the_token_on_the_server_only(
         audit = connection.scalars(select(AuditRow.action).order_by(AuditRow.id)).all()
     assert user.role == "prescriber"
     assert (smart.iss, smart.patient, smart.embedded) == (provider.fhir_base, "ehr-patient-7", True)
-    assert smart.access_token
-    assert smart.access_token not in " ".join(response.headers.get_list("set-cookie"))
-    assert smart.access_token not in response.headers["location"]
+    # the token is stored sealed with the server key (the test key here), nowhere else
+    token = unseal(DEVELOPMENT_KEY, smart.access_token, purpose=ACCESS_TOKEN_PURPOSE)
+    assert token
+    assert token not in smart.access_token
+    assert (
+        unseal(b"another-server-key" * 2, smart.access_token, purpose=ACCESS_TOKEN_PURPOSE) is None
+    )
+    for shown in (*response.headers.get_list("set-cookie"), response.headers["location"]):
+        assert token not in shown
+        assert smart.access_token not in shown
     assert smart.token_expires_at <= smart.expires_at
     assert audit[-1] == "auth:smart-launch"
     # not linked yet: the offer to enrol the EHR's patient (no FHIR server behind this EHR

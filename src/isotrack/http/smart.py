@@ -55,6 +55,8 @@ READ_SCOPES = (
 birth date, sex), weights, labs and pregnancy tests, conditions, medications and
 contraception (medications and procedures)."""
 WRITE_BACK_SCOPE = "patient/DocumentReference.c"
+ACCESS_TOKEN_PURPOSE = "smart-access-token"  # noqa: S105  # a label, not a secret
+"""What an EHR's access token is sealed for in the database (:mod:`isotrack.http.sealing`)."""
 ROLES_CLAIM = "isotrack_smart_roles"
 """The claim :func:`role_candidates` is put under for :func:`isotrack.http.sso.sign_in_identity`."""
 _PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}

@@ -3,8 +3,9 @@
 :class:`SmartRepository` is the ``smart`` of a :class:`~isotrack.store.users.UserTransaction`.
 A launch under way (:class:`PendingLaunch`) is kept until its callback takes it
 (:meth:`SmartRepository.take_launch` deletes it, so a ``state`` works once). A
-launched session (:class:`SmartSession`) holds the EHR's access token, server-side
-only, tied to the web session (its row goes with the session's) and never used
+launched session (:class:`SmartSession`) holds the EHR's access token (sealed with
+the server key by the caller: :mod:`isotrack.http.sealing`), server-side only, tied
+to the web session (its row goes with the session's) and never used
 after its own expiry.
 
 >>> from datetime import UTC, datetime, timedelta
@@ -67,7 +68,7 @@ class SmartSession:
     expires_at: datetime
 
     def token(self, now: datetime) -> str | None:
-        """The access token while it holds, else None (launch again for a new one)."""
+        """The (sealed) access token while it holds, else None (launch again for a new one)."""
         return self.access_token if now < self.token_expires_at else None
 
     def __repr__(self) -> str:  # the access token never reaches a log or a traceback

@@ -10,7 +10,8 @@ a random cookie :data:`LAUNCH_COOKIE`, its nonce, PKCE verifier and scopes) for
 takes the launch (once), checks the browser, exchanges the code outside any
 transaction, checks the ID token, the scopes granted and the patient, maps the
 EHR user to a role and then, in one transaction, finds or creates the account,
-starts a session and keeps the EHR's access token beside it (server-side only).
+starts a session and keeps the EHR's access token beside it (server-side only,
+sealed with the server key: :mod:`isotrack.http.sealing`).
 Then :func:`isotrack.web.routes.smart_landing.landing_page` reads the record
 from the EHR and chooses the page. Anything wrong is a page that says what to
 do, with no session, no account and no token stored: only an
@@ -31,8 +32,10 @@ from sqlalchemy import Engine
 from isotrack.http.authz import Role
 from isotrack.http.deps import EngineDep, NowDep, SettingsDep
 from isotrack.http.oidc import SsoRefused
+from isotrack.http.sealing import seal
 from isotrack.http.signin import ADDRESS_STORED_LENGTH
 from isotrack.http.smart import (
+    ACCESS_TOKEN_PURPOSE,
     ROLES_CLAIM,
     LaunchContext,
     LaunchRefused,
@@ -45,7 +48,7 @@ from isotrack.http.smart import (
     scopes_for,
 )
 from isotrack.http.sso import SsoConfig, sign_in_identity
-from isotrack.settings import Settings
+from isotrack.settings import Settings, signing_key
 from isotrack.store.smart import PendingLaunch, SmartSession
 from isotrack.store.users import StoredUser, user_transaction
 from isotrack.web.routes.smart_landing import flash_note, landing_page
@@ -163,7 +166,8 @@ def smart_callback(
         if claim not in claims and claim in token:  # fhirUser in the token response (rare)
             claims = {**claims, claim: token[claim]}
         role = role_for_user(claims, client.registration)
-        user, session = _sign_in(engine, client, claims, token, pending, context, now)
+        sealed = seal(signing_key(settings), access_token, purpose=ACCESS_TOKEN_PURPOSE)
+        user, session = _sign_in(engine, client, claims, (token, sealed), pending, context, now)
     except LaunchRefused as refusal:
         return _refused(request, engine, refusal, now, origins)
     signed_in = (user, role, session, access_token)
@@ -224,13 +228,15 @@ def _sign_in(
     engine: Engine,
     client: SmartClient,
     claims: dict[str, object],
-    token: dict[str, object],
+    answer: tuple[dict[str, object], str],
     pending: PendingLaunch,
     context: LaunchContext,
     now: datetime,
 ) -> tuple[StoredUser, str]:
     """The account of the EHR user, a new session and the EHR's token beside it (one
-    transaction); LaunchRefused (nothing stored) when the account may not sign in."""
+    transaction; ``answer``: the token response and its access token sealed);
+    LaunchRefused (nothing stored) when the account may not sign in."""
+    token, sealed = answer
     registration = client.registration
     config = SsoConfig(oidc=client.config, role_groups=registration.roles, groups_claim=ROLES_CLAIM)
     with_roles = {**claims, ROLES_CLAIM: role_candidates(claims.get(registration.role_claim))}
@@ -249,7 +255,7 @@ def _sign_in(
                     session_id=session_id(session),
                     iss=pending.iss,
                     patient=context.patient,
-                    access_token=str(token["access_token"]),
+                    access_token=sealed,
                     scope=_granted(token.get("scope")) or pending.scope,
                     app_context=context.as_json(),
                     embedded=pending.ehr_launch,

@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from isotrack.ehr import EhrReadError, find_linked_patient, sync_from_ehr
 from isotrack.errors import IsotrackError
 from isotrack.http.authz import Action, Role, allowed
-from isotrack.http.smart import LaunchContext
+from isotrack.http.sealing import unseal
+from isotrack.http.smart import ACCESS_TOKEN_PURPOSE, LaunchContext
 from isotrack.settings import Settings, signing_key
 from isotrack.store.users import user_transaction
 from isotrack.web.ehr_access import EhrAccess
@@ -98,8 +99,12 @@ def launched_access(request: Request, now: datetime) -> EhrAccess | None:
     with user_transaction(request.app.state.engine) as tx:
         live = live_session(tx, token, now) is not None
         smart = tx.smart.session(session_id(token), now) if live else None
-    access_token = smart.token(now) if smart is not None else None
-    if smart is None or access_token is None:
+    sealed = smart.token(now) if smart is not None else None
+    if smart is None or sealed is None:
+        return None
+    key = signing_key(request.app.state.settings)
+    access_token = unseal(key, sealed, purpose=ACCESS_TOKEN_PURPOSE)
+    if access_token is None:  # sealed under a server key since replaced
         return None
     return EhrAccess(
         fhir_base=smart.iss,
