@@ -9,7 +9,8 @@
   transaction; then the patient's course page.
 - ``GET /smart/record?…`` — the linked record: read the EHR again, and send the course
   summary to the EHR (only when the granted scopes allow it; else the page says why).
-- ``POST /smart/record/sync?…`` and ``POST /smart/record/summary?…`` — those two acts.
+- ``POST /smart/record/sync?…`` and ``POST /smart/record/summary?…`` — those two acts;
+  ``POST /smart/record/unlink?…`` — the link removed (audited), the record kept.
 
 Clinicians only (``patient.create`` for enrolling, ``clinical.record`` for the rest),
 CSRF on every POST, and only for the EHR and patient this session was granted
@@ -33,6 +34,7 @@ from isotrack.ehr import (
     may_create_documents,
     preview_from_ehr,
     sync_from_ehr,
+    unlink_patient,
     write_course_summary,
 )
 from isotrack.errors import CommandRejected, ConflictError
@@ -268,4 +270,30 @@ async def send_summary(
     response = RedirectResponse(f"/smart/record?{query}", status_code=303)
     words = "Course summary " + written.reason if written.written else written.reason.capitalize()
     flash(request, response, words, "success" if written.written else "warning")
+    return response
+
+
+@router.post("/record/unlink", response_model=None)
+def unlink(
+    request: Request,
+    _: CsrfDep,
+    user: Recorder,
+    engine: EngineDep,
+    now: NowDep,
+    access: EhrAccessDep,
+    ehr: FhirBase,
+    patient: EhrPatient,
+) -> Response:
+    granted = _granted(access, ehr, patient)
+    patient_id = find_linked_patient(engine, granted.fhir_base, granted.ehr_patient_id)
+    unlink_patient(
+        engine,
+        fhir_base_url=granted.fhir_base,
+        ehr_patient_id=granted.ehr_patient_id,
+        actor=user.username,
+        now=now,
+    )
+    target = f"/clinic/patients/{patient_id}" if patient_id else "/clinic"
+    response = RedirectResponse(target, status_code=303)
+    flash(request, response, "Unlinked from the EHR. What was read stays in the record.")
     return response
