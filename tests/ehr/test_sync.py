@@ -244,3 +244,35 @@ def test_a_search_the_ehr_refuses_is_a_finding_and_the_rest_comes_in(
     assert refused[0].endswith(
         "the EHR answered 403: error forbidden: this token may not use Condition"
     )
+
+
+def test_a_quantitative_hcg_result_comes_in_as_a_pregnancy_test_with_its_source(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Hcg")
+    hcg = fhir_server.post(
+        {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "laboratory",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": LOINC, "code": "21198-7"}]},
+            "subject": {"reference": f"Patient/{ehr_id}"},
+            "effectiveDateTime": "2026-02-25",
+            "valueQuantity": {"value": 1.2, "unit": "mIU/mL", "code": "m[IU]/mL"},
+        }
+    )
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    tests = [p for p in result.provenance if p.command == "RecordPregnancyTest"]
+    assert [t.resource for t in tests] == [f"Observation/{hcg['id']}"]
+    assert "negative" in tests[0].description
