@@ -108,7 +108,6 @@ async def _render_enrol(
     try:
         preview = await run_in_threadpool(
             lambda: preview_from_ehr(
-                engine,
                 fhir_base_url=access.fhir_base,
                 access_token=access.access_token,
                 ehr_patient_id=access.ehr_patient_id,
