@@ -276,3 +276,32 @@ def test_a_quantitative_hcg_result_comes_in_as_a_pregnancy_test_with_its_source(
     tests = [p for p in result.provenance if p.command == "RecordPregnancyTest"]
     assert [t.resource for t in tests] == [f"Observation/{hcg['id']}"]
     assert "negative" in tests[0].description
+
+
+def test_an_iud_insertion_procedure_comes_in_as_contraception_with_its_source(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Iud")
+    insertion = fhir_server.post(
+        {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "65200003",
+                        "display": "Insertion of intrauterine contraceptive device",
+                    }
+                ]
+            },
+            "subject": {"reference": f"Patient/{ehr_id}"},
+            "performedPeriod": {"start": "2025-06-10", "end": "2025-06-10"},
+        }
+    )
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    started = [p for p in result.provenance if p.command == "StartContraception"]
+    assert [p.resource for p in started] == [f"Procedure/{insertion['id']}"]
+    assert started[0].description == "Contraception started: IUD (type not recorded)"
