@@ -305,3 +305,16 @@ def test_an_iud_insertion_procedure_comes_in_as_contraception_with_its_source(
     started = [p for p in result.provenance if p.command == "StartContraception"]
     assert [p.resource for p in started] == [f"Procedure/{insertion['id']}"]
     assert started[0].description == "Contraception started: IUD (type not recorded)"
+
+
+def test_a_resource_the_reader_refuses_as_impossible_is_a_finding_and_the_rest_comes_in(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Impossible")
+    bad = fhir_server.post(weight(ehr_id, 60.0, "2026-13-45"))
+    fhir_server.post(weight(ehr_id, 58.5, "2026-02-19"))
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    assert [p.command for p in result.provenance] == ["EnrolPatient", "RecordWeight"]
+    assert any(f"Observation/{bad['id']}" in f for f in result.findings)

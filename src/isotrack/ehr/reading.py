@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from isotrack.ehr.client import EhrClient, EhrReadError, Json
 from isotrack.errors import FhirDecodeError, InvalidInputError
@@ -47,6 +47,16 @@ class EhrRecord:
     bundle: FhirBundle
     """The same resources as one collection Bundle, for the reader."""
     findings: tuple[str, ...]
+
+    def without(self, label: str, finding: str) -> EhrRecord:
+        """The record without the resource ``label``, the reason among the findings."""
+        kept = [r for r in self.resources if read_resource(r).label != label]
+        return replace(
+            self,
+            resources=tuple(kept),
+            bundle=join_bundles([decode_bundle(r) for r in kept], "collection"),
+            findings=(*self.findings, finding),
+        )
 
     def versions(self) -> dict[str, ReadResource]:
         """Each resource read, by ``Type/id``, at the version read."""
