@@ -164,3 +164,17 @@ def test_unlinking_keeps_the_record_and_offers_to_enrol_again(
     with UnitOfWork(engine) as uow:
         actions = [e.action for e in uow.audit.entries(patient_id) if e.action.startswith("ehr")]
     assert actions == ["ehr-link:create", "ehr-link:remove"]
+
+
+def test_an_ehr_patient_without_a_birth_date_gets_a_page_saying_so(
+    web_app: FastAPI, fhir_server: FhirServer, sign_in: SignIn
+) -> None:
+    ehr_id = fhir_server.post(
+        {"resourceType": "Patient", "name": [{"family": "Undated"}], "gender": "female"}
+    )["id"]
+    query = grant(web_app, fhir_server, ehr_id)
+
+    page = sign_in(Role.PRESCRIBER).get(f"/smart/enrol?{query}")
+
+    assert page.status_code == 422
+    assert "Patient.birthDate: a new patient needs a birth date" in visible_text(page.text)

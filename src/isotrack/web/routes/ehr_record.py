@@ -37,7 +37,7 @@ from isotrack.ehr import (
     unlink_patient,
     write_course_summary,
 )
-from isotrack.errors import CommandRejected, ConflictError
+from isotrack.errors import ConflictError, InvalidInputError, IsotrackError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.problems import request_id_of
@@ -67,15 +67,20 @@ def _query(ehr: str, patient: str) -> str:
     return urlencode({"ehr": ehr, "patient": patient})
 
 
-def _ehr_error(request: Request, error: EhrReadError) -> HTMLResponse:
+def _ehr_error(request: Request, error: IsotrackError) -> HTMLResponse:
+    """The page of an EHR that did not give the record (502), or of a record isotrack
+    cannot enrol (its Patient has no birth date, say: 422). Nothing was stored."""
+    unreadable = isinstance(error, EhrReadError)
+    status = 502 if unreadable else 422
+    title = "The EHR did not give the record" if unreadable else "This record cannot be read in"
     context = {
-        "status": 502,
-        "title": "The EHR did not give the record",
+        "status": status,
+        "title": title,
         "message": error.message,
         "hint": "Nothing was stored. Try again; if it keeps failing, tell the EHR's team.",
         "request_id": request_id_of(request) or "",
     }
-    return render(request, "error.html", context, status=502, error_page=True)
+    return render(request, "error.html", context, status=status, error_page=True)
 
 
 @router.get("/enrol", response_class=HTMLResponse, response_model=None)
@@ -115,7 +120,7 @@ async def _render_enrol(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     summary = [("field-confirm", confirm_error, "confirm")] if confirm_error else []
     context = {
@@ -159,13 +164,10 @@ async def enrol(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
-        return _ehr_error(request, error)
     except ConflictError:
         return RedirectResponse(f"/smart/record?{_query(ehr, patient)}", status_code=303)
-    except CommandRejected as refused:
-        unusable = EhrReadError(f"the EHR's patient cannot be enrolled: {refused.message}")
-        return _ehr_error(request, unusable)
+    except (EhrReadError, InvalidInputError) as error:  # CommandRejected is one too
+        return _ehr_error(request, error)
     return _to_patient(request, result, "Enrolled from the EHR")
 
 
@@ -226,7 +228,7 @@ async def read_again(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     if result.patient_id is None:
         return RedirectResponse(f"/smart/enrol?{_query(ehr, patient)}", status_code=303)
@@ -264,7 +266,7 @@ async def send_summary(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     response = RedirectResponse(f"/smart/record?{query}", status_code=303)
     words = "Course summary " + written.reason if written.written else written.reason.capitalize()
