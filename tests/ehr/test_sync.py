@@ -244,3 +244,77 @@ def test_a_search_the_ehr_refuses_is_a_finding_and_the_rest_comes_in(
     assert refused[0].endswith(
         "the EHR answered 403: error forbidden: this token may not use Condition"
     )
+
+
+def test_a_quantitative_hcg_result_comes_in_as_a_pregnancy_test_with_its_source(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Hcg")
+    hcg = fhir_server.post(
+        {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "laboratory",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": LOINC, "code": "21198-7"}]},
+            "subject": {"reference": f"Patient/{ehr_id}"},
+            "effectiveDateTime": "2026-02-25",
+            "valueQuantity": {"value": 1.2, "unit": "mIU/mL", "code": "m[IU]/mL"},
+        }
+    )
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    tests = [p for p in result.provenance if p.command == "RecordPregnancyTest"]
+    assert [t.resource for t in tests] == [f"Observation/{hcg['id']}"]
+    assert "negative" in tests[0].description
+
+
+def test_an_iud_insertion_procedure_comes_in_as_contraception_with_its_source(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Iud")
+    insertion = fhir_server.post(
+        {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "65200003",
+                        "display": "Insertion of intrauterine contraceptive device",
+                    }
+                ]
+            },
+            "subject": {"reference": f"Patient/{ehr_id}"},
+            "performedPeriod": {"start": "2025-06-10", "end": "2025-06-10"},
+        }
+    )
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    started = [p for p in result.provenance if p.command == "StartContraception"]
+    assert [p.resource for p in started] == [f"Procedure/{insertion['id']}"]
+    assert started[0].description == "Contraception started: IUD (type not recorded)"
+
+
+def test_a_resource_the_reader_refuses_as_impossible_is_a_finding_and_the_rest_comes_in(
+    engine: Engine, fhir_server: FhirServer, kb: KnowledgeBase
+) -> None:
+    ehr_id = new_patient(fhir_server, "Impossible")
+    bad = fhir_server.post(weight(ehr_id, 60.0, "2026-13-45"))
+    fhir_server.post(weight(ehr_id, 58.5, "2026-02-19"))
+
+    result = enrol(engine, fhir_server, ehr_id, kb)
+
+    assert [p.command for p in result.provenance] == ["EnrolPatient", "RecordWeight"]
+    assert any(f"Observation/{bad['id']}" in f for f in result.findings)

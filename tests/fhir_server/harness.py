@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,7 @@ import httpx
 import pytest
 
 from tests.conftest import shared_dir
+from tests.oidc.provider import free_port
 
 SERVER_DIR = Path(__file__).resolve().parent
 SERVER_SCRIPT = SERVER_DIR / "server.mjs"
@@ -93,12 +93,6 @@ class FhirServer:
             response = client.post(f"{self.url}/{resource['resourceType']}", json=resource)
         response.raise_for_status()
         return dict(response.json())
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def require_server_package() -> str:

@@ -3,6 +3,8 @@ audited, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from isotrack.errors import ConflictError, InvalidInputError, NotFoundError
 from isotrack.knowledge import KnowledgeBase
-from isotrack.store import UnitOfWork, execute
+from isotrack.store import UnitOfWork, create_engine_for, execute, export_tables, import_tables
 from isotrack.store.ehr import find_link, link_patient, links_of, unlink_patient
 from isotrack.store.models import EhrLinkRow
 from tests.store.helpers import NOW, enrol
@@ -112,3 +114,21 @@ def test_a_link_needs_an_isotrack_patient_and_a_usable_ehr(database: Engine) -> 
     with pytest.raises(InvalidInputError, match="fhir_base"):
         link(database, "e-1", "P-404", base="ftp://ehr.example")
     assert find_link(database, EHR, "e-1") is None
+
+
+def test_a_backup_keeps_the_links_and_a_replacing_restore_clears_them_first(
+    database: Engine, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    two_patients(database, kb)
+    link(database, "e-1", "P-001")
+    document = export_tables(database)
+
+    copy = create_engine_for(f"sqlite:///{tmp_path / 'copy.db'}")
+    import_tables(document, copy)
+    copied = find_link(copy, EHR, "e-1")
+    copy.dispose()
+    assert copied is not None
+    assert copied.patient_id == "P-001"
+
+    import_tables(document, database, replace=True)  # the links are deleted before patients
+    assert [x.ehr_patient_id for x in links_of(database, "P-001")] == ["e-1"]

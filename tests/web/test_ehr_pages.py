@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from isotrack.ehr import find_linked_patient
 from isotrack.http.authz import Role
 from isotrack.knowledge import KnowledgeBase
+from isotrack.store import UnitOfWork
 from isotrack.web.ehr_access import EhrAccess
 from tests.fhir_server.harness import TOKEN, FhirServer
 from tests.web.conftest import SignIn, csrf_token
@@ -139,3 +140,41 @@ def test_an_ehr_that_refuses_the_token_gets_a_page_saying_what_it_said(
     assert f"GET Patient/{ehr_id}: the EHR answered 401: error login" in text
     assert "Nothing was stored" in text
     assert find_linked_patient(web_app.state.engine, fhir_server.url, ehr_id) is None
+
+
+def test_unlinking_keeps_the_record_and_offers_to_enrol_again(
+    web_app: FastAPI, fhir_server: FhirServer, sign_in: SignIn
+) -> None:
+    ehr_id = fhir_server.patient_id("Elvina")
+    query = grant(web_app, fhir_server, ehr_id)
+    client = sign_in(Role.NURSE)
+    token = csrf_token(client, f"/smart/enrol?{query}")
+    client.post(f"/smart/enrol?{query}", data={"csrf_token": token, "confirm": "yes"})
+    engine = web_app.state.engine
+    patient_id = find_linked_patient(engine, fhir_server.url, ehr_id)
+    assert patient_id is not None
+    assert client.post(f"/smart/record/unlink?{query}").status_code == 403  # no CSRF token
+
+    done = client.post(f"/smart/record/unlink?{query}", data={"csrf_token": token})
+
+    assert done.headers["location"] == f"/clinic/patients/{patient_id}"
+    assert find_linked_patient(engine, fhir_server.url, ehr_id) is None
+    assert "from EHR: Observation/" in client.get(done.headers["location"]).text
+    assert client.get(f"/smart/record?{query}").headers["location"] == f"/smart/enrol?{query}"
+    with UnitOfWork(engine) as uow:
+        actions = [e.action for e in uow.audit.entries(patient_id) if e.action.startswith("ehr")]
+    assert actions == ["ehr-link:create", "ehr-link:remove"]
+
+
+def test_an_ehr_patient_without_a_birth_date_gets_a_page_saying_so(
+    web_app: FastAPI, fhir_server: FhirServer, sign_in: SignIn
+) -> None:
+    ehr_id = fhir_server.post(
+        {"resourceType": "Patient", "name": [{"family": "Undated"}], "gender": "female"}
+    )["id"]
+    query = grant(web_app, fhir_server, ehr_id)
+
+    page = sign_in(Role.PRESCRIBER).get(f"/smart/enrol?{query}")
+
+    assert page.status_code == 422
+    assert "Patient.birthDate: a new patient needs a birth date" in visible_text(page.text)

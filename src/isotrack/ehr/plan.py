@@ -25,11 +25,13 @@ from datetime import date
 from isotrack.clinical.record import PatientRecord, apply, describe_command
 from isotrack.clinical.state import AnyCommand, EnrolPatient
 from isotrack.ehr.reading import EhrRecord
-from isotrack.errors import CommandRejected
-from isotrack.fhir.import_record import plan_import
+from isotrack.errors import CommandRejected, FhirDecodeError
+from isotrack.fhir.import_record import ImportPlan, plan_import
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.ehr import ReadResource
 
+MAX_LEFT_OUT = 20
+"""Resources the reader refuses that a read leaves out (with findings) before it gives up."""
 _LABEL = re.compile(r"\b([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})")
 
 
@@ -89,6 +91,34 @@ def resource_labels(sources: str) -> list[str]:
     return list(dict.fromkeys(f"{kind}/{rid}" for kind, rid in _LABEL.findall(sources)))
 
 
+def _readable_plan(
+    record: EhrRecord,
+    kb: KnowledgeBase,
+    on: date,
+    patient_id: str,
+    existing: PatientRecord | None,
+) -> tuple[ImportPlan, EhrRecord]:
+    """The reader's plan, leaving out each resource it refuses as impossible (an
+    invalid date, say: the reader refuses the whole Bundle, naming the resource) with a
+    finding; the Patient itself cannot be left out."""
+    for _ in range(MAX_LEFT_OUT + 1):
+        try:
+            plan = plan_import(
+                record.bundle, kb=kb, on=on, patient_id=patient_id, existing=existing
+            )
+        except FhirDecodeError as refused:
+            held = record.versions()
+            named = [label for label in resource_labels(refused.field) if label in held]
+            if not named or named[0].startswith("Patient/"):
+                raise
+            record = record.without(named[0], f"not read: {named[0]}: {refused.message}")
+            continue
+        return plan, record
+    raise FhirDecodeError(
+        "the EHR's record", f"more than {MAX_LEFT_OUT} resources cannot be read: read refused"
+    )
+
+
 def plan_sync(
     record: EhrRecord,
     *,
@@ -100,7 +130,7 @@ def plan_sync(
 ) -> SyncPlan:
     """The commands that bring ``existing`` (None: a new patient, enrolled as
     ``patient_id``) up to the EHR's record on the day ``on``."""
-    plan = plan_import(record.bundle, kb=kb, on=on, patient_id=patient_id, existing=existing)
+    plan, record = _readable_plan(record, kb, on, patient_id, existing)
     versions = record.versions()
     changed = {
         label: (read_before[label].version_id, now.version_id)

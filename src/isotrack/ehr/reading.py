@@ -11,8 +11,9 @@ read for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from isotrack.ehr.client import EhrClient, EhrReadError, Json
 from isotrack.errors import FhirDecodeError, InvalidInputError
@@ -20,6 +21,7 @@ from isotrack.fhir import FhirBundle, decode_bundle
 from isotrack.fhir.decode import join_bundles
 from isotrack.store.ehr import ReadResource
 
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 SEARCHES: tuple[str, ...] = (
     "Observation",
     "Condition",
@@ -46,9 +48,24 @@ class EhrRecord:
     """The same resources as one collection Bundle, for the reader."""
     findings: tuple[str, ...]
 
+    def without(self, label: str, finding: str) -> EhrRecord:
+        """The record without the resource ``label``, the reason among the findings."""
+        kept = [r for r in self.resources if read_resource(r).label != label]
+        return replace(
+            self,
+            resources=tuple(kept),
+            bundle=join_bundles([decode_bundle(r) for r in kept], "collection"),
+            findings=(*self.findings, finding),
+        )
+
     def versions(self) -> dict[str, ReadResource]:
         """Each resource read, by ``Type/id``, at the version read."""
         return {r.label: r for r in (read_resource(res) for res in self.resources)}
+
+
+def is_fhir_id(text: str) -> bool:
+    """A FHIR logical id (R4 ``id``: 1–64 letters, digits, '-' and '.'), not all dots."""
+    return bool(_FHIR_ID.fullmatch(text)) and text.strip(".") != ""
 
 
 def read_resource(resource: Json) -> ReadResource:
@@ -63,7 +80,7 @@ def read_resource(resource: Json) -> ReadResource:
 
 def read_patient_record(client: EhrClient, ehr_patient_id: str) -> EhrRecord:
     """The patient and their resources; EhrReadError when the Patient cannot be read."""
-    if not ehr_patient_id or "/" in ehr_patient_id or len(ehr_patient_id) > 64:
+    if not is_fhir_id(ehr_patient_id):
         raise InvalidInputError("patient", f"not a FHIR Patient id: {ehr_patient_id!r}")
     patient = client.read("Patient", ehr_patient_id)
     findings: list[str] = []
@@ -90,7 +107,11 @@ def _medications(client: EhrClient, found: Iterable[Json], findings: list[str]) 
     for resource in found:
         reference = resource.get("medicationReference")
         target = reference.get("reference") if isinstance(reference, dict) else None
-        if isinstance(target, str) and target.startswith("Medication/") and target not in wanted:
+        if not isinstance(target, str) or not target.startswith("Medication/"):
+            continue  # contained (#id) or absolute: the reader resolves or names it
+        if not is_fhir_id(target.removeprefix("Medication/")):
+            findings.append(f"not read from the EHR: {target!r} is not a Medication reference")
+        elif target not in wanted:
             wanted.append(target)
     medications = []
     for target in wanted:

@@ -21,6 +21,7 @@ from datetime import datetime
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isotrack.clinical.record import replay
@@ -68,8 +69,6 @@ class EhrPreview:
     record: EhrRecord
     plan: SyncPlan
     provenance: list[ProvenanceItem]
-    link: EhrLink | None
-    """The existing link (then there is nothing to enrol)."""
     identifier: tuple[str, str]
     """(system, value) of the identifier a link would be made by."""
 
@@ -116,7 +115,6 @@ def find_linked_patient(engine: Engine, fhir_base_url: str, ehr_patient_id: str)
 
 
 def preview_from_ehr(
-    engine: Engine,
     *,
     fhir_base_url: str,
     access_token: str,
@@ -131,13 +129,7 @@ def preview_from_ehr(
     with EhrClient(base, access_token, http) as client:
         record = read_patient_record(client, ehr_patient_id)
     plan = plan_sync(record, kb=kb, on=now.date(), patient_id="new", existing=None, read_before={})
-    return EhrPreview(
-        record,
-        plan,
-        plan.provenance(kb),
-        find_link(engine, base, ehr_patient_id),
-        link_identifier(record),
-    )
+    return EhrPreview(record, plan, plan.provenance(kb), link_identifier(record))
 
 
 def enrol_from_ehr(
@@ -233,10 +225,15 @@ def _store(
         )
 
     pending = [PendingCommand(c, recorded_on=now.date()) for c in plan.commands]
-    execute_many(
-        engine, plan.patient_id, pending, actor=actor, now=now, kb=kb,
-        expected_version=version, also=also,
-    )  # fmt: skip
+    try:
+        execute_many(
+            engine, plan.patient_id, pending, actor=actor, now=now, kb=kb,
+            expected_version=version, also=also,
+        )  # fmt: skip
+    except IntegrityError:  # linked by someone else since the check: nothing was stored
+        if link is None:
+            raise
+        raise _linked_already(base, link.ehr_patient_id) from None
     return EhrSyncResult(
         plan.patient_id,
         len(plan.commands),

@@ -34,7 +34,8 @@ from isotrack.ehr.summary import course_summary_text
 from isotrack.knowledge import default_knowledge
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store import AuditTrail, read_history
-from isotrack.store.ehr import normalised_base, transaction
+from isotrack.store.db import session_transaction
+from isotrack.store.ehr import normalised_base
 
 LOINC = "http://loinc.org"
 PROGRESS_NOTE = "11506-3"
@@ -132,7 +133,7 @@ def write_course_summary(
     with EhrClient(base, access_token, http) as client:
         stored = client.create(document_reference(summary, ehr_patient_id=ehr_patient_id, now=now))
     document_id = str(stored.get("id") or "")
-    with transaction(engine) as session:
+    with session_transaction(engine) as session:
         AuditTrail(session).append(
             at=now,
             actor=actor,

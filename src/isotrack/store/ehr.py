@@ -17,8 +17,7 @@ are stored together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from isotrack.errors import ConflictError, InvalidInputError, NotFoundError
 from isotrack.store.audit import AuditTrail
-from isotrack.store.db import storage_errors
+from isotrack.store.db import session_transaction, storage_errors
 from isotrack.store.models import (
     EhrCommandSourceRow,
     EhrLinkRow,
@@ -93,7 +92,7 @@ def link_patient(
         base, ehr_patient_id, identifier_system, identifier_value, patient_id, actor, now
     )
     try:
-        with transaction(engine) as session:
+        with session_transaction(engine) as session:
             if session.get(Patient, patient_id) is None:
                 raise NotFoundError(f"no isotrack patient {patient_id!r} to link")
             if session.get(EhrLinkRow, (base, ehr_patient_id)) is not None:
@@ -127,7 +126,7 @@ def unlink_patient(
     """Remove the EHR patient's link (audited); False when there was none. What was read
     from the EHR stays in the record, with its provenance."""
     base = normalised_base(fhir_base)
-    with transaction(engine) as session:
+    with session_transaction(engine) as session:
         row = session.get(EhrLinkRow, (base, ehr_patient_id))
         if row is None:
             return False
@@ -216,17 +215,6 @@ def save_provenance(
             )
         )
     session.flush()
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction: commits at the end, rolls back on an error."""
-    with (
-        storage_errors(engine),
-        Session(engine, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
 
 
 def _require(field: str, value: str, longest: int) -> None:

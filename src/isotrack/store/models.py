@@ -388,8 +388,16 @@ class EhrCommandSourceRow(Base):
     version read is in ``ehr_resources``)."""
 
 
-TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
-"""The clinical record and its audit trail: what the backup tools copy as JSON."""
+TABLES_IN_DEPENDENCY_ORDER = (
+    "patients",
+    "commands",
+    "audit",
+    "ehr_links",
+    "ehr_resources",
+    "ehr_command_sources",
+)
+"""The clinical record and its audit trail, with the EHR links and the provenance of
+what was read from an EHR: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (
     "users",
     "sso_identities",

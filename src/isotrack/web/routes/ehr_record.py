@@ -9,7 +9,8 @@
   transaction; then the patient's course page.
 - ``GET /smart/record?…`` — the linked record: read the EHR again, and send the course
   summary to the EHR (only when the granted scopes allow it; else the page says why).
-- ``POST /smart/record/sync?…`` and ``POST /smart/record/summary?…`` — those two acts.
+- ``POST /smart/record/sync?…`` and ``POST /smart/record/summary?…`` — those two acts;
+  ``POST /smart/record/unlink?…`` — the link removed (audited), the record kept.
 
 Clinicians only (``patient.create`` for enrolling, ``clinical.record`` for the rest),
 CSRF on every POST, and only for the EHR and patient this session was granted
@@ -33,9 +34,10 @@ from isotrack.ehr import (
     may_create_documents,
     preview_from_ehr,
     sync_from_ehr,
+    unlink_patient,
     write_course_summary,
 )
-from isotrack.errors import CommandRejected, ConflictError
+from isotrack.errors import ConflictError, InvalidInputError, IsotrackError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
 from isotrack.http.problems import request_id_of
@@ -65,15 +67,20 @@ def _query(ehr: str, patient: str) -> str:
     return urlencode({"ehr": ehr, "patient": patient})
 
 
-def _ehr_error(request: Request, error: EhrReadError) -> HTMLResponse:
+def _ehr_error(request: Request, error: IsotrackError) -> HTMLResponse:
+    """The page of an EHR that did not give the record (502), or of a record isotrack
+    cannot enrol (its Patient has no birth date, say: 422). Nothing was stored."""
+    unreadable = isinstance(error, EhrReadError)
+    status = 502 if unreadable else 422
+    title = "The EHR did not give the record" if unreadable else "This record cannot be read in"
     context = {
-        "status": 502,
-        "title": "The EHR did not give the record",
+        "status": status,
+        "title": title,
         "message": error.message,
         "hint": "Nothing was stored. Try again; if it keeps failing, tell the EHR's team.",
         "request_id": request_id_of(request) or "",
     }
-    return render(request, "error.html", context, status=502, error_page=True)
+    return render(request, "error.html", context, status=status, error_page=True)
 
 
 @router.get("/enrol", response_class=HTMLResponse, response_model=None)
@@ -106,7 +113,6 @@ async def _render_enrol(
     try:
         preview = await run_in_threadpool(
             lambda: preview_from_ehr(
-                engine,
                 fhir_base_url=access.fhir_base,
                 access_token=access.access_token,
                 ehr_patient_id=access.ehr_patient_id,
@@ -114,7 +120,7 @@ async def _render_enrol(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     summary = [("field-confirm", confirm_error, "confirm")] if confirm_error else []
     context = {
@@ -158,13 +164,10 @@ async def enrol(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
-        return _ehr_error(request, error)
     except ConflictError:
         return RedirectResponse(f"/smart/record?{_query(ehr, patient)}", status_code=303)
-    except CommandRejected as refused:
-        unusable = EhrReadError(f"the EHR's patient cannot be enrolled: {refused.message}")
-        return _ehr_error(request, unusable)
+    except (EhrReadError, InvalidInputError) as error:  # CommandRejected is one too
+        return _ehr_error(request, error)
     return _to_patient(request, result, "Enrolled from the EHR")
 
 
@@ -225,7 +228,7 @@ async def read_again(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     if result.patient_id is None:
         return RedirectResponse(f"/smart/enrol?{_query(ehr, patient)}", status_code=303)
@@ -263,9 +266,35 @@ async def send_summary(
                 kb=kb,
             )
         )
-    except EhrReadError as error:
+    except (EhrReadError, InvalidInputError) as error:
         return _ehr_error(request, error)
     response = RedirectResponse(f"/smart/record?{query}", status_code=303)
     words = "Course summary " + written.reason if written.written else written.reason.capitalize()
     flash(request, response, words, "success" if written.written else "warning")
+    return response
+
+
+@router.post("/record/unlink", response_model=None)
+def unlink(
+    request: Request,
+    _: CsrfDep,
+    user: Recorder,
+    engine: EngineDep,
+    now: NowDep,
+    access: EhrAccessDep,
+    ehr: FhirBase,
+    patient: EhrPatient,
+) -> Response:
+    granted = _granted(access, ehr, patient)
+    patient_id = find_linked_patient(engine, granted.fhir_base, granted.ehr_patient_id)
+    unlink_patient(
+        engine,
+        fhir_base_url=granted.fhir_base,
+        ehr_patient_id=granted.ehr_patient_id,
+        actor=user.username,
+        now=now,
+    )
+    target = f"/clinic/patients/{patient_id}" if patient_id else "/clinic"
+    response = RedirectResponse(target, status_code=303)
+    flash(request, response, "Unlinked from the EHR. What was read stays in the record.")
     return response
