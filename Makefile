@@ -34,11 +34,15 @@ unit: $(VENV)/.test-installed
 
 # The browser tests (tests/e2e) need Debian's chromium and axe-core from npm: installed
 # here when missing (chromium with apt, as root only; never `playwright install`, which
-# downloads a browser build). The single sign-on tests run a real OpenID Provider, the
-# oidc-provider package from npm (tests/oidc). Without them the tests skip and say why.
+# downloads a browser build). The single sign-on and SMART launch tests run a real OpenID
+# Provider, the oidc-provider package from npm (tests/oidc; provider.mjs for SSO,
+# smart_provider.mjs configured as an EHR's SMART authorization server). The EHR tests run a real FHIR R4 server,
+# Medplum's FHIR router with its in-memory repository from npm (tests/fhir_server).
+# Without them the tests skip and say why.
 CHROMIUM := /usr/bin/chromium
 E2E_DIR  := tests/e2e
 OIDC_DIR := tests/oidc
+FHIR_DIR := tests/fhir_server
 
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -52,7 +56,11 @@ browser:
 	fi
 	@if [ ! -d $(OIDC_DIR)/node_modules ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix $(OIDC_DIR) --no-audit --no-fund; \
-	  else echo "npm missing: the single sign-on tests (a real OpenID Provider) will be skipped"; fi; \
+	  else echo "npm missing: the SSO and SMART tests (a real OpenID Provider) will be skipped"; fi; \
+	fi
+	@if [ ! -d $(FHIR_DIR)/node_modules ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix $(FHIR_DIR) --no-audit --no-fund; \
+	  else echo "npm missing: the EHR tests (a real FHIR server) will be skipped"; fi; \
 	fi
 
 test: lint typecheck browser unit
@@ -71,4 +79,4 @@ bench: $(VENV)/.bench-installed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(E2E_DIR)/node_modules \
-	  $(OIDC_DIR)/node_modules
+	  $(OIDC_DIR)/node_modules $(FHIR_DIR)/node_modules

@@ -21,7 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 # Prints how many storage tests ran on SQLite and on PostgreSQL (loaded here so the
 # xdist controller has it too).
 # Every response under /cds-services is checked against the CDS Hooks 2.0.1 schema.
-pytest_plugins = ["tests.store.backend_summary", "tests.cds.schema.plugin"]
+pytest_plugins = [
+    "tests.store.backend_summary",
+    "tests.cds.schema.plugin",
+    "tests.fhir_server.harness",  # the fhir_server fixture: a real FHIR R4 server
+]
 
 
 def shared_dir() -> Path:

@@ -29,13 +29,14 @@ BASE = frozenset(
         "errors",
         "settings",
         "sso_settings",
+        "smart_settings",
         "issuer_settings",
         "limit_settings",
         "delivery_settings",
     }
 )
 """The package root (version, the safety line), the exception family, the settings."""
-SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "delivery"})
+SERVICES = frozenset({"store", "fhir", "population", "demo", "ical", "delivery", "ehr"})
 SURFACES = frozenset({"cli", "web", "api", "cds"})
 _BELOW_SURFACES = SERVICES | {"clinical", "knowledge"} | BASE
 
@@ -53,9 +54,17 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "isotrack": frozenset(),
     "errors": frozenset(),
     "settings": frozenset(
-        {"errors", "sso_settings", "issuer_settings", "limit_settings", "delivery_settings"}
+        {
+            "errors",
+            "sso_settings",
+            "smart_settings",
+            "issuer_settings",
+            "limit_settings",
+            "delivery_settings",
+        }
     ),
     "sso_settings": frozenset(),
+    "smart_settings": frozenset(),
     "issuer_settings": frozenset(),
     "limit_settings": frozenset(),
     "delivery_settings": frozenset(),

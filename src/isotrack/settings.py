@@ -86,6 +86,7 @@ from isotrack.delivery_settings import DeliverySettings
 from isotrack.errors import ConfigurationError, InvalidInputError
 from isotrack.issuer_settings import parse_cds_issuers
 from isotrack.limit_settings import LimitSettings
+from isotrack.smart_settings import SmartSettings
 from isotrack.sso_settings import SsoSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///isotrack.db"
@@ -133,10 +134,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(SsoSettings, LimitSettings, DeliverySettings, BaseSettings):
+class Settings(SsoSettings, SmartSettings, LimitSettings, DeliverySettings, BaseSettings):
     """isotrack's settings from ``ISOTRACK_*`` variables (SSO: :mod:`isotrack.sso_settings`;
-    Redis and the CDS issuers' rate: :mod:`isotrack.limit_settings`; reminders:
-    :mod:`isotrack.delivery_settings`)."""
+    SMART launch: :mod:`isotrack.smart_settings`; Redis and the CDS issuers' rate:
+    :mod:`isotrack.limit_settings`; reminders: :mod:`isotrack.delivery_settings`)."""
 
     model_config = SettingsConfigDict(env_prefix="ISOTRACK_", extra="ignore", frozen=True)
 

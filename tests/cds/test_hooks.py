@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -258,13 +259,15 @@ def test_cards_link_to_the_smart_app_only_when_its_url_is_configured(
     url = "https://isotrack.example.org/smart/launch"
     app: FastAPI = make_app(cds_engine, kb, cds_smart_app_url=url if configured else None)
     request = hook_request(ORDER_SIGN, PATIENT_ID, prefetch=male_prefetch(),
-                           orders=[isotretinoin_order()])  # fmt: skip
+                           orders=[isotretinoin_order(id="draft-iso")])  # fmt: skip
     with TestClient(app) as client:
         cards = post(client, ORDER_SIGN, request)["cards"]
     links = [card.get("links") for card in cards]
-    if configured:
+    if configured:  # appContext: the EHR patient and the draft order (test_smart_links.py)
+        context = json.dumps({"patient": PATIENT_ID, "order": "MedicationRequest/draft-iso"},
+                             separators=(",", ":"))  # fmt: skip
         assert all(link == [{"label": link[0]["label"], "url": url, "type": "smart",
-                             "appContext": f"patient={PATIENT_ID}"}] for link in links)  # fmt: skip
+                             "appContext": context}] for link in links)  # fmt: skip
     else:
         assert links == [None] * len(cards)
 

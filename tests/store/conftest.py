@@ -128,8 +128,9 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE ppp_keys, outbox, calendar_feeds, rate_buckets, seen_tokens, "
-                "clinic_settings, sso_requests, sso_identities, account_tokens, login_attempts, "
+                "TRUNCATE ppp_keys, outbox, ehr_command_sources, ehr_resources, ehr_links, "
+                "calendar_feeds, rate_buckets, seen_tokens, clinic_settings, sso_requests, "
+                "sso_identities, smart_launches, smart_sessions, account_tokens, login_attempts, "
                 "refresh_tokens, "
                 "users, audit, commands, patients RESTART IDENTITY"
             )

@@ -20,7 +20,9 @@ from isotrack.http.authz import STAFF_ROLES, Role
 from isotrack.http.passwords import DEMO_PATIENT_ID
 from tests.web.conftest import SignIn, TestClient
 
-PUBLIC_PATHS = frozenset({"/login", "/login/sso", "/login/sso/callback"})  # SSO: docs/sso.md
+PUBLIC_PATHS = frozenset(
+    {"/login", "/login/sso", "/login/sso/callback", "/smart/launch", "/smart/callback"}
+)  # SSO: docs/sso.md; SMART launch: docs/smart.md
 PUBLIC_PREFIXES = ("/knowledge", "/invitation/", "/password/", "/calendar/")  # the token is the key
 SAMPLE_PARAMETERS = {"patient_id": DEMO_PATIENT_ID, "rule_id": "PREG-ACTIVE"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

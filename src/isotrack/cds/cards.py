@@ -7,7 +7,10 @@ a medication name cannot inject a link, an image or HTML into the EHR's
 display (brackets, emphasis, backticks, angle brackets and the like are
 escaped; parentheses are left as they are: without brackets they make no link).
 Warning and critical cards carry the override reasons of the knowledge base;
-cards link to isotrack's SMART app only when its URL is configured.
+cards link to isotrack's SMART app (its ``/smart/launch``) only when its URL is
+configured, with the EHR's patient and the draft order under review in the link's
+``appContext`` (:func:`smart_app_context`), which the EHR hands back to isotrack in
+the launch's token response, so that the app opens at that patient and order.
 
 >>> escape_markdown("*Doxy* [x](y)")
 '\\\\*Doxy\\\\* \\\\[x\\\\](y)'
@@ -15,9 +18,11 @@ cards link to isotrack's SMART app only when its URL is configured.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from isotrack import SAFETY_LINE
 from isotrack.cds.models import Card, CardSource, Coding, Indicator, Link, Suggestion
@@ -77,7 +82,8 @@ def render_cards(
     if holder is None and ordered:
         holder = ordered[0]
     reasons = settings.override_reasons()
-    patient_id = suggestion_context.snapshot.patient_id
+    snapshot, draft = suggestion_context.snapshot, suggestion_context.draft
+    app_context = smart_app_context(snapshot.patient_id, draft)
     return tuple(
         _card(
             finding,
@@ -85,10 +91,27 @@ def render_cards(
             suggestions_for(finding, suggestion_context),
             notes if finding is holder else [],
             reasons,
-            patient_id,
+            app_context,
         )
         for finding in ordered
     )
+
+
+def smart_app_context(patient_id: str, draft: Mapping[str, Any] | None) -> str:
+    """The ``appContext`` of a card's SMART link (CDS Hooks 2.0.1: a string the EHR
+    passes to the launched app): the EHR's patient id and, for an order hook, the
+    draft MedicationRequest under review, as JSON.
+
+    >>> smart_app_context("p-1", {"resourceType": "MedicationRequest", "id": "draft-9"})
+    '{"patient":"p-1","order":"MedicationRequest/draft-9"}'
+    >>> smart_app_context("p-1", None)
+    '{"patient":"p-1"}'
+    """
+    context = {"patient": patient_id}
+    draft_id = draft.get("id") if draft is not None else None
+    if isinstance(draft_id, str) and draft_id:
+        context["order"] = f"MedicationRequest/{draft_id}"
+    return json.dumps(context, separators=(",", ":"))
 
 
 def _card(
@@ -97,7 +120,7 @@ def _card(
     suggestions: tuple[Suggestion, ...],
     notes: Sequence[str],
     reasons: tuple[Coding, ...],
-    patient_id: str,
+    app_context: str,
 ) -> Card:
     kb = settings.kb
     rule = kb.rule(finding.rule_id)
@@ -112,7 +135,7 @@ def _card(
                 label="Open the patient's isotretinoin course in isotrack",
                 url=settings.smart_app_url,
                 type="smart",
-                app_context=f"patient={patient_id}",
+                app_context=app_context,
             ),
         )
     return Card(

@@ -56,6 +56,7 @@ from isotrack.cds.security import EhrCaller, EhrTokenVerifier, authenticate_cds_
 from isotrack.cds.service import EssentialDataMissingError, answer_hook
 from isotrack.clinical.record import to_snapshot
 from isotrack.clinical.snapshot import ReportToReview
+from isotrack.ehr import find_linked_patient
 from isotrack.errors import CdsAuthError, InvalidInputError, IsotrackError
 from isotrack.http.deps import EngineDep, NowDep, current_time
 from isotrack.http.limits import ISSUER_BUCKET, VERIFIED_CDS_ISSUER, Rate, too_many
@@ -93,6 +94,16 @@ class CdsState:
     """Replaces the network for fhirServer reads (tests: ``httpx.MockTransport``)."""
 
 
+def smart_app_url(settings: Settings) -> str | None:
+    """The launch URL cards link to: ``ISOTRACK_CDS_SMART_APP_URL``, else isotrack's own
+    ``/smart/launch`` when EHRs are registered for SMART launch and the public URL is known."""
+    if settings.cds_smart_app_url:
+        return settings.cds_smart_app_url
+    if settings.smart_ehrs and settings.cds_public_url:
+        return settings.cds_public_url + "/smart/launch"
+    return None
+
+
 def install_cds(
     app: FastAPI, settings: Settings, kb: KnowledgeBase, limits: Limits | None = None
 ) -> None:
@@ -102,7 +113,7 @@ def install_cds(
         verifier=EhrTokenVerifier.from_settings(settings, replays=limits),
         issuer_rate=Rate(settings.cds_issuer_rate_per_second, settings.cds_issuer_burst),
         limits=limits,
-        cards=CardSettings(kb, settings.cds_smart_app_url),
+        cards=CardSettings(kb, smart_app_url(settings)),
         issued=IssuedCards(),
         discovery=encode(discovery(kb)),
         templates=prefetch_templates(kb),
@@ -174,17 +185,31 @@ async def call_service(service_id: str, request: Request) -> Response:
 def _stored_reports(
     call: CdsCall, hook_request: HookRequest, now: datetime
 ) -> tuple[ReportToReview, ...]:
-    """The reports awaiting a clinician in the isotrack record whose id is the EHR's
-    patient id (the read audited as ``cds-hooks``); none when there is no such record."""
+    """The reports awaiting a clinician in the isotrack record of the EHR's patient
+    (:func:`_record_id`; the read audited as ``cds-hooks``); none when there is no such
+    record."""
     if call.engine is None:
         return ()
     try:
-        record, _ = read_record(
-            call.engine, hook_request.context.patient_id, actor=CDS_ACTOR, now=now, kb=call.kb
-        )
+        patient_id = _record_id(call.engine, hook_request)
+        record, _ = read_record(call.engine, patient_id, actor=CDS_ACTOR, now=now, kb=call.kb)
     except IsotrackError:  # no such record, or the store cannot answer: the EHR's data only
         return ()
     return to_snapshot(record, on=now.date(), kb=call.kb).reports_to_review
+
+
+def _record_id(engine: Engine, hook_request: HookRequest) -> str:
+    """The isotrack record linked to the EHR's patient at the request's ``fhirServer``
+    (:mod:`isotrack.ehr`), else the record whose id is the EHR's patient id."""
+    ehr_id = hook_request.context.patient_id
+    if hook_request.fhir_server:
+        try:
+            linked = find_linked_patient(engine, hook_request.fhir_server, ehr_id)
+        except InvalidInputError:  # a fhirServer that is no http(s) URL: no link to it
+            linked = None
+        if linked is not None:
+            return linked
+    return ehr_id
 
 
 def request_time(request: Request) -> datetime:

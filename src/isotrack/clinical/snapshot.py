@@ -276,6 +276,8 @@ class LesionCount:
     nodules: int
     inflammatory: int | None = None
     comedones: int | None = None
+    source: str = field(default="", compare=False)
+    """Where it was read (``Observation/7``); not part of the count's value."""
 
     def __post_init__(self) -> None:
         for name in ("nodules", "inflammatory", "comedones"):

@@ -36,6 +36,10 @@ from isotrack.fhir.own_items import lesion_counts_from
 from isotrack.fhir.resources import Observation
 from isotrack.knowledge.base import KnowledgeBase
 
+Sourced = tuple[AnyCommand, str]
+"""A command and the resource(s) it was read from (``Observation/1``; several joined
+by ", " when the reader merged them, e.g. one contraceptive use from two records)."""
+
 
 def new_observations(
     bundle: FhirBundle,
@@ -46,12 +50,26 @@ def new_observations(
     on: date,
     skipped: list[str],
 ) -> list[AnyCommand]:
-    """The commands that add what the Bundle's patient (read as ``snapshot``) has and
-    ``existing`` does not, in date order. A method whose labelled protection ends
-    after ``on`` (an implant still in place) is started, not stopped. A weight, lab
-    result or PHQ-9 screen the record cannot hold (dated after ``on``, a value the
-    record refuses) is left out with a line in ``skipped`` naming it and why, so the
-    rest still comes in."""
+    """:func:`sourced_observations` without the sources."""
+    found = sourced_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
+    return [command for command, _ in found]
+
+
+def sourced_observations(
+    bundle: FhirBundle,
+    snapshot: PatientSnapshot,
+    existing: PatientRecord | None,
+    *,
+    kb: KnowledgeBase,
+    on: date,
+    skipped: list[str],
+) -> list[Sourced]:
+    """The commands, each with the resource it was read from, that add what the
+    Bundle's patient (read as ``snapshot``) has and ``existing`` does not, in date
+    order. A method whose labelled protection ends after ``on`` (an implant still in
+    place) is started, not stopped. A weight, lab result or PHQ-9 screen the record
+    cannot hold (dated after ``on``, a value the record refuses) is left out with a
+    line in ``skipped`` naming it and why, so the rest still comes in."""
     holdable = _Holdable(kb, on, skipped)
     body = [
         *_weights(snapshot, existing, holdable),
@@ -62,7 +80,7 @@ def new_observations(
         *_lesion_counts(bundle, snapshot.patient_id, existing),
         *_contraception(snapshot.contraception, existing, on),
     ]
-    body.sort(key=lambda command: command.on)  # stable: a method starts before it stops
+    body.sort(key=lambda sourced: sourced[0].on)  # stable: a method starts before it stops
     return body
 
 
@@ -106,24 +124,24 @@ class _Holdable:
 
 def _weights(
     snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
-) -> list[AnyCommand]:
+) -> list[Sourced]:
     seen: set[object] = {(w.on, round(w.kg, 3)) for w in existing.weights} if existing else set()
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for w in sorted(snapshot.weights, key=lambda w: w.on):
         command = RecordWeight(on=w.on, value=w.kg, unit="kg")
         what = f"weight {w.kg:g} kg"
         if _new((w.on, round(w.kg, 3)), seen) and holdable(command, w.source, what):
-            commands.append(command)
+            commands.append((command, w.source))
     return commands
 
 
 def _labs(
     snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
-) -> list[AnyCommand]:
+) -> list[Sourced]:
     seen: set[object] = (
         {(lab.analyte, lab.on, round(lab.value, 3)) for lab in existing.labs} if existing else set()
     )
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for lab in sorted(snapshot.labs, key=lambda lab: (lab.on, lab.analyte)):
         command = RecordLabResult(
             on=lab.on,
@@ -137,30 +155,29 @@ def _labs(
         if _new((lab.analyte, lab.on, round(lab.value, 3)), seen) and holdable(
             command, lab.source, what
         ):
-            commands.append(command)
+            commands.append((command, lab.source))
     return commands
 
 
-def _pregnancy_tests(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[AnyCommand]:
+def _pregnancy_tests(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[Sourced]:
     """Each result with the setting the reader found (isotrack's own category included)."""
     seen: set[object] = {(t.on, t.result) for t in existing.pregnancy_tests} if existing else set()
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for test in sorted(snapshot.pregnancy_tests, key=lambda t: t.on):
         if _new((test.on, test.result), seen):
             setting = cast(TestSettingName, test.setting.value)
             result = cast(TestResultName, test.result.value)
-            commands.append(RecordPregnancyTest(on=test.on, result=result, setting=setting))
+            command = RecordPregnancyTest(on=test.on, result=result, setting=setting)
+            commands.append((command, test.source))
     return commands
 
 
-def _pregnancy_statuses(
-    snapshot: PatientSnapshot, existing: PatientRecord | None
-) -> list[AnyCommand]:
+def _pregnancy_statuses(snapshot: PatientSnapshot, existing: PatientRecord | None) -> list[Sourced]:
     """Each dated pregnancy status, old ones too (the rules judge their age)."""
     held = existing.pregnancy_statuses if existing else ()
     seen: set[object] = {(s.on, s.state) for s in held}
     return [
-        RecordPregnancyStatus(on=s.on, status=s.state.value, note=s.detail)
+        (RecordPregnancyStatus(on=s.on, status=s.state.value, note=s.detail), s.source)
         for s in sorted(snapshot.pregnancy_statuses, key=lambda s: s.on)
         if _new((s.on, s.state), seen)
     ]
@@ -168,11 +185,11 @@ def _pregnancy_statuses(
 
 def _mood_screens(
     snapshot: PatientSnapshot, existing: PatientRecord | None, holdable: _Holdable
-) -> list[AnyCommand]:
+) -> list[Sourced]:
     seen: set[object] = (
         {(m.on, m.phq9_total, m.item9) for m in existing.mood_screens} if existing else set()
     )
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for m in sorted(snapshot.mood_screens, key=lambda m: m.on):
         if m.phq9_total is None:
             holdable.skipped.append(
@@ -183,13 +200,13 @@ def _mood_screens(
         command = RecordPHQ9(on=m.on, total=m.phq9_total, item9=m.item9)
         what = f"PHQ-9 total {m.phq9_total}"
         if _new((m.on, m.phq9_total, m.item9), seen) and holdable(command, m.source, what):
-            commands.append(command)
+            commands.append((command, m.source))
     return commands
 
 
 def _lesion_counts(
     bundle: FhirBundle, patient_id: str, existing: PatientRecord | None
-) -> list[AnyCommand]:
+) -> list[Sourced]:
     seen: set[object] = (
         {(c.on, c.nodules, c.inflammatory, c.comedones) for c in existing.lesion_counts}
         if existing
@@ -198,18 +215,17 @@ def _lesion_counts(
     ours = (
         o for o in bundle.of_type(Observation) if bundle.refers_to(o.subject, "Patient", patient_id)
     )
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for count in lesion_counts_from(ours):
         key = (count.on, count.nodules, count.inflammatory, count.comedones)
         if _new(key, seen):
-            commands.append(
-                RecordLesionCount(
-                    on=count.on,
-                    nodules=count.nodules,
-                    inflammatory=count.inflammatory,
-                    comedones=count.comedones,
-                )
+            command = RecordLesionCount(
+                on=count.on,
+                nodules=count.nodules,
+                inflammatory=count.inflammatory,
+                comedones=count.comedones,
             )
+            commands.append((command, count.source))
     return commands
 
 
@@ -226,10 +242,10 @@ def _start_and_method(use: ContraceptionUse) -> tuple[date, str]:
 
 def _contraception(
     uses: Iterable[ContraceptionUse], existing: PatientRecord | None, on: date | None
-) -> list[AnyCommand]:
+) -> list[Sourced]:
     """Start (and stop) each method the record does not already show in use."""
     held = list(existing.contraception) if existing is not None else []
-    commands: list[AnyCommand] = []
+    commands: list[Sourced] = []
     for use in sorted((_held_today(u, on) for u in uses), key=_start_and_method):
         if use.start is None:
             continue  # an undated method cannot be started; the reader's notes say so
@@ -245,12 +261,12 @@ def _contraception(
             None,
         )
         if covering is None:
-            commands.append(StartContraception(on=use.start, method=use.method))
+            commands.append((StartContraception(on=use.start, method=use.method), use.source))
             if use.end is not None:
-                commands.append(_stop(use.end, use.method))
+                commands.append((_stop(use.end, use.method), use.source))
             held.append(use)
         elif covering.end is None and use.end is not None:
-            commands.append(_stop(use.end, use.method))
+            commands.append((_stop(use.end, use.method), use.source))
             held[held.index(covering)] = use
     return commands
 

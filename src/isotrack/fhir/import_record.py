@@ -52,7 +52,7 @@ from isotrack.fhir.export_values import (
     patient_resource_id,
 )
 from isotrack.fhir.import_log import continues, is_isotrack_export, logged_commands
-from isotrack.fhir.import_observations import new_observations
+from isotrack.fhir.import_observations import sourced_observations
 from isotrack.fhir.import_unheld import unheld_notes
 from isotrack.fhir.raw_json import objects
 from isotrack.fhir.resources import Patient
@@ -75,6 +75,9 @@ class ImportPlan:
     log: tuple[LoggedCommand, ...] = ()
     """For a Bundle from isotrack: the commands with who recorded them and when (in
     the order of ``commands``). Empty: the commands are recorded by the importer."""
+    sources: tuple[str, ...] = ()
+    """For a Bundle from elsewhere: the resource(s) each command was read from, in the
+    order of ``commands`` (``Patient/1``, ``Observation/7``, or several joined by ", ")."""
 
 
 def commands_from_bundle(
@@ -152,8 +155,13 @@ def _plan_observations(
     else:
         head.extend(_capability_update(existing, raw, on))
     skipped: list[str] = []
-    body = new_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
-    return ImportPlan(target, (*head, *body), (*notes, *skipped, *unheld_notes(snapshot, kb)))
+    body = sourced_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
+    return ImportPlan(
+        target,
+        (*head, *(command for command, _ in body)),
+        (*notes, *skipped, *unheld_notes(snapshot, kb)),
+        sources=(*(f"Patient/{snapshot.patient_id}" for _ in head), *(s for _, s in body)),
+    )
 
 
 # --- the patient ----------------------------------------------------------------------

@@ -72,7 +72,9 @@ def lesion_counts_from(observations: Iterable[Observation]) -> list[LesionCount]
                     parts[part] = component.value_integer
         nodules = parts["nodules"]
         if on is not None and nodules is not None:
-            counts.append(LesionCount(on, nodules, parts["inflammatory"], parts["comedones"]))
+            counts.append(
+                LesionCount(on, nodules, parts["inflammatory"], parts["comedones"], label)
+            )
     return counts
 
 

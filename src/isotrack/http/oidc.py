@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,22 +96,37 @@ class OidcClient:
         with self._lock:
             if self._metadata is not None and time.monotonic() < self._metadata[0]:
                 return self._metadata[1]
-        document = self._get_json(
-            self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        )
-        found = _provider_metadata(document, self.config.issuer)
+        found = self._discover()
         with self._lock:
             self._metadata = (time.monotonic() + METADATA_LIFETIME, found)
         return found
 
-    def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
+    def _discover(self) -> ProviderMetadata:
+        """The provider's endpoints, read from its discovery document (uncached)."""
+        document = self._get_json(
+            self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+        return provider_metadata(document, self.config.issuer)
+
+    def authorization_url(
+        self,
+        *,
+        state: str,
+        nonce: str,
+        code_verifier: str,
+        scope: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> str:
+        """The URL of the authorization request; ``scope`` (default: the configured
+        scopes) and ``extra`` parameters (SMART's ``launch`` and ``aud``) as given."""
         with self._oauth() as client:
             url, _ = client.create_authorization_url(
                 self.metadata().authorization_endpoint,
                 state=state,
                 nonce=nonce,
                 code_verifier=code_verifier,
-                scope=self.config.scopes,
+                scope=scope or self.config.scopes,
+                **dict(extra or {}),
             )
         return str(url)
 
@@ -150,7 +166,7 @@ class OidcClient:
         except JoseError as error:
             raise SsoRefused(f"ID token signature: {error.error}") from None
         options: dict[str, Any] = {
-            "iss": {"essential": True, "value": self.config.issuer},
+            "iss": {"essential": True, "value": metadata.issuer},
             "aud": {"essential": True, "value": self.config.client_id},
             "sub": {"essential": True},
             "exp": {"essential": True},
@@ -219,7 +235,9 @@ class OidcClient:
         return document
 
 
-def _provider_metadata(document: dict[str, Any], issuer: str) -> ProviderMetadata:
+def provider_metadata(document: dict[str, Any], issuer: str) -> ProviderMetadata:
+    """The endpoints of a discovery document that names ``issuer``; SsoRefused (502)
+    for another issuer, an endpoint missing or no asymmetric signing algorithm."""
     if document.get("issuer") != issuer:
         raise SsoRefused(
             f"the discovery document names issuer {str(document.get('issuer'))[:200]!r}, "

@@ -12,9 +12,10 @@ or ``Content-Type: application/fhir+json`` — 100 KB otherwise; checked on
 Content-Length and while the body streams in, before it is all read → 413);
 the route, where any unhandled exception becomes a generic 500 problem with
 the request id (the traceback goes to the server log only); the security
-headers on every response (``Strict-Transport-Security`` too when the request
-came over https, seen directly or through a trusted proxy's
-``X-Forwarded-Proto``); and one JSON access-log line.
+headers on every response (no ``X-Frame-Options`` where the response's own
+policy lets an EHR frame it: the pages of a SMART-launched session;
+``Strict-Transport-Security`` too when the request came over https, seen
+directly or through a trusted proxy's ``X-Forwarded-Proto``); and one JSON access-log line.
 
 The user of a request is known only once its route has checked the token
 (``request.state.principal``). The middleware remembers which user a bearer
@@ -299,6 +300,8 @@ def _with_security_headers(
     added = [(b"x-request-id", request_id.encode("latin-1"))]
     if b"content-security-policy" not in present:
         added.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode("latin-1")))
+    elif _framing_allowed(raw):
+        present.add(b"x-frame-options")  # its DENY would forbid what the policy allows
     if b"cache-control" not in present:
         added.append((b"cache-control", b"no-store"))
     for name, value in SECURITY_HEADERS:
@@ -306,6 +309,25 @@ def _with_security_headers(
             added.append((name.encode("latin-1"), value.encode("latin-1")))
     kept = [(name, value) for name, value in raw if name.lower() != b"x-request-id"]
     return kept + added
+
+
+def _framing_allowed(raw: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the response's own policy lets some origin frame it (a page of a session
+    launched from an EHR): then no ``X-Frame-Options``, whose only useful value would
+    forbid every origin (browsers that know ``frame-ancestors`` ignore it anyway).
+
+    >>> _framing_allowed([(b"content-security-policy", b"frame-ancestors https://ehr.test")])
+    True
+    >>> _framing_allowed([(b"content-security-policy", b"frame-ancestors 'none'")])
+    False
+    """
+    for name, value in raw:
+        if name.lower() == b"content-security-policy":
+            for directive in value.decode("latin-1").split(";"):
+                words = directive.split()
+                if words[:1] == ["frame-ancestors"] and words[1:] != ["'none'"]:
+                    return True
+    return False
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +23,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from isotrack.store.audit import AuditTrail
-from isotrack.store.db import storage_errors
+from isotrack.store.db import session_transaction, storage_errors
 from isotrack.store.models import CalendarFeedRow
 
 _DIGEST_PREFIX = "isotrack-calendar-feed:"
@@ -54,7 +52,7 @@ def issue_feed(
 ) -> str:
     """Make the patient's calendar link, or replace the one they have; the new token."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    with _transaction(engine) as session:
+    with session_transaction(engine) as session:
         row = session.get(CalendarFeedRow, patient_id)
         action = "create" if row is None else "rotate"
         if row is None:
@@ -71,7 +69,7 @@ def issue_feed(
 
 def revoke_feed(engine: Engine, patient_id: str, *, actor: str, now: datetime) -> bool:
     """Withdraw the patient's calendar link; False when they had none (nothing audited)."""
-    with _transaction(engine) as session:
+    with session_transaction(engine) as session:
         result = session.execute(
             delete(CalendarFeedRow).where(CalendarFeedRow.patient_id == patient_id)
         )
@@ -98,17 +96,6 @@ def feed_for_token(engine: Engine, token: str) -> CalendarFeed | None:
 
 def _feed(row: CalendarFeedRow) -> CalendarFeed:
     return CalendarFeed(row.patient_id, row.clinical_titles, row.created_by, row.created_at)
-
-
-@contextmanager
-def _transaction(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction: commits at the end, rolls back on an error."""
-    with (
-        storage_errors(engine),
-        Session(engine, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
 
 
 def _audit(

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from isotrack.errors import StorageError
 from isotrack.settings import normalise_database_url
@@ -155,3 +156,15 @@ def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: 
 
 def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session_transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: commits at the end, rolls back on an error
+    (database failures as StorageError)."""
+    with (
+        storage_errors(engine),
+        Session(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        yield session

@@ -263,6 +263,43 @@ class SsoRequestRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SmartLaunchRow(Base):
+    """A SMART launch under way, deleted by its callback (``id``, ``browser``: SHA-256 of
+    the ``state`` and of the starting browser's cookie)."""
+
+    __tablename__ = "smart_launches"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    browser: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    iss: Mapped[str] = mapped_column(String(500))
+    ehr_launch: Mapped[bool] = mapped_column(Boolean)  # False: a standalone launch
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SmartSessionRow(Base):
+    """The EHR side of a web session started by a SMART launch: the access token the
+    EHR granted (server-side only, never in a cookie, not used after
+    ``token_expires_at``), its patient and scopes; kept until the session's end."""
+
+    __tablename__ = "smart_sessions"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    iss: Mapped[str] = mapped_column(String(500))
+    patient: Mapped[str] = mapped_column(String(128))  # the EHR's Patient id in context
+    access_token: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(2000))
+    app_context: Mapped[str] = mapped_column(Text)  # JSON: the patient, a card's order
+    embedded: Mapped[bool] = mapped_column(Boolean)  # may be framed by the EHR's origins
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class RateBucketRow(Base):
     """One token bucket of the shared rate limits (:mod:`isotrack.store.limits`):
     ``tokens`` left at ``updated_at`` (seconds since 1970); ``allowed`` says whether
@@ -375,8 +412,67 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-TABLES_IN_DEPENDENCY_ORDER = ("patients", "commands", "audit")
-"""The clinical record and its audit trail: what the backup tools copy as JSON."""
+URL_LENGTH = 500
+"""The longest FHIR base URL (or code system URI) kept."""
+
+
+class EhrLinkRow(Base):
+    """An EHR's patient linked to an isotrack record: at most one link per EHR patient
+    (FHIR base and the EHR's Patient id), with the identifier (system and value) the
+    link was made by and who made it when."""
+
+    __tablename__ = "ehr_links"
+
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH), primary_key=True)
+    ehr_patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identifier_system: Mapped[str] = mapped_column(String(URL_LENGTH))
+    identifier_value: Mapped[str] = mapped_column(String(200))
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(200))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EhrResourceRow(Base):
+    """An EHR resource read into a record, at the version read (what makes a second
+    read of the same version add nothing, and a changed version be reported)."""
+
+    __tablename__ = "ehr_resources"
+
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(64))
+    """``meta.versionId`` as read ('' when the EHR gives none)."""
+    last_updated: Mapped[str] = mapped_column(String(40))
+    """``meta.lastUpdated`` as read ('' when the EHR gives none)."""
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), index=True)
+    read_by: Mapped[str] = mapped_column(String(200))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EhrCommandSourceRow(Base):
+    """The EHR resource(s) a stored command was read from: its provenance."""
+
+    __tablename__ = "ehr_command_sources"
+
+    patient_id: Mapped[str] = mapped_column(String(64), ForeignKey("patients.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fhir_base: Mapped[str] = mapped_column(String(URL_LENGTH))
+    resources: Mapped[str] = mapped_column(Text)
+    """``Observation/7``; several joined by ", " when the reader merged them (the
+    version read is in ``ehr_resources``)."""
+
+
+TABLES_IN_DEPENDENCY_ORDER = (
+    "patients",
+    "commands",
+    "audit",
+    "ehr_links",
+    "ehr_resources",
+    "ehr_command_sources",
+)
+"""The clinical record and its audit trail, with the EHR links and the provenance of
+what was read from an EHR: what the backup tools copy as JSON."""
 USER_TABLES_IN_DEPENDENCY_ORDER = (
     "users",
     "sso_identities",

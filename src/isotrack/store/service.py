@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from isotrack.clinical.record import PatientRecord, apply, replay
 from isotrack.clinical.state import (
@@ -162,6 +163,7 @@ def execute_many(
     now: datetime,
     kb: KnowledgeBase,
     expected_version: int | None = None,
+    also: Callable[[Session, int], None] | None = None,
 ) -> tuple[PatientRecord | None, int]:
     """Apply and store ``commands`` in order in ONE transaction: all of them, or none.
 
@@ -173,13 +175,16 @@ def execute_many(
     :func:`execute`. A refused command rolls the whole batch back and is audited
     as ``rejected:<Type>`` (with its place in the batch); the CommandRejected says
     which command of the batch it was. Returns the record (None for an empty batch
-    on a new patient) and the version.
+    on a new patient) and the version. ``also(session, first_seq)`` writes what belongs
+    with the batch (an EHR sync's provenance) in the same transaction, after it.
     """
     require_time_zone(now)
     _check_batch_storable(commands)
     return _retried(
         expected_version,
-        lambda: _execute_many_once(engine, patient_id, commands, actor, now, kb, expected_version),
+        lambda: _execute_many_once(
+            engine, patient_id, commands, actor, now, kb, expected_version, also
+        ),
     )
 
 
@@ -191,6 +196,7 @@ def _execute_many_once(
     now: datetime,
     kb: KnowledgeBase,
     expected_version: int | None,
+    also: Callable[[Session, int], None] | None = None,
 ) -> tuple[PatientRecord | None, int]:
     done = 0
     try:
@@ -200,11 +206,14 @@ def _execute_many_once(
             if expected_version is not None:
                 uow.patients.require_version(patient_id, expected_version)
             record = _rebuild(patient_id, history, kb) if history else None
+            first_seq = version + 1
             for pending in commands:
                 record, version = _store_one(
                     uow, patient_id, record, version, pending, actor, now, kb
                 )
                 done += 1
+            if also is not None:
+                also(uow.session, first_seq)
     except CommandRejected as rejected:
         refused = commands[done].command
         where = f"command {done + 1} of {len(commands)} ({command_type(refused)})"

@@ -34,6 +34,8 @@ class UnitOfWork:
 
     patients: PatientRepository
     audit: AuditTrail
+    session: Session
+    """The transaction's session, for a use case that stores rows of its own with it."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -49,6 +51,7 @@ class UnitOfWork:
             session.close()
             raise
         self._session = session
+        self.session = session
         self.patients = PatientRepository(session)
         self.audit = AuditTrail(session)
         return self

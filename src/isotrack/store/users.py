@@ -37,6 +37,7 @@ from isotrack.store.account_tokens import AccountTokenRepository
 from isotrack.store.audit import AuditTrail
 from isotrack.store.db import storage_errors
 from isotrack.store.models import LoginAttemptRow, Patient, RefreshTokenRow, UserRow
+from isotrack.store.smart import SmartRepository
 from isotrack.store.sso import SsoRepository
 
 SIGN_IN_LOCK_KEY = 0x15071A0D51
@@ -319,6 +320,7 @@ class UserTransaction:
     audit: AuditTrail
     sso: SsoRepository
     tokens: AccountTokenRepository
+    smart: SmartRepository
 
 
 @contextmanager
@@ -335,6 +337,7 @@ def user_transaction(engine: Engine) -> Iterator[UserTransaction]:
             audit=AuditTrail(session),
             sso=SsoRepository(session),
             tokens=AccountTokenRepository(session),
+            smart=SmartRepository(session),
         )
 
 

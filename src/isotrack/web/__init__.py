@@ -3,7 +3,8 @@
 :func:`install_web` adds to the app of :func:`isotrack.api.create_app`: the
 static files under ``/static``, the HTML error pages for page requests, the
 sign-in pages and ``/`` (:mod:`isotrack.web.routes.account`; single sign-on:
-:mod:`isotrack.web.routes.sso`, configured here from the settings), the pages of
+:mod:`isotrack.web.routes.sso`, and the SMART launch of :mod:`isotrack.web.routes.smart`,
+both configured here from the settings), the pages of
 one-time links (:mod:`isotrack.web.routes.account_links`), the public
 knowledge pages, and every router of :data:`isotrack.web.routes.WEB_ROUTERS`.
 Pages share the API's users, roles and matrix (:mod:`isotrack.http.authz`);
@@ -38,16 +39,26 @@ class CachedStaticFiles(StaticFiles):
 def install_web(app: FastAPI) -> None:
     """Mount the web app's pages, error pages and static files on ``app``."""
     from isotrack.http.oidc import OidcClient
+    from isotrack.http.smart import SmartClient, redirect_url, smart_registrations
     from isotrack.http.sso import sso_config
     from isotrack.web.errors import install_error_pages
     from isotrack.web.routes import WEB_ROUTERS
     from isotrack.web.routes.account import router as account_router
     from isotrack.web.routes.account_links import router as account_links_router
     from isotrack.web.routes.knowledge_pages import router as knowledge_router
+    from isotrack.web.routes.smart_landing import launched_access
 
     sso = sso_config(app.state.settings)  # an unusable ISOTRACK_OIDC_* stops the start here
     app.state.sso = sso
     app.state.sso_client = OidcClient(sso.oidc) if sso is not None else None
+    settings = app.state.settings
+    registrations = smart_registrations(settings)  # an unusable ISOTRACK_SMART_* stops here
+    app.state.smart_registrations = registrations
+    app.state.smart_clients = {
+        iss: SmartClient(registration, redirect_url(settings))
+        for iss, registration in registrations.items()
+    }
+    app.state.ehr_access = launched_access  # the EHR pages' seam (web/ehr_access.py)
     install_error_pages(app)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     for router in (account_router, account_links_router, knowledge_router, *WEB_ROUTERS):

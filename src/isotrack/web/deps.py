@@ -55,6 +55,9 @@ class WebUser:
     """For a patient account: the one record it may reach."""
     session_family: str = ""
     """The stored session's family id (logout revokes it)."""
+    frame_origins: tuple[str, ...] = ()
+    """A session launched from inside an EHR (SMART): the EHR origins that may frame
+    its pages (:func:`isotrack.web.templating.frame_ancestors`); else none."""
 
     def may(self, action: Action) -> bool:
         return allowed(self.role, action)
@@ -87,6 +90,7 @@ def session_user(request: Request, engine: Engine, now: datetime) -> WebUser | N
     with user_transaction(engine) as tx:
         session = live_session(tx, token, now)
         stored = tx.users.by_id(session.user_id) if session is not None else None
+        smart = tx.smart.session(session.id, now) if session is not None else None
     if session is None or stored is None or not stored.active:
         return None
     user = WebUser(
@@ -95,9 +99,17 @@ def session_user(request: Request, engine: Engine, now: datetime) -> WebUser | N
         role=Role(stored.role),
         patient_id=stored.patient_id,
         session_family=session.family_id,
+        frame_origins=_frame_origins(request, smart.iss) if smart and smart.embedded else (),
     )
     request.state.web_user = user
     return user
+
+
+def _frame_origins(request: Request, iss: str) -> tuple[str, ...]:
+    """The origins the EHR ``iss`` is registered with now (none once unregistered)."""
+    registrations = getattr(request.app.state, "smart_registrations", None) or {}
+    registration = registrations.get(iss)
+    return tuple(registration.frame_origins) if registration is not None else ()
 
 
 def this_page(request: Request) -> str:

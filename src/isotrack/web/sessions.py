@@ -119,9 +119,13 @@ def tokens_match(sent: str | None, expected: str | None) -> bool:
 @dataclass(frozen=True, slots=True)
 class CookiePolicy:
     """How the web app's cookies are set: HttpOnly, SameSite=Lax, Secure outside
-    development and test (both run on plain http://127.0.0.1)."""
+    development and test (both run on plain http://127.0.0.1). An *embedded* policy
+    (a session launched from inside an EHR, shown in the EHR's frame) sets
+    ``SameSite=None; Secure`` always: a browser sends nothing else to a third-party
+    frame, and refuses ``SameSite=None`` without ``Secure``."""
 
     secure: bool
+    embedded: bool = False
 
     def set(self, response: Response, name: str, value: str, *, max_age: int | None) -> None:
         response.set_cookie(
@@ -129,13 +133,19 @@ class CookiePolicy:
             value,
             max_age=max_age,
             path="/",
-            secure=self.secure,
+            secure=self.secure or self.embedded,
             httponly=True,
-            samesite="lax",
+            samesite="none" if self.embedded else "lax",
         )
 
     def delete(self, response: Response, name: str) -> None:
-        response.delete_cookie(name, path="/", secure=self.secure, httponly=True, samesite="lax")
+        response.delete_cookie(
+            name,
+            path="/",
+            secure=self.secure or self.embedded,
+            httponly=True,
+            samesite="none" if self.embedded else "lax",
+        )
 
 
 # --- flash messages --------------------------------------------------------------------------

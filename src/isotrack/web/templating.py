@@ -135,8 +135,27 @@ def navigation(user: WebUser | None, path: str, work_count: int | None = None) -
     ]  # fmt: skip
 
 
-def cookie_policy(settings: Settings) -> CookiePolicy:
-    return CookiePolicy(secure=not settings.relaxed)
+def cookie_policy(settings: Settings, *, embedded: bool = False) -> CookiePolicy:
+    """The cookies of a response; ``embedded`` for a session shown in an EHR's frame."""
+    return CookiePolicy(secure=not settings.relaxed, embedded=embedded)
+
+
+def frame_ancestors(user: WebUser | None) -> str:
+    """The page policy of ``user``'s session: framing only by the origins of the EHR
+    that launched it (a SMART launch), else by no one.
+
+    >>> frame_ancestors(None).endswith("frame-ancestors 'none'")
+    True
+    """
+    return page_policy(user.frame_origins if user is not None else ())
+
+
+def page_policy(frame_origins: tuple[str, ...]) -> str:
+    """The page policy, framing allowed to ``frame_origins`` only (none: to no one)."""
+    if not frame_origins:
+        return PAGE_CONTENT_SECURITY_POLICY
+    allowed = "frame-ancestors " + " ".join(frame_origins)
+    return PAGE_CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", allowed)
 
 
 def error_summary(context: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -180,7 +199,7 @@ def render(
         key = None  # the error page of a misconfigured server: no form, no cookie
     user = getattr(request.state, "web_user", None)
     user = user if isinstance(user, WebUser) else None
-    policy = cookie_policy(settings)
+    policy = cookie_policy(settings, embedded=user is not None and bool(user.frame_origins))
     new_login_value: str | None = None
     session = request.cookies.get(SESSION_COOKIE)
     if key is None:
@@ -217,7 +236,7 @@ def render(
     response = HTMLResponse(
         body,
         status_code=status,
-        headers={"content-security-policy": PAGE_CONTENT_SECURITY_POLICY, **(headers or {})},
+        headers={"content-security-policy": frame_ancestors(user), **(headers or {})},
     )
     if new_login_value is not None:
         policy.set(response, LOGIN_COOKIE, new_login_value, max_age=None)
@@ -242,4 +261,6 @@ def flash(request: Request, response: Response, text: str, kind: FlashKind = "su
     One message per response: a second call replaces the first."""
     settings: Settings = request.app.state.settings
     value = sign_flashes(signing_key(settings), [Flash(kind, text)])
-    cookie_policy(settings).set(response, FLASH_COOKIE, value, max_age=300)
+    user = getattr(request.state, "web_user", None)
+    embedded = isinstance(user, WebUser) and bool(user.frame_origins)
+    cookie_policy(settings, embedded=embedded).set(response, FLASH_COOKIE, value, max_age=300)

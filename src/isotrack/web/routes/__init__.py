@@ -12,9 +12,11 @@ from isotrack.web.routes import (
     calendar_feed,
     clinician,
     contact_preferences,
+    ehr_record,
     patient_portal,
     pharmacy,
     pharmacy_scan,
+    smart,
     sso,
 )
 
@@ -24,8 +26,10 @@ WEB_ROUTERS: list[APIRouter] = [
     pharmacy.router,
     patient_portal.router,
     sso.router,
+    smart.router,
     admin.router,
     admin_users.router,
     calendar_feed.router,
     contact_preferences.router,
+    ehr_record.router,
 ]

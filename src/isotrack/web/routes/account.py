@@ -121,7 +121,7 @@ def logout(
             at=now, actor=user.id, action="auth:logout", detail={"revoked": revoked, "via": "web"}
         )
     response = RedirectResponse("/login", status_code=303)
-    cookie_policy(settings).delete(response, SESSION_COOKIE)
+    cookie_policy(settings, embedded=bool(user.frame_origins)).delete(response, SESSION_COOKIE)
     flash(request, response, "You are signed out.", "info")
     return response
 

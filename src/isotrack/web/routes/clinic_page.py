@@ -8,14 +8,16 @@ the authorise button when the programme allows it today, else what is missing.""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
+from isotrack.clinical.state import AnyCommand
 from isotrack.knowledge.base import KnowledgeBase
+from isotrack.store.ehr import command_sources
 from isotrack.web.deps import WebUser
 from isotrack.web.routes.clinic_access import Permissions, load_record
 from isotrack.web.routes.pharmacy_view import dispense_check
@@ -39,7 +41,8 @@ def render_patient(
 ) -> HTMLResponse:
     """The patient page; ``forms`` holds a refused form's values and errors."""
     loaded = load_record(engine, patient_id, user, now=now, kb=kb)
-    page = patient_page(loaded.record, loaded.version, loaded.history, on=now.date(), kb=kb)
+    history = with_ehr_sources(loaded.history, command_sources(engine, patient_id))
+    page = patient_page(loaded.record, loaded.version, history, on=now.date(), kb=kb)
     can = Permissions.of(user)
     context = {
         "page": page,
@@ -57,6 +60,17 @@ def render_patient(
         "page_url": f"/clinic/patients/{patient_id}",
     }
     return render(request, "clinic/patient.html", context, status=status)
+
+
+def with_ehr_sources(
+    history: tuple[tuple[AnyCommand, date, str], ...], sources: dict[int, str]
+) -> tuple[tuple[AnyCommand, date, str], ...]:
+    """The log with each command read from an EHR shown as such: the timeline says
+    "recorded by dr-lee, from EHR: Observation/123" (``sources``: seq → resources)."""
+    return tuple(
+        (command, on, f"{actor}, from EHR: {sources[seq]}" if sources.get(seq) else actor)
+        for seq, (command, on, actor) in enumerate(history, start=1)
+    )
 
 
 def form_errors(forms: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
