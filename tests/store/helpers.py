@@ -15,6 +15,7 @@ from isotrack.clinical.state.commands import (
     StartCourse,
 )
 from isotrack.store.models import (
+    CLINIC_TABLES_IN_DEPENDENCY_ORDER,
     TABLES_IN_DEPENDENCY_ORDER,
     USER_TABLES_IN_DEPENDENCY_ORDER,
     Base,
@@ -56,7 +57,11 @@ def all_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every isotrack table, in primary-key order."""
     with engine.connect() as connection:
         result: dict[str, list[tuple[Any, ...]]] = {}
-        for name in (*TABLES_IN_DEPENDENCY_ORDER, *USER_TABLES_IN_DEPENDENCY_ORDER):
+        for name in (
+            *TABLES_IN_DEPENDENCY_ORDER,
+            *USER_TABLES_IN_DEPENDENCY_ORDER,
+            *CLINIC_TABLES_IN_DEPENDENCY_ORDER,
+        ):
             table = Base.metadata.tables[name]
             query = select(table).order_by(*table.primary_key.columns)
             result[name] = [tuple(row) for row in connection.execute(query)]

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+from isotrack.delivery import OutgoingMessage, Recipient
+from isotrack.delivery.preferences import ContactChoices
 from isotrack.errors import CommandRejected, StorageError
 from isotrack.http.passwords import create_user
 from isotrack.knowledge import KnowledgeBase
@@ -24,6 +26,8 @@ from isotrack.store import (
     row_counts,
     verify_audit,
 )
+from isotrack.store.contact_preferences import write_contact_preferences
+from isotrack.store.outbox import Queued, enqueue
 from tests.store.helpers import NOW, all_rows, enrol, measurement, start_course
 
 
@@ -38,6 +42,12 @@ def _clinic(engine: Engine, kb: KnowledgeBase) -> None:
     read_record(engine, "P-002", actor="cat", now=NOW, kb=kb)
     # A user who may sign in: a restore must keep who can use the clinic's API.
     create_user(engine, "nurse-kim", "nurse", now=NOW, actor="admin")
+    # What the clinic set up beside the record: a restore that lost a patient's opt-out
+    # would write to them again, and one that lost the outbox would resend its reminders.
+    write_contact_preferences(engine, "P-002", ContactChoices(opted_out=True), actor="ann", now=NOW)
+    recipient = Recipient("patient", "Patient P-001", "p1@example.org", None, "UTC")
+    message = OutgoingMessage("P-001/visit/m2/email", "email", recipient, "A reminder", "Hi", NOW)
+    enqueue(engine, [Queued(message, "visit", "P-001")], actor="worker", now=NOW)
     with pytest.raises(CommandRejected):
         execute(engine, "P-003", measurement(1), actor="bob", now=NOW, kb=kb)
 

@@ -40,6 +40,7 @@ from isotrack.store.db import (
 from isotrack.store.hashing import timestamp_text
 from isotrack.store.migrate import head_revision, upgrade
 from isotrack.store.models import (
+    CLINIC_TABLES_IN_DEPENDENCY_ORDER,
     TABLES_IN_DEPENDENCY_ORDER,
     USER_TABLES_IN_DEPENDENCY_ORDER,
     Base,
@@ -128,9 +129,21 @@ def _verify_backup(
         )
 
 
-BACKUP_TABLES = TABLES_IN_DEPENDENCY_ORDER + USER_TABLES_IN_DEPENDENCY_ORDER
-"""Every table a JSON backup holds: the clinical record, its audit trail, and the
-users with their tokens and sign-in attempts (so a restore keeps who may sign in)."""
+BACKUP_TABLES = (
+    TABLES_IN_DEPENDENCY_ORDER + USER_TABLES_IN_DEPENDENCY_ORDER + CLINIC_TABLES_IN_DEPENDENCY_ORDER
+)
+"""Every table a JSON backup holds: the clinical record, its audit trail, the users
+with their tokens and sign-in attempts (so a restore keeps who may sign in), and the
+clinic's settings, reminder choices, calendar links and sent reminders. Left out: the
+pharmacy signing keys (docs/ppp.md), sign-ins and launches under way, rate buckets."""
+
+_SERIAL_RESETS = (
+    "SELECT setval(pg_get_serial_sequence('commands', 'id'), "
+    "COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM commands",
+    "SELECT setval(pg_get_serial_sequence('outbox', 'id'), "
+    "COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM outbox",
+)
+"""After a PostgreSQL restore, each id sequence continues after the highest id restored."""
 
 _NO_ROWS: Mapping[str, Any] = {"columns": None, "rows": []}
 
@@ -193,12 +206,8 @@ def import_tables(document: Mapping[str, Any], engine: Engine, *, replace: bool 
                 if rows["rows"]:
                     _insert_rows(connection, _table(name), rows)
             if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text(
-                        "SELECT setval(pg_get_serial_sequence('commands', 'id'), "
-                        "COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM commands"
-                    )
-                )
+                for statement in _SERIAL_RESETS:
+                    connection.execute(text(statement))
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

@@ -482,3 +482,13 @@ USER_TABLES_IN_DEPENDENCY_ORDER = (
 )
 """The users, their single sign-on identities, their sign-in tokens and attempts, and
 their one-time links."""
+CLINIC_TABLES_IN_DEPENDENCY_ORDER = (
+    "clinic_settings",
+    "contact_preferences",
+    "calendar_feeds",
+    "outbox",
+)
+"""What the clinic has set up beside the record: its settings, each patient's reminder
+choices (a restore must not write to a patient who opted out, or to a minor instead of
+the guardian), the calendar links patients subscribed to, and the reminders already
+sent (a restore must not send them again)."""
