@@ -21,10 +21,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,11 +31,10 @@ import httpx
 import pytest
 
 from tests.conftest import shared_dir
-from tests.oidc.provider import free_port
+from tests.node_service import free_port, require_node_package, running_node_script
 
 SERVER_DIR = Path(__file__).resolve().parent
 SERVER_SCRIPT = SERVER_DIR / "server.mjs"
-PACKAGE = SERVER_DIR / "node_modules" / "@medplum" / "fhir-router" / "package.json"
 START_SECONDS = 60
 BASE_PATH = "/fhir/R4"
 TOKEN = "ehr-test-access-token"  # noqa: S105  # the test server's token, nowhere else
@@ -96,24 +91,12 @@ class FhirServer:
 
 
 def require_server_package() -> str:
-    """The node executable, once @medplum/fhir-router is installed (npm ci when
-    missing); skips the test, saying why, without node or npm."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is missing: the EHR tests run a real FHIR server (@medplum/fhir-router)")
-    if not PACKAGE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip(f"npm is missing: run npm ci --prefix {SERVER_DIR} (@medplum/fhir-router)")
-        installed = subprocess.run(
-            [npm, "ci", "--prefix", str(SERVER_DIR), "--no-audit", "--no-fund"],
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        if installed.returncode != 0:
-            pytest.skip(f"npm ci --prefix {SERVER_DIR} failed: {installed.stderr.strip()[-300:]}")
-    return node
+    """The node executable, once @medplum/fhir-router is installed (npm ci when missing)."""
+    return require_node_package(
+        SERVER_DIR,
+        "@medplum/fhir-router",
+        why="the EHR tests run a real FHIR server (@medplum/fhir-router)",
+    )
 
 
 def synthea_files() -> list[Path]:
@@ -152,49 +135,24 @@ def load_bundle(server: FhirServer, path: Path) -> str:
 @contextmanager
 def running_fhir_server() -> Iterator[FhirServer]:
     """The server on 127.0.0.1 and a free port, empty, for the life of the block."""
-    node = require_server_package()
     port = free_port()
     server = FhirServer(url=f"http://127.0.0.1:{port}{BASE_PATH}")
     env = {
-        "PATH": str(Path(node).parent),
         "FHIR_PORT": str(port),
         "FHIR_TOKENS": ",".join((TOKEN, NARROW_TOKEN)),
         "FHIR_TOKEN_TYPES": f"{NARROW_TOKEN}={'+'.join(NARROW_TYPES)}",
     }
-    with tempfile.TemporaryDirectory(prefix="isotrack-fhir-") as folder:
-        log = Path(folder) / "server.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [node, str(SERVER_SCRIPT)],
-                cwd=SERVER_DIR,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=output,
-            )
-            try:
-                _wait_until_up(server, process, log)
-                yield server
-            finally:
-                if process.stdin is not None:
-                    process.stdin.close()  # server.mjs stops when its stdin closes
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+    with running_node_script(
+        require_server_package(),
+        SERVER_SCRIPT,
+        env=env,
+        name="the FHIR server",
+        answers=lambda: _answers(server),
+        start_seconds=START_SECONDS,
+    ):
+        yield server
 
 
-def _wait_until_up(server: FhirServer, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the FHIR server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with server.client() as client:
-                if client.get(f"{server.url}/Patient?_count=1", timeout=1).is_success:
-                    return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the FHIR server did not answer in {START_SECONDS} s:\n{log.read_text()}")
+def _answers(server: FhirServer) -> bool:
+    with server.client() as client:
+        return client.get(f"{server.url}/Patient?_count=1", timeout=1).is_success

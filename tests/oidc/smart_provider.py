@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-import pytest
 
-from tests.oidc.provider import OIDC_DIR, free_port, require_provider_package
+from tests.node_service import free_port, running_node_script
+from tests.oidc.provider import OIDC_DIR, require_provider_package
 
 SCRIPT = OIDC_DIR / "smart_provider.mjs"
 START_SECONDS = 30
@@ -94,50 +90,22 @@ def running_smart_provider(
     redirect_uris: list[str], fhir_upstream: str | None = None, upstream_token: str = ""
 ) -> Iterator[SmartProvider]:
     """The SMART authorization server on 127.0.0.1 and a free port, for the block."""
-    node = require_provider_package()
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     env = {
-        "PATH": str(Path(node).parent),
         "SMART_PORT": str(port),
         "SMART_REDIRECT_URIS": ",".join(redirect_uris),
         "FHIR_UPSTREAM": fhir_upstream or "",
         "FHIR_UPSTREAM_TOKEN": upstream_token,
     }
-    with tempfile.TemporaryDirectory(prefix="isotrack-smart-") as folder:
-        log = Path(folder) / "provider.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [node, str(SCRIPT)],
-                cwd=OIDC_DIR,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=output,
-            )
-            try:
-                _wait_until_up(issuer, process, log)
-                yield SmartProvider(issuer=issuer)
-            finally:
-                if process.stdin is not None:
-                    process.stdin.close()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def _wait_until_up(issuer: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the SMART server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            url = issuer + "/fhir/.well-known/smart-configuration"
-            if httpx.get(url, timeout=1).is_success:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the SMART server did not answer in {START_SECONDS} s:\n{log.read_text()}")
+    with running_node_script(
+        require_provider_package(),
+        SCRIPT,
+        env=env,
+        name="the SMART server",
+        answers=lambda: (
+            httpx.get(issuer + "/fhir/.well-known/smart-configuration", timeout=1).is_success
+        ),
+        start_seconds=START_SECONDS,
+    ):
+        yield SmartProvider(issuer=issuer)
