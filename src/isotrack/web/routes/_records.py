@@ -7,7 +7,7 @@ check, the same audited read, the same command store with optimistic locking.
 - :func:`read_for`, :func:`store_for`: read a record / store a command as that user;
 - :data:`PatientDep`, :func:`own_record`: the patient pages' user (patient accounts
   only; staff get the 403 page, audited as ``denied:patient-portal``) and their record;
-- :func:`find_patients`, :func:`patient_of_authorization`: the pharmacy's look-ups
+- :func:`find_patients`: the pharmacy's look-up of patients
   (ids and names only, like ``GET /api/v1/patients``: not a read of anyone's record).
 """
 
@@ -27,7 +27,6 @@ from isotrack.http.schemas import CommandResult
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.db import storage_errors
 from isotrack.store.models import Patient
-from isotrack.store.ppp_records import patient_of_authorization as patient_of_authorization
 from isotrack.store.users import user_transaction
 from isotrack.web.deps import PageForbidden, WebUser, require_page
 

@@ -35,12 +35,12 @@ from isotrack.errors import CommandRejected, ProgrammeRefusal
 from isotrack.http.access import PatientIdPath
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep
+from isotrack.store.ppp_records import patient_of_authorization
 from isotrack.web.deps import CsrfDep, WebUser, require_page
 from isotrack.web.routes._authorise import issue_authorization, issued_text
 from isotrack.web.routes._records import (
     VersionField,
     find_patients,
-    patient_of_authorization,
     read_for,
     store_for,
 )
