@@ -16,8 +16,7 @@ append conflicts, and checked again it meets the first dispense.
 
 from __future__ import annotations
 
-from isotrack.clinical.programme.dispense import first_use, used_text
-from isotrack.clinical.programme.requirements import dispensed_as_of
+from isotrack.clinical.programme.dispense import capsules_left, first_use, used_text
 from isotrack.clinical.state import AuthorizationState, CourseState, Dispense
 from isotrack.errors import CommandRejected
 
@@ -53,8 +52,7 @@ def check_authorization_use(course: CourseState, command: Dispense) -> Authoriza
             f"{authorization.not_after}, not on {command.on}: do not dispense; it needs a "
             "new authorisation",
         )
-    dispensed = dispensed_as_of(course, command.prescription_id, command.on)
-    left = authorization.max_quantity - (dispensed - authorization.dispensed_before)
+    left = capsules_left(course, authorization, command.on)
     if command.quantity > left:
         raise CommandRejected(
             "quantity",

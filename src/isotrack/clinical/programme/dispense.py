@@ -136,19 +136,25 @@ def first_use(course: CourseState, authorization_id: str) -> DispenseState | Non
     return next((d for d in course.dispenses if d.authorization_id == authorization_id), None)
 
 
+def capsules_left(course: CourseState, authorization: AuthorizationState, on: date) -> int:
+    """How many capsules the authorisation still allows on ``on``: its maximum less what
+    was dispensed on its prescription since it was recorded."""
+    dispensed = dispensed_as_of(course, authorization.prescription_id, on)
+    return authorization.max_quantity - (dispensed - authorization.dispensed_before)
+
+
 def valid_authorization(
     course: CourseState, prescription_id: str, on: date
 ) -> tuple[AuthorizationState | None, int]:
     """The latest recorded authorisation of the prescription in force on ``on``, not
     yet used by a dispense, with capsules left, and how many it allows."""
-    dispensed = dispensed_as_of(course, prescription_id, on)
     for authorization in reversed(course.authorizations):
         if authorization.prescription_id != prescription_id:
             continue
         if first_use(course, authorization.id) is not None:
             continue
         if authorization.on <= on <= authorization.not_after:
-            left = authorization.max_quantity - (dispensed - authorization.dispensed_before)
+            left = capsules_left(course, authorization, on)
             if left > 0:
                 return authorization, left
     return None, 0
