@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from isotrack.delivery import OutgoingMessage, Recipient
 from isotrack.store.audit import AuditTrail
-from isotrack.store.db import storage_errors
+from isotrack.store.db import session_transaction, storage_errors
 from isotrack.store.models import OutboxRow
 
 SENT_ACTION = "message:sent"
@@ -118,11 +118,7 @@ def claim(
         and_(OutboxRow.status == "pending", OutboxRow.not_before <= now),
         and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),
     )
-    with (
-        storage_errors(engine),
-        Session(engine, expire_on_commit=False) as session,
-        session.begin(),
-    ):
+    with session_transaction(engine) as session:
         query = select(OutboxRow.id).where(due).order_by(OutboxRow.not_before, OutboxRow.id)
         query = query.limit(batch)
         if session.get_bind().dialect.name == "postgresql":

@@ -21,8 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -34,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from isotrack.errors import InvalidInputError
 from isotrack.store.audit import AuditTrail
-from isotrack.store.db import storage_errors
+from isotrack.store.db import session_transaction, storage_errors
 from isotrack.store.models import PppKeyRow
 
 ALGORITHM = "EdDSA"
@@ -100,7 +98,7 @@ def _new_row(now: datetime, actor: str) -> PppKeyRow:
 
 def active_signing_key(engine: Engine, *, now: datetime, actor: str) -> SigningKey:
     """The key that signs now; the first one is made (and audited) when there is none."""
-    with _transaction(engine) as session:
+    with session_transaction(engine) as session:
         row = _active(session)
         if row is None:
             row = _new_row(now, actor)
@@ -116,7 +114,7 @@ def rotate_keys(engine: Engine, *, now: datetime, actor: str, overlap: timedelta
     """Make a new active key; the old one keeps verifying for ``overlap``. The new kid."""
     if overlap < timedelta(0):
         raise InvalidInputError("overlap_days", "must be 0 or more days")
-    with _transaction(engine) as session:
+    with session_transaction(engine) as session:
         old = _active(session)
         if old is not None:
             old.retired_at = now
@@ -165,16 +163,6 @@ def _active(session: Session) -> PppKeyRow | None:
         .limit(1)
     )
     return session.scalars(query).first()
-
-
-@contextmanager
-def _transaction(engine: Engine) -> Iterator[Session]:
-    with (
-        storage_errors(engine),
-        Session(engine, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
 
 
 def _audit(
