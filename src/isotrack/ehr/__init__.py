@@ -10,7 +10,7 @@ Public API::
     find_linked_patient(engine, fhir_base_url, ehr_patient_id) -> str | None
     link_patient(engine, *, fhir_base_url, ehr_patient_id, identifier_system,
                  identifier_value, patient_id, actor, now) -> EhrLink
-    unlink_patient(engine, *, fhir_base_url, ehr_patient_id, actor, now) -> bool
+    unlink_patient(engine, *, fhir_base_url, ehr_patient_id, actor, now) -> str | None
     preview_from_ehr(*, fhir_base_url, access_token, ehr_patient_id, now, http=None)
         -> EhrPreview                     what enrolling would store; nothing stored
     enrol_from_ehr(engine, *, fhir_base_url, access_token, ehr_patient_id, actor, now,

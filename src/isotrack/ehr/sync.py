@@ -101,8 +101,9 @@ def link_patient(
 
 def unlink_patient(
     engine: Engine, *, fhir_base_url: str, ehr_patient_id: str, actor: str, now: datetime
-) -> bool:
-    """Remove the EHR patient's link (audited); False when there was none."""
+) -> str | None:
+    """Remove the EHR patient's link (audited): the isotrack patient it linked to, None
+    when there was none."""
     return store_unlink(
         engine, fhir_base=fhir_base_url, ehr_patient_id=ehr_patient_id, actor=actor, now=now
     )

@@ -41,20 +41,6 @@ Sourced = tuple[AnyCommand, str]
 by ", " when the reader merged them, e.g. one contraceptive use from two records)."""
 
 
-def new_observations(
-    bundle: FhirBundle,
-    snapshot: PatientSnapshot,
-    existing: PatientRecord | None,
-    *,
-    kb: KnowledgeBase,
-    on: date,
-    skipped: list[str],
-) -> list[AnyCommand]:
-    """:func:`sourced_observations` without the sources."""
-    found = sourced_observations(bundle, snapshot, existing, kb=kb, on=on, skipped=skipped)
-    return [command for command, _ in found]
-
-
 def sourced_observations(
     bundle: FhirBundle,
     snapshot: PatientSnapshot,

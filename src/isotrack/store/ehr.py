@@ -122,14 +122,15 @@ def add_link(session: Session, link: EhrLink) -> None:
 
 def unlink_patient(
     engine: Engine, *, fhir_base: str, ehr_patient_id: str, actor: str, now: datetime
-) -> bool:
-    """Remove the EHR patient's link (audited); False when there was none. What was read
-    from the EHR stays in the record, with its provenance."""
+) -> str | None:
+    """Remove the EHR patient's link (audited): the isotrack patient it linked to, None
+    when there was none. What was read from the EHR stays in the record, with its
+    provenance."""
     base = normalised_base(fhir_base)
     with session_transaction(engine) as session:
         row = session.get(EhrLinkRow, (base, ehr_patient_id))
         if row is None:
-            return False
+            return None
         link = _link(row)
         session.execute(
             delete(EhrLinkRow).where(
@@ -137,7 +138,7 @@ def unlink_patient(
             )
         )
         _audit(session, "remove", link, actor, now)
-    return True
+    return link.patient_id
 
 
 def find_link(engine: Engine, fhir_base: str, ehr_patient_id: str) -> EhrLink | None:

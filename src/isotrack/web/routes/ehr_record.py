@@ -286,8 +286,7 @@ def unlink(
     patient: EhrPatient,
 ) -> Response:
     granted = _granted(access, ehr, patient)
-    patient_id = find_linked_patient(engine, granted.fhir_base, granted.ehr_patient_id)
-    unlink_patient(
+    patient_id = unlink_patient(
         engine,
         fhir_base_url=granted.fhir_base,
         ehr_patient_id=granted.ehr_patient_id,
