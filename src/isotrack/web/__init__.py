@@ -53,7 +53,6 @@ def install_web(app: FastAPI) -> None:
     app.state.sso_client = OidcClient(sso.oidc) if sso is not None else None
     settings = app.state.settings
     registrations = smart_registrations(settings)  # an unusable ISOTRACK_SMART_* stops here
-    app.state.smart_registrations = registrations
     app.state.smart_clients = {
         iss: SmartClient(registration, redirect_url(settings))
         for iss, registration in registrations.items()

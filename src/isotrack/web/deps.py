@@ -107,9 +107,9 @@ def session_user(request: Request, engine: Engine, now: datetime) -> WebUser | N
 
 def _frame_origins(request: Request, iss: str) -> tuple[str, ...]:
     """The origins the EHR ``iss`` is registered with now (none once unregistered)."""
-    registrations = getattr(request.app.state, "smart_registrations", None) or {}
-    registration = registrations.get(iss)
-    return tuple(registration.frame_origins) if registration is not None else ()
+    clients = getattr(request.app.state, "smart_clients", None) or {}
+    client = clients.get(iss)
+    return tuple(client.registration.frame_origins) if client is not None else ()
 
 
 def this_page(request: Request) -> str:

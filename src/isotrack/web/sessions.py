@@ -53,6 +53,12 @@ def session_id(token: str) -> str:
     return hashlib.sha256((_SESSION_DIGEST_PREFIX + token).encode("utf-8")).hexdigest()
 
 
+def state_digest(value: str) -> str:
+    """What the database keeps of an OAuth ``state`` or of the browser cookie bound to
+    it (plain SHA-256, hexadecimal): a sign-in or launch under way, taken once."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(_TOKEN_BYTES)
 

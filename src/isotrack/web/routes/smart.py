@@ -20,7 +20,6 @@ do, with no session, no account and no token stored: only an
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +58,7 @@ from isotrack.web.sessions import (
     new_token,
     session_id,
     start_session,
+    state_digest,
     tokens_match,
 )
 from isotrack.web.templating import cookie_policy, page_policy, render
@@ -72,10 +72,6 @@ LAUNCH_LIFETIME = timedelta(minutes=10)
 TOKEN_LIFETIME_UNSAID = timedelta(hours=1)
 """How long an access token is used when the token response gives no ``expires_in``."""
 _MAX_PARAMETER = 2000
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def _client(request: Request, iss: str) -> SmartClient:
@@ -125,8 +121,8 @@ def smart_launch(
         tx.smart.purge_expired(now)
         tx.smart.add_launch(
             PendingLaunch(
-                state_digest=_digest(state),
-                browser_digest=_digest(browser),
+                state_digest=state_digest(state),
+                browser_digest=state_digest(browser),
                 iss=iss,
                 ehr_launch=bool(launch),
                 nonce=nonce,
@@ -211,11 +207,11 @@ def _take_launch(
     if not state or len(state) > _MAX_PARAMETER or len(code) > _MAX_PARAMETER:
         raise refused("not-verified", "callback without a usable state")
     with user_transaction(engine) as tx:
-        pending = tx.smart.take_launch(_digest(state), now)
+        pending = tx.smart.take_launch(state_digest(state), now)
     if pending is None:
         raise refused("not-verified", "state unknown, used already or expired")
     browser = request.cookies.get(LAUNCH_COOKIE)
-    if not browser or not tokens_match(_digest(browser), pending.browser_digest):
+    if not browser or not tokens_match(state_digest(browser), pending.browser_digest):
         raise refused("not-verified", "state started in another browser")
     return pending
 

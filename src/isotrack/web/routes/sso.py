@@ -14,7 +14,6 @@ says what to do, with status 400, 403 or 502, no session and no account: only an
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -37,6 +36,7 @@ from isotrack.web.sessions import (
     SESSION_LIFETIME,
     new_token,
     start_session,
+    state_digest,
     tokens_match,
 )
 from isotrack.web.templating import cookie_policy, render
@@ -49,10 +49,6 @@ SSO_COOKIE = "isotrack_sso"
 REQUEST_LIFETIME = timedelta(minutes=10)
 """How long a person has at the identity provider before the sign-in must start again."""
 _MAX_PARAMETER = 2000
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def _sso(request: Request) -> tuple[SsoConfig, OidcClient] | None:
@@ -91,8 +87,8 @@ def sso_start(
         tx.sso.purge_expired(now)
         tx.sso.add_request(
             PendingSsoRequest(
-                state_digest=_digest(state),
-                browser_digest=_digest(browser),
+                state_digest=state_digest(state),
+                browser_digest=state_digest(browser),
                 nonce=nonce,
                 code_verifier=verifier,
                 next_url=_return_to(next),
@@ -130,11 +126,11 @@ def sso_callback(
         if not state or len(state) > _MAX_PARAMETER or len(code) > _MAX_PARAMETER:
             raise SsoRefused("callback without a usable state")
         with user_transaction(engine) as tx:
-            pending = tx.sso.take_request(_digest(state), now)
+            pending = tx.sso.take_request(state_digest(state), now)
         if pending is None:
             raise SsoRefused("state unknown, used already or expired")
         browser = request.cookies.get(SSO_COOKIE)
-        if not browser or not tokens_match(_digest(browser), pending.browser_digest):
+        if not browser or not tokens_match(state_digest(browser), pending.browser_digest):
             raise SsoRefused("state started in another browser")
         if iss is not None and iss != config.oidc.issuer:  # RFC 9207: mix-up defence
             raise SsoRefused(f"callback from issuer {iss[:200]!r}")
