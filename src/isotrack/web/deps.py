@@ -24,10 +24,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -38,6 +38,9 @@ from isotrack.http.deps import EngineDep, NowDep, SettingsDep
 from isotrack.settings import signing_key
 from isotrack.store.users import user_transaction
 from isotrack.web.sessions import SESSION_COOKIE, accepted_csrf_tokens, live_session, tokens_match
+
+if TYPE_CHECKING:
+    from isotrack.http.smart import SmartClient
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -87,10 +90,12 @@ def session_user(request: Request, engine: Engine, now: datetime) -> WebUser | N
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    clients = getattr(request.app.state, "smart_clients", None) or {}
     with user_transaction(engine) as tx:
         session = live_session(tx, token, now)
         stored = tx.users.by_id(session.user_id) if session is not None else None
-        smart = tx.smart.session(session.id, now) if session is not None else None
+        # a launched session matters only while some EHR is registered to frame it
+        smart = tx.smart.session(session.id, now) if session is not None and clients else None
     if session is None or stored is None or not stored.active:
         return None
     user = WebUser(
@@ -99,15 +104,14 @@ def session_user(request: Request, engine: Engine, now: datetime) -> WebUser | N
         role=Role(stored.role),
         patient_id=stored.patient_id,
         session_family=session.family_id,
-        frame_origins=_frame_origins(request, smart.iss) if smart and smart.embedded else (),
+        frame_origins=_frame_origins(clients, smart.iss) if smart and smart.embedded else (),
     )
     request.state.web_user = user
     return user
 
 
-def _frame_origins(request: Request, iss: str) -> tuple[str, ...]:
+def _frame_origins(clients: Mapping[str, SmartClient], iss: str) -> tuple[str, ...]:
     """The origins the EHR ``iss`` is registered with now (none once unregistered)."""
-    clients = getattr(request.app.state, "smart_clients", None) or {}
     client = clients.get(iss)
     return tuple(client.registration.frame_origins) if client is not None else ()
 
