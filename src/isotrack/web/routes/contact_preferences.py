@@ -27,14 +27,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
 from isotrack.delivery.guardians import age_of_majority, age_on, check_guardian_change, is_minor
-from isotrack.delivery.preferences import ContactChoices, Guardian
+from isotrack.delivery.preferences import ContactChoices, Guardian, time_zone_names
 from isotrack.errors import InvalidInputError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
@@ -56,7 +55,6 @@ Text = Annotated[str, Form(max_length=300)]
 Channels = Annotated[list[str] | None, Form(max_length=4)]
 PATIENT_PAGE = "me/reminders.html"
 STAFF_PAGE = "clinic/reminders.html"
-TIME_ZONES = tuple(sorted(available_timezones()))
 _FIELD_IDS = {
     "channels": "field-channel-email",
     "phone": "field-phone",
@@ -133,7 +131,7 @@ def _patient_page(
         "errors": errors,
         "error_summary": [s for f, m in errors.items() for s in _summary(f, m)],
         "page_url": "/me/reminders",
-        "zone_options": [(zone, zone) for zone in TIME_ZONES],
+        "zone_options": [(zone, zone) for zone in time_zone_names()],
         "clinic_zone": clinic_zone,
     }
     return render(request, PATIENT_PAGE, context, status=422 if errors else 200)
