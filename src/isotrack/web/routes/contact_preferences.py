@@ -38,9 +38,8 @@ from isotrack.errors import InvalidInputError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
 from isotrack.store.contact_preferences import (
-    contact_choice_made,
     read_contact_choices,
-    read_contact_preferences,
+    read_contact_state,
     write_contact_preferences,
 )
 from isotrack.web.deps import CsrfDep, PageForbidden, WebUser, require_page
@@ -119,9 +118,9 @@ def _patient_page(
 ) -> Response:  # fmt: skip
     if user.patient_id is None:
         raise PageForbidden("This account holds no patient record.")
-    preferences = read_contact_preferences(engine, user.patient_id, default_time_zone=clinic_zone)
-    chosen = contact_choice_made(engine, user.patient_id)
-    choices = form["choices"] if form else read_contact_choices(engine, user.patient_id)
+    state = read_contact_state(engine, user.patient_id, default_time_zone=clinic_zone)
+    preferences, chosen = state.preferences, state.chosen
+    choices = form["choices"] if form else state.choices
     errors: dict[str, str] = form["errors"] if form else {}
     context = {
         "preferences": preferences,
@@ -202,12 +201,13 @@ def _staff_page(
     kb: KbDep, now: datetime, *, form: dict[str, Any] | None = None,
 ) -> Response:  # fmt: skip
     record = load_record(engine, patient_id, user, now=now, kb=kb).record
-    stored = read_contact_choices(engine, patient_id)
+    state = read_contact_state(engine, patient_id, default_time_zone=clinic_zone)
+    stored = state.choices
     errors: dict[str, str] = form["errors"] if form else {}
     context = {
         "record": record,
-        "preferences": read_contact_preferences(engine, patient_id, default_time_zone=clinic_zone),
-        "chosen": contact_choice_made(engine, patient_id),
+        "preferences": state.preferences,
+        "chosen": state.chosen,
         "guardian": form["guardian"] if form else stored.guardian,
         "age": age_on(record.birth_date, now.date()),
         "minor": is_minor(record.birth_date, now.date(), kb),
