@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
@@ -33,6 +32,7 @@ from isotrack.clinical.findings import Severity
 from isotrack.clinical.record import PatientRecord, patient_worklist, replay
 from isotrack.clinical.worklist import WorkItem, item_words
 from isotrack.delivery import OutgoingMessage, Recipient
+from isotrack.delivery.quiet import local_day, local_time
 from isotrack.errors import IsotrackError
 from isotrack.knowledge.base import KnowledgeBase
 from isotrack.store.service import read_histories_for_summary
@@ -63,9 +63,8 @@ def digest_messages(
     digest_hour: int = 7,
 ) -> list[OutgoingMessage]:
     """The day's digest of each clinician (see the module); ``now`` is an aware time."""
-    zone = ZoneInfo(time_zone)
-    day = now.astimezone(zone).date()
-    not_before = max(now, datetime.combine(day, time(digest_hour), tzinfo=zone))
+    day = local_day(now, time_zone)
+    not_before = max(now, local_time(day, digest_hour, time_zone))
     work = clinic_work(engine, now, day=day, kb=kb)
     messages = []
     for user in _clinicians(engine):

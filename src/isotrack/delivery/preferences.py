@@ -60,8 +60,14 @@ def check_email(text: str) -> str:
 
 
 @cache
+def time_zone_names() -> tuple[str, ...]:
+    """The IANA time zone names, sorted; read from disk once per process."""
+    return tuple(sorted(available_timezones()))
+
+
+@cache
 def _time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(time_zone_names())
 
 
 def check_time_zone(name: str) -> str:

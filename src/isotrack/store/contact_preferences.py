@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
@@ -66,10 +67,27 @@ def read_contact_choices(bind: Connection | Engine, patient_id: str) -> ContactC
         return _choices(session, _addressee(session, patient_id))
 
 
-def contact_choice_made(bind: Connection | Engine, patient_id: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """What a preferences page or the API shows, read in one session."""
+
+    preferences: ContactPreferences
+    choices: ContactChoices
+    chosen: bool
     """Whether the patient's choices were ever saved (else the defaults apply)."""
+
+
+def read_contact_state(
+    bind: Connection | Engine, patient_id: str, *, default_time_zone: str = DEFAULT_TIME_ZONE
+) -> ContactState:
+    """The preferences, the stored choices (or the defaults) and whether any were saved;
+    NotFoundError for no such patient."""
     with _session(bind) as session:
-        return session.get(ContactPreferencesRow, patient_id) is not None
+        addressee = _addressee(session, patient_id)
+        chosen = session.get(ContactPreferencesRow, patient_id) is not None
+        choices = _choices(session, addressee)
+        preferences = preferences_from(choices, addressee, default_time_zone=default_time_zone)
+        return ContactState(preferences, choices, chosen)
 
 
 def write_contact_preferences(

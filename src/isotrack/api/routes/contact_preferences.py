@@ -24,9 +24,8 @@ from isotrack.http.authz import Action, Principal, ensure_patient_access, requir
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
 from isotrack.http.problems import ProblemError
 from isotrack.store.contact_preferences import (
-    contact_choice_made,
     read_contact_choices,
-    read_contact_preferences,
+    read_contact_state,
     write_contact_preferences,
 )
 
@@ -88,9 +87,8 @@ def get_contact_preferences(
     principal: Annotated[Principal, Depends(require(Action.PATIENT_READ))],
 ) -> ContactPreferencesOut:
     ensure_patient_access(principal, patient_id)
-    preferences = read_contact_preferences(engine, patient_id, default_time_zone=settings.time_zone)
-    return _out(preferences, read_contact_choices(engine, patient_id),
-                chosen=contact_choice_made(engine, patient_id))  # fmt: skip
+    state = read_contact_state(engine, patient_id, default_time_zone=settings.time_zone)
+    return _out(state.preferences, state.choices, chosen=state.chosen)
 
 
 @router.put(

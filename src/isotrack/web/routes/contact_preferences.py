@@ -27,21 +27,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
 from isotrack.delivery.guardians import age_of_majority, age_on, check_guardian_change, is_minor
-from isotrack.delivery.preferences import ContactChoices, Guardian
+from isotrack.delivery.preferences import ContactChoices, Guardian, time_zone_names
 from isotrack.errors import InvalidInputError
 from isotrack.http.authz import Action
 from isotrack.http.deps import EngineDep, KbDep, NowDep, SettingsDep
 from isotrack.store.contact_preferences import (
-    contact_choice_made,
     read_contact_choices,
-    read_contact_preferences,
+    read_contact_state,
     write_contact_preferences,
 )
 from isotrack.web.deps import CsrfDep, PageForbidden, WebUser, require_page
@@ -56,7 +54,6 @@ Text = Annotated[str, Form(max_length=300)]
 Channels = Annotated[list[str] | None, Form(max_length=4)]
 PATIENT_PAGE = "me/reminders.html"
 STAFF_PAGE = "clinic/reminders.html"
-TIME_ZONES = tuple(sorted(available_timezones()))
 _FIELD_IDS = {
     "channels": "field-channel-email",
     "phone": "field-phone",
@@ -121,9 +118,9 @@ def _patient_page(
 ) -> Response:  # fmt: skip
     if user.patient_id is None:
         raise PageForbidden("This account holds no patient record.")
-    preferences = read_contact_preferences(engine, user.patient_id, default_time_zone=clinic_zone)
-    chosen = contact_choice_made(engine, user.patient_id)
-    choices = form["choices"] if form else read_contact_choices(engine, user.patient_id)
+    state = read_contact_state(engine, user.patient_id, default_time_zone=clinic_zone)
+    preferences, chosen = state.preferences, state.chosen
+    choices = form["choices"] if form else state.choices
     errors: dict[str, str] = form["errors"] if form else {}
     context = {
         "preferences": preferences,
@@ -133,7 +130,7 @@ def _patient_page(
         "errors": errors,
         "error_summary": [s for f, m in errors.items() for s in _summary(f, m)],
         "page_url": "/me/reminders",
-        "zone_options": [(zone, zone) for zone in TIME_ZONES],
+        "zone_options": [(zone, zone) for zone in time_zone_names()],
         "clinic_zone": clinic_zone,
     }
     return render(request, PATIENT_PAGE, context, status=422 if errors else 200)
@@ -204,12 +201,13 @@ def _staff_page(
     kb: KbDep, now: datetime, *, form: dict[str, Any] | None = None,
 ) -> Response:  # fmt: skip
     record = load_record(engine, patient_id, user, now=now, kb=kb).record
-    stored = read_contact_choices(engine, patient_id)
+    state = read_contact_state(engine, patient_id, default_time_zone=clinic_zone)
+    stored = state.choices
     errors: dict[str, str] = form["errors"] if form else {}
     context = {
         "record": record,
-        "preferences": read_contact_preferences(engine, patient_id, default_time_zone=clinic_zone),
-        "chosen": contact_choice_made(engine, patient_id),
+        "preferences": state.preferences,
+        "chosen": state.chosen,
         "guardian": form["guardian"] if form else stored.guardian,
         "age": age_on(record.birth_date, now.date()),
         "minor": is_minor(record.birth_date, now.date(), kb),
